@@ -1,0 +1,18 @@
+# The two commands of the quick start are `make serve` and `make test`; both set up first.
+.PHONY: setup serve test lint bench
+
+setup:
+	@scripts/setup.sh
+
+serve: setup
+	uv run kagura serve
+
+test: setup
+	uv run pytest
+
+lint: setup
+	uv run ruff check src tests bench
+	uv run mypy
+
+bench: setup
+	uv run python bench/first_audio.py

@@ -1,0 +1,25 @@
+"""Write one benchmark's section of docs/benchmarks.md, leaving the other sections alone."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from pathlib import Path
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+HEADER = (
+    "# Benchmarks\n\n"
+    "Measured on the project's reference machine (2 cores, no GPU). These machines are shared "
+    "and noisy, so every figure is a median over repeated runs, with the spread beside it. "
+    "Each section is rewritten by its script under `bench/`.\n"
+)
+
+
+def write_section(title: str, body: str) -> None:
+    text = DOC.read_text("utf-8") if DOC.exists() else HEADER
+    stamp = datetime.date.today().isoformat()
+    section = f"<!-- {title} -->\n## {title}\n\n_Measured {stamp}._\n\n{body}\n<!-- /{title} -->\n"
+    pattern = re.compile(rf"<!-- {re.escape(title)} -->.*?<!-- /{re.escape(title)} -->\n", re.S)
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text + "\n" + section
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text, "utf-8")

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything Kagura needs on a fresh Debian machine, and nothing twice:
+# Debian packages, uv, the locked Python environment (llama.cpp compiles once, ~15 min).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(espeak-ng)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v uv >/dev/null 2>&1; then
+  echo "setup: installing uv"
+  python3 -m pip install -q "uv==0.13.9"
+fi
+
+# A portable llama.cpp build (AVX2, not -march=native): the wheel uv caches stays valid
+# on any machine of this kind.
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
+if ! uv sync --locked --quiet 2>/dev/null; then
+  echo "setup: building the Python environment (the first time compiles llama.cpp: ~15 min)"
+  uv sync --locked
+fi

@@ -1,0 +1,1 @@
+"""Kagura: an AI VTuber server."""

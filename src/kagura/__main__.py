@@ -1,0 +1,3 @@
+from kagura.cli import main
+
+main()

@@ -1,0 +1,108 @@
+"""The `kagura` command: serve, and manage the config file."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from kagura.config import ConfigError, KaguraConfig, load_config, render_default_yaml
+
+app = typer.Typer(help="Kagura: an AI VTuber server.", no_args_is_help=True)
+config_app = typer.Typer(help="Create and check the config file.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+err = Console(stderr=True)
+DEFAULT_CONFIG = Path("conf.yaml")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file (default: ./conf.yaml if it exists)."),
+]
+
+
+def _load(path: Path | None) -> KaguraConfig:
+    if path is None and DEFAULT_CONFIG.is_file():
+        path = DEFAULT_CONFIG
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err.print(f"[bold red]Config error[/]\n{exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Bind address (system.host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (system.port).")] = None,
+) -> None:
+    """Run the server: the stage page, /client-ws and the engines."""
+    import uvicorn
+
+    from kagura.server.app import create_app
+
+    settings = _load(config)
+    if host is not None or port is not None:
+        system = settings.system.model_copy(
+            update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+        )
+        settings = settings.model_copy(update={"system": system})
+    level = settings.system.log_level.upper()
+    logging.basicConfig(
+        level=level,
+        format="%(message)s",
+        datefmt="[%X]",
+        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=True)],
+    )
+    err.print(f"Kagura on [bold]http://{settings.system.host}:{settings.system.port}[/]")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.system.host,
+        port=settings.system.port,
+        log_level=settings.system.log_level,
+        ws_max_size=settings.system.max_frame_bytes,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+    )
+
+
+@config_app.command("init")
+def config_init(
+    path: Annotated[Path, typer.Argument(help="Where to write it.")] = DEFAULT_CONFIG,
+    lang: Annotated[str, typer.Option(help="Comment language: en or zh.")] = "en",
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented config with every setting at its default."""
+    if lang not in ("en", "zh"):
+        err.print("--lang must be 'en' or 'zh'")
+        raise typer.Exit(2)
+    if path.exists() and not force:
+        err.print(f"{path} exists; pass --force to overwrite it")
+        raise typer.Exit(1)
+    path.write_text(render_default_yaml(lang), encoding="utf-8")  # type: ignore[arg-type]
+    err.print(f"wrote {path}")
+
+
+@config_app.command("check")
+def config_check(
+    path: Annotated[Path, typer.Argument(help="The config file.")] = DEFAULT_CONFIG,
+) -> None:
+    """Validate a config file; name every bad field and the file."""
+    settings = _load(path)
+    err.print(
+        f"{path}: OK (character {settings.character.conf_name!r}, LLM {settings.llm.provider}, "
+        f"TTS {settings.tts.provider}, ASR {settings.asr.provider})"
+    )
+
+
+def main() -> None:  # pragma: no cover - `python -m kagura`
+    app(prog_name="kagura")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

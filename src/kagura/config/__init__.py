@@ -1,0 +1,74 @@
+"""Kagura's configuration: the schema, loading ``conf.yaml``, presets and default files.
+
+Import from here rather than from the submodules; they are an implementation detail.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from .loader import (
+    ConfigError,
+    apply_character_preset,
+    deep_merge,
+    list_character_presets,
+    load_config,
+)
+from .models import (
+    ASRConfig,
+    CharacterConfig,
+    ConversationConfig,
+    EspeakConfig,
+    KaguraConfig,
+    LiveConfig,
+    LLMConfig,
+    OpenAIASRConfig,
+    OpenAILLMConfig,
+    OpenAITTSConfig,
+    PiperConfig,
+    SmolLM2Config,
+    StageConfig,
+    SystemConfig,
+    TTSConfig,
+    VADConfig,
+    WhisperConfig,
+)
+
+if TYPE_CHECKING:
+    from .render import default_config_path, render_default_yaml
+
+__all__ = [
+    "ASRConfig",
+    "CharacterConfig",
+    "ConfigError",
+    "ConversationConfig",
+    "EspeakConfig",
+    "KaguraConfig",
+    "LLMConfig",
+    "LiveConfig",
+    "OpenAIASRConfig",
+    "OpenAILLMConfig",
+    "OpenAITTSConfig",
+    "PiperConfig",
+    "SmolLM2Config",
+    "StageConfig",
+    "SystemConfig",
+    "TTSConfig",
+    "VADConfig",
+    "WhisperConfig",
+    "apply_character_preset",
+    "deep_merge",
+    "default_config_path",
+    "list_character_presets",
+    "load_config",
+    "render_default_yaml",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # ``render`` is imported on first use, not above: it also runs as a script
+    # (``python -m kagura.config.render``), and importing it with the package would make
+    # runpy warn that the module was already imported before it ran.
+    if name in ("default_config_path", "render_default_yaml"):
+        from . import render
+
+        return getattr(render, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

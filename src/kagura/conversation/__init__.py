@@ -1,0 +1,1 @@
+"""Conversations: running turns and keeping their history."""

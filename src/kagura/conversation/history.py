@@ -1,0 +1,373 @@
+"""Conversation history, stored in SQLite one row per message.
+
+Each character config (``conf_uid``) owns many histories, and each history is an
+ordered list of messages. The store is append-only: saying something is a single
+``INSERT`` committed at once, so a crash (even ``kill -9`` in the middle of a turn)
+can lose at most the message being written, never what was already said. The only
+destructive operation is deleting a whole history.
+
+SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed transaction
+survives the process dying at any point; only an OS crash or power cut may roll
+back the last few commits, which is an acceptable trade for a chat log.
+
+sqlite3 calls block, so none of them run on the event loop. Every call goes to a
+single dedicated worker thread that owns the only connection; besides keeping the
+loop responsive, that serialises all reads and writes without any locking here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import functools
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, get_args
+from uuid import uuid4
+
+__all__ = ["SCHEMA_VERSION", "HistoryStore", "HistorySummary", "Role", "StoredMessage"]
+
+Role = Literal["human", "ai"]
+
+# Bumped whenever the schema changes; `open()` refuses databases from the future.
+SCHEMA_VERSION = 1
+
+_ROLES: frozenset[str] = frozenset(get_args(Role))
+_BUSY_TIMEOUT_MS = 5_000
+
+_SCHEMA = (
+    """
+    CREATE TABLE IF NOT EXISTS histories (
+        uid        TEXT PRIMARY KEY,
+        conf_uid   TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS messages (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        history_uid TEXT NOT NULL REFERENCES histories(uid) ON DELETE CASCADE,
+        role        TEXT NOT NULL CHECK (role IN ('human', 'ai')),
+        content     TEXT NOT NULL,
+        name        TEXT,
+        avatar      TEXT,
+        timestamp   TEXT NOT NULL,
+        interrupted INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    # Serves the "last N messages" read, the "latest message" lookup in list(),
+    # and the cascade when a history is deleted.
+    "CREATE INDEX IF NOT EXISTS messages_by_history ON messages (history_uid, id)",
+    # Serves list() and the conf_uid check in exists()/delete().
+    "CREATE INDEX IF NOT EXISTS histories_by_conf ON histories (conf_uid)",
+)
+
+_MESSAGE_COLUMNS = "role, content, timestamp, name, avatar, interrupted"
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _now() -> str:
+    # Local time, no offset, whole seconds: the format the Open-LLM-VTuber
+    # frontend already renders.
+    return datetime.now().isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One message of a history, as stored."""
+
+    role: Role
+    content: str
+    timestamp: str
+    name: str | None = None
+    avatar: str | None = None
+    # True when the AI was cut off mid-reply; `content` is what was actually said.
+    interrupted: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        """The frontend's message shape; `name`/`avatar` appear only when set."""
+        wire: dict[str, Any] = {
+            "role": self.role,
+            "timestamp": self.timestamp,
+            "content": self.content,
+        }
+        if self.name is not None:
+            wire["name"] = self.name
+        if self.avatar is not None:
+            wire["avatar"] = self.avatar
+        return wire
+
+
+@dataclass(frozen=True)
+class HistorySummary:
+    """A history as shown in the frontend's history list."""
+
+    uid: str
+    latest_message: StoredMessage
+    timestamp: str  # the latest message's timestamp
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "uid": self.uid,
+            "latest_message": self.latest_message.to_wire(),
+            "timestamp": self.timestamp,
+        }
+
+
+class HistoryStore:
+    """Async access to the history database.
+
+    Lifecycle is explicit, like an HTTP client: construct (no I/O), ``await open()``,
+    use, ``await close()``. A closed store cannot be reopened; make a new one.
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self._db_path = Path(db_path)
+        self._executor: ThreadPoolExecutor | None = None
+        # Created, used and closed only on the worker thread.
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
+
+    @property
+    def db_path(self) -> Path:
+        return self._db_path
+
+    async def open(self) -> None:
+        """Create the database (and its directory) if needed and apply the schema."""
+        if self._closed:
+            raise RuntimeError("HistoryStore is closed; create a new one")
+        if self._executor is not None:
+            return
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kagura-history")
+        loop = asyncio.get_running_loop()
+        try:
+            conn = await loop.run_in_executor(executor, _connect, self._db_path)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        self._executor, self._conn = executor, conn
+
+    async def close(self) -> None:
+        """Close the connection. Safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True  # refuse new calls from here on
+        executor, conn = self._executor, self._conn
+        self._executor = self._conn = None
+        if executor is None or conn is None:
+            return
+        # Queued behind any calls already submitted, so those still complete.
+        await asyncio.get_running_loop().run_in_executor(executor, conn.close)
+        executor.shutdown(wait=True)  # the queue is empty: this returns at once
+
+    async def create(self, conf_uid: str) -> str:
+        """Start a new, empty history for `conf_uid` and return its uid."""
+        return await self._run(_create, conf_uid)
+
+    async def exists(self, conf_uid: str, history_uid: str) -> bool:
+        """Whether `history_uid` exists and belongs to `conf_uid`."""
+        return await self._run(_exists, conf_uid, history_uid)
+
+    async def append(
+        self,
+        history_uid: str,
+        role: Role,
+        content: str,
+        *,
+        name: str | None = None,
+        avatar: str | None = None,
+        interrupted: bool = False,
+    ) -> StoredMessage:
+        """Add a message to the end of a history; it is committed on return.
+
+        Raises `KeyError` if the history does not exist. If the awaiting task is
+        cancelled, the insert may still be committed: it is already on the worker.
+        """
+        if role not in _ROLES:
+            raise ValueError(f"role must be 'human' or 'ai', not {role!r}")
+        message = StoredMessage(
+            role=role,
+            content=content,
+            timestamp=_now(),
+            name=name,
+            avatar=avatar,
+            interrupted=interrupted,
+        )
+        await self._run(_append, history_uid, message)
+        return message
+
+    async def messages(self, history_uid: str, limit: int) -> builtins.list[StoredMessage]:
+        """The last `limit` messages of a history, oldest first.
+
+        There is deliberately no "everything" option: histories grow without bound
+        and every caller (LLM context, frontend replay) only needs a tail. An
+        unknown history has no messages.
+        """
+        _check_limit(limit)
+        return await self._run(_messages, history_uid, limit)
+
+    async def list(self, conf_uid: str, limit: int = 200) -> builtins.list[HistorySummary]:
+        """Histories of `conf_uid` that have messages, most recent activity first."""
+        _check_limit(limit)
+        return await self._run(_list, conf_uid, limit)
+
+    async def delete(self, conf_uid: str, history_uid: str) -> bool:
+        """Delete a history and its messages; False if no such history for `conf_uid`."""
+        return await self._run(_delete, conf_uid, history_uid)
+
+    async def _run(
+        self,
+        fn: Callable[Concatenate[sqlite3.Connection, _P], _T],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> _T:
+        if self._closed:
+            raise RuntimeError("HistoryStore is closed")
+        if self._executor is None or self._conn is None:
+            raise RuntimeError("HistoryStore is not open; await open() first")
+        call = functools.partial(fn, self._conn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+
+def _check_limit(limit: int) -> None:
+    # SQLite treats a negative LIMIT as "no limit", which would defeat the bound.
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0, not {limit}")
+
+
+# --- Everything below runs on the worker thread. ---------------------------------
+
+
+def _connect(db_path: Path) -> sqlite3.Connection:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    # Autocommit mode: each statement is its own transaction, committed when it
+    # returns. Every write here is a single statement, so that is exactly
+    # "append-only, committed immediately".
+    conn = sqlite3.connect(db_path, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise RuntimeError(f"could not enable WAL mode on {db_path} (got {mode!r})")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        # Per-connection and off by default; needed for ON DELETE CASCADE.
+        conn.execute("PRAGMA foreign_keys = ON")
+        _migrate(conn, db_path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, db_path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"{db_path} has schema version {version}, newer than this Kagura "
+            f"supports ({SCHEMA_VERSION}); upgrade Kagura"
+        )
+    if version == SCHEMA_VERSION:
+        return
+    # executescript() would commit on its own; wrap schema and version in one
+    # transaction so a crash never leaves a half-created schema marked current.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _create(conn: sqlite3.Connection, conf_uid: str) -> str:
+    uid = uuid4().hex
+    conn.execute(
+        "INSERT INTO histories (uid, conf_uid, created_at) VALUES (?, ?, ?)",
+        (uid, conf_uid, _now()),
+    )
+    return uid
+
+
+def _exists(conn: sqlite3.Connection, conf_uid: str, history_uid: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM histories WHERE uid = ? AND conf_uid = ?", (history_uid, conf_uid)
+    ).fetchone()
+    return row is not None
+
+
+def _append(conn: sqlite3.Connection, history_uid: str, message: StoredMessage) -> None:
+    # Check and insert in one statement, so there is no window between them.
+    cursor = conn.execute(
+        f"INSERT INTO messages (history_uid, {_MESSAGE_COLUMNS}) "
+        "SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM histories WHERE uid = ?)",
+        (
+            history_uid,
+            message.role,
+            message.content,
+            message.timestamp,
+            message.name,
+            message.avatar,
+            int(message.interrupted),
+            history_uid,
+        ),
+    )
+    if cursor.rowcount == 0:
+        raise KeyError(history_uid)
+
+
+def _messages(conn: sqlite3.Connection, history_uid: str, limit: int) -> list[StoredMessage]:
+    rows = conn.execute(
+        f"SELECT {_MESSAGE_COLUMNS} FROM ("
+        f"  SELECT id, {_MESSAGE_COLUMNS} FROM messages WHERE history_uid = ?"
+        "   ORDER BY id DESC LIMIT ?"
+        ") ORDER BY id",
+        (history_uid, limit),
+    ).fetchall()
+    return [_to_message(row) for row in rows]
+
+
+def _list(conn: sqlite3.Connection, conf_uid: str, limit: int) -> list[HistorySummary]:
+    # Activity order is by message id rather than timestamp: ids are strictly
+    # increasing, while timestamps tie within a second and jump with the clock.
+    rows = conn.execute(
+        "SELECT h.uid, m.role, m.content, m.timestamp, m.name, m.avatar, m.interrupted"
+        " FROM histories AS h"
+        " JOIN messages AS m"
+        "   ON m.id = (SELECT max(id) FROM messages WHERE history_uid = h.uid)"
+        " WHERE h.conf_uid = ?"
+        " ORDER BY m.id DESC LIMIT ?",
+        (conf_uid, limit),
+    ).fetchall()
+    summaries = []
+    for uid, *columns in rows:
+        latest = _to_message(tuple(columns))
+        summaries.append(HistorySummary(uid=uid, latest_message=latest, timestamp=latest.timestamp))
+    return summaries
+
+
+def _delete(conn: sqlite3.Connection, conf_uid: str, history_uid: str) -> bool:
+    # The messages go with it through ON DELETE CASCADE, in the same statement.
+    cursor = conn.execute(
+        "DELETE FROM histories WHERE uid = ? AND conf_uid = ?", (history_uid, conf_uid)
+    )
+    return cursor.rowcount > 0
+
+
+def _to_message(row: tuple[Any, ...]) -> StoredMessage:
+    role, content, timestamp, name, avatar, interrupted = row
+    return StoredMessage(
+        role=role,
+        content=content,
+        timestamp=timestamp,
+        name=name,
+        avatar=avatar,
+        interrupted=bool(interrupted),
+    )

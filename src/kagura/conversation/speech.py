@@ -1,0 +1,136 @@
+"""The streaming stages of a reply: LLM chunks → segments → speech, delivered in order.
+
+Each stage is an async iterator feeding the next, so the first clause reaches TTS while the
+LLM is still writing, and the first audio leaves while later segments are still being
+synthesised. Closing the last stage closes every stage before it (interruption).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kagura.audio import Speech
+from kagura.engines.errors import EngineError
+
+from .segmenter import Segmenter, has_speech
+
+# Segments waiting for their turn to be delivered: synthesis may run this far ahead.
+MAX_AHEAD = 16
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """A segment as it will be delivered: its text, its audio (or None) and any TTS error."""
+
+    index: int
+    text: str
+    speech: Speech | None
+    error: str | None = None
+
+
+async def with_deadlines(
+    chunks: AsyncIterator[str], first_s: float, idle_s: float
+) -> AsyncIterator[str]:
+    """Fail a stream that is slow to start or stalls, so no turn can hang on the LLM."""
+    timeout, setting = first_s, "llm.first_token_timeout_s"
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(timeout):
+                    chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise EngineError(
+                    f"the LLM sent nothing for {timeout:g} s; giving up ({setting})"
+                ) from None
+            timeout, setting = idle_s, "llm.stream_idle_timeout_s"
+            yield chunk
+    finally:
+        await aclose(chunks)
+
+
+async def segments(chunks: AsyncIterator[str], segmenter: Segmenter) -> AsyncIterator[str]:
+    """Group chunks into segments. If the stream breaks, what was received is still spoken."""
+    try:
+        async for chunk in chunks:
+            for piece in segmenter.feed(chunk):
+                yield piece
+    except EngineError:
+        for piece in segmenter.flush():
+            yield piece
+        raise
+    finally:
+        await aclose(chunks)
+    for piece in segmenter.flush():
+        yield piece
+
+
+async def speak_in_order(
+    texts: AsyncIterator[str],
+    speak: Callable[[str], Awaitable[Speech]],
+    *,
+    concurrency: int,
+    timeout_s: float,
+) -> AsyncIterator[Spoken]:
+    """Synthesise up to `concurrency` segments at once and yield them strictly in order.
+
+    The semaphore wakes waiters first-come first-served and segments arrive in order, so the
+    segment that plays next always gets the next free slot: later segments get ready early
+    without ever delaying the first. An error from `texts` (the LLM) is raised only after
+    every segment received before it has been delivered.
+    """
+    slots = asyncio.Semaphore(concurrency)
+    # `ahead` bounds the segments in flight; the queue itself never blocks, so the end
+    # marker can always be written, even by a producer that is being cancelled.
+    ahead = asyncio.Semaphore(MAX_AHEAD)
+    pending: asyncio.Queue[asyncio.Task[Spoken] | None] = asyncio.Queue()
+
+    async def synthesise(index: int, text: str) -> Spoken:
+        if not has_speech(text):
+            return Spoken(index, text, None)  # only tags: performed, not spoken
+        async with slots:
+            try:
+                async with asyncio.timeout(timeout_s):
+                    return Spoken(index, text, await speak(text))
+            except TimeoutError:
+                error = f"TTS took over {timeout_s:g} s (tts.segment_timeout_s)"
+                return Spoken(index, text, None, error)
+            except EngineError as exc:
+                return Spoken(index, text, None, str(exc))
+
+    async def produce() -> None:
+        try:
+            index = 0
+            async for text in texts:
+                await ahead.acquire()
+                pending.put_nowait(asyncio.create_task(synthesise(index, text)))
+                index += 1
+        finally:
+            pending.put_nowait(None)
+
+    producer = asyncio.create_task(produce())
+    try:
+        while (task := await pending.get()) is not None:
+            ahead.release()
+            yield await task
+        await producer  # re-raises the LLM's error, after the segments before it
+    finally:
+        producer.cancel()
+        while not pending.empty():
+            leftover = pending.get_nowait()
+            if leftover is not None:
+                leftover.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await producer
+
+
+async def aclose(iterator: AsyncIterator[Any]) -> None:
+    """Close an async generator now, so the stage before it stops working (interruption)."""
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()

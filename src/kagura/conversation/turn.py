@@ -1,0 +1,189 @@
+"""One turn: the protocol sequence around the speech stages.
+
+chain-start → "Thinking..." → audio payloads in order → backend-synth-complete → (bounded)
+wait for the client's playback acknowledgement → force-new-message → chain-end. Every path,
+errors and interruption included, ends with `conversation-chain-end`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kagura.config import KaguraConfig
+from kagura.engines.errors import EngineError
+from kagura.engines.llm import ChatMessage, LLMEngine
+from kagura.engines.tts import TTSEngine
+from kagura.models_registry import ModelInfo
+
+from .expressions import find_tags
+from .payload import audio_message
+from .segmenter import Segmenter
+from .speech import aclose, segments, speak_in_order, with_deadlines
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[dict[str, Any]], None]
+# Runs after chain start: transcribes audio, records the input, builds the prompt; None
+# means there is nothing to answer (e.g. silence).
+Prepare = Callable[[], Awaitable[list[ChatMessage] | None]]
+
+
+def control(text: str) -> dict[str, Any]:
+    return {"type": "control", "text": text}
+
+
+class PlaybackAck:
+    """Counts the first `frontend-playback-complete` after `backend-synth-complete`.
+
+    The original frontend sends a burst of acknowledgements, and a client that plays nothing
+    acknowledges at once, possibly before we start waiting. Opening the gate just before
+    `backend-synth-complete` keeps that early ack and ignores stale ones from a previous turn.
+    """
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self._open = False
+
+    def expect(self) -> None:
+        self._event.clear()
+        self._open = True
+
+    def acknowledge(self) -> bool:
+        if not self._open:
+            return False
+        self._event.set()
+        return True
+
+    async def wait(self, timeout_s: float) -> bool:
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._event.wait()
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self._open = False
+
+
+@dataclass
+class TurnReport:
+    """What a turn produced, for memory and history."""
+
+    reply: str = ""
+    delivered: list[str] = field(default_factory=list)
+    audio_s: float = 0.0
+    error: str | None = None
+    acknowledged: bool = False
+
+
+class Turn:
+    def __init__(
+        self,
+        *,
+        config: KaguraConfig,
+        model: ModelInfo,
+        llm: LLMEngine,
+        tts: TTSEngine,
+        emit: Emit,
+        playback: PlaybackAck,
+    ) -> None:
+        self._config = config
+        self._model = model
+        self._llm = llm
+        self._tts = tts
+        self._emit = emit
+        self._playback = playback
+        self.report = TurnReport()
+        self._raw: list[str] = []
+
+    async def run(self, prepare: Prepare, *, status: str = "Thinking...") -> TurnReport:
+        """Run to the end; on cancellation (interrupt) end the chain and re-raise."""
+        self._emit(control("conversation-chain-start"))
+        self._emit({"type": "full-text", "text": status})
+        try:
+            first_audio_at = None
+            messages = await self._prepare(prepare)
+            if messages is not None:
+                first_audio_at = await self._deliver(messages)
+            self._playback.expect()
+            self._emit({"type": "backend-synth-complete"})
+            self.report.acknowledged = await self._playback.wait(self._ack_timeout(first_audio_at))
+            self._emit({"type": "force-new-message"})
+        finally:
+            self.report.reply = "".join(self._raw).strip()
+            self._emit(control("conversation-chain-end"))
+        return self.report
+
+    async def _prepare(self, prepare: Prepare) -> list[ChatMessage] | None:
+        try:
+            return await prepare()
+        except (EngineError, TimeoutError) as exc:
+            message = str(exc) if isinstance(exc, EngineError) else "timed out"
+            self.report.error = message
+            self._emit({"type": "error", "message": f"ASR failed: {message}"})
+            return None
+
+    async def _deliver(self, messages: list[ChatMessage]) -> float | None:
+        """Stream the reply out; return when the first audio left (None if there was none)."""
+        conversation = self._config.conversation
+        llm_settings = self._config.llm
+        chunks = with_deadlines(
+            self._llm.stream(messages),
+            llm_settings.first_token_timeout_s,
+            llm_settings.stream_idle_timeout_s,
+        )
+        segmenter = Segmenter(conversation.first_segment_min_words, conversation.max_segment_chars)
+        spoken_stream = speak_in_order(
+            segments(self._recorded(chunks), segmenter),
+            self._tts.synthesize,
+            concurrency=self._config.tts.max_concurrency,
+            timeout_s=self._config.tts.segment_timeout_s,
+        )
+        first_audio_at: float | None = None
+        character = self._config.character
+        try:
+            async for spoken in spoken_stream:
+                if spoken.error:
+                    self._emit({"type": "error", "message": f"TTS failed: {spoken.error}"})
+                tags = find_tags(spoken.text, self._model.emotionMap)
+                self._emit(
+                    audio_message(
+                        spoken.speech,
+                        text=spoken.text,
+                        name=character.name,
+                        avatar=character.avatar,
+                        expressions=[self._model.emotionMap[tag] for tag in tags],
+                        motions=self._model.motions_for(tags),
+                    )
+                )
+                self.report.delivered.append(spoken.text)
+                if spoken.speech is not None and len(spoken.speech.samples):
+                    self.report.audio_s += spoken.speech.duration_s
+                    first_audio_at = first_audio_at or time.monotonic()
+        except EngineError as exc:
+            self.report.error = str(exc)
+            log.warning("turn failed: %s", exc)
+            self._emit({"type": "error", "message": f"LLM failed: {exc}"})
+        finally:
+            await aclose(spoken_stream)
+        return first_audio_at
+
+    async def _recorded(self, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
+        try:
+            async for chunk in chunks:
+                self._raw.append(chunk)
+                yield chunk
+        finally:
+            await aclose(chunks)
+
+    def _ack_timeout(self, first_audio_at: float | None) -> float:
+        """Remaining audio time plus a margin: a client that never acks cannot stall us."""
+        conversation = self._config.conversation
+        played = time.monotonic() - first_audio_at if first_audio_at else 0.0
+        remaining = max(0.0, self.report.audio_s - played)
+        return min(conversation.playback_timeout_max_s, remaining + conversation.playback_margin_s)

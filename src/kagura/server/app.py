@@ -1,0 +1,53 @@
+"""The FastAPI application: WebSocket endpoints, HTTP routes and static folders."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from kagura.config import KaguraConfig
+from kagura.runtime import Runtime
+
+from .client_ws import client_ws
+
+
+def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app; engines load in the lifespan, so importing or building is cheap."""
+    runtime = runtime or Runtime.from_config(config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(title="Kagura", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.runtime = runtime
+    app.add_api_websocket_route("/client-ws", client_ws)
+
+    @app.get("/live2d-models/info")
+    async def models_info() -> dict[str, Any]:
+        characters = [
+            {"name": model.name, "avatar": "", "model_path": model.url}
+            for model in runtime.models.values()
+        ]
+        return {"type": "live2d-models/info", "count": len(characters), "characters": characters}
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "character": runtime.config.character.conf_name}
+
+    system = config.system
+    for route, folder in (
+        ("/live2d-models", system.models_dir),
+        ("/bg", system.backgrounds_dir),
+        ("/avatars", "avatars"),
+    ):
+        app.mount(route, StaticFiles(directory=config.resolve_path(folder), check_dir=False))
+    return app

@@ -1,0 +1,509 @@
+"""A scripted OpenAI-compatible server for tests and benchmarks.
+
+Kagura reaches every LLM, TTS and ASR backend through the `openai` SDK, so the honest test lets
+that SDK speak real HTTP (SSE streaming included) to a server whose answers, speed and failures
+a test scripts. Nothing in Kagura is patched. The server has its own event loop in a background
+thread, so sync tests, async tests on any loop and benchmarks can all use it; delays are sleeps
+to absolute deadlines, so time-to-first-token and token rate hold to about a millisecond.
+
+    with FakeOpenAI() as fake:
+        fake.script = LLMScript(reply="Hi! [joy]", ttft_s=0.05, tokens_per_s=50.0)
+        client = openai.OpenAI(base_url=fake.base_url, api_key="x")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import io
+import json
+import logging
+import re
+import socket
+import threading
+import time
+import uuid
+import wave
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+MODEL_ID = "fake-model"
+PCM_SAMPLE_RATE = 24000  # OpenAI's `response_format="pcm"`: 16-bit LE mono at 24 kHz
+CHAT_PATH = "/v1/chat/completions"
+SPEECH_PATH = "/v1/audio/speech"
+TRANSCRIPTION_PATH = "/v1/audio/transcriptions"
+
+LLMFailure = Literal[
+    "status_500", "hang_before_headers", "hang_after_first_chunk", "cut_mid_stream", "refuse"
+]
+Frames = list[tuple[float, bytes]]  # (due time on the server's loop clock, bytes to send)
+
+
+@dataclass
+class LLMScript:
+    """How the fake answers chat completions.
+
+    `reply` may be a function of the request body, e.g. `echo_last_user`. It is streamed as
+    `split_tokens(reply)`: the first token `ttft_s` after the request arrives, the rest at
+    `tokens_per_s` (`inf` or `<= 0`: all at once). `failure` applies to the first `fail_times`
+    requests after the script is set, or to all of them when `fail_times` is None. "refuse" and
+    "status_500" answer 500; a hang lasts until the client leaves or the fake stops; a cut drops
+    the connection after about half of the tokens. Without `stream`, "hang_after_first_chunk"
+    hangs before the headers and "cut_mid_stream" drops the connection halfway through the JSON.
+    """
+
+    reply: str | Callable[[dict[str, Any]], str] = "Hello there, friend. [joy] Nice day!"
+    ttft_s: float = 0.02
+    tokens_per_s: float = 200.0
+    failure: LLMFailure | None = None
+    fail_times: int | None = None
+
+
+@dataclass
+class TTSScript:
+    """How the fake answers `/v1/audio/speech`: a tone whose length follows the input's length.
+
+    The tone's loudness swings a few times a second, so lip-sync code has varying RMS to follow.
+    An input containing any of `fail_inputs` gets a 500, so a test can fail a single segment.
+    """
+
+    latency_s: float = 0.02
+    sample_rate: int = 22050
+    seconds_per_char: float = 0.06
+    failure: Literal["status_500"] | None = None
+    fail_inputs: set[str] = field(default_factory=set)
+
+
+@dataclass
+class ASRScript:
+    """How the fake answers `/v1/audio/transcriptions`."""
+
+    text: str = "Hello Kagura, how are you today?"
+    latency_s: float = 0.02
+    failure: Literal["status_500"] | None = None
+
+
+class RecordedRequest(NamedTuple):
+    """A request as the fake saw it: the JSON body, or form fields plus file_name and file_size."""
+
+    path: str
+    body: dict[str, Any]
+
+
+_TOKEN = re.compile(r"\s*(?:\w{1,6}|[^\w\s])|\s+")
+
+
+def split_tokens(text: str) -> list[str]:
+    """Split text roughly as a tokenizer would: word pieces that carry their leading space.
+
+    The pieces join back into `text` exactly, which is what streaming clients rely on.
+    """
+    return _TOKEN.findall(text)
+
+
+def echo_last_user(body: dict[str, Any]) -> str:
+    """A `LLMScript.reply` that repeats the last user message, so tests can see what was sent."""
+    for message in reversed(body.get("messages", [])):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content", "")
+            if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
+                return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+            return str(content)
+    return ""
+
+
+@functools.lru_cache(maxsize=32)
+def _tone_pcm(n_samples: int, sample_rate: int) -> bytes:
+    """16-bit LE mono: a 220 Hz tone whose loudness swings 3 times a second between 10% and 100%."""
+    t = np.arange(n_samples, dtype=np.float64) / sample_rate
+    envelope = 0.55 - 0.45 * np.cos(2 * np.pi * 3.0 * t)
+    fade = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.01)  # 10 ms ramps avoid clicks
+    signal = 0.5 * envelope * fade * np.sin(2 * np.pi * 220.0 * t)
+    return (signal * 32767).astype("<i2").tobytes()
+
+
+def _wav(pcm: bytes, sample_rate: int) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(pcm)
+    return buffer.getvalue()
+
+
+def _parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Text fields and file contents (by field name) of a multipart/form-data body.
+
+    Hand-rolled because Starlette's form parser needs python-multipart, which Kagura doesn't ship.
+    """
+    boundary = re.search(r'boundary="?([^";]+)"?', content_type)
+    fields: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    parts = body.split(b"--" + boundary.group(1).encode())[1:] if boundary else []
+    for part in parts:
+        head, _, data = part.partition(b"\r\n\r\n")
+        name = re.search(r'[;\s]name="([^"]*)"', head.decode("latin-1"))
+        filename = re.search(r'filename="([^"]*)"', head.decode("latin-1"))
+        data = data.removesuffix(b"\r\n")
+        if part.startswith(b"--") or name is None:
+            continue
+        if filename is None:
+            fields[name.group(1)] = data.decode("utf-8", "replace")
+        else:
+            fields["file_name"] = filename.group(1)
+            files[name.group(1)] = data
+    return fields, files
+
+
+class _StreamCut(Exception):
+    """Raised inside a response on purpose: uvicorn then drops the connection mid-body."""
+
+
+def _is_cut(exc: BaseException | None) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_is_cut(e) for e in exc.exceptions)
+    return isinstance(exc, _StreamCut)
+
+
+class _QuietCuts(logging.Filter):
+    """Keeps uvicorn from logging our deliberate cuts as application errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and _is_cut(record.exc_info[1]))
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that exits as soon as `stopping` is set, rather than at its next 0.1 s
+    poll of `should_exit`: a fake per test should not cost the suite much."""
+
+    def __init__(self, config: uvicorn.Config, stopping: asyncio.Event) -> None:
+        super().__init__(config)
+        self.stopping = stopping
+
+    async def main_loop(self) -> None:
+        await self.on_tick(0)  # sets the default response headers
+        await self.stopping.wait()
+
+
+def _error(status: int, message: str, code: str | None = None) -> JSONResponse:
+    body = {"error": {"message": message, "type": "server_error", "param": None, "code": code}}
+    return JSONResponse(body, status_code=status)
+
+
+def _shutting_down() -> JSONResponse:
+    return _error(503, "The fake server is shutting down.")
+
+
+def _sse(payload: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+
+
+def _chat_frames(body: dict[str, Any], reply: str, first: float, interval: float) -> Frames:
+    """The SSE frames of a streamed completion, encoded up front so sending costs nothing."""
+    tokens = split_tokens(reply)
+    base: dict[str, Any] = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}"}
+    base |= {"object": "chat.completion.chunk"}
+    base |= {"created": int(time.time()), "model": str(body.get("model", MODEL_ID))}
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    if include_usage:
+        base["usage"] = None
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return _sse({**base, "choices": [choice]})
+
+    # The role chunk goes out together with the first token, as OpenAI's does.
+    frames = [(first, chunk({"role": "assistant", "content": ""}))]
+    frames += [(first + i * interval, chunk({"content": t})) for i, t in enumerate(tokens)]
+    ending = chunk({}, "stop")
+    if include_usage:  # OpenAI's extra last chunk: no choices, only the usage
+        ending += _sse({**base, "choices": [], "usage": _usage(body, tokens)})
+    frames.append((frames[-1][0], ending + b"data: [DONE]\n\n"))
+    return frames
+
+
+def _chat_json(body: dict[str, Any], reply: str) -> bytes:
+    message = {"role": "assistant", "content": reply, "refusal": None}
+    choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
+    completion: dict[str, Any] = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}"}
+    completion |= {"object": "chat.completion"}
+    completion |= {"created": int(time.time()), "model": str(body.get("model", MODEL_ID))}
+    completion |= {"choices": [choice], "usage": _usage(body, split_tokens(reply))}
+    return json.dumps(completion).encode()
+
+
+def _usage(body: dict[str, Any], tokens: list[str]) -> dict[str, int]:
+    contents = [m.get("content") for m in body.get("messages", []) if isinstance(m, dict)]
+    prompt = sum(len(split_tokens(c)) for c in contents if isinstance(c, str))
+    total = prompt + len(tokens)
+    return {"prompt_tokens": prompt, "completion_tokens": len(tokens), "total_tokens": total}
+
+
+class FakeOpenAI:
+    """A local OpenAI-compatible HTTP server driven by `script`, `tts_script` and `asr_script`.
+
+    Scripts may be replaced at any time; each request reads them once, when it arrives. Setting
+    `script` restarts its `fail_times` count. `stop()` releases hanging requests, so it returns
+    within a couple of seconds whatever the script is doing.
+    """
+
+    def __init__(
+        self,
+        *,
+        script: LLMScript | None = None,
+        tts_script: TTSScript | None = None,
+        asr_script: ASRScript | None = None,
+        port: int = 0,
+        startup_timeout_s: float = 5.0,
+    ) -> None:
+        self.tts_script = tts_script or TTSScript()
+        self.asr_script = asr_script or ASRScript()
+        self._script = script or LLMScript()
+        self._port = port
+        self._startup_timeout_s = startup_timeout_s
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._chat_count = 0  # chat requests since `script` was set
+        self._stopping = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def script(self) -> LLMScript:
+        return self._script
+
+    @script.setter
+    def script(self, script: LLMScript) -> None:
+        with self._lock:
+            self._script = script
+            self._chat_count = 0
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}/v1"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of every request received so far, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    def chat_requests(self) -> list[dict[str, Any]]:
+        return [r.body for r in self.requests if r.path == CHAT_PATH]
+
+    def speech_requests(self) -> list[dict[str, Any]]:
+        return [r.body for r in self.requests if r.path == SPEECH_PATH]
+
+    def transcription_requests(self) -> list[dict[str, Any]]:
+        return [r.body for r in self.requests if r.path == TRANSCRIPTION_PATH]
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    def start(self) -> None:
+        """Serve from a background thread; returns once connections are accepted.
+
+        A fake started again after `stop()` keeps its port, as a restarted server would.
+        """
+        if self._thread is not None:
+            raise RuntimeError("FakeOpenAI is already running")
+        uvicorn_logger = logging.getLogger("uvicorn.error")
+        if not any(isinstance(f, _QuietCuts) for f in uvicorn_logger.filters):
+            uvicorn_logger.addFilter(_QuietCuts())
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self._port))
+        self._port = sock.getsockname()[1]
+        # No log config or level: the host process's logging setup is left alone. The graceful
+        # timeout is only a backstop, since hanging requests end as soon as `_stopping` is set.
+        config = uvicorn.Config(self._app(), lifespan="off", log_config=None, log_level=None)
+        config.timeout_graceful_shutdown = 1
+        self._stopping = asyncio.Event()
+        self._server = _Server(config, self._stopping)
+        self._thread = threading.Thread(target=self._run, args=(sock,), name="fake-openai")
+        self._thread.daemon = True
+        self._thread.start()
+        deadline = time.monotonic() + self._startup_timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                sock.close()
+                raise RuntimeError(f"FakeOpenAI did not start within {self._startup_timeout_s} s")
+            time.sleep(0.005)
+
+    def stop(self) -> None:
+        """Release hanging requests, shut the server down and join its thread."""
+        thread, server, loop = self._thread, self._server, self._loop
+        if thread is None or server is None:
+            return
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                loop.call_soon_threadsafe(self._stopping.set)
+        server.should_exit = True
+        thread.join(timeout=2.0)
+        if thread.is_alive():
+            server.force_exit = True
+            thread.join(timeout=1.0)
+        self._thread, self._server, self._loop = None, None, None
+
+    def __enter__(self) -> FakeOpenAI:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> FakeOpenAI:
+        await asyncio.to_thread(self.start)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await asyncio.to_thread(self.stop)
+
+    def _run(self, sock: socket.socket) -> None:
+        assert self._server is not None
+        with asyncio.Runner() as runner:  # also cancels whatever tasks the shutdown left behind
+            self._loop = runner.get_loop()
+            runner.run(self._server.serve(sockets=[sock]))
+
+    def _app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route(CHAT_PATH, self._chat, methods=["POST"]),
+                Route(SPEECH_PATH, self._speech, methods=["POST"]),
+                Route(TRANSCRIPTION_PATH, self._transcribe, methods=["POST"]),
+                Route("/v1/models", self._models, methods=["GET"]),
+            ]
+        )
+
+    def _record(self, path: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            self._requests.append(RecordedRequest(path, body))
+
+    async def _sleep_until(self, deadline: float) -> bool:
+        """Sleep until `deadline` (loop clock); False if the server began stopping first."""
+        delay = deadline - asyncio.get_running_loop().time()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+        return not self._stopping.is_set()
+
+    async def _hang(self, request: Request) -> None:
+        """Wait until the client goes away or the server stops, whichever comes first."""
+
+        async def disconnected() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+
+        waiters = [asyncio.ensure_future(w) for w in (self._stopping.wait(), disconnected())]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _models(self, request: Request) -> Response:
+        model = {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "kagura"}
+        return JSONResponse({"object": "list", "data": [model]})
+
+    async def _chat(self, request: Request) -> Response:
+        start = asyncio.get_running_loop().time()
+        body: dict[str, Any] = await request.json()
+        self._record(CHAT_PATH, body)
+        with self._lock:
+            script, count = self._script, self._chat_count
+            self._chat_count += 1
+        fails = script.fail_times is None or count < script.fail_times
+        failure = script.failure if fails else None
+        stream = bool(body.get("stream"))
+        if failure in ("status_500", "refuse"):
+            return _error(500, f"The fake server was scripted to fail ({failure}).", failure)
+        if failure == "hang_before_headers" or (failure == "hang_after_first_chunk" and not stream):
+            await self._hang(request)
+            return _shutting_down()
+
+        reply = script.reply(body) if callable(script.reply) else script.reply
+        rate = script.tokens_per_s
+        interval = 1.0 / rate if 0 < rate < float("inf") else 0.0
+        frames = _chat_frames(body, reply, start + script.ttft_s, interval)
+        if not stream:
+            payload = _chat_json(body, reply)
+            if failure == "cut_mid_stream":  # promise the whole body, send half of it
+                headers = {"content-length": str(len(payload))}
+                half = [(frames[-1][0], payload[: len(payload) // 2])]
+                return StreamingResponse(self._send(half, failure), headers=headers)
+            if not await self._sleep_until(frames[-1][0]):
+                return _shutting_down()
+            return Response(payload, media_type="application/json")
+
+        n_tokens = len(frames) - 2  # less the role chunk and the ending
+        if failure == "hang_after_first_chunk":
+            frames = frames[: 1 + min(1, n_tokens)]
+        elif failure == "cut_mid_stream":  # about half of the tokens, then the cut
+            frames = frames[: 1 + min(n_tokens, max(1, n_tokens // 2))]
+        return StreamingResponse(
+            self._send(frames, failure),
+            headers={"cache-control": "no-cache"},
+            media_type="text/event-stream",
+        )
+
+    async def _send(self, frames: Frames, failure: LLMFailure | None) -> AsyncIterator[bytes]:
+        for due, frame in frames:
+            if not await self._sleep_until(due):
+                raise _StreamCut("server stopping")
+            yield frame
+        if failure == "hang_after_first_chunk":
+            # A client disconnect cancels this generator (Starlette watches for it); a stop
+            # ends the wait and drops the connection.
+            await self._stopping.wait()
+        if failure in ("hang_after_first_chunk", "cut_mid_stream"):
+            raise _StreamCut(failure)
+
+    async def _speech(self, request: Request) -> Response:
+        start = asyncio.get_running_loop().time()
+        body: dict[str, Any] = await request.json()
+        self._record(SPEECH_PATH, body)
+        script = self.tts_script
+        text = str(body.get("input", ""))
+        if not await self._sleep_until(start + script.latency_s):
+            return _shutting_down()
+        if script.failure == "status_500" or any(s in text for s in script.fail_inputs):
+            return _error(500, "The fake server was scripted to fail this speech request.")
+        seconds = min(10.0, max(0.2, script.seconds_per_char * len(text)))
+        if body.get("response_format") == "pcm":
+            pcm = _tone_pcm(round(seconds * PCM_SAMPLE_RATE), PCM_SAMPLE_RATE)
+            return Response(pcm, media_type="audio/pcm")
+        # Only wav and pcm are encoded; any other format (mp3, opus, ...) gets wav as well.
+        pcm = _tone_pcm(round(seconds * script.sample_rate), script.sample_rate)
+        return Response(_wav(pcm, script.sample_rate), media_type="audio/wav")
+
+    async def _transcribe(self, request: Request) -> Response:
+        start = asyncio.get_running_loop().time()
+        fields, files = _parse_multipart(
+            await request.body(), request.headers.get("content-type", "")
+        )
+        self._record(TRANSCRIPTION_PATH, {**fields, "file_size": len(files.get("file", b""))})
+        script = self.asr_script
+        if not await self._sleep_until(start + script.latency_s):
+            return _shutting_down()
+        if script.failure == "status_500":
+            return _error(500, "The fake server was scripted to fail this transcription.")
+        if fields.get("response_format") == "text":
+            return PlainTextResponse(script.text)
+        return JSONResponse({"text": script.text})

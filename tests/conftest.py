@@ -1,0 +1,61 @@
+"""Shared fixtures: a scripted OpenAI-compatible server and real `kagura serve` processes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript
+from kagura.testing.server import KaguraProcess
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def fake_engines(fake: FakeOpenAI, **extra: Any) -> dict[str, Any]:
+    """Config that points LLM, TTS and ASR at the fake, with short deadlines for tests."""
+    from kagura.config import deep_merge
+
+    base: dict[str, Any] = {
+        "system": {"characters_dir": str(REPO / "characters")},
+        "llm": {
+            "provider": "openai",
+            "openai": {"base_url": fake.base_url, "model": "fake-model"},
+            "first_token_timeout_s": 2,
+            "stream_idle_timeout_s": 2,
+        },
+        "tts": {
+            "provider": "openai",
+            "openai": {"base_url": fake.base_url},
+            "max_concurrency": 2,
+            "segment_timeout_s": 5,
+        },
+        "asr": {"provider": "openai", "openai": {"base_url": fake.base_url}},
+        "conversation": {"playback_margin_s": 1.0},
+    }
+    return deep_merge(base, extra)
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _reset_fake(request: pytest.FixtureRequest) -> None:
+    """Each test starts from the default script and an empty request log."""
+    if "fake" in request.fixturenames:
+        server: FakeOpenAI = request.getfixturevalue("fake")
+        server.script = LLMScript()
+        server.tts_script = TTSScript()
+        server.clear_requests()
+
+
+@pytest.fixture(scope="module")
+def kagura(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
+    """One server per test module, talking to the module's fake."""
+    with KaguraProcess(tmp_path_factory.mktemp("kagura"), fake_engines(fake)) as server:
+        yield server

@@ -1,0 +1,132 @@
+"""`/client-ws` against a scripted OpenAI-compatible server: the exact protocol sequence."""
+
+from __future__ import annotations
+
+import base64
+import io
+import wave
+
+import httpx
+
+from kagura.testing.client import ProtocolClient
+from kagura.testing.fake_openai import FakeOpenAI, LLMScript
+from kagura.testing.server import KaguraProcess
+
+REPLY = "Hello there, nice to meet you. [joy] I am Kagura! How are you today?"
+
+
+def types(messages: list[dict]) -> list[str]:
+    return [m["type"] if m["type"] != "control" else f"control:{m['text']}" for m in messages]
+
+
+async def test_connect_sequence(kagura: KaguraProcess) -> None:
+    async with ProtocolClient(kagura.ws_url) as client:
+        seen = await client.connect_sequence()
+    assert types(seen) == [
+        "group-update",
+        "full-text",
+        "set-model-and-conf",
+        "control:start-mic",
+    ]
+    assert seen[1]["text"] == "Connection established"
+    conf = seen[2]
+    assert conf["conf_name"] == "Kagura" and conf["conf_uid"] == "kagura-default"
+    assert conf["client_uid"].startswith("client_")
+    assert conf["model_info"]["name"] == "haru"
+    assert conf["model_info"]["url"].endswith(".model3.json")
+
+
+async def test_full_turn_in_protocol_order(kagura: KaguraProcess, fake: FakeOpenAI) -> None:
+    fake.script = LLMScript(reply=REPLY)
+    async with ProtocolClient(kagura.ws_url) as client:
+        await client.connect_sequence()
+        seen = await client.turn("Hi Kagura!")
+    assert types(seen) == [
+        "control:conversation-chain-start",
+        "full-text",
+        "audio",
+        "audio",
+        "audio",
+        "backend-synth-complete",
+        "force-new-message",
+        "control:conversation-chain-end",
+    ]
+    assert seen[1]["text"] == "Thinking..."
+    audio = [m for m in seen if m["type"] == "audio"]
+    # Segments in order; the first is cut at the first clause boundary with enough words.
+    assert [a["display_text"]["text"] for a in audio] == [
+        "Hello there, nice to meet you.",
+        "[joy] I am Kagura!",
+        "How are you today?",
+    ]
+    for payload in audio:
+        with wave.open(io.BytesIO(base64.b64decode(payload["audio"]))) as wav:
+            assert wav.getnchannels() == 1 and wav.getsampwidth() == 2 and wav.getnframes() > 0
+            duration_ms = 1000 * wav.getnframes() / wav.getframerate()
+        assert abs(len(payload["volumes"]) - duration_ms / 20) <= 1
+        assert max(payload["volumes"]) == 1.0 and min(payload["volumes"]) < 1.0
+        assert payload["slice_length"] == 20 and payload["forwarded"] is False
+        assert payload["display_text"]["name"] == "Kagura"
+    # The LLM saw the user's text after a persona that lists the emotion tags.
+    request = fake.chat_requests()[-1]
+    assert request["stream"] is True
+    assert (
+        request["messages"][0]["role"] == "system" and "[joy]" in request["messages"][0]["content"]
+    )
+    assert request["messages"][-1] == {"role": "user", "content": "Hi Kagura!"}
+
+
+async def test_emotion_tags_become_expressions_and_are_not_spoken(
+    kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    fake.script = LLMScript(
+        reply="[joy] Wow, that is wonderful news! [sadness] But I will miss you."
+    )
+    async with ProtocolClient(kagura.ws_url) as client:
+        await client.connect_sequence()
+        seen = await client.turn("I am moving away.")
+    audio = [m for m in seen if m["type"] == "audio"]
+    emotion_map = {"joy": 1, "sadness": 3}  # haru's map in resources/model_dict.json
+    assert [a["actions"]["expressions"] for a in audio] == [
+        [emotion_map["joy"]],
+        [emotion_map["sadness"]],
+    ]
+    assert audio[0]["actions"]["motions"] == [{"group": "Use", "index": 1}]
+    spoken = [r["input"] for r in fake.speech_requests()]
+    assert spoken == ["Wow, that is wonderful news!", "But I will miss you."]
+    assert all("[" not in text for text in spoken)
+
+
+async def test_memory_carries_the_conversation(kagura: KaguraProcess, fake: FakeOpenAI) -> None:
+    fake.script = LLMScript(reply="Nice to meet you, Alice. I like your name.")
+    async with ProtocolClient(kagura.ws_url) as client:
+        await client.connect_sequence()
+        await client.turn("My name is Alice.")
+        await client.turn("What is my name?")
+    messages = fake.chat_requests()[-1]["messages"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert messages[2]["content"] == "Nice to meet you, Alice. I like your name."
+
+
+async def test_sessions_are_private(kagura: KaguraProcess, fake: FakeOpenAI) -> None:
+    """Two connections are two conversations: neither sees the other's turn or memory."""
+    fake.script = LLMScript(reply="Hello, friend. Good to see you.")
+    async with ProtocolClient(kagura.ws_url) as one, ProtocolClient(kagura.ws_url) as two:
+        await one.connect_sequence()
+        await two.connect_sequence()
+        await one.turn("I am the first one.")
+        await two.send({"type": "heartbeat"})
+        assert await two.recv(5) == {"type": "heartbeat-ack"}
+        await two.turn("I am the second one.")
+    last = fake.chat_requests()[-1]["messages"]
+    assert [m["content"] for m in last if m["role"] == "user"] == ["I am the second one."]
+
+
+async def test_models_info_and_static_routes(kagura: KaguraProcess) -> None:
+    async with httpx.AsyncClient(base_url=kagura.http_url) as http:
+        info = (await http.get("/live2d-models/info")).json()
+        missing = await http.get("/live2d-models/undefined/undefined.model3.json")
+    assert info["type"] == "live2d-models/info"
+    assert info["count"] == len(info["characters"]) >= 2
+    assert {c["name"] for c in info["characters"]} >= {"haru", "shizuku"}
+    assert missing.status_code == 404  # the frontend asks for this before it knows the model

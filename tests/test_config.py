@@ -1,0 +1,435 @@
+"""Tests for kagura.config: schema, loading, env substitution, errors, presets, rendering."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from kagura.config import (
+    CharacterConfig,
+    ConfigError,
+    KaguraConfig,
+    apply_character_preset,
+    deep_merge,
+    default_config_path,
+    list_character_presets,
+    load_config,
+    render_default_yaml,
+)
+from kagura.config.models import section_model
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED_PRESETS = REPO / "characters"
+
+
+def field_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Dotted path of every field (sections and leaves) in the model tree."""
+    paths: list[str] = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        paths.append(path)
+        sub = section_model(field)
+        if sub is not None:
+            paths.extend(field_paths(sub, path + "."))
+    return paths
+
+
+def all_fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, Any]]:
+    out = []
+    for name, field in model.model_fields.items():
+        out.append((f"{prefix}{name}", field))
+        sub = section_model(field)
+        if sub is not None:
+            out.extend(all_fields(sub, f"{prefix}{name}."))
+    return out
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_text(path: Path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return str(info.value)
+
+
+# --- schema -----------------------------------------------------------------------------
+
+
+def test_field_walk_reaches_nested_sections() -> None:
+    paths = field_paths(KaguraConfig)
+    assert "llm.openai.extra_body" in paths
+    assert "tts.piper.speaker_id" in paths
+    assert len(paths) > 70
+
+
+def test_every_field_has_english_and_chinese_description() -> None:
+    missing = []
+    for path, field in all_fields(KaguraConfig):
+        en = field.description
+        extra = field.json_schema_extra
+        zh = extra.get("description_zh") if isinstance(extra, dict) else None
+        if not (isinstance(en, str) and en.strip()):
+            missing.append(f"{path}: en")
+        if not (isinstance(zh, str) and zh.strip()) or zh == en:
+            missing.append(f"{path}: zh")
+    assert missing == []
+
+
+def test_every_model_forbids_unknown_keys() -> None:
+    models = [KaguraConfig] + [section_model(f) for _, f in all_fields(KaguraConfig)]
+    for model in models:
+        if model is not None:
+            assert model.model_config.get("extra") == "forbid", model.__name__
+
+
+def test_defaults_match_the_brief() -> None:
+    cfg = KaguraConfig()
+    assert (cfg.system.host, cfg.system.port) == ("127.0.0.1", 12393)
+    assert cfg.llm.provider == "smollm2"
+    assert cfg.tts.provider == "piper"
+    assert cfg.asr.whisper.language == "en"
+    assert cfg.character.live2d_model == "haru"
+    assert cfg.stage.enabled and not cfg.live.enabled
+
+
+# --- shipped default files --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_shipped_default_file_is_rendered_output(lang: Any) -> None:
+    path = default_config_path(lang)
+    assert path.read_text(encoding="utf-8") == render_default_yaml(lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_shipped_default_file_loads_and_is_complete(lang: Any) -> None:
+    path = default_config_path(lang)
+    load_config(path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    absent = []
+    for dotted in field_paths(KaguraConfig):
+        node: Any = data
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                absent.append(dotted)
+                break
+            node = node[part]
+    assert absent == []
+
+
+def test_english_default_file_equals_model_defaults() -> None:
+    assert load_config(default_config_path("en")).model_dump() == KaguraConfig().model_dump()
+
+
+def test_chinese_default_file_differs_only_in_the_overrides() -> None:
+    zh = load_config(default_config_path("zh"))
+    assert zh.character.human_name == "主播"
+    assert zh.tts.provider == "espeak"
+    assert zh.tts.espeak.voice == "cmn"
+    assert "虚拟主播" in zh.character.persona
+    expected = KaguraConfig().model_dump()
+    expected["character"].update(human_name="主播", persona=zh.character.persona)
+    expected["tts"]["provider"] = "espeak"
+    expected["tts"]["espeak"]["voice"] = "cmn"
+    assert zh.model_dump() == expected
+
+
+def test_rendered_file_comments_every_field_in_its_language() -> None:
+    text = render_default_yaml("zh")
+    assert "# 服务器的 TCP 端口。\n  port: 12393" in text
+    assert "# TCP port of the server.\n  port: 12393" in render_default_yaml("en")
+
+
+# --- loading ----------------------------------------------------------------------------
+
+
+def test_none_gives_defaults() -> None:
+    assert load_config(None).model_dump() == KaguraConfig().model_dump()
+
+
+def test_empty_file_gives_defaults(tmp_path: Path) -> None:
+    path = write(tmp_path / "conf.yaml", "# nothing here\n")
+    assert load_config(path).model_dump() == KaguraConfig().model_dump()
+
+
+def test_partial_file_overrides_only_given_fields(tmp_path: Path) -> None:
+    path = write(tmp_path / "conf.yaml", "llm:\n  temperature: 1.5\n  openai:\n    model: x\n")
+    cfg = load_config(path)
+    assert cfg.llm.temperature == 1.5
+    assert cfg.llm.openai.model == "x"
+    assert cfg.llm.openai.base_url == "http://127.0.0.1:11434/v1"
+
+
+def test_section_with_every_key_commented_out_is_defaults(tmp_path: Path) -> None:
+    path = write(tmp_path / "conf.yaml", "llm:\n  # temperature: 1\ntts:\n  piper:\n")
+    cfg = load_config(path)
+    assert cfg.llm.temperature == 0.7
+    assert cfg.tts.piper.length_scale == 1.0
+
+
+# --- environment substitution -----------------------------------------------------------
+
+
+def test_env_var_is_substituted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAGURA_TEST_KEY", "sk-123")
+    monkeypatch.setenv("KAGURA_TEST_ORIGIN", "example.com")
+    path = write(
+        tmp_path / "conf.yaml",
+        "llm:\n  openai:\n    api_key: ${KAGURA_TEST_KEY}\n"
+        "system:\n  allowed_origins: ['https://${KAGURA_TEST_ORIGIN}']\n",
+    )
+    cfg = load_config(path)
+    assert cfg.llm.openai.api_key == "sk-123"
+    assert cfg.system.allowed_origins == ["https://example.com"]
+
+
+def test_env_default_used_when_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KAGURA_TEST_PORT", raising=False)
+    monkeypatch.delenv("KAGURA_TEST_HOST", raising=False)
+    path = write(
+        tmp_path / "conf.yaml",
+        "system:\n  port: ${KAGURA_TEST_PORT:-8080}\n  host: '${KAGURA_TEST_HOST:-0.0.0.0}'\n"
+        "  auth_token: '${KAGURA_TEST_HOST:-}'\n",
+    )
+    cfg = load_config(path)
+    assert cfg.system.port == 8080  # a substituted string still validates as an int
+    assert cfg.system.host == "0.0.0.0"
+    assert cfg.system.auth_token == ""
+
+
+def test_env_set_value_beats_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAGURA_TEST_PORT", "9000")
+    path = write(tmp_path / "conf.yaml", "system:\n  port: ${KAGURA_TEST_PORT:-8080}\n")
+    assert load_config(path).system.port == 9000
+
+
+def test_escaped_reference_is_kept_literally(tmp_path: Path) -> None:
+    path = write(tmp_path / "conf.yaml", "system:\n  auth_token: 'a$${NOT_A_VAR}b'\n")
+    assert load_config(path).system.auth_token == "a${NOT_A_VAR}b"
+
+
+def test_unset_env_var_names_variable_field_and_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KAGURA_TEST_MISSING", raising=False)
+    path = write(tmp_path / "conf.yaml", "llm:\n  openai:\n    api_key: ${KAGURA_TEST_MISSING}\n")
+    text = error_text(path)
+    assert "KAGURA_TEST_MISSING" in text
+    assert "llm.openai.api_key" in text
+    assert "conf.yaml" in text
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+def test_out_of_range_value_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path / "conf.yaml", "llm:\n  temperature: 5\n")
+    text = error_text(path)
+    assert text == f"{path}: llm.temperature: Input should be less than or equal to 2 (got 5)"
+
+
+def test_wrong_type_and_bad_choice_are_reported(tmp_path: Path) -> None:
+    path = write(tmp_path / "conf.yaml", "system:\n  port: abc\ntts:\n  provider: festival\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert len(info.value.problems) == 2  # one line per problem
+    text = str(info.value)
+    assert f"{path}: system.port: " in text and "'abc'" in text
+    assert f"{path}: tts.provider: " in text and "'festival'" in text
+
+
+def test_unknown_key_suggests_the_closest_field(tmp_path: Path) -> None:
+    path = write(tmp_path / "conf.yaml", "llm:\n  tempreature: 1\n")
+    text = error_text(path)
+    assert text == f"{path}: llm.tempreature: unknown field (did you mean 'temperature'?)"
+
+
+def test_unknown_section_and_nested_key_are_reported(tmp_path: Path) -> None:
+    path = write(tmp_path / "conf.yaml", "lm: {}\ntts:\n  piper:\n    lenght_scale: 1\n")
+    text = error_text(path)
+    assert "lm: unknown field (did you mean 'llm'?)" in text
+    assert "tts.piper.lenght_scale: unknown field (did you mean 'length_scale'?)" in text
+
+
+def test_cross_field_check_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path / "conf.yaml", "llm:\n  memory_budget_tokens: 4000\n")
+    text = error_text(path)
+    assert f"{path}: llm: " in text and "n_ctx" in text
+
+
+def test_yaml_syntax_error_has_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path / "conf.yaml", "system:\n  port: 1\n  host: [unclosed\n")
+    text = error_text(path)
+    assert str(path) in text
+    assert "line " in text and "column " in text
+    assert "YAML syntax error" in text
+
+
+def test_missing_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "nope.yaml"
+    assert error_text(path) == f"{path}: file not found"
+
+
+def test_top_level_must_be_mapping(tmp_path: Path) -> None:
+    path = write(tmp_path / "conf.yaml", "- a\n- b\n")
+    text = error_text(path)
+    assert str(path) in text and "mapping" in text
+
+
+# --- paths ------------------------------------------------------------------------------
+
+
+def test_relative_paths_resolve_against_config_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "cfgdir" / "conf.yaml", "system:\n  data_dir: state\n")
+    monkeypatch.chdir(tmp_path)  # a different working directory must not matter
+    cfg = load_config(Path("cfgdir/conf.yaml"))
+    assert cfg.resolve_path(cfg.system.data_dir) == path.parent.resolve() / "state"
+    assert cfg.resolve_path("/abs/dir") == Path("/abs/dir")
+
+
+def test_relative_paths_without_file_use_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_config(None).resolve_path("data") == Path.cwd() / "data"
+
+
+# --- deep_merge -------------------------------------------------------------------------
+
+
+def test_deep_merge_merges_mappings_and_leaves_inputs_alone() -> None:
+    base = {"a": {"x": 1, "y": [1, 2]}, "b": 1}
+    override = {"a": {"y": [3]}, "c": {"z": 1}}
+    merged = deep_merge(base, override)
+    assert merged == {"a": {"x": 1, "y": [3]}, "b": 1, "c": {"z": 1}}
+    assert base == {"a": {"x": 1, "y": [1, 2]}, "b": 1}
+    merged["c"]["z"] = 2
+    assert override["c"] == {"z": 1}
+
+
+# --- presets ----------------------------------------------------------------------------
+
+
+def config_with_presets(tmp_path: Path, presets_dir: Path, extra: str = "") -> KaguraConfig:
+    text = f"system:\n  characters_dir: '{presets_dir}'\n{extra}"
+    return load_config(write(tmp_path / "conf.yaml", text))
+
+
+def test_shipped_presets_are_listed() -> None:
+    cfg = KaguraConfig.model_validate({"system": {"characters_dir": str(SHIPPED_PRESETS)}})
+    assert list_character_presets(cfg) == [("kagura.yaml", "Kagura"), ("mika.yaml", "Mika")]
+
+
+def test_shipped_kagura_preset_is_the_default_character() -> None:
+    cfg = KaguraConfig.model_validate({"system": {"characters_dir": str(SHIPPED_PRESETS)}})
+    applied = apply_character_preset(cfg, "kagura.yaml")
+    assert applied.character == CharacterConfig()
+
+
+def test_presets_dir_is_relative_to_config_file(tmp_path: Path) -> None:
+    write(tmp_path / "chars" / "b.yml", "character:\n  conf_name: B\n")
+    write(tmp_path / "chars" / "a.yaml", "character:\n  conf_name: A\n")
+    write(tmp_path / "chars" / "notes.txt", "not a preset")
+    cfg = config_with_presets(tmp_path, Path("chars"))
+    assert list_character_presets(cfg) == [("a.yaml", "A"), ("b.yml", "B")]
+
+
+def test_invalid_presets_are_skipped_with_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    chars = tmp_path / "chars"
+    write(chars / "good.yaml", "character:\n  conf_name: Good\n")
+    write(chars / "syntax.yaml", "character: [oops\n")
+    write(chars / "typo.yaml", "character:\n  nmae: X\n")
+    write(chars / "list.yaml", "- 1\n")
+    (chars / "dir.yaml").mkdir()
+    cfg = config_with_presets(tmp_path, chars)
+    with caplog.at_level(logging.WARNING, logger="kagura.config"):
+        assert list_character_presets(cfg) == [("good.yaml", "Good")]
+    assert "typo.yaml" in caplog.text and "syntax.yaml" in caplog.text
+
+
+def test_missing_presets_dir_lists_nothing(tmp_path: Path) -> None:
+    cfg = config_with_presets(tmp_path, tmp_path / "absent")
+    assert list_character_presets(cfg) == []
+
+
+def test_apply_preset_merges_over_character_and_returns_new_config(tmp_path: Path) -> None:
+    cfg = config_with_presets(
+        tmp_path, SHIPPED_PRESETS, "character:\n  human_name: Chat\n  avatar: me.png\n"
+    )
+    before = cfg.model_dump()
+    applied = apply_character_preset(cfg, "mika.yaml")
+    assert applied.character.conf_name == "Mika"
+    assert applied.character.live2d_model == "shizuku"
+    assert applied.character.human_name == "Chat"  # not in the preset: kept
+    assert applied.character.avatar == "me.png"
+    assert applied.base_dir == cfg.base_dir == tmp_path.resolve()
+    assert cfg.model_dump() == before  # the original is untouched
+    applied.llm.openai.extra_body["k"] = 1
+    assert cfg.llm.openai.extra_body == {}  # and shares no state with the new one
+
+
+def test_apply_preset_substitutes_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAGURA_TEST_NAME", "Envy")
+    chars = tmp_path / "chars"
+    write(chars / "env.yaml", "character:\n  name: ${KAGURA_TEST_NAME}\n")
+    cfg = config_with_presets(tmp_path, chars)
+    assert apply_character_preset(cfg, "env.yaml").character.name == "Envy"
+
+
+def test_apply_invalid_preset_names_file_and_field(tmp_path: Path) -> None:
+    chars = tmp_path / "chars"
+    write(chars / "bad.yaml", "character:\n  conf_name: ''\n  nmae: X\n")
+    cfg = config_with_presets(tmp_path, chars)
+    with pytest.raises(ConfigError) as info:
+        apply_character_preset(cfg, "bad.yaml")
+    text = str(info.value)
+    assert "bad.yaml: character.conf_name: " in text
+    assert "bad.yaml: character.nmae: unknown field (did you mean 'name'?)" in text
+
+
+def test_apply_preset_rejects_other_sections(tmp_path: Path) -> None:
+    chars = tmp_path / "chars"
+    write(chars / "sneaky.yaml", "character:\n  name: S\nsystem:\n  port: 1\n")
+    cfg = config_with_presets(tmp_path, chars)
+    with pytest.raises(ConfigError, match=r"sneaky\.yaml: system: unknown field"):
+        apply_character_preset(cfg, "sneaky.yaml")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../outside.yaml", "<absolute>", "/etc/passwd", "a/b.yaml", "a\\b.yaml", "..", ""],
+)
+def test_apply_preset_rejects_names_outside_the_directory(tmp_path: Path, name: str) -> None:
+    # Every target below is a valid preset, so only the name check can refuse it.
+    chars = tmp_path / "chars"
+    outside = write(tmp_path / "outside.yaml", "character:\n  name: Outside\n")
+    write(chars / "a" / "b.yaml", "character:\n  name: Nested\n")
+    write(chars / "ok.yaml", "character:\n  name: Ok\n")
+    cfg = config_with_presets(tmp_path, chars)
+    name = str(outside) if name == "<absolute>" else name
+    with pytest.raises(ConfigError, match="not a preset file name"):
+        apply_character_preset(cfg, name)
+    assert apply_character_preset(cfg, "ok.yaml").character.name == "Ok"
+
+
+def test_apply_preset_rejects_names_not_in_the_listing(tmp_path: Path) -> None:
+    chars = tmp_path / "chars"
+    write(chars / "ok.yaml", "character:\n  name: Ok\n")
+    write(chars / "ok.json", "character:\n  name: Json\n")
+    cfg = config_with_presets(tmp_path, chars)
+    for name in ("missing.yaml", "ok.json"):
+        with pytest.raises(ConfigError, match="no such preset"):
+            apply_character_preset(cfg, name)

@@ -1,0 +1,107 @@
+"""End to end on the real embedded engines: SmolLM2, piper, faster-whisper and silero VAD."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import subprocess
+import wave
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from kagura.testing.client import ProtocolClient
+from kagura.testing.server import KaguraProcess
+
+from .conftest import REPO
+from .test_client_ws import types
+
+pytestmark = pytest.mark.embedded
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
+    overrides = {
+        "system": {"characters_dir": str(REPO / "characters")},
+        "conversation": {"playback_margin_s": 1.0},
+    }
+    with KaguraProcess(tmp_path_factory.mktemp("embedded"), overrides) as server:
+        yield server
+
+
+def spoken_16k(text: str, pad_s: float = 0.0) -> np.ndarray:
+    """Real speech for ASR/VAD input: espeak-ng, resampled to 16 kHz mono floats."""
+    wav = subprocess.run(
+        ["espeak-ng", "--stdout", "-v", "en-us", "-s", "150", text],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with wave.open(io.BytesIO(wav)) as source:
+        rate = source.getframerate()
+        samples = np.frombuffer(source.readframes(source.getnframes()), "<i2") / 32768
+    times = np.arange(0, len(samples) / rate, 1 / 16000)
+    audio = np.interp(times, np.arange(len(samples)) / rate, samples).astype(np.float32)
+    pad = np.zeros(int(pad_s * 16000), dtype=np.float32)
+    return np.concatenate([pad, audio, pad])
+
+
+async def test_embedded_turn_speaks(embedded: KaguraProcess) -> None:
+    async with ProtocolClient(embedded.ws_url) as client:
+        await client.connect_sequence()
+        seen = await client.turn("Hello! Please tell me about your favourite food.", timeout=120)
+        await client.send({"type": "fetch-history-list"})
+        listing = (await client.recv_until("history-list"))[-1]["histories"]
+    assert types(seen)[0] == "control:conversation-chain-start"
+    assert types(seen)[-1] == "control:conversation-chain-end"
+    assert not [m for m in seen if m["type"] == "error"]
+    audio = [m for m in seen if m["type"] == "audio"]
+    assert audio, "SmolLM2 should have said something"
+    for payload in audio:
+        if payload["audio"] is None:
+            continue
+        with wave.open(io.BytesIO(base64.b64decode(payload["audio"]))) as wav:
+            assert wav.getframerate() == 22050
+            samples = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").astype(np.float32)
+        assert np.sqrt(np.mean(samples**2)) > 300, "speech must not be silent"
+        volumes = payload["volumes"]
+        assert len(volumes) > 10 and max(volumes) == 1.0
+        assert len({round(v, 2) for v in volumes}) > 5, "lip sync needs a moving curve"
+    # Segments arrive in the order the LLM wrote them: together they are the stored reply.
+    stored = listing[0]["latest_message"]["content"]
+    joined = " ".join(a["display_text"]["text"] for a in audio)
+    assert re.sub(r"\s+", " ", joined) == re.sub(r"\s+", " ", stored)
+
+
+async def test_embedded_voice_input(embedded: KaguraProcess) -> None:
+    """Speech in (faster-whisper), speech out (SmolLM2 + piper)."""
+    audio = spoken_16k("What is the weather like today?")
+    async with ProtocolClient(embedded.ws_url) as client:
+        await client.connect_sequence()
+        for start in range(0, audio.size, 4096):
+            await client.send(
+                {"type": "mic-audio-data", "audio": audio[start : start + 4096].tolist()}
+            )
+        await client.send({"type": "mic-audio-end"})
+        seen = await client.collect_turn(timeout=120)
+    [transcription] = [m["text"] for m in seen if m["type"] == "user-input-transcription"]
+    assert "weather" in transcription.lower()
+    assert any(m["type"] == "audio" and m["audio"] for m in seen)
+
+
+async def test_embedded_server_side_vad(embedded: KaguraProcess) -> None:
+    """raw-audio-data: silero finds the end of speech; the segment becomes the mic buffer."""
+    audio = spoken_16k("Good morning, how are you?", pad_s=1.0)
+    async with ProtocolClient(embedded.ws_url) as client:
+        await client.connect_sequence()
+        for start in range(0, audio.size, 4096):
+            await client.send(
+                {"type": "raw-audio-data", "audio": audio[start : start + 4096].tolist()}
+            )
+        seen = await client.recv_until("control", "mic-audio-end", timeout=30)
+        assert seen[-1] == {"type": "control", "text": "mic-audio-end"}
+        await client.send({"type": "mic-audio-end"})
+        turn = await client.collect_turn(timeout=120)
+    [transcription] = [m["text"] for m in turn if m["type"] == "user-input-transcription"]
+    assert "morning" in transcription.lower()

@@ -1,0 +1,65 @@
+"""interrupt-signal stops the reply at once and keeps only what the user heard."""
+
+from __future__ import annotations
+
+import asyncio
+
+from kagura.testing.client import ProtocolClient
+from kagura.testing.fake_openai import FakeOpenAI, LLMScript
+from kagura.testing.server import KaguraProcess
+
+LONG = " ".join(f"Sentence number {i} is here." for i in range(1, 40))
+
+
+async def test_interrupt_mid_reply(kagura: KaguraProcess, fake: FakeOpenAI) -> None:
+    fake.script = LLMScript(reply=LONG, tokens_per_s=20)  # about 15 s to write it all
+    async with ProtocolClient(kagura.ws_url) as client:
+        await client.connect_sequence()
+        await client.send({"type": "text-input", "text": "Count for me."})
+        before = await client.recv_until("audio", timeout=15)
+        heard = before[-1]["display_text"]["text"]
+        await client.send({"type": "interrupt-signal", "text": heard})
+        after = await client.recv_until("control", "conversation-chain-end", timeout=5)
+        # Nothing else arrives for this turn once it has ended.
+        assert sum(m["type"] == "audio" for m in after) <= 1
+        await asyncio.sleep(1.0)
+        speech_requests = len(fake.speech_requests())
+        assert speech_requests < 10, "TTS must stop with the turn"
+
+        fake.script = LLMScript(reply="Sorry, I will stop counting now.")
+        seen = await client.turn("Stop, please.")
+        assert any(m["type"] == "audio" for m in seen)
+    messages = fake.chat_requests()[-1]["messages"]
+    assert messages[-2]["role"] == "assistant"
+    assert messages[-2]["content"].startswith(heard)
+    assert "number 30" not in messages[-2]["content"]
+    # History keeps the heard part, marked as interrupted.
+    async with ProtocolClient(kagura.ws_url) as client:
+        await client.connect_sequence()
+        await client.send({"type": "fetch-history-list"})
+        [listing] = [
+            m for m in await client.recv_until("history-list") if m["type"] == "history-list"
+        ]
+        uid = listing["histories"][0]["uid"]
+        await client.send({"type": "fetch-and-set-history", "history_uid": uid})
+        data = (await client.recv_until("history-data"))[-1]
+    contents = [(m["role"], m["content"]) for m in data["messages"]]
+    assert ("ai", heard) in contents
+    assert not any("number 30" in content for _, content in contents)
+
+
+async def test_new_input_interrupts_the_running_turn(
+    kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    fake.script = LLMScript(reply=LONG, tokens_per_s=20)
+    async with ProtocolClient(kagura.ws_url) as client:
+        await client.connect_sequence()
+        await client.send({"type": "text-input", "text": "Count for me."})
+        await client.recv_until("audio", timeout=15)
+        fake.script = LLMScript(reply="Okay, a new topic then.")
+        await client.send({"type": "text-input", "text": "Never mind."})
+        first_end = await client.recv_until("control", "conversation-chain-end", timeout=5)
+        assert first_end[-1]["text"] == "conversation-chain-end"
+        seen = await client.collect_turn()
+    texts = [m["display_text"]["text"] for m in seen if m["type"] == "audio"]
+    assert texts == ["Okay, a new topic then."]

@@ -1,0 +1,199 @@
+"""The pure building blocks: segmenter, tags, volumes, memory, ordered synthesis, VAD logic."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import numpy as np
+import pytest
+
+from kagura.audio import Speech, decode_wav, encode_wav, rms_volumes
+from kagura.config import VADConfig
+from kagura.conversation.expressions import find_tags, strip_tags
+from kagura.conversation.memory import ConversationMemory
+from kagura.conversation.segmenter import Segmenter
+from kagura.conversation.speech import speak_in_order
+from kagura.engines.errors import EngineError
+from kagura.engines.vad.detector import SpeechEnded, SpeechStarted, VoiceActivityDetector
+
+
+def segment(text: str, step: int = 3, **kwargs: int) -> list[str]:
+    segmenter = Segmenter(**kwargs)
+    out: list[str] = []
+    for i in range(0, len(text), step):
+        out += segmenter.feed(text[i : i + step])
+    return out + segmenter.flush()
+
+
+@pytest.mark.parametrize("step", [1, 3, 7, 1000])
+def test_segmenter_first_clause_then_sentences(step: int) -> None:
+    text = "Well, hello there, my friend. I am Kagura! Pi is 3.14, you know? Bye..."
+    assert segment(text, step) == [
+        "Well, hello there,",
+        "my friend.",
+        "I am Kagura!",
+        "Pi is 3.14, you know?",
+        "Bye...",
+    ]
+
+
+def test_segmenter_cuts_first_clause_as_soon_as_possible() -> None:
+    segmenter = Segmenter(first_min_words=3)
+    assert segmenter.feed("Oh wow, that is great") == []
+    assert segmenter.feed(", really") == ["Oh wow, that is great,"]
+
+
+def test_segmenter_cjk_and_tags() -> None:
+    assert segment("[joy] 你好，我是神乐。今天天气很好！") == [
+        "[joy] 你好，我是神乐。",
+        "今天天气很好！",
+    ]
+    # A tag alone is carried into the next segment, never split in the middle.
+    assert segment("Yes. [sur, prise] Really? [joy]") == ["Yes. [sur, prise] Really?", "[joy]"]
+
+
+def test_segmenter_bounds_runaway_text() -> None:
+    pieces = segment("word " * 100, max_chars=50)
+    assert all(len(p) <= 50 for p in pieces)
+    assert " ".join(pieces).split() == ["word"] * 100
+
+
+def test_tags() -> None:
+    known = {"joy": 1, "Anger": "angry"}
+    text = "[JOY] Hi [anger] there [laughs] friend"
+    assert find_tags(text, known) == ["joy", "Anger"]
+    assert strip_tags(text) == "Hi there friend"
+
+
+def test_wav_and_volumes() -> None:
+    rate = 16000
+    envelope = np.repeat([0.1, 1.0, 0.5, 0.0], rate // 10)
+    samples = (envelope * 10000 * np.sin(np.arange(envelope.size))).astype(np.int16)
+    speech = Speech(samples, rate)
+    assert np.array_equal(decode_wav(encode_wav(speech)).samples, samples)
+    volumes = rms_volumes(speech, 20)
+    assert len(volumes) == 20  # 400 ms / 20 ms
+    assert max(volumes) == 1.0 and volumes[-1] == 0.0
+    assert volumes[0] == pytest.approx(0.1, abs=0.02) and volumes[10] == pytest.approx(
+        0.5, abs=0.02
+    )
+    assert rms_volumes(Speech(np.zeros(0, np.int16), rate)) == []
+
+
+def test_memory_stays_within_budget() -> None:
+    memory = ConversationMemory(budget_tokens=100)
+    for i in range(200):
+        memory.add("user" if i % 2 else "assistant", f"message number {i} " * 5)
+    assert memory.tokens <= 100
+    assert memory.messages()[-1].content.startswith("message number 199")
+    assert len(memory.messages()) < 20
+
+
+async def _texts(items: list[str], delay: float = 0.0) -> AsyncIterator[str]:
+    for item in items:
+        await asyncio.sleep(delay)
+        yield item
+
+
+async def test_speak_in_order_delivers_in_order_with_bounded_concurrency() -> None:
+    running = 0
+    peak = 0
+
+    async def speak(text: str) -> Speech:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        # Later segments finish sooner: order must come from the pipeline, not timing.
+        await asyncio.sleep(0.05 if text == "one" else 0.01)
+        running -= 1
+        return Speech(np.ones(160, np.int16), 16000)
+
+    out = [
+        s.text
+        async for s in speak_in_order(
+            _texts(["one", "two", "three", "four"]), speak, concurrency=2, timeout_s=1
+        )
+    ]
+    assert out == ["one", "two", "three", "four"]
+    assert peak == 2
+
+
+async def test_speak_in_order_first_segment_has_priority() -> None:
+    """With one slot, segment 0 is synthesised first even when others are queued."""
+    order: list[str] = []
+
+    async def speak(text: str) -> Speech:
+        order.append(text)
+        await asyncio.sleep(0.01)
+        return Speech(np.ones(10, np.int16), 16000)
+
+    async for _ in speak_in_order(_texts(["a", "b", "c"]), speak, concurrency=1, timeout_s=1):
+        pass
+    assert order == ["a", "b", "c"]
+
+
+async def test_speak_in_order_reports_tts_errors_and_timeouts() -> None:
+    async def speak(text: str) -> Speech:
+        if text == "bad":
+            raise EngineError("voice broke")
+        if text == "slow":
+            await asyncio.sleep(5)
+        return Speech(np.ones(10, np.int16), 16000)
+
+    started = time.monotonic()
+    out = [
+        s
+        async for s in speak_in_order(
+            _texts(["ok", "bad", "slow", "ok"]), speak, concurrency=1, timeout_s=0.2
+        )
+    ]
+    assert time.monotonic() - started < 2
+    assert [(s.text, s.speech is None, s.error) for s in out] == [
+        ("ok", False, None),
+        ("bad", True, "voice broke"),
+        ("slow", True, "TTS took over 0.2 s (tts.segment_timeout_s)"),
+        ("ok", False, None),
+    ]
+
+
+async def test_speak_in_order_raises_llm_error_after_delivering() -> None:
+    async def texts() -> AsyncIterator[str]:
+        yield "first"
+        raise EngineError("stream broke")
+
+    async def speak(text: str) -> Speech:
+        return Speech(np.ones(10, np.int16), 16000)
+
+    delivered = []
+    with pytest.raises(EngineError, match="stream broke"):
+        async for spoken in speak_in_order(texts(), speak, concurrency=1, timeout_s=1):
+            delivered.append(spoken.text)
+    assert delivered == ["first"]
+
+
+class _ScriptedModel:
+    """Speech probability from the signal's loudness: isolates the VAD state machine."""
+
+    window = 512
+
+    def probability(self, window: np.ndarray) -> float:
+        return 0.9 if float(np.abs(window).mean()) > 0.05 else 0.0
+
+
+def test_vad_state_machine() -> None:
+    config = VADConfig(threshold=0.5, min_silence_ms=300, min_speech_ms=200, speech_pad_ms=64)
+    detector = VoiceActivityDetector(_ScriptedModel(), config, max_seconds=10)
+    silence = np.zeros(16000, np.float32)
+    speech = np.full(16000, 0.3, np.float32)
+    click = np.full(1024, 0.3, np.float32)  # 64 ms: too short to count
+    events = []
+    for chunk in (silence, click, silence, speech, silence):
+        for start in range(0, chunk.size, 4096):
+            events += detector.feed(chunk[start : start + 4096])
+    assert [type(e) for e in events] == [SpeechStarted, SpeechEnded]
+    ended = events[1]
+    assert isinstance(ended, SpeechEnded)
+    # One second of speech, plus pre-roll and the trailing silence that ended it.
+    assert 1.0 <= ended.audio.size / 16000 <= 1.5
