@@ -18,6 +18,7 @@ from kagura.testing.fake_openai import (
     MODEL_ID,
     ASRScript,
     FakeOpenAI,
+    LLMFailure,
     LLMScript,
     TTSScript,
     echo_last_user,
@@ -153,9 +154,9 @@ async def test_concurrent_streams_are_not_serialised(fake: FakeOpenAI) -> None:
 @pytest.mark.parametrize("failure", ["status_500", "refuse"])
 @pytest.mark.parametrize("stream", [False, True])
 def test_scripted_500_raises_internal_server_error(
-    fake: FakeOpenAI, failure: str, stream: bool
+    fake: FakeOpenAI, failure: LLMFailure, stream: bool
 ) -> None:
-    fake.script = LLMScript(failure=failure)  # type: ignore[arg-type]
+    fake.script = LLMScript(failure=failure)
     with sync_client(fake) as client, pytest.raises(openai.InternalServerError) as info:
         client.chat.completions.create(model="m", messages=MESSAGES, stream=stream)
     assert info.value.status_code == 500
@@ -220,7 +221,8 @@ def test_fail_times_fails_only_the_first_requests(fake: FakeOpenAI) -> None:
 
 def rms_per_window(samples: np.ndarray, window: int) -> np.ndarray:
     frames = samples[: len(samples) // window * window].astype(np.float64).reshape(-1, window)
-    return np.sqrt((frames**2).mean(axis=1))
+    rms: np.ndarray = np.sqrt((frames**2).mean(axis=1))
+    return rms
 
 
 def test_speech_returns_a_wav_of_the_expected_duration(fake: FakeOpenAI) -> None:
@@ -313,9 +315,9 @@ def test_models_lists_one_model(fake: FakeOpenAI) -> None:
 @pytest.mark.parametrize(
     ("failure", "stream"), [("hang_before_headers", False), ("hang_after_first_chunk", True)]
 )
-def test_stop_with_a_hanging_request_in_flight(failure: str, stream: bool) -> None:
+def test_stop_with_a_hanging_request_in_flight(failure: LLMFailure, stream: bool) -> None:
     errors: list[BaseException] = []
-    fake = FakeOpenAI(script=LLMScript(failure=failure))  # type: ignore[arg-type]
+    fake = FakeOpenAI(script=LLMScript(failure=failure))
     fake.start()
 
     def call() -> None:

@@ -51,7 +51,11 @@ def test_segmenter_cjk_and_tags() -> None:
         "今天天气很好！",
     ]
     # A tag alone is carried into the next segment, never split in the middle.
-    assert segment("Yes. [sur, prise] Really? [joy]") == ["Yes. [sur, prise] Really?", "[joy]"]
+    assert segment("Yes, I agree. [sur, prise] Really? [joy]") == [
+        "Yes, I agree.",
+        "[sur, prise] Really?",
+        "[joy]",
+    ]
 
 
 def test_segmenter_bounds_runaway_text() -> None:

@@ -14,13 +14,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kagura.audio import Speech
 from kagura.config import KaguraConfig
 from kagura.engines.errors import EngineError
 from kagura.engines.llm import ChatMessage, LLMEngine
 from kagura.engines.tts import TTSEngine
 from kagura.models_registry import ModelInfo
 
-from .expressions import find_tags
+from .expressions import find_tags, strip_tags
 from .payload import audio_message
 from .segmenter import Segmenter
 from .speech import aclose, segments, speak_in_order, with_deadlines
@@ -140,7 +141,7 @@ class Turn:
         segmenter = Segmenter(conversation.first_segment_min_words, conversation.max_segment_chars)
         spoken_stream = speak_in_order(
             segments(self._recorded(chunks), segmenter),
-            self._tts.synthesize,
+            self._speak,
             concurrency=self._config.tts.max_concurrency,
             timeout_s=self._config.tts.segment_timeout_s,
         )
@@ -172,6 +173,10 @@ class Turn:
         finally:
             await aclose(spoken_stream)
         return first_audio_at
+
+    async def _speak(self, text: str) -> Speech:
+        """TTS hears the text without tags; the client still gets them in display_text."""
+        return await self._tts.synthesize(strip_tags(text))
 
     async def _recorded(self, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,6 +14,14 @@ from kagura.config import KaguraConfig
 from kagura.runtime import Runtime
 
 from .client_ws import client_ws
+
+
+class OptionalStaticFiles(StaticFiles):
+    """A folder the user may not have created yet: missing means 404s, not a server error."""
+
+    async def check_config(self) -> None:
+        if self.directory is not None and Path(self.directory).is_dir():
+            await super().check_config()
 
 
 def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
@@ -49,5 +58,7 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
         ("/bg", system.backgrounds_dir),
         ("/avatars", "avatars"),
     ):
-        app.mount(route, StaticFiles(directory=config.resolve_path(folder), check_dir=False))
+        app.mount(
+            route, OptionalStaticFiles(directory=config.resolve_path(folder), check_dir=False)
+        )
     return app
