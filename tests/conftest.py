@@ -12,6 +12,8 @@ from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript
 from kagura.testing.server import KaguraProcess
 
 REPO = Path(__file__).resolve().parent.parent
+LLM_KEY = "sk-test-llm"
+TTS_KEY = "sk-test-tts"
 
 
 def fake_engines(fake: FakeOpenAI, **extra: Any) -> dict[str, Any]:
@@ -22,13 +24,13 @@ def fake_engines(fake: FakeOpenAI, **extra: Any) -> dict[str, Any]:
         "system": {"characters_dir": str(REPO / "characters")},
         "llm": {
             "provider": "openai",
-            "openai": {"base_url": fake.base_url, "model": "fake-model"},
+            "openai": {"base_url": fake.base_url, "model": "fake-model", "api_key": LLM_KEY},
             "first_token_timeout_s": 2,
             "stream_idle_timeout_s": 2,
         },
         "tts": {
             "provider": "openai",
-            "openai": {"base_url": fake.base_url},
+            "openai": {"base_url": fake.base_url, "api_key": TTS_KEY},
             "max_concurrency": 2,
             "segment_timeout_s": 5,
         },

@@ -12,6 +12,8 @@ from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
 
+from .conftest import LLM_KEY, TTS_KEY
+
 REPLY = "Hello there, nice to meet you. [joy] I am Kagura! How are you today?"
 
 
@@ -74,6 +76,12 @@ async def test_full_turn_in_protocol_order(kagura: KaguraProcess, fake: FakeOpen
         request["messages"][0]["role"] == "system" and "[joy]" in request["messages"][0]["content"]
     )
     assert request["messages"][-1] == {"role": "user", "content": "Hi Kagura!"}
+    # Each engine sends its own key.
+    by_path = {r.path: r.authorization for r in fake.requests}
+    assert by_path == {
+        "/v1/chat/completions": f"Bearer {LLM_KEY}",
+        "/v1/audio/speech": f"Bearer {TTS_KEY}",
+    }
 
 
 async def test_emotion_tags_become_expressions_and_are_not_spoken(

@@ -64,11 +64,25 @@ def serve(
         create_app(settings),
         host=settings.system.host,
         port=settings.system.port,
-        log_level=settings.system.log_level,
+        log_level="info" if settings.system.log_level == "debug" else settings.system.log_level,
         ws_max_size=settings.system.max_frame_bytes,
+        # Audio frames are base64 WAV, which deflate barely shrinks but which costs several
+        # milliseconds per frame on the event loop: time to first audio matters more.
+        ws_per_message_deflate=False,
         ws_ping_interval=20,
         ws_ping_timeout=20,
     )
+
+
+def _configure_logging(level: str) -> None:
+    """`system.log_level` is for Kagura's own loggers; libraries stay at warnings."""
+    logging.basicConfig(
+        level=logging.WARNING,
+        format="%(message)s",
+        datefmt="[%X]",
+        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=True)],
+    )
+    logging.getLogger("kagura").setLevel(level.upper())
 
 
 @config_app.command("init")

@@ -64,6 +64,7 @@ class Conversation:
         self._turn: Turn | None = None
         self._task: asyncio.Task[Any] | None = None
         self._heard: str | None = None
+        self._human_write: asyncio.Task[None] | None = None
 
     @property
     def active(self) -> bool:
@@ -98,7 +99,8 @@ class Conversation:
                         return None
                     request = replace(request, text=text, audio=None)
                 if not request.proactive:
-                    await self._remember_human(request)
+                    # Written while the LLM starts: the disk is not on the path to first audio.
+                    self._human_write = asyncio.create_task(self._remember_human(request))
                 self.memory.add("user", request.prompt_text())
                 return build_messages(character, model.emotionMap, self.memory)
 
@@ -143,11 +145,20 @@ class Conversation:
     async def _remember_human(self, request: TurnInput) -> None:
         uid = await self.ensure_history()
         name = request.speaker or self.config.character.human_name
-        await self.runtime.history.append(uid, "human", request.text, name=name)
+        try:
+            await self.runtime.history.append(uid, "human", request.text, name=name)
+        except Exception:
+            log.exception("could not store the human message in history %s", uid)
 
     async def _remember_ai(self, text: str, *, interrupted: bool) -> None:
         # Memory marks an interrupted reply so the model knows it was cut off.
         self.memory.add("assistant", f"{text}..." if interrupted else text)
+        if self._human_write is not None:
+            # The human message goes first in history; a failure to write it is logged,
+            # and must not cost the reply as well.
+            with contextlib.suppress(Exception):
+                await self._human_write
+            self._human_write = None
         uid = await self.ensure_history()
         character = self.config.character
         await self.runtime.history.append(

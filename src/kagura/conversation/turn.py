@@ -77,6 +77,9 @@ class TurnReport:
 
     reply: str = ""
     delivered: list[str] = field(default_factory=list)
+    # Seconds from the LLM request to its first chunk and to the first audio sent.
+    first_token_s: float | None = None
+    first_audio_s: float | None = None
     audio_s: float = 0.0
     error: str | None = None
     acknowledged: bool = False
@@ -101,6 +104,7 @@ class Turn:
         self._playback = playback
         self.report = TurnReport()
         self._raw: list[str] = []
+        self._started = time.monotonic()
 
     async def run(self, prepare: Prepare, *, status: str = "Thinking...") -> TurnReport:
         """Run to the end; on cancellation (interrupt) end the chain and re-raise."""
@@ -147,6 +151,7 @@ class Turn:
         )
         first_audio_at: float | None = None
         character = self._config.character
+        self._started = time.monotonic()
         try:
             async for spoken in spoken_stream:
                 if spoken.error:
@@ -165,7 +170,15 @@ class Turn:
                 self.report.delivered.append(spoken.text)
                 if spoken.speech is not None and len(spoken.speech.samples):
                     self.report.audio_s += spoken.speech.duration_s
-                    first_audio_at = first_audio_at or time.monotonic()
+                    if first_audio_at is None:
+                        first_audio_at = time.monotonic()
+                        self.report.first_audio_s = first_audio_at - self._started
+                        log.debug(
+                            "first audio after %.0f ms (first token %.0f ms): %r",
+                            1000 * self.report.first_audio_s,
+                            1000 * (self.report.first_token_s or 0),
+                            spoken.text,
+                        )
         except EngineError as exc:
             self.report.error = str(exc)
             log.warning("turn failed: %s", exc)
@@ -181,6 +194,8 @@ class Turn:
     async def _recorded(self, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
         try:
             async for chunk in chunks:
+                if not self._raw:
+                    self.report.first_token_s = time.monotonic() - self._started
                 self._raw.append(chunk)
                 yield chunk
         finally:

@@ -8,6 +8,12 @@ that failed and the setting to check.
 from __future__ import annotations
 
 import openai
+from openai import RequestOptions
+
+# What the SDK's typed methods pass to `post()`. We call `post()` ourselves on the hot path:
+# the typed methods first walk every request body to transform it, which costs about 3 ms per
+# request (measured with py-spy), all of it before the first token and the first audio.
+BEARER: RequestOptions = {"security": {"bearer_auth": True}}
 
 
 def make_client(base_url: str, api_key: str, timeout_s: float) -> openai.AsyncOpenAI:

@@ -97,6 +97,7 @@ class RecordedRequest(NamedTuple):
 
     path: str
     body: dict[str, Any]
+    authorization: str = ""
 
 
 _TOKEN = re.compile(r"\s*(?:\w{1,6}|[^\w\s])|\s+")
@@ -392,9 +393,10 @@ class FakeOpenAI:
             ]
         )
 
-    def _record(self, path: str, body: dict[str, Any]) -> None:
+    def _record(self, request: Request, path: str, body: dict[str, Any]) -> None:
+        auth = request.headers.get("authorization", "")
         with self._lock:
-            self._requests.append(RecordedRequest(path, body))
+            self._requests.append(RecordedRequest(path, body, auth))
 
     async def _sleep_until(self, deadline: float) -> bool:
         """Sleep until `deadline` (loop clock); False if the server began stopping first."""
@@ -425,7 +427,7 @@ class FakeOpenAI:
     async def _chat(self, request: Request) -> Response:
         start = asyncio.get_running_loop().time()
         body: dict[str, Any] = await request.json()
-        self._record(CHAT_PATH, body)
+        self._record(request, CHAT_PATH, body)
         with self._lock:
             script, count = self._script, self._chat_count
             self._chat_count += 1
@@ -478,7 +480,7 @@ class FakeOpenAI:
     async def _speech(self, request: Request) -> Response:
         start = asyncio.get_running_loop().time()
         body: dict[str, Any] = await request.json()
-        self._record(SPEECH_PATH, body)
+        self._record(request, SPEECH_PATH, body)
         script = self.tts_script
         text = str(body.get("input", ""))
         if not await self._sleep_until(start + script.latency_s):
@@ -498,7 +500,9 @@ class FakeOpenAI:
         fields, files = _parse_multipart(
             await request.body(), request.headers.get("content-type", "")
         )
-        self._record(TRANSCRIPTION_PATH, {**fields, "file_size": len(files.get("file", b""))})
+        self._record(
+            request, TRANSCRIPTION_PATH, {**fields, "file_size": len(files.get("file", b""))}
+        )
         script = self.asr_script
         if not await self._sleep_until(start + script.latency_s):
             return _shutting_down()

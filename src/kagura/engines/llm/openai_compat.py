@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from kagura.config import LLMConfig
 from kagura.engines.errors import EngineError
-from kagura.engines.openai_client import explain, make_client
+from kagura.engines.openai_client import BEARER, explain, make_client
 
 from .base import ChatMessage
 
@@ -32,13 +32,20 @@ class OpenAICompatibleLLM:
     async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
         settings = self._config.openai
         try:
-            response: Any = await self._client.chat.completions.create(
-                model=settings.model,
-                messages=messages,  # type: ignore[arg-type]
+            response = await self._client.post(
+                "/chat/completions",
+                body={
+                    **settings.extra_body,
+                    "model": settings.model,
+                    "messages": messages,
+                    "stream": True,
+                    "temperature": self._config.temperature,
+                    "max_tokens": self._config.max_reply_tokens,
+                },
+                cast_to=ChatCompletion,
+                options=BEARER,
                 stream=True,
-                temperature=self._config.temperature,
-                max_tokens=self._config.max_reply_tokens,
-                extra_body=settings.extra_body or None,
+                stream_cls=openai.AsyncStream[ChatCompletionChunk],
             )
         except openai.OpenAIError as exc:
             raise EngineError(self._explain(exc)) from exc

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import httpx2
 import numpy as np
 import openai
 
 from kagura.audio import Speech, decode_wav
 from kagura.config import TTSConfig
 from kagura.engines.errors import EngineError
-from kagura.engines.openai_client import explain, make_client
+from kagura.engines.openai_client import BEARER, explain, make_client
 
 # OpenAI's `pcm` format; used when a server ignores our request for WAV.
 RAW_PCM_RATE = 24000
@@ -27,8 +28,16 @@ class OpenAICompatibleTTS:
     async def synthesize(self, text: str) -> Speech:
         settings = self._config.openai
         try:
-            response = await self._client.audio.speech.create(
-                model=settings.model, voice=settings.voice, input=text, response_format="wav"
+            response = await self._client.post(
+                "/audio/speech",
+                body={
+                    "model": settings.model,
+                    "voice": settings.voice,
+                    "input": text,
+                    "response_format": "wav",
+                },
+                cast_to=httpx2.Response,
+                options=BEARER,
             )
         except openai.OpenAIError as exc:
             raise EngineError(
