@@ -134,7 +134,9 @@ async def test_models_info_and_static_routes(kagura: KaguraProcess) -> None:
     async with httpx.AsyncClient(base_url=kagura.http_url) as http:
         info = (await http.get("/live2d-models/info")).json()
         missing = await http.get("/live2d-models/undefined/undefined.model3.json")
+        index = await http.get("/")
     assert info["type"] == "live2d-models/info"
     assert info["count"] == len(info["characters"]) >= 2
     assert {c["name"] for c in info["characters"]} >= {"haru", "shizuku"}
     assert missing.status_code == 404  # the frontend asks for this before it knows the model
+    assert index.status_code == 200 and "Kagura" in index.text

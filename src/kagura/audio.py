@@ -21,6 +21,8 @@ class Speech:
 
     samples: Int16Array
     sample_rate: int
+    # The WAV file these samples came from, when a server sent one: sent on as it is.
+    wav: bytes | None = None
 
     @property
     def duration_s(self) -> float:
@@ -29,6 +31,8 @@ class Speech:
 
 def encode_wav(speech: Speech) -> bytes:
     """A complete WAV file: the original frontend plays audio as a `data:audio/wav` URL."""
+    if speech.wav is not None:
+        return speech.wav
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
@@ -48,8 +52,8 @@ def decode_wav(data: bytes) -> Speech:
         rate = source.getframerate()
     samples = np.frombuffer(frames, dtype="<i2").astype(np.int16)
     if channels > 1:
-        samples = samples[::channels].copy()
-    return Speech(samples, rate)
+        return Speech(samples[::channels].copy(), rate)
+    return Speech(samples, rate, wav=data)
 
 
 def rms_volumes(speech: Speech, slice_ms: int = 20) -> list[float]:

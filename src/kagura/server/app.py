@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from kagura.config import KaguraConfig
 from kagura.runtime import Runtime
 
 from .client_ws import client_ws
+
+INDEX = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Kagura</title><link rel="icon" href="data:,"></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>Kagura is running</h1>
+<p>Character: <b>{name}</b>.</p>
+<p>Point the Open-LLM-VTuber web frontend (or any client of its protocol) at
+<code id="ws">/client-ws</code>.</p>
+<script>document.getElementById("ws").textContent =
+  (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/client-ws";</script>
+</body></html>
+"""
 
 
 class OptionalStaticFiles(StaticFiles):
@@ -47,6 +61,12 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
             for model in runtime.models.values()
         ]
         return {"type": "live2d-models/info", "count": len(characters), "characters": characters}
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index() -> str:
+        """Where the stage page will live; until then, how to connect."""
+        name = html.escape(runtime.config.character.conf_name)
+        return INDEX.format(name=name)
 
     @app.get("/health")
     async def health() -> dict[str, Any]:

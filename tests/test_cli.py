@@ -1,0 +1,57 @@
+"""The `kagura` command as a user runs it: config init, config check, serve with a bad config."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from kagura.config import load_config
+
+
+def kagura(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kagura", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_config_init_writes_a_valid_commented_file(tmp_path: Path) -> None:
+    result = kagura("config", "init", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "conf.yaml").read_text("utf-8")
+    assert text.count("# ") > 50  # every field is described
+    assert load_config(tmp_path / "conf.yaml").system.port == 12393
+    # It refuses to overwrite without --force.
+    assert kagura("config", "init", cwd=tmp_path).returncode == 1
+    zh = kagura("config", "init", "zh.yaml", "--lang", "zh", cwd=tmp_path)
+    assert zh.returncode == 0
+    assert "端口" in (tmp_path / "zh.yaml").read_text("utf-8")
+
+
+def test_config_check_names_file_and_field(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump({"llm": {"temperature": 0.5}}), "utf-8")
+    ok = kagura("config", "check", str(good), cwd=tmp_path)
+    assert ok.returncode == 0 and "OK" in ok.stderr
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("llm:\n  temperature: hot\ntts:\n  provder: piper\n", "utf-8")
+    result = kagura("config", "check", str(bad), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "bad.yaml" in result.stderr
+    assert "llm.temperature" in result.stderr
+    assert "tts.provder" in result.stderr and "provider" in result.stderr
+
+
+def test_serve_refuses_a_broken_config(tmp_path: Path) -> None:
+    broken = tmp_path / "conf.yaml"
+    broken.write_text("system:\n  port: 99999999\n", "utf-8")
+    result = kagura("serve", cwd=tmp_path)  # ./conf.yaml is picked up by default
+    assert result.returncode == 2
+    assert "conf.yaml" in result.stderr and "system.port" in result.stderr
