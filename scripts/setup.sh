@@ -24,7 +24,7 @@ fi
 # A portable llama.cpp build (AVX2, not -march=native): the wheel uv caches stays valid
 # on any machine of this kind.
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
-if ! uv sync --locked --quiet 2>/dev/null; then
-  echo "setup: building the Python environment (the first time compiles llama.cpp: ~15 min)"
+if ! uv sync --locked --check --quiet 2>/dev/null; then
+  echo "setup: building the Python environment (the first time on a machine compiles llama.cpp: ~15 min)"
   uv sync --locked
 fi

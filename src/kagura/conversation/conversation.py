@@ -104,17 +104,19 @@ class Conversation:
                 self.memory.add("user", request.prompt_text())
                 return build_messages(character, model.emotionMap, self.memory)
 
-            try:
-                status = "AI wants to speak something..." if request.proactive else "Thinking..."
-                report = await turn.run(prepare, status=status)
-                if report.reply:
-                    await self._remember_ai(report.reply, interrupted=False)
-                return report
-            except asyncio.CancelledError:
-                heard = self._heard if self._heard is not None else " ".join(turn.report.delivered)
+            async def finish(report: TurnReport, interrupted: bool) -> None:
+                if not interrupted:
+                    if report.reply:
+                        await self._remember_ai(report.reply, interrupted=False)
+                    return
+                # Only what the user heard; without their word, what was sent to them.
+                heard = self._heard if self._heard is not None else " ".join(report.delivered)
                 if heard.strip():
-                    await asyncio.shield(self._remember_ai(heard.strip(), interrupted=True))
-                raise
+                    await self._remember_ai(heard.strip(), interrupted=True)
+
+            status = "AI wants to speak something..." if request.proactive else "Thinking..."
+            try:
+                return await turn.run(prepare, finish, status=status)
             finally:
                 self._turn = None
                 self._task = None

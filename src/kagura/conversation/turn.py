@@ -32,6 +32,9 @@ Emit = Callable[[dict[str, Any]], None]
 # Runs after chain start: transcribes audio, records the input, builds the prompt; None
 # means there is nothing to answer (e.g. silence).
 Prepare = Callable[[], Awaitable[list[ChatMessage] | None]]
+# Runs before chain end, also when interrupted (the bool): records what was said, so a client
+# that sees `conversation-chain-end` also sees the reply in memory and history.
+Finish = Callable[["TurnReport", bool], Awaitable[None]]
 
 
 def control(text: str) -> dict[str, Any]:
@@ -106,10 +109,13 @@ class Turn:
         self._raw: list[str] = []
         self._started = time.monotonic()
 
-    async def run(self, prepare: Prepare, *, status: str = "Thinking...") -> TurnReport:
+    async def run(
+        self, prepare: Prepare, finish: Finish, *, status: str = "Thinking..."
+    ) -> TurnReport:
         """Run to the end; on cancellation (interrupt) end the chain and re-raise."""
         self._emit(control("conversation-chain-start"))
         self._emit({"type": "full-text", "text": status})
+        interrupted = False
         try:
             first_audio_at = None
             messages = await self._prepare(prepare)
@@ -119,10 +125,23 @@ class Turn:
             self._emit({"type": "backend-synth-complete"})
             self.report.acknowledged = await self._playback.wait(self._ack_timeout(first_audio_at))
             self._emit({"type": "force-new-message"})
+        except asyncio.CancelledError:
+            interrupted = True
+            raise
         finally:
             self.report.reply = "".join(self._raw).strip()
+            await self._finish(finish, interrupted)
             self._emit(control("conversation-chain-end"))
         return self.report
+
+    async def _finish(self, finish: Finish, interrupted: bool) -> None:
+        """Record the turn; shielded, so a second interrupt cannot lose what was said."""
+        try:
+            await asyncio.shield(finish(self.report, interrupted))
+        except asyncio.CancelledError:
+            log.debug("interrupted while recording the turn; recording goes on")
+        except Exception:
+            log.exception("recording the turn failed")
 
     async def _prepare(self, prepare: Prepare) -> list[ChatMessage] | None:
         try:
