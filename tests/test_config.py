@@ -21,7 +21,7 @@ from kagura.config import (
     load_config,
     render_default_yaml,
 )
-from kagura.config.models import section_model
+from kagura.config.fields import section_model
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_PRESETS = REPO / "characters"

@@ -98,7 +98,7 @@ def config_init(
     if path.exists() and not force:
         err.print(f"{path} exists; pass --force to overwrite it")
         raise typer.Exit(1)
-    path.write_text(render_default_yaml(lang), encoding="utf-8")  # type: ignore[arg-type]
+    path.write_text(render_default_yaml("zh" if lang == "zh" else "en"), encoding="utf-8")
     err.print(f"wrote {path}")
 
 

@@ -5,6 +5,19 @@ Import from here rather than from the submodules; they are an implementation det
 
 from typing import TYPE_CHECKING, Any
 
+from .engines import (
+    ASRConfig,
+    EspeakConfig,
+    LLMConfig,
+    OpenAIASRConfig,
+    OpenAILLMConfig,
+    OpenAITTSConfig,
+    PiperConfig,
+    SmolLM2Config,
+    TTSConfig,
+    VADConfig,
+    WhisperConfig,
+)
 from .loader import (
     ConfigError,
     apply_character_preset,
@@ -13,23 +26,12 @@ from .loader import (
     load_config,
 )
 from .models import (
-    ASRConfig,
     CharacterConfig,
     ConversationConfig,
-    EspeakConfig,
     KaguraConfig,
     LiveConfig,
-    LLMConfig,
-    OpenAIASRConfig,
-    OpenAILLMConfig,
-    OpenAITTSConfig,
-    PiperConfig,
-    SmolLM2Config,
     StageConfig,
     SystemConfig,
-    TTSConfig,
-    VADConfig,
-    WhisperConfig,
 )
 
 if TYPE_CHECKING:

@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .models import CharacterConfig, KaguraConfig, section_model
+from .fields import section_model
+from .models import CharacterConfig, KaguraConfig
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,9 @@ from typing import Any, Literal, get_args, get_origin
 import yaml
 from pydantic import BaseModel
 
+from .fields import Lang, describe, section_model
 from .loader import deep_merge
-from .models import KaguraConfig, Lang, describe, section_model
+from .models import KaguraConfig
 
 __all__ = ["default_config_path", "render_default_yaml"]
 

@@ -15,28 +15,44 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import io
-import json
 import logging
-import re
 import socket
 import threading
 import time
-import uuid
-import wave
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-import numpy as np
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-MODEL_ID = "fake-model"
+from .openai_wire import (
+    MODEL_ID,
+    Frames,
+    chat_frames,
+    chat_json,
+    echo_last_user,
+    error_response,
+    parse_multipart,
+    shutting_down,
+    split_tokens,
+    tone_pcm,
+    wav_bytes,
+)
+
+__all__ = [
+    "ASRScript",
+    "FakeOpenAI",
+    "LLMScript",
+    "RecordedRequest",
+    "TTSScript",
+    "echo_last_user",
+    "split_tokens",
+]
+
 PCM_SAMPLE_RATE = 24000  # OpenAI's `response_format="pcm"`: 16-bit LE mono at 24 kHz
 CHAT_PATH = "/v1/chat/completions"
 SPEECH_PATH = "/v1/audio/speech"
@@ -45,7 +61,6 @@ TRANSCRIPTION_PATH = "/v1/audio/transcriptions"
 LLMFailure = Literal[
     "status_500", "hang_before_headers", "hang_after_first_chunk", "cut_mid_stream", "refuse"
 ]
-Frames = list[tuple[float, bytes]]  # (due time on the server's loop clock, bytes to send)
 
 
 @dataclass
@@ -100,72 +115,6 @@ class RecordedRequest(NamedTuple):
     authorization: str = ""
 
 
-_TOKEN = re.compile(r"\s*(?:\w{1,6}|[^\w\s])|\s+")
-
-
-def split_tokens(text: str) -> list[str]:
-    """Split text roughly as a tokenizer would: word pieces that carry their leading space.
-
-    The pieces join back into `text` exactly, which is what streaming clients rely on.
-    """
-    return _TOKEN.findall(text)
-
-
-def echo_last_user(body: dict[str, Any]) -> str:
-    """A `LLMScript.reply` that repeats the last user message, so tests can see what was sent."""
-    for message in reversed(body.get("messages", [])):
-        if isinstance(message, dict) and message.get("role") == "user":
-            content = message.get("content", "")
-            if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
-                return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-            return str(content)
-    return ""
-
-
-@functools.lru_cache(maxsize=32)
-def _tone_pcm(n_samples: int, sample_rate: int) -> bytes:
-    """16-bit LE mono: a 220 Hz tone whose loudness swings 3 times a second between 10% and 100%."""
-    t = np.arange(n_samples, dtype=np.float64) / sample_rate
-    envelope = 0.55 - 0.45 * np.cos(2 * np.pi * 3.0 * t)
-    fade = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.01)  # 10 ms ramps avoid clicks
-    signal = 0.5 * envelope * fade * np.sin(2 * np.pi * 220.0 * t)
-    return (signal * 32767).astype("<i2").tobytes()
-
-
-def _wav(pcm: bytes, sample_rate: int) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(sample_rate)
-        out.writeframes(pcm)
-    return buffer.getvalue()
-
-
-def _parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], dict[str, bytes]]:
-    """Text fields and file contents (by field name) of a multipart/form-data body.
-
-    Hand-rolled because Starlette's form parser needs python-multipart, which Kagura doesn't ship.
-    """
-    boundary = re.search(r'boundary="?([^";]+)"?', content_type)
-    fields: dict[str, str] = {}
-    files: dict[str, bytes] = {}
-    parts = body.split(b"--" + boundary.group(1).encode())[1:] if boundary else []
-    for part in parts:
-        head, _, data = part.partition(b"\r\n\r\n")
-        name = re.search(r'[;\s]name="([^"]*)"', head.decode("latin-1"))
-        filename = re.search(r'filename="([^"]*)"', head.decode("latin-1"))
-        data = data.removesuffix(b"\r\n")
-        if part.startswith(b"--") or name is None:
-            continue
-        if filename is None:
-            fields[name.group(1)] = data.decode("utf-8", "replace")
-        else:
-            fields["file_name"] = filename.group(1)
-            files[name.group(1)] = data
-    return fields, files
-
-
 class _StreamCut(Exception):
     """Raised inside a response on purpose: uvicorn then drops the connection mid-body."""
 
@@ -194,60 +143,6 @@ class _Server(uvicorn.Server):
     async def main_loop(self) -> None:
         await self.on_tick(0)  # sets the default response headers
         await self.stopping.wait()
-
-
-def _error(status: int, message: str, code: str | None = None) -> JSONResponse:
-    body = {"error": {"message": message, "type": "server_error", "param": None, "code": code}}
-    return JSONResponse(body, status_code=status)
-
-
-def _shutting_down() -> JSONResponse:
-    return _error(503, "The fake server is shutting down.")
-
-
-def _sse(payload: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
-
-
-def _chat_frames(body: dict[str, Any], reply: str, first: float, interval: float) -> Frames:
-    """The SSE frames of a streamed completion, encoded up front so sending costs nothing."""
-    tokens = split_tokens(reply)
-    base: dict[str, Any] = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}"}
-    base |= {"object": "chat.completion.chunk"}
-    base |= {"created": int(time.time()), "model": str(body.get("model", MODEL_ID))}
-    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-    if include_usage:
-        base["usage"] = None
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return _sse({**base, "choices": [choice]})
-
-    # The role chunk goes out together with the first token, as OpenAI's does.
-    frames = [(first, chunk({"role": "assistant", "content": ""}))]
-    frames += [(first + i * interval, chunk({"content": t})) for i, t in enumerate(tokens)]
-    ending = chunk({}, "stop")
-    if include_usage:  # OpenAI's extra last chunk: no choices, only the usage
-        ending += _sse({**base, "choices": [], "usage": _usage(body, tokens)})
-    frames.append((frames[-1][0], ending + b"data: [DONE]\n\n"))
-    return frames
-
-
-def _chat_json(body: dict[str, Any], reply: str) -> bytes:
-    message = {"role": "assistant", "content": reply, "refusal": None}
-    choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
-    completion: dict[str, Any] = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}"}
-    completion |= {"object": "chat.completion"}
-    completion |= {"created": int(time.time()), "model": str(body.get("model", MODEL_ID))}
-    completion |= {"choices": [choice], "usage": _usage(body, split_tokens(reply))}
-    return json.dumps(completion).encode()
-
-
-def _usage(body: dict[str, Any], tokens: list[str]) -> dict[str, int]:
-    contents = [m.get("content") for m in body.get("messages", []) if isinstance(m, dict)]
-    prompt = sum(len(split_tokens(c)) for c in contents if isinstance(c, str))
-    total = prompt + len(tokens)
-    return {"prompt_tokens": prompt, "completion_tokens": len(tokens), "total_tokens": total}
 
 
 class FakeOpenAI:
@@ -435,23 +330,25 @@ class FakeOpenAI:
         failure = script.failure if fails else None
         stream = bool(body.get("stream"))
         if failure in ("status_500", "refuse"):
-            return _error(500, f"The fake server was scripted to fail ({failure}).", failure)
+            return error_response(
+                500, f"The fake server was scripted to fail ({failure}).", failure
+            )
         if failure == "hang_before_headers" or (failure == "hang_after_first_chunk" and not stream):
             await self._hang(request)
-            return _shutting_down()
+            return shutting_down()
 
         reply = script.reply(body) if callable(script.reply) else script.reply
         rate = script.tokens_per_s
         interval = 1.0 / rate if 0 < rate < float("inf") else 0.0
-        frames = _chat_frames(body, reply, start + script.ttft_s, interval)
+        frames = chat_frames(body, reply, start + script.ttft_s, interval)
         if not stream:
-            payload = _chat_json(body, reply)
+            payload = chat_json(body, reply)
             if failure == "cut_mid_stream":  # promise the whole body, send half of it
                 headers = {"content-length": str(len(payload))}
                 half = [(frames[-1][0], payload[: len(payload) // 2])]
                 return StreamingResponse(self._send(half, failure), headers=headers)
             if not await self._sleep_until(frames[-1][0]):
-                return _shutting_down()
+                return shutting_down()
             return Response(payload, media_type="application/json")
 
         n_tokens = len(frames) - 2  # less the role chunk and the ending
@@ -484,20 +381,20 @@ class FakeOpenAI:
         script = self.tts_script
         text = str(body.get("input", ""))
         if not await self._sleep_until(start + script.latency_s):
-            return _shutting_down()
+            return shutting_down()
         if script.failure == "status_500" or any(s in text for s in script.fail_inputs):
-            return _error(500, "The fake server was scripted to fail this speech request.")
+            return error_response(500, "The fake server was scripted to fail this speech request.")
         seconds = min(10.0, max(0.2, script.seconds_per_char * len(text)))
         if body.get("response_format") == "pcm":
-            pcm = _tone_pcm(round(seconds * PCM_SAMPLE_RATE), PCM_SAMPLE_RATE)
+            pcm = tone_pcm(round(seconds * PCM_SAMPLE_RATE), PCM_SAMPLE_RATE)
             return Response(pcm, media_type="audio/pcm")
         # Only wav and pcm are encoded; any other format (mp3, opus, ...) gets wav as well.
-        pcm = _tone_pcm(round(seconds * script.sample_rate), script.sample_rate)
-        return Response(_wav(pcm, script.sample_rate), media_type="audio/wav")
+        pcm = tone_pcm(round(seconds * script.sample_rate), script.sample_rate)
+        return Response(wav_bytes(pcm, script.sample_rate), media_type="audio/wav")
 
     async def _transcribe(self, request: Request) -> Response:
         start = asyncio.get_running_loop().time()
-        fields, files = _parse_multipart(
+        fields, files = parse_multipart(
             await request.body(), request.headers.get("content-type", "")
         )
         self._record(
@@ -505,9 +402,9 @@ class FakeOpenAI:
         )
         script = self.asr_script
         if not await self._sleep_until(start + script.latency_s):
-            return _shutting_down()
+            return shutting_down()
         if script.failure == "status_500":
-            return _error(500, "The fake server was scripted to fail this transcription.")
+            return error_response(500, "The fake server was scripted to fail this transcription.")
         if fields.get("response_format") == "text":
             return PlainTextResponse(script.text)
         return JSONResponse({"text": script.text})

