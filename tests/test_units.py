@@ -105,7 +105,7 @@ async def test_speak_in_order_delivers_in_order_with_bounded_concurrency() -> No
     running = 0
     peak = 0
 
-    async def speak(text: str) -> Speech:
+    async def speak(index: int, text: str) -> Speech:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
@@ -128,7 +128,7 @@ async def test_speak_in_order_first_segment_has_priority() -> None:
     """With one slot, segment 0 is synthesised first even when others are queued."""
     order: list[str] = []
 
-    async def speak(text: str) -> Speech:
+    async def speak(index: int, text: str) -> Speech:
         order.append(text)
         await asyncio.sleep(0.01)
         return Speech(np.ones(10, np.int16), 16000)
@@ -139,7 +139,7 @@ async def test_speak_in_order_first_segment_has_priority() -> None:
 
 
 async def test_speak_in_order_reports_tts_errors_and_timeouts() -> None:
-    async def speak(text: str) -> Speech:
+    async def speak(index: int, text: str) -> Speech:
         if text == "bad":
             raise EngineError("voice broke")
         if text == "slow":
@@ -167,7 +167,7 @@ async def test_speak_in_order_raises_llm_error_after_delivering() -> None:
         yield "first"
         raise EngineError("stream broke")
 
-    async def speak(text: str) -> Speech:
+    async def speak(index: int, text: str) -> Speech:
         return Speech(np.ones(10, np.int16), 16000)
 
     delivered = []

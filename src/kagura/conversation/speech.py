@@ -72,7 +72,7 @@ async def segments(chunks: AsyncIterator[str], segmenter: Segmenter) -> AsyncIte
 
 async def speak_in_order(
     texts: AsyncIterator[str],
-    speak: Callable[[str], Awaitable[Speech]],
+    speak: Callable[[int, str], Awaitable[Speech]],
     *,
     concurrency: int,
     timeout_s: float,
@@ -96,7 +96,7 @@ async def speak_in_order(
         async with slots:
             try:
                 async with asyncio.timeout(timeout_s):
-                    return Spoken(index, text, await speak(text))
+                    return Spoken(index, text, await speak(index, text))
             except TimeoutError:
                 error = f"TTS took over {timeout_s:g} s (tts.segment_timeout_s)"
                 return Spoken(index, text, None, error)

@@ -16,6 +16,7 @@ from typing import Any
 
 from kagura.audio import Speech
 from kagura.config import KaguraConfig
+from kagura.engines.cpu import cpu
 from kagura.engines.errors import EngineError
 from kagura.engines.llm import ChatMessage, LLMEngine
 from kagura.engines.tts import TTSEngine
@@ -206,8 +207,14 @@ class Turn:
             await aclose(spoken_stream)
         return first_audio_at
 
-    async def _speak(self, text: str) -> Speech:
-        """TTS hears the text without tags; the client still gets them in display_text."""
+    async def _speak(self, index: int, text: str) -> Speech:
+        """TTS hears the text without tags; the client still gets them in display_text.
+
+        The first segment is what everyone is waiting for: a local TTS gets the cores for it.
+        """
+        if index == 0 and self._tts.runs_locally:
+            with cpu.urgent():
+                return await self._tts.synthesize(strip_tags(text))
         return await self._tts.synthesize(strip_tags(text))
 
     async def _recorded(self, chunks: AsyncIterator[str]) -> AsyncIterator[str]:

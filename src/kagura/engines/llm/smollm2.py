@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kagura.config import LLMConfig
+from kagura.engines.cpu import cpu
 from kagura.engines.errors import EngineError
 from kagura.engines.threaded import iterate_in_thread
 
@@ -85,6 +86,7 @@ class SmolLM2:
                 for chunk in chunks:
                     if stop.is_set():
                         return
+                    cpu.yield_to_urgent()
                     text = chunk["choices"][0]["delta"].get("content")
                     if text:
                         yield text

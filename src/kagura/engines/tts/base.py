@@ -10,6 +10,9 @@ from kagura.audio import Speech
 class TTSEngine(Protocol):
     """Synthesises one segment; the turn runs several at once and delivers them in order."""
 
+    # True when synthesis competes with a local LLM for this machine's cores.
+    runs_locally: bool
+
     async def load(self) -> None:
         """Load the voice once, at start-up, never per request."""
 

@@ -13,6 +13,8 @@ from kagura.engines.errors import EngineError
 class EspeakTTS:
     """Runs the `espeak-ng` program; text goes through stdin so it can never become an option."""
 
+    runs_locally = True
+
     def __init__(self, config: TTSConfig) -> None:
         self._config = config
         self._binary: str | None = None

@@ -16,6 +16,8 @@ RAW_PCM_RATE = 24000
 
 
 class OpenAICompatibleTTS:
+    runs_locally = False
+
     def __init__(self, config: TTSConfig) -> None:
         self._config = config
         self._client = make_client(

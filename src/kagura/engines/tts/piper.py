@@ -35,6 +35,8 @@ def _voice_files(config: TTSConfig) -> tuple[Path, Path]:
 class PiperTTS:
     """One piper voice shared by every session; synthesis runs in a bounded thread pool."""
 
+    runs_locally = True
+
     def __init__(self, config: TTSConfig) -> None:
         self._config = config
         self._executor = ThreadPoolExecutor(
