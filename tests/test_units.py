@@ -201,3 +201,31 @@ def test_vad_state_machine() -> None:
     assert isinstance(ended, SpeechEnded)
     # One second of speech, plus pre-roll and the trailing silence that ended it.
     assert 1.0 <= ended.audio.size / 16000 <= 1.5
+
+
+def test_cpu_priority_pauses_background_work_boundedly() -> None:
+    import threading
+
+    from kagura.engines.cpu import CpuPriority
+
+    priority = CpuPriority()
+    resumed: list[float] = []
+
+    def background() -> None:
+        priority.yield_to_urgent(max_wait_s=5)
+        resumed.append(time.monotonic())
+
+    with priority.urgent():
+        worker = threading.Thread(target=background)
+        worker.start()
+        time.sleep(0.2)
+        assert not resumed, "background work must wait while urgent work runs"
+        released = time.monotonic()
+    worker.join(2)
+    assert resumed and resumed[0] >= released
+
+    # Bounded: a stuck urgent section cannot stall background work for longer than asked.
+    with priority.urgent():
+        started = time.monotonic()
+        priority.yield_to_urgent(max_wait_s=0.1)
+        assert 0.09 < time.monotonic() - started < 1.0
