@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything Kagura needs on a fresh Debian machine, and nothing twice:
-# Debian packages, uv, the locked Python environment (llama.cpp compiles once, ~15 min).
+# Debian packages, uv, the locked Python environment (llama.cpp compiles once, ~15 min),
+# and the web pages' Live2D runtime from npm (never committed: Live2D's licence).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(espeak-ng)
+apt_packages=(espeak-ng chromium fonts-noto-cjk)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -27,4 +28,12 @@ export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 if ! uv sync --locked --check --quiet 2>/dev/null; then
   echo "setup: building the Python environment (the first time on a machine compiles llama.cpp: ~15 min)"
   uv sync --locked
+fi
+
+# The pages' JavaScript libraries, Cubism Core and the sample models, exactly as locked.
+# `npm ci` again only when the lock file is newer than the installed tree.
+web=src/kagura/web
+if [ ! -d "$web/node_modules" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+  echo "setup: installing the web pages' Live2D runtime (npm ci)"
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
 fi

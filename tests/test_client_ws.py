@@ -133,7 +133,7 @@ async def test_sessions_are_private(kagura: KaguraProcess, fake: FakeOpenAI) -> 
 async def test_models_info_and_static_routes(kagura: KaguraProcess) -> None:
     async with httpx.AsyncClient(base_url=kagura.http_url) as http:
         info = (await http.get("/live2d-models/info")).json()
-        missing = await http.get("/live2d-models/undefined/undefined.model3.json")
+        missing = await http.get("/undefined/undefined.model3.json")
         index = await http.get("/")
     assert info["type"] == "live2d-models/info"
     assert info["count"] == len(info["characters"]) >= 2

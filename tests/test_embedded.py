@@ -105,3 +105,35 @@ async def test_embedded_server_side_vad(embedded: KaguraProcess) -> None:
         turn = await client.collect_turn(timeout=120)
     [transcription] = [m["text"] for m in turn if m["type"] == "user-input-transcription"]
     assert "morning" in transcription.lower()
+
+
+async def test_embedded_speech_during_a_reply_interrupts(embedded: KaguraProcess) -> None:
+    """The streamer talks over the character: server-side VAD asks the page to interrupt."""
+    speech = spoken_16k("Wait, stop talking please.", pad_s=0.3)
+    async with ProtocolClient(embedded.ws_url) as client:
+        await client.connect_sequence()
+        await client.send({"type": "text-input", "text": "Tell me a long story about a cat."})
+        await client.recv_until("control", "conversation-chain-start", timeout=30)
+        for start in range(0, speech.size, 4096):
+            chunk = speech[start : start + 4096].tolist()
+            await client.send({"type": "raw-audio-data", "audio": chunk})
+        seen = await client.recv_until("control", "interrupt", timeout=30)
+        assert seen[-1] == {"type": "control", "text": "interrupt"}
+        heard = next((m["display_text"]["text"] for m in seen if m["type"] == "audio"), "")
+        await client.send({"type": "interrupt-signal", "text": heard})
+        await client.recv_until("control", "conversation-chain-end", timeout=30)
+
+
+async def test_embedded_long_chinese_conversation_fits_the_context(
+    embedded: KaguraProcess,
+) -> None:
+    """CJK text takes about twice the estimated tokens; the prompt must still fit n_ctx."""
+    line = "今天我们聊一聊天气、食物、音乐和旅行，你最喜欢哪一个？" * 8  # ~230 characters
+    async with ProtocolClient(embedded.ws_url) as client:
+        await client.connect_sequence()
+        for _ in range(6):
+            seen = await client.turn(line, timeout=120)
+            llm_errors = [
+                m["message"] for m in seen if m["type"] == "error" and "LLM" in m["message"]
+            ]
+            assert not llm_errors, llm_errors

@@ -20,11 +20,17 @@ async def test_interrupt_mid_reply(kagura: KaguraProcess, fake: FakeOpenAI) -> N
         heard = before[-1]["display_text"]["text"]
         await client.send({"type": "interrupt-signal", "text": heard})
         after = await client.recv_until("control", "conversation-chain-end", timeout=5)
-        # Nothing else arrives for this turn once it has ended.
-        assert sum(m["type"] == "audio" for m in after) <= 1
-        await asyncio.sleep(1.0)
         speech_requests = len(fake.speech_requests())
-        assert speech_requests < 10, "TTS must stop with the turn"
+        # The turn closes like every other: synth complete, new message, chain end, once each.
+        assert sum(m["type"] == "audio" for m in after) <= 1
+        assert [m["type"] for m in after if m["type"] != "audio"][-3:] == [
+            "backend-synth-complete",
+            "force-new-message",
+            "control",
+        ]
+        # The LLM keeps streaming for ~15 s if nobody stops it: TTS must stop with the turn.
+        await asyncio.sleep(1.5)
+        assert len(fake.speech_requests()) == speech_requests, "TTS must stop with the turn"
 
         fake.script = LLMScript(reply="Sorry, I will stop counting now.")
         seen = await client.turn("Stop, please.")
@@ -63,3 +69,48 @@ async def test_new_input_interrupts_the_running_turn(
         seen = await client.collect_turn()
     texts = [m["display_text"]["text"] for m in seen if m["type"] == "audio"]
     assert texts == ["Okay, a new topic then."]
+
+
+async def test_interrupt_during_the_playback_wait(kagura: KaguraProcess, fake: FakeOpenAI) -> None:
+    fake.script = LLMScript(reply="A short reply for you.")
+    async with ProtocolClient(kagura.ws_url) as client:
+        await client.connect_sequence()
+        await client.send({"type": "text-input", "text": "Hi"})
+        seen = await client.recv_until("backend-synth-complete", timeout=15)
+        await client.send({"type": "interrupt-signal", "text": "A short"})
+        seen += await client.recv_until("control", "conversation-chain-end", timeout=5)
+    kinds = [m["type"] for m in seen]
+    assert kinds.count("backend-synth-complete") == 1
+    assert kinds[-2:] == ["force-new-message", "control"]
+
+
+async def test_new_history_during_a_reply_keeps_histories_apart(
+    kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    """ "New chat" mid-reply: the old reply stays in the old history, the new one starts clean."""
+    fake.script = LLMScript(reply=LONG, tokens_per_s=20)
+    async with ProtocolClient(kagura.ws_url) as client:
+        await client.connect_sequence()
+        await client.send({"type": "create-new-history"})
+        old = (await client.recv_until("new-history-created"))[-1]["history_uid"]
+        await client.send({"type": "text-input", "text": "old question"})
+        await client.recv_until("audio", timeout=15)
+        await client.send({"type": "create-new-history"})
+        seen = await client.recv_until("new-history-created", timeout=15)
+        new = seen[-1]["history_uid"]
+        assert {"type": "control", "text": "conversation-chain-end"} in seen
+        fake.script = LLMScript(reply="A fresh start.")
+        await client.turn("new question")
+        await client.send({"type": "fetch-and-set-history", "history_uid": old})
+        old_messages = (await client.recv_until("history-data"))[-1]["messages"]
+        await client.send({"type": "fetch-and-set-history", "history_uid": new})
+        new_messages = (await client.recv_until("history-data"))[-1]["messages"]
+    assert old_messages[0]["content"] == "old question"
+    assert old_messages[1]["content"].startswith("Sentence number 1")
+    assert [(m["role"], m["content"]) for m in new_messages] == [
+        ("human", "new question"),
+        ("ai", "A fresh start."),
+    ]
+    # The new conversation's prompt does not contain the old one.
+    prompt = fake.chat_requests()[-1]["messages"]
+    assert [m["content"] for m in prompt if m["role"] == "user"] == ["new question"]

@@ -67,5 +67,8 @@ async def test_proactive_speech(kagura: KaguraProcess, fake: FakeOpenAI) -> None
         await client.connect_sequence()
         await client.send({"type": "ai-speak-signal", "idle_time": 30})
         seen = await client.collect_turn()
-    assert seen[1] == {"type": "full-text", "text": "AI wants to speak something..."}
+    # As the original server: the announcement first, then an ordinary turn.
+    assert seen[0] == {"type": "full-text", "text": "AI wants to speak something..."}
+    assert seen[1] == {"type": "control", "text": "conversation-chain-start"}
+    assert seen[2] == {"type": "full-text", "text": "Thinking..."}
     assert any(m["type"] == "audio" for m in seen)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 
 import pytest
+import websockets
 
 from kagura.testing.client import ProtocolClient
-from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript
+from kagura.testing.fake_openai import ASRScript, FakeOpenAI, LLMScript, TTSScript
 from kagura.testing.server import KaguraProcess, free_port
 
 from .conftest import fake_engines
@@ -129,3 +132,65 @@ async def test_ack_burst_and_early_ack(kagura: KaguraProcess, fake: FakeOpenAI) 
         started = time.monotonic()
         await client.turn("second", ack=False, timeout=20)
         assert time.monotonic() - started > 1.0
+
+
+async def test_tts_server_sending_a_broken_wav(kagura: KaguraProcess, fake: FakeOpenAI) -> None:
+    fake.script = LLMScript(reply="Hello there, my friend. How are you?")
+    fake.tts_script = TTSScript(failure="bad_wav")
+    async with ProtocolClient(kagura.ws_url) as client:
+        await client.connect_sequence()
+        seen = await client.turn("Hi")
+        assert [m["audio"] for m in seen if m["type"] == "audio"] == [None, None]
+        assert all("bad WAV" in e for e in errors(seen)) and len(errors(seen)) == 2
+        assert types(seen)[-3:] == [
+            "backend-synth-complete",
+            "force-new-message",
+            "control:conversation-chain-end",
+        ]
+        fake.tts_script = TTSScript()
+        await assert_session_still_works(client, fake)
+
+
+async def test_asr_failure_ends_the_turn(kagura: KaguraProcess, fake: FakeOpenAI) -> None:
+    fake.asr_script = ASRScript(failure="status_500")
+    async with ProtocolClient(kagura.ws_url) as client:
+        await client.connect_sequence()
+        await client.send({"type": "mic-audio-data", "audio": [0.1] * 4096})
+        await client.send({"type": "mic-audio-end"})
+        seen = await client.collect_turn(timeout=15)
+        [message] = errors(seen)
+        assert message.startswith("ASR failed") and fake.base_url in message
+        assert "audio" not in types(seen) and not fake.chat_requests()
+        assert types(seen)[-3:] == [
+            "backend-synth-complete",
+            "force-new-message",
+            "control:conversation-chain-end",
+        ]
+        await assert_session_still_works(client, fake)
+
+
+async def test_a_client_that_stops_reading_is_disconnected(
+    kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    """Audio for a client that never reads piles up; the server drops that client only."""
+    fake.script = LLMScript(reply=" ".join(["This sentence becomes ten seconds of audio."] * 60))
+    fake.tts_script = TTSScript(seconds_per_char=1.0)  # ~10 s, ~440 kB of WAV per segment
+    # max_queue=1: the client library stops reading the socket once one message waits.
+    stalled = await websockets.connect(kagura.ws_url, max_queue=1, max_size=2**25)
+    try:
+        await stalled.send(json.dumps({"type": "text-input", "text": "Talk a lot."}))
+        # Never read: the server's outbox fills and it closes with 1013. Meanwhile another
+        # client is served as usual.
+        async with ProtocolClient(kagura.ws_url) as bystander:
+            await bystander.connect_sequence()
+            for _ in range(10):
+                await bystander.send({"type": "heartbeat"})
+                assert (await bystander.recv(5))["type"] == "heartbeat-ack"
+                await asyncio.sleep(0.5)
+        # Reading now drains what was buffered, then finds the close.
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(stalled.recv(), 10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+    finally:
+        await stalled.close()

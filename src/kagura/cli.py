@@ -52,13 +52,7 @@ def serve(
             update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
         )
         settings = settings.model_copy(update={"system": system})
-    level = settings.system.log_level.upper()
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        datefmt="[%X]",
-        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=True)],
-    )
+    _configure_logging(settings.system.log_level)
     err.print(f"Kagura on [bold]http://{settings.system.host}:{settings.system.port}[/]")
     uvicorn.run(
         create_app(settings),

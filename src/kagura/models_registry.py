@@ -45,7 +45,7 @@ class ModelInfo(BaseModel):
 
     def motions_for(self, text_tags: list[str]) -> list[dict[str, Any]]:
         lowered = {k.lower(): v for k, v in self.emotionMotions.items()}
-        return [lowered[t].model_dump() for t in text_tags if t in lowered]
+        return [lowered[t.lower()].model_dump() for t in text_tags if t.lower() in lowered]
 
 
 def load_registry(models_dir: Path) -> dict[str, ModelInfo]:

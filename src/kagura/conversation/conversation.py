@@ -64,7 +64,6 @@ class Conversation:
         self._turn: Turn | None = None
         self._task: asyncio.Task[Any] | None = None
         self._heard: str | None = None
-        self._human_write: asyncio.Task[None] | None = None
 
     @property
     def active(self) -> bool:
@@ -78,20 +77,22 @@ class Conversation:
         async with self._lock:
             self._task = asyncio.current_task()
             self._heard = None
-            character = self.config.character
-            model = self.runtime.model_for(self.config)
+            # A turn records into the memory, character and history it started with.
+            memory, config = self.memory, self.config
+            history_uid = await self.ensure_history()
+            model = self.runtime.model_for(config)
             turn = Turn(
-                config=self.config,
+                config=config,
                 model=model,
                 llm=self.runtime.llm,
                 tts=self.runtime.tts,
                 emit=self.emit,
                 playback=self.playback,
             )
-            self._turn = turn
+            human_write: asyncio.Task[None] | None = None
 
             async def prepare() -> list[ChatMessage] | None:
-                nonlocal request
+                nonlocal request, human_write
                 if request.audio is not None:
                     text = await self.transcribe(request.audio)
                     self.emit({"type": "user-input-transcription", "text": text})
@@ -100,23 +101,27 @@ class Conversation:
                     request = replace(request, text=text, audio=None)
                 if not request.proactive:
                     # Written while the LLM starts: the disk is not on the path to first audio.
-                    self._human_write = asyncio.create_task(self._remember_human(request))
-                self.memory.add("user", request.prompt_text())
-                return build_messages(character, model.emotionMap, self.memory)
+                    human_write = asyncio.create_task(self._remember_human(history_uid, request))
+                memory.add("user", request.prompt_text())
+                return build_messages(config.character, model.emotionMap, memory)
 
             async def finish(report: TurnReport, interrupted: bool) -> None:
-                if not interrupted:
-                    if report.reply:
-                        await self._remember_ai(report.reply, interrupted=False)
-                    return
-                # Only what the user heard; without their word, what was sent to them.
-                heard = self._heard if self._heard is not None else " ".join(report.delivered)
-                if heard.strip():
-                    await self._remember_ai(heard.strip(), interrupted=True)
+                if human_write is not None:
+                    await human_write  # the human message goes first in history
+                # Interrupted: only what the user heard; without their word, what was sent.
+                text = report.reply
+                if interrupted:
+                    text = self._heard if self._heard is not None else " ".join(report.delivered)
+                if text.strip():
+                    # Memory marks an interrupted reply so the model knows it was cut off.
+                    memory.add("assistant", f"{text.strip()}..." if interrupted else text)
+                    await self._remember_ai(history_uid, config, text.strip(), interrupted)
 
-            status = "AI wants to speak something..." if request.proactive else "Thinking..."
+            if request.proactive:
+                self.emit({"type": "full-text", "text": "AI wants to speak something..."})
+            self._turn = turn
             try:
-                return await turn.run(prepare, finish, status=status)
+                return await turn.run(prepare, finish)
             finally:
                 self._turn = None
                 self._task = None
@@ -129,12 +134,16 @@ class Conversation:
         self._task.cancel()
         return True
 
-    async def wait_idle(self, timeout_s: float = 5.0) -> None:
-        """Wait (bounded) until no turn holds the conversation, e.g. after an interrupt."""
+    async def settle(self, timeout_s: float = 10.0) -> None:
+        """Stop any running turn and wait (bounded) until it has been recorded.
+
+        Requests that switch history or character go through here first, so a reply is never
+        recorded into a history it did not belong to.
+        """
+        self.interrupt(None)
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout_s):
-                async with self._lock:
-                    pass
+            async with asyncio.timeout(timeout_s), self._lock:
+                pass
 
     async def transcribe(self, audio: FloatAudio) -> str:
         max_samples = int(self.config.asr.max_seconds * 16000)
@@ -144,27 +153,19 @@ class Conversation:
 
     # -- memory and history ------------------------------------------------------------
 
-    async def _remember_human(self, request: TurnInput) -> None:
-        uid = await self.ensure_history()
+    async def _remember_human(self, history_uid: str, request: TurnInput) -> None:
         name = request.speaker or self.config.character.human_name
         try:
-            await self.runtime.history.append(uid, "human", request.text, name=name)
+            await self.runtime.history.append(history_uid, "human", request.text, name=name)
         except Exception:
-            log.exception("could not store the human message in history %s", uid)
+            log.exception("could not store the human message in history %s", history_uid)
 
-    async def _remember_ai(self, text: str, *, interrupted: bool) -> None:
-        # Memory marks an interrupted reply so the model knows it was cut off.
-        self.memory.add("assistant", f"{text}..." if interrupted else text)
-        if self._human_write is not None:
-            # The human message goes first in history; a failure to write it is logged,
-            # and must not cost the reply as well.
-            with contextlib.suppress(Exception):
-                await self._human_write
-            self._human_write = None
-        uid = await self.ensure_history()
-        character = self.config.character
+    async def _remember_ai(
+        self, history_uid: str, config: KaguraConfig, text: str, interrupted: bool
+    ) -> None:
+        character = config.character
         await self.runtime.history.append(
-            uid,
+            history_uid,
             "ai",
             text,
             name=character.name,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-# Any short bracketed word is treated as a tag: "[laughs]" must not be read aloud either.
-TAG = re.compile(r"\[\s*([^\[\]\n]{1,32}?)\s*\]")
-_SPACES = re.compile(r"[ \t]{2,}")
+from .text import TAG, strip_tags
+
+__all__ = ["find_tags", "prompt_instructions", "strip_tags"]
 
 
 def find_tags(text: str, known: Mapping[str, object]) -> list[str]:
@@ -19,10 +18,6 @@ def find_tags(text: str, known: Mapping[str, object]) -> list[str]:
     lowered = {key.lower(): key for key in known}
     found = (lowered.get(m.group(1).lower()) for m in TAG.finditer(text))
     return [key for key in found if key is not None]
-
-
-def strip_tags(text: str) -> str:
-    return _SPACES.sub(" ", TAG.sub(" ", text)).strip()
 
 
 def prompt_instructions(emotion_map: Mapping[str, int | str]) -> str:

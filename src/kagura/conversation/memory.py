@@ -6,17 +6,16 @@ stream never grows the prompt (or RAM) without limit.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+from .text import CJK
 
 
 def estimate_tokens(text: str) -> int:
     """A tokenizer-free estimate: about 4 characters per token, one per CJK character."""
-    cjk = len(_CJK.findall(text))
+    cjk = len(CJK.findall(text))
     return cjk + (len(text) - cjk + 3) // 4 + 1
 
 

@@ -9,30 +9,15 @@ carried into the next segment rather than sent alone.
 
 from __future__ import annotations
 
-import re
 from enum import Enum
+
+from .text import has_speech, word_count
 
 SENTENCE_END = ".!?…。！？\n"
 CLAUSE_END = SENTENCE_END + ",;:，、；：—"
 # These end a segment without a following space (CJK text has none).
 IMMEDIATE_END = "。！？，、；：…\n"
 CLOSERS = "\"'”’)）」』"
-
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_TAG = re.compile(r"\[[^\[\]\n]{0,32}\]")
-
-
-def word_count(text: str) -> int:
-    """Words for spaced languages; each CJK character counts as half a word."""
-    text = _TAG.sub(" ", text)
-    cjk = len(_CJK.findall(text))
-    return len(_WORD.findall(_CJK.sub(" ", text))) + (cjk + 1) // 2
-
-
-def has_speech(text: str) -> bool:
-    """True when the text has something to pronounce once tags are removed."""
-    return bool(_WORD.search(_TAG.sub(" ", text)))
 
 
 class _Verdict(Enum):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,10 @@ from typing import Any
 from kagura.audio import Speech
 from kagura.engines.errors import EngineError
 
-from .segmenter import Segmenter, has_speech
+from .segmenter import Segmenter
+from .text import has_speech
+
+log = logging.getLogger(__name__)
 
 # Segments waiting for their turn to be delivered: synthesis may run this far ahead.
 MAX_AHEAD = 16
@@ -60,7 +64,8 @@ async def segments(chunks: AsyncIterator[str], segmenter: Segmenter) -> AsyncIte
         async for chunk in chunks:
             for piece in segmenter.feed(chunk):
                 yield piece
-    except EngineError:
+    except Exception:
+        # Whatever broke the stream, what arrived before it is still said.
         for piece in segmenter.flush():
             yield piece
         raise
@@ -102,6 +107,9 @@ async def speak_in_order(
                 return Spoken(index, text, None, error)
             except EngineError as exc:
                 return Spoken(index, text, None, str(exc))
+            except Exception as exc:  # a bug or a library error: this segment, not the turn
+                log.error("TTS failed unexpectedly for %r", text, exc_info=exc)
+                return Spoken(index, text, None, f"{type(exc).__name__}: {exc}")
 
     async def produce() -> None:
         try:
@@ -127,6 +135,9 @@ async def speak_in_order(
                 leftover.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await producer
+        # The producer may have been cancelled before its loop closed the stream: close it
+        # now, so the segmenter and the LLM stop at once, not when the garbage collector runs.
+        await aclose(texts)
 
 
 async def aclose(iterator: AsyncIterator[Any]) -> None:

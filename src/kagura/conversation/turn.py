@@ -38,6 +38,19 @@ Prepare = Callable[[], Awaitable[list[ChatMessage] | None]]
 Finish = Callable[["TurnReport", bool], Awaitable[None]]
 
 
+# How long a second interrupt waits for the first one's memory and history writes.
+RECORD_TIMEOUT_S = 5.0
+
+
+def describe(exc: BaseException) -> str:
+    """An engine error's own message; anything else by its type, for the client to show."""
+    if isinstance(exc, EngineError):
+        return str(exc)
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 def control(text: str) -> dict[str, Any]:
     return {"type": "control", "text": text}
 
@@ -110,13 +123,16 @@ class Turn:
         self._raw: list[str] = []
         self._started = time.monotonic()
 
-    async def run(
-        self, prepare: Prepare, finish: Finish, *, status: str = "Thinking..."
-    ) -> TurnReport:
-        """Run to the end; on cancellation (interrupt) end the chain and re-raise."""
+    async def run(self, prepare: Prepare, finish: Finish) -> TurnReport:
+        """Run to the end; on cancellation (interrupt) close the turn and re-raise.
+
+        On every path the client gets `backend-synth-complete`, `force-new-message` and
+        `conversation-chain-end` exactly once each, after the turn has been recorded.
+        """
         self._emit(control("conversation-chain-start"))
-        self._emit({"type": "full-text", "text": status})
+        self._emit({"type": "full-text", "text": "Thinking..."})
         interrupted = False
+        synth_complete = False
         try:
             first_audio_at = None
             messages = await self._prepare(prepare)
@@ -124,34 +140,50 @@ class Turn:
                 first_audio_at = await self._deliver(messages)
             self._playback.expect()
             self._emit({"type": "backend-synth-complete"})
+            synth_complete = True
             self.report.acknowledged = await self._playback.wait(self._ack_timeout(first_audio_at))
-            self._emit({"type": "force-new-message"})
         except asyncio.CancelledError:
             interrupted = True
             raise
         finally:
             self.report.reply = "".join(self._raw).strip()
-            await self._finish(finish, interrupted)
-            self._emit(control("conversation-chain-end"))
+            try:
+                await self._finish(finish, interrupted)
+            finally:
+                if not synth_complete:
+                    self._emit({"type": "backend-synth-complete"})
+                self._emit({"type": "force-new-message"})
+                self._emit(control("conversation-chain-end"))
         return self.report
 
     async def _finish(self, finish: Finish, interrupted: bool) -> None:
-        """Record the turn; shielded, so a second interrupt cannot lose what was said."""
+        """Record the turn. A second interrupt meanwhile waits (bounded) for the recording,
+        so what was said is never lost, and is then honoured."""
+        recording = asyncio.ensure_future(finish(self.report, interrupted))
         try:
-            await asyncio.shield(finish(self.report, interrupted))
+            await asyncio.shield(recording)
         except asyncio.CancelledError:
-            log.debug("interrupted while recording the turn; recording goes on")
+            await asyncio.wait([recording], timeout=RECORD_TIMEOUT_S)
+            raise
         except Exception:
             log.exception("recording the turn failed")
 
     async def _prepare(self, prepare: Prepare) -> list[ChatMessage] | None:
         try:
             return await prepare()
-        except (EngineError, TimeoutError) as exc:
-            message = str(exc) if isinstance(exc, EngineError) else "timed out"
-            self.report.error = message
-            self._emit({"type": "error", "message": f"ASR failed: {message}"})
+        except Exception as exc:
+            self._fail("ASR", exc)
             return None
+
+    def _fail(self, stage: str, exc: Exception) -> None:
+        """Report a failed stage to the client; the turn goes on to its normal end."""
+        message = describe(exc)
+        if not isinstance(exc, EngineError | TimeoutError):
+            log.error("%s failed unexpectedly", stage, exc_info=exc)
+        else:
+            log.warning("%s failed: %s", stage, message)
+        self.report.error = message
+        self._emit({"type": "error", "message": f"{stage} failed: {message}"})
 
     async def _deliver(self, messages: list[ChatMessage]) -> float | None:
         """Stream the reply out; return when the first audio left (None if there was none)."""
@@ -199,10 +231,8 @@ class Turn:
                             1000 * (self.report.first_token_s or 0),
                             spoken.text,
                         )
-        except EngineError as exc:
-            self.report.error = str(exc)
-            log.warning("turn failed: %s", exc)
-            self._emit({"type": "error", "message": f"LLM failed: {exc}"})
+        except Exception as exc:
+            self._fail("LLM", exc)
         finally:
             await aclose(spoken_stream)
         return first_audio_at

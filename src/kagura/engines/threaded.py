@@ -31,7 +31,8 @@ async def iterate_in_thread(
     """
     loop = asyncio.get_running_loop()
     stop = threading.Event()
-    queue: asyncio.Queue[object] = asyncio.Queue(max_buffered)
+    # `slots` bounds the items in flight; the queue itself must always take the end marker.
+    queue: asyncio.Queue[object] = asyncio.Queue()
     slots = threading.Semaphore(max_buffered)
 
     def put(item: object) -> None:

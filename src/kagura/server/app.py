@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from kagura.config import KaguraConfig
 from kagura.runtime import Runtime
 
 from .client_ws import client_ws
-
-INDEX = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Kagura</title><link rel="icon" href="data:,"></head>
-<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
-<h1>Kagura is running</h1>
-<p>Character: <b>{name}</b>.</p>
-<p>Point the Open-LLM-VTuber web frontend (or any client of its protocol) at
-<code id="ws">/client-ws</code>.</p>
-<script>document.getElementById("ws").textContent =
-  (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/client-ws";</script>
-</body></html>
-"""
+from .pages import install_pages
+from .proxy_ws import router as stage_router
+from .proxy_ws import stage_lifespan
 
 
 class OptionalStaticFiles(StaticFiles):
@@ -46,13 +35,15 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         try:
-            yield
+            async with stage_lifespan(app):
+                yield
         finally:
             await runtime.close()
 
     app = FastAPI(title="Kagura", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     app.add_api_websocket_route("/client-ws", client_ws)
+    app.include_router(stage_router)  # /proxy-ws and /stage/stats
 
     @app.get("/live2d-models/info")
     async def models_info() -> dict[str, Any]:
@@ -62,16 +53,11 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
         ]
         return {"type": "live2d-models/info", "count": len(characters), "characters": characters}
 
-    @app.get("/", response_class=HTMLResponse)
-    async def index() -> str:
-        """Where the stage page will live; until then, how to connect."""
-        name = html.escape(runtime.config.character.conf_name)
-        return INDEX.format(name=name)
-
     @app.get("/health")
     async def health() -> dict[str, Any]:
         return {"status": "ok", "character": runtime.config.character.conf_name}
 
+    install_pages(app)  # before /live2d-models: the sample models' paths come first
     system = config.system
     for route, folder in (
         ("/live2d-models", system.models_dir),

@@ -21,6 +21,7 @@ from kagura.engines import vad
 from kagura.engines.asr import SAMPLE_RATE, FloatAudio
 from kagura.runtime import Runtime
 
+from . import auth
 from . import messages as m
 from .outbox import Outbox
 from .requests import Requests, error, group_update, model_and_conf
@@ -168,6 +169,7 @@ class _MicBuffer:
 
 
 async def client_ws(websocket: WebSocket) -> None:
-    await websocket.accept()
+    if await auth.accept(websocket) is None:
+        return  # refused: closed with a code and the reason
     runtime: Runtime = websocket.app.state.runtime
     await ClientSession(runtime, websocket).serve()

@@ -8,11 +8,12 @@ fields are ignored, because the original frontend sends some we do not use.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 MAX_TEXT_CHARS = 4000
+MAX_HEARD_CHARS = 32000
 # 16 kHz audio: the original frontend sends 4096-sample chunks; allow a few seconds per frame.
 MAX_AUDIO_SAMPLES = 16000 * 10
 
@@ -31,12 +32,33 @@ class Image(_Message):
     mime_type: str = ""
 
 
+ChatKind = Literal["danmaku", "superchat", "gift", "guard", "membership", "follow", "like", "enter"]
+# Platform ids arrive as numbers or strings; both are kept as text.
+_Id = Annotated[str, Field(max_length=128)] | int
+
+
+class ChatUser(_Message):
+    name: str = Field(default="", max_length=64)
+    id: _Id | None = None
+
+
+class ChatSource(_Message):
+    """Stage extension of `text-input`: who said it, where, and what kind of event it is."""
+
+    platform: str = Field(default="", max_length=32)
+    kind: ChatKind = "danmaku"
+    user: ChatUser | None = None
+    amount: float | None = Field(default=None, ge=0, le=10_000_000)
+    currency: str | None = Field(default=None, max_length=16)
+    id: _Id | None = None
+    ts: float | None = None
+
+
 class TextInput(_Message):
     type: Literal["text-input"]
     text: str = Field(max_length=MAX_TEXT_CHARS)
     images: list[Image] | None = None
-    # Stage extension: who said it, on which platform (see the stage issue).
-    source: dict[str, Any] | None = None
+    source: ChatSource | None = None
 
 
 class MicAudioData(_Message):
@@ -62,7 +84,14 @@ class AISpeakSignal(_Message):
 
 class InterruptSignal(_Message):
     type: Literal["interrupt-signal"]
-    text: str = Field(default="", max_length=MAX_TEXT_CHARS * 4)
+    # Never rejected for its length: an interrupt must always interrupt. A heard text longer
+    # than any reply is cut instead.
+    text: str = ""
+
+    @field_validator("text")
+    @classmethod
+    def _clip_heard(cls, text: str) -> str:
+        return text[:MAX_HEARD_CHARS]
 
 
 class SwitchConfig(_Message):

@@ -71,15 +71,18 @@ class Requests:
             case m.Simple(type="fetch-configs"):
                 self.reply({"type": "config-files", "configs": self._config_files()})
             case m.SwitchConfig(file=file):
+                await self.conversation.settle()
                 self._switch_config(file)
             case m.Simple(type="fetch-backgrounds"):
                 self.reply({"type": "background-files", "files": self._backgrounds()})
             case m.Simple(type="fetch-history-list"):
                 await self._history_list()
             case m.Simple(type="create-new-history"):
+                await self.conversation.settle()
                 uid = await self.conversation.new_history()
                 self.reply({"type": "new-history-created", "history_uid": uid})
             case m.FetchAndSetHistory(history_uid=uid):
+                await self.conversation.settle()
                 stored = await self.conversation.load_history(uid)
                 if stored is None:
                     self.reply(error(f"no history {uid!r} for this character"))
@@ -127,6 +130,8 @@ class Requests:
         self.reply({"type": "history-list", "histories": [s.to_wire() for s in summaries]})
 
     async def _delete_history(self, uid: str) -> None:
+        if uid == self.conversation.history_uid:
+            await self.conversation.settle()
         conf_uid = self.conversation.config.character.conf_uid
         deleted = await self.conversation.runtime.history.delete(conf_uid, uid)
         if deleted and self.conversation.history_uid == uid:

@@ -89,12 +89,13 @@ class TTSScript:
 
     The tone's loudness swings a few times a second, so lip-sync code has varying RMS to follow.
     An input containing any of `fail_inputs` gets a 500, so a test can fail a single segment.
+    `bad_wav` answers 200 with a WAV cut off inside its header: a server bug, not an error.
     """
 
     latency_s: float = 0.02
     sample_rate: int = 22050
     seconds_per_char: float = 0.06
-    failure: Literal["status_500"] | None = None
+    failure: Literal["status_500", "bad_wav"] | None = None
     fail_inputs: set[str] = field(default_factory=set)
 
 
@@ -385,6 +386,8 @@ class FakeOpenAI:
         if script.failure == "status_500" or any(s in text for s in script.fail_inputs):
             return error_response(500, "The fake server was scripted to fail this speech request.")
         seconds = min(10.0, max(0.2, script.seconds_per_char * len(text)))
+        if script.failure == "bad_wav":
+            return Response(wav_bytes(tone_pcm(100, 8000), 8000)[:30], media_type="audio/wav")
         if body.get("response_format") == "pcm":
             pcm = tone_pcm(round(seconds * PCM_SAMPLE_RATE), PCM_SAMPLE_RATE)
             return Response(pcm, media_type="audio/pcm")

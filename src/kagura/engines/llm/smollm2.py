@@ -26,6 +26,9 @@ from .base import ChatMessage
 log = logging.getLogger(__name__)
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Tokens the chat template adds: per message (role markers) and once (the reply's header).
+PER_MESSAGE = 6
+TEMPLATE_MARGIN = 8
 
 
 def packaged_model_path() -> Path:
@@ -76,25 +79,58 @@ class SmolLM2:
         model = self._model
 
         def generate(stop: threading.Event) -> Iterator[str]:
-            chunks = model.create_chat_completion(
-                messages=messages,
-                stream=True,
-                max_tokens=self._config.max_reply_tokens,
-                temperature=self._config.temperature,
-            )
             try:
-                for chunk in chunks:
-                    if stop.is_set():
-                        return
-                    cpu.yield_to_urgent()
-                    text = chunk["choices"][0]["delta"].get("content")
-                    if text:
-                        yield text
-            finally:
-                chunks.close()  # frees llama.cpp's state for the next turn
+                chunks = model.create_chat_completion(
+                    messages=self._fit(model, messages),
+                    stream=True,
+                    max_tokens=self._config.max_reply_tokens,
+                    temperature=self._config.temperature,
+                )
+                yield from self._texts(chunks, stop)
+            except ValueError as exc:  # llama.cpp's way of refusing a prompt (lazily raised)
+                raise EngineError(f"llama.cpp refused the prompt: {exc}") from exc
 
         async for text in iterate_in_thread(generate, self._executor):
             yield text
+
+    def _fit(self, model: Any, messages: list[ChatMessage]) -> list[ChatMessage]:
+        """Drop the oldest memory until the prompt and the reply fit the context window.
+
+        Memory's budget is a tokenizer-free estimate that can be far off (CJK text takes
+        about twice the estimate in SmolLM2's tokenizer); llama.cpp refuses any prompt that
+        overflows `n_ctx`, so the real count decides here.
+        """
+        budget = self._config.smollm2.n_ctx - self._config.max_reply_tokens - TEMPLATE_MARGIN
+
+        def count(message: ChatMessage) -> int:
+            text = message["content"].encode("utf-8")
+            return len(model.tokenize(text, add_bos=False, special=False)) + PER_MESSAGE
+
+        system, rest = messages[0], list(messages[1:])
+        sizes = [count(m) for m in rest]
+        total = count(system) + sum(sizes)
+        while total > budget and len(rest) > 1:
+            rest.pop(0)
+            total -= sizes.pop(0)
+        if total > budget:
+            raise EngineError(
+                f"the prompt needs {total} tokens but llm.smollm2.n_ctx leaves {budget}: "
+                "shorten the persona or raise n_ctx"
+            )
+        return [system, *rest]
+
+    @staticmethod
+    def _texts(chunks: Any, stop: threading.Event) -> Iterator[str]:
+        try:
+            for chunk in chunks:
+                if stop.is_set():
+                    return
+                cpu.yield_to_urgent()
+                text = chunk["choices"][0]["delta"].get("content")
+                if text:
+                    yield text
+        finally:
+            chunks.close()  # frees llama.cpp's state for the next turn
 
     async def aclose(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import wave
 
 from kagura.audio import Speech, decode_wav
 from kagura.config import TTSConfig
@@ -51,7 +52,10 @@ class EspeakTTS:
         if process.returncode != 0 or not out:
             detail = err.decode("utf-8", "replace").strip() or f"exit code {process.returncode}"
             raise EngineError(f"espeak-ng failed with voice {settings.voice!r}: {detail}")
-        return decode_wav(out)
+        try:
+            return decode_wav(out)
+        except (wave.Error, ValueError, EOFError) as exc:
+            raise EngineError(f"espeak-ng produced unreadable audio: {exc}") from exc
 
     async def aclose(self) -> None:
         """Nothing held between calls."""

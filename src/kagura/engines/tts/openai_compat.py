@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import wave
+
 import httpx2
 import numpy as np
 import openai
@@ -49,7 +51,7 @@ class OpenAICompatibleTTS:
         if data[:4] == b"RIFF":
             try:
                 return decode_wav(data)
-            except (ValueError, EOFError) as exc:
+            except (wave.Error, ValueError, EOFError) as exc:
                 raise EngineError(
                     f"TTS server at {settings.base_url} sent a bad WAV: {exc}"
                 ) from exc

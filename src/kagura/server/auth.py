@@ -1,0 +1,187 @@
+"""Who may connect, and what each connection may send.
+
+A token is required on `/client-ws` and `/proxy-ws` whenever the server listens beyond this
+machine (and on loopback too with `require_token_on_loopback`). Browsers cannot set headers
+on a WebSocket, so the token may come as `?token=...`; programs should prefer an
+`Authorization: Bearer ...` header, which stays out of access logs. Browser origins are
+checked on every connection: a page from another site cannot drive the character, and a
+loopback server only answers to loopback host names (no DNS rebinding).
+
+Roles (`?role=`, default `admin`): `platform` clients may only send chat events, `page`
+clients (stage page, OBS overlay) may also acknowledge playback and read, `admin` may do
+everything. A refused connection is accepted and closed at once with a close code and a
+reason, so the client can tell what was wrong.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers, QueryParams
+from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
+
+from kagura.config import KaguraConfig
+
+log = logging.getLogger(__name__)
+
+TOKEN_ENV = "KAGURA_AUTH_TOKEN"
+TOKEN_FILE = "auth_token"
+CLOSE_BAD_REQUEST = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PAGE = "page"
+    PLATFORM = "platform"
+
+
+PLATFORM_MESSAGES = frozenset({"text-input", "heartbeat"})
+PAGE_MESSAGES = PLATFORM_MESSAGES | {
+    "frontend-playback-complete",
+    "audio-play-start",
+    "fetch-configs",
+    "fetch-backgrounds",
+    "fetch-history-list",
+    "create-new-history",  # on the stage this never resets the shared history
+    "request-init-config",
+    "request-group-info",
+    "add-client-to-group",
+    "remove-client-from-group",
+}
+
+
+def may_send(role: Role, message_type: str) -> bool:
+    if role is Role.ADMIN:
+        return True
+    allowed = PLATFORM_MESSAGES if role is Role.PLATFORM else PAGE_MESSAGES
+    return message_type in allowed
+
+
+class Refused(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    token: str
+    required: bool
+    loopback_only: bool  # the server listens on loopback only
+    allowed_origins: frozenset[str]
+
+    @classmethod
+    def load(cls, config: KaguraConfig) -> AuthSettings:
+        """Resolve the token: config, then environment, then the saved or a new one."""
+        system = config.system
+        loopback_only = is_loopback(system.host)
+        required = not loopback_only or system.require_token_on_loopback
+        token = system.auth_token or os.environ.get(TOKEN_ENV, "")
+        if not token and required:
+            token = _saved_or_new_token(config.resolve_path(system.data_dir) / TOKEN_FILE)
+        if required:
+            log.info("clients must present the auth token (?token=... or a Bearer header)")
+        origins = frozenset(origin.rstrip("/").lower() for origin in system.allowed_origins)
+        return cls(token, required, loopback_only, origins)
+
+    def check(self, connection: HTTPConnection) -> Role:
+        """The connection's role, or `Refused` with the close code and a reason."""
+        self._check_origin(connection.headers)
+        presented = _presented_token(connection.headers, connection.query_params)
+        if presented is not None and self.token:
+            if not secrets.compare_digest(presented.encode(), self.token.encode()):
+                raise Refused(CLOSE_UNAUTHORIZED, "wrong token")
+        elif self.required:
+            raise Refused(CLOSE_UNAUTHORIZED, "a token is required (?token=...)")
+        role = connection.query_params.get("role", Role.ADMIN.value)
+        try:
+            return Role(role)
+        except ValueError:
+            raise Refused(CLOSE_BAD_REQUEST, "role must be admin, page or platform") from None
+
+    def _check_origin(self, headers: Headers) -> None:
+        host = urlsplit(f"//{headers.get('host', '')}").hostname or ""
+        if self.loopback_only and not is_loopback(host) and not self._allowed_host(host):
+            raise Refused(CLOSE_FORBIDDEN, f"host {host!r} not allowed")
+        origin = headers.get("origin")
+        if origin is None or "*" in self.allowed_origins:
+            return  # not a browser, or the user allows every origin
+        origin = origin.rstrip("/").lower()
+        origin_host = urlsplit(origin).hostname or ""
+        same_origin = urlsplit(origin).netloc == headers.get("host", "").lower()
+        if same_origin or is_loopback(origin_host) or origin in self.allowed_origins:
+            return
+        raise Refused(CLOSE_FORBIDDEN, f"origin {origin!r} not allowed")
+
+    def _allowed_host(self, host: str) -> bool:
+        return any(urlsplit(origin).hostname == host for origin in self.allowed_origins)
+
+
+def _presented_token(headers: Headers, query: QueryParams) -> str | None:
+    authorization = headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return query.get("token")
+
+
+def _saved_or_new_token(path: Path) -> str:
+    """The token saved on an earlier start, or a new one, saved (owner-only) and printed."""
+    try:
+        saved = path.read_text("utf-8").strip()
+    except OSError:
+        saved = ""
+    if saved:
+        log.info("auth token loaded from %s", path)
+        return saved
+    token = secrets.token_urlsafe(24)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(token + "\n")
+    log.warning("generated an auth token (saved in %s): %s", path, token)
+    return token
+
+
+def settings(connection: HTTPConnection) -> AuthSettings:
+    """The app's settings, loaded once (normally at start-up)."""
+    state = connection.app.state
+    if getattr(state, "auth", None) is None:
+        state.auth = AuthSettings.load(state.runtime.config)
+    current: AuthSettings = state.auth
+    return current
+
+
+async def accept(websocket: WebSocket) -> Role | None:
+    """Accept the connection; a refused one is closed with a code and reason (→ None)."""
+    try:
+        role = settings(websocket).check(websocket)
+    except Refused as refused:
+        client = websocket.client.host if websocket.client else "?"
+        log.warning("refused %s from %s: %s", websocket.url.path, client, refused.reason)
+        await websocket.accept()
+        await websocket.close(refused.code, refused.reason)
+        return None
+    await websocket.accept()
+    return role

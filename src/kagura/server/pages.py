@@ -1,0 +1,93 @@
+"""The web pages: the stage page at `/`, the OBS overlay at `/overlay`, and their files.
+
+The pages are plain HTML/JS/CSS in `kagura/web/`. The Live2D runtime and the sample models
+come from npm (`kagura/web/node_modules`, installed by `scripts/setup.sh`, never committed:
+Live2D's licence) and are served under stable paths, so the pages never name a package
+folder:
+
+- `/vendor/<file>`: the few JavaScript files the pages load (an allow-list, not the folder);
+- `/live2d-models/haru/...`, `/live2d-models/shizuku/...`: the sample models' folders.
+
+Without `node_modules` those paths answer 404 and the pages run without a model (subtitles,
+audio and chat still work) and say why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+NODE_MODULES = WEB_DIR / "node_modules"
+
+# Script order matters: pixi, the Cubism 2 runtime, Cubism Core 5, then the plugin.
+VENDOR_FILES = {
+    "pixi.min.js": "pixi.js/dist/pixi.min.js",
+    "live2d.min.js": "wl-live2d/dist/packages/live2dcubism2core.min.js",
+    "live2dcubismcore.min.js": "wl-live2d/dist/packages/live2dcubism4core.min.js",
+    "pixi-live2d-display.min.js": "pixi-live2d-display-lipsyncpatch/dist/index.min.js",
+}
+
+# The sample models' runtime folders inside their npm packages, by the registry's names.
+SAMPLE_MODELS = {
+    "haru": "live2dcubismcore/characters/haru_greeter_pro_jp/runtime",
+    "shizuku": "live2d-widget-model-shizuku/assets",
+}
+
+# Viewer text is escaped in the pages; the policy is a second fence: no inline scripts or
+# handlers. `unsafe-eval` is for pixi's shader compiler, `blob:` for its image workers.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src * data: blob:",
+        "media-src 'self' data: blob:",
+        "connect-src * data: blob:",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ]
+)
+PAGE_HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache"}
+
+router = APIRouter()
+
+
+def _page(name: str) -> FileResponse:
+    return FileResponse(WEB_DIR / name, media_type="text/html", headers=PAGE_HEADERS)
+
+
+@router.get("/", include_in_schema=False)
+async def stage_page() -> FileResponse:
+    """The stage page: model, subtitles, chat log, input and the admin panel."""
+    return _page("stage.html")
+
+
+@router.get("/overlay", include_in_schema=False)
+async def overlay_page() -> FileResponse:
+    """The OBS browser source: transparent, character and subtitles only."""
+    return _page("overlay.html")
+
+
+@router.get("/vendor/{name}", include_in_schema=False)
+async def vendor_file(name: str) -> FileResponse:
+    relative = VENDOR_FILES.get(name)
+    path = NODE_MODULES / relative if relative else None
+    if path is None or not path.is_file():
+        raise HTTPException(404, f"{name} is not installed (run scripts/setup.sh)")
+    return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
+def install_pages(app: FastAPI) -> None:
+    """Add the pages and their files. Call before the general `/live2d-models` mount, so the
+    sample models' paths win; a user model folder named like a sample model is shadowed."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="web-static")
+    for name, folder in SAMPLE_MODELS.items():
+        path = NODE_MODULES / folder
+        if path.is_dir():
+            app.mount(f"/live2d-models/{name}", StaticFiles(directory=path), name=f"model-{name}")

@@ -1,0 +1,173 @@
+"""`/proxy-ws`: the stage's endpoint, and `GET /stage/stats`.
+
+Every connection here shares the one stage conversation. Chat (`text-input`) is queued by
+the stage's flood policy; control messages act at once, if the sender's role allows them;
+replies to a client's own requests go to that client only, while everything a turn says is
+broadcast. A page joining never resets the shared history: on the stage,
+`create-new-history` answers with the current history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from kagura.stage.events import chat_event
+from kagura.stage.policy import BAD_INPUT
+from kagura.stage.stage import Stage
+
+from . import auth
+from . import messages as m
+from .outbox import CLOSE_TOO_SLOW, Outbox
+from .requests import Requests, error, group_update, model_and_conf
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+CLOSE_TIMEOUT_S = 5.0
+
+
+class StageClient:
+    def __init__(self, stage: Stage, websocket: WebSocket, role: auth.Role) -> None:
+        self.stage = stage
+        self.websocket = websocket
+        self.role = role
+        self.client_uid = f"stage_{role.value}_{uuid.uuid4().hex[:12]}"
+        self.outbox = Outbox(websocket, self.client_uid, stage.config.client_queue_frames)
+        self.requests = Requests(stage.conversation, self.client_uid, self.send)
+        self._writer: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.outbox.put(json.dumps(message, ensure_ascii=False))
+
+    async def serve(self) -> None:
+        writer = self._writer = asyncio.create_task(self.outbox.run())
+        conversation = self.stage.conversation
+        broadcast = self.stage.broadcast
+        try:
+            self.send(group_update())
+            self.send({"type": "full-text", "text": "Connection established"})
+            self.send(model_and_conf(conversation, self.client_uid))
+            self.send({"type": "control", "text": "start-mic"})
+            broadcast.add(self.client_uid, self.outbox, self.role.value, self._too_slow)
+            await self._receive_loop()
+        finally:
+            broadcast.remove(self.client_uid)
+            self.outbox.finish()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(writer, 5)
+
+    def _too_slow(self) -> None:
+        """The client fell too far behind: its writer may be stuck on a full socket, so
+        stop it and close the connection (bounded: an unresponsive peer is aborted)."""
+        if self._writer is not None:
+            self._writer.cancel()
+        self._closing = asyncio.create_task(self._close(CLOSE_TOO_SLOW, "client too slow"))
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await self.websocket.close(code, reason)
+
+    async def _receive_loop(self) -> None:
+        while not self.outbox.overflowed:
+            try:
+                frame = await self.websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            if frame["type"] == "websocket.disconnect":
+                return
+            text = frame.get("text")
+            if text is None:
+                self.send(error("binary frames are not supported; send JSON text"))
+                continue
+            try:
+                message = m.parse(text)
+            except m.ProtocolError as exc:
+                self.send(error(str(exc)))
+                continue
+            if not auth.may_send(self.role, message.type):
+                self.send(error(f"the {self.role.value} role may not send {message.type!r}"))
+                continue
+            try:
+                await self.handle(message)
+            except Exception:  # a bug in one handler must not end the connection
+                log.exception("handling %s failed", message.type)
+                self.send(error(f"internal error while handling {message.type!r}"))
+
+    async def handle(self, message: m.ClientMessage) -> None:
+        stage = self.stage
+        match message:
+            case m.TextInput(text=text, source=source):
+                self._submit(text, source)
+            case m.InterruptSignal(text=heard):
+                stage.interrupt(heard)
+            case m.Simple(type="frontend-playback-complete"):
+                stage.conversation.playback.acknowledge()
+            case m.Simple(type="audio-play-start"):
+                pass  # group sync only
+            case m.Simple(type="create-new-history"):
+                uid = await stage.conversation.ensure_history()
+                self.send({"type": "new-history-created", "history_uid": uid})
+            case m.MicAudioData() | m.MicAudioEnd() | m.RawAudioData() | m.AISpeakSignal():
+                self.send(error(f"{message.type!r} is not supported on the stage"))
+            case _:
+                await self.requests.handle(message)
+
+    def _submit(self, text: str, source: m.ChatSource | None) -> None:
+        event = chat_event(
+            text, source, streamer=self.role is auth.Role.ADMIN, origin=self.client_uid
+        )
+        if event is None:
+            return  # joins and likes: not worth a turn
+        verdict = self.stage.submit(event)
+        if verdict in BAD_INPUT:
+            limit = self.stage.config.max_text_chars
+            why = "the text is empty" if verdict == "empty" else f"longer than {limit} characters"
+            self.send(error(f"text-input: {why}"))
+
+
+def _stage(connection: WebSocket | Request) -> Stage:
+    stage: Stage = connection.app.state.stage
+    return stage
+
+
+@router.websocket("/proxy-ws")
+async def proxy_ws(websocket: WebSocket) -> None:
+    role = await auth.accept(websocket)
+    if role is not None:
+        await StageClient(_stage(websocket), websocket, role).serve()
+
+
+@router.get("/stage/stats")
+async def stage_stats(request: Request) -> JSONResponse:
+    try:
+        auth.settings(request).check(request)
+    except auth.Refused as refused:
+        status = 401 if refused.code == auth.CLOSE_UNAUTHORIZED else 403
+        return JSONResponse({"error": refused.reason}, status_code=status)
+    return JSONResponse(_stage(request).stats())
+
+
+@asynccontextmanager
+async def stage_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load the auth settings and run the stage for as long as the server runs."""
+    app.state.auth = auth.AuthSettings.load(app.state.runtime.config)
+    stage = Stage(app.state.runtime)
+    app.state.stage = stage
+    await stage.start()
+    try:
+        yield
+    finally:
+        await stage.stop()

@@ -1,0 +1,62 @@
+"""Sending to every stage client: one serialisation, one non-blocking put per client.
+
+Each client has its own bounded `Outbox` and writer task, so a slow client never delays the
+others; one that falls too far behind overflows its outbox and is disconnected (close code
+1013, with a log line) while everyone else carries on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kagura.server.outbox import Outbox
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    outbox: Outbox
+    role: str
+    # Called once when the outbox overflows: the writer may be stuck on a socket that is
+    # not read, so closing the connection is the client's job, not the outbox's.
+    on_overflow: Callable[[], None]
+
+
+class Broadcast:
+    def __init__(self) -> None:
+        self._clients: dict[str, Member] = {}
+
+    def add(
+        self, client_uid: str, outbox: Outbox, role: str, on_overflow: Callable[[], None]
+    ) -> None:
+        self._clients[client_uid] = Member(outbox, role, on_overflow)
+
+    def remove(self, client_uid: str) -> None:
+        self._clients.pop(client_uid, None)
+
+    def send(self, message: dict[str, Any], *, exclude: str | None = None) -> int:
+        """Queue `message` for every client but `exclude`; returns how many got it queued.
+
+        Iterates over a snapshot, so a client that joins or leaves meanwhile causes no error:
+        it simply gets this message or not.
+        """
+        frame = json.dumps(message, ensure_ascii=False)
+        sent = 0
+        for client_uid, member in list(self._clients.items()):
+            if client_uid == exclude:
+                continue
+            if member.outbox.put(frame):
+                sent += 1
+            elif member.outbox.overflowed:
+                self.remove(client_uid)
+                member.on_overflow()
+        return sent
+
+    def roles(self) -> dict[str, int]:
+        return dict(Counter(member.role for member in self._clients.values()))
+
+    def __len__(self) -> int:
+        return len(self._clients)

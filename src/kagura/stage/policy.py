@@ -1,0 +1,211 @@
+"""The chat-flood policy: which events wait, which are dropped, which is answered next.
+
+Pure and synchronous, with an injected clock, so every rule is unit-tested without a
+server or a sleep. Everything it keeps is bounded: lanes by their capacity, de-duplication
+and rate-limit memory by a fixed number of entries (the oldest are forgotten first).
+
+Rules, in the order they apply to an offered event: empty or too long text, the ignore
+prefix, blocked users and words, a platform message id seen before, the same text from the
+same user within the de-duplication window, the per-user rate limit (plain chat only), and
+finally the lane's capacity (a full lane drops its oldest event). An event that waits
+longer than its lane's time-to-live is dropped rather than answered late.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kagura.config import LaneConfig, StageConfig
+
+from .events import ChatEvent, Lane
+
+Clock = Callable[[], float]
+
+ACCEPTED = "accepted"
+# Drop reasons that are the sender's mistake: they get an `error`, the others are silent.
+BAD_INPUT = frozenset({"empty", "too_long"})
+MAX_REMEMBERED = 50_000  # de-duplication and rate-limit entries (a few MB at most)
+MAX_TEMPLATE_BATCH = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Events answered in one turn; `template`: a canned thank-you, not an LLM reply."""
+
+    lane: Lane
+    events: tuple[ChatEvent, ...]
+    template: bool = False
+
+
+@dataclass(slots=True)
+class _Waiting:
+    event: ChatEvent
+    at: float
+
+
+class _Bounded(OrderedDict[Any, Any]):
+    """Insertion-ordered memory that forgets its oldest entries past `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def remember(self, key: Any, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
+
+
+class FloodPolicy:
+    def __init__(self, config: StageConfig, clock: Clock = time.monotonic) -> None:
+        self.config = config
+        self.clock = clock
+        self._lanes: dict[Lane, deque[_Waiting]] = {lane: deque() for lane in Lane}
+        self._texts = _Bounded(MAX_REMEMBERED)  # (user, text) -> when accepted
+        self._ids = _Bounded(MAX_REMEMBERED)  # platform message ids
+        self._buckets = _Bounded(MAX_REMEMBERED)  # user -> (tokens, when)
+        self._blocked_users = {u.strip().casefold() for u in config.blocked_users if u.strip()}
+        self._blocked_words = [w.casefold() for w in config.blocked_words if w.strip()]
+        self.accepted = 0
+        self.dropped: Counter[str] = Counter()
+        self.merged = 0
+        self.answered = 0
+
+    # -- intake ------------------------------------------------------------------------
+
+    def offer(self, event: ChatEvent) -> str:
+        """Queue `event` or say why not: `ACCEPTED` or the drop reason (also counted)."""
+        now = self.clock()
+        reason = self._refusal(event, now)
+        if reason is not None:
+            self.dropped[reason] += 1
+            return reason
+        lane = self._lanes[event.lane]
+        capacity = self._lane_config(event.lane).capacity
+        while len(lane) >= capacity:
+            lane.popleft()
+            self.dropped["overflow"] += 1
+        lane.append(_Waiting(event, now))
+        self.accepted += 1
+        if event.event_id:
+            self._ids.remember(event.event_id, None)
+        if event.lane is Lane.DANMAKU:
+            self._texts.remember((event.user_key, _normal(event.text)), now)
+        return ACCEPTED
+
+    def _refusal(self, event: ChatEvent, now: float) -> str | None:
+        if event.lane is Lane.IDLE:
+            return None
+        text = event.text
+        if event.lane in (Lane.STREAMER, Lane.DANMAKU, Lane.SUPERCHAT) and not text:
+            return "empty"
+        if event.lane is Lane.STREAMER:
+            return None  # the streamer is trusted and never throttled
+        config = self.config
+        if len(text) > config.max_text_chars:
+            return "too_long"
+        if config.ignore_prefix and text.startswith(config.ignore_prefix):
+            return "ignored"
+        if self._is_blocked_user(event):
+            return "blocked_user"
+        folded = text.casefold()
+        if any(word in folded for word in self._blocked_words):
+            return "blocked_word"
+        if event.event_id and event.event_id in self._ids:
+            return "duplicate"
+        if event.lane is Lane.DANMAKU:
+            seen = self._texts.get((event.user_key, _normal(text)))
+            if seen is not None and now - seen < config.dedup_window_s:
+                return "duplicate"
+            if event.user_key and not self._take_token(event.user_key, now):
+                return "rate_limited"
+        return None
+
+    def _is_blocked_user(self, event: ChatEvent) -> bool:
+        names = (event.user_name.casefold(), event.user_id.casefold())
+        return any(name and name in self._blocked_users for name in names)
+
+    def _take_token(self, user: str, now: float) -> bool:
+        """Token bucket: `user_burst` at once, refilled at `user_rate_per_min`."""
+        rate = self.config.user_rate_per_min / 60.0
+        if rate <= 0:
+            return True
+        burst = float(self.config.user_burst)
+        tokens, then = self._buckets.get(user, (burst, now))
+        tokens = min(burst, tokens + (now - then) * rate)
+        if tokens < 1.0:
+            self._buckets.remember(user, (tokens, now))
+            return False
+        self._buckets.remember(user, (tokens - 1.0, now))
+        return True
+
+    # -- service -----------------------------------------------------------------------
+
+    def take(self) -> Batch | None:
+        """The next batch to answer: the best lane's oldest fresh event(s), or None."""
+        self.expire()
+        for lane in Lane:
+            waiting = self._lanes[lane]
+            if not waiting:
+                continue
+            batch = self._batch(lane, waiting)
+            self.answered += len(batch.events)
+            self.merged += len(batch.events) - 1
+            return batch
+        return None
+
+    def _batch(self, lane: Lane, waiting: deque[_Waiting]) -> Batch:
+        config = self.config
+        if lane is Lane.GIFT and self._is_small(waiting[0].event):
+            # Small gifts and follows are thanked together with a template.
+            small = [w for w in waiting if self._is_small(w.event)][:MAX_TEMPLATE_BATCH]
+            for item in small:
+                waiting.remove(item)
+            return Batch(lane, tuple(w.event for w in small), template=True)
+        count = 1
+        if lane is Lane.DANMAKU and config.batch_max > 1 and len(waiting) >= config.batch_min:
+            count = min(config.batch_max, len(waiting))
+        return Batch(lane, tuple(waiting.popleft().event for _ in range(count)))
+
+    def _is_small(self, event: ChatEvent) -> bool:
+        if event.kind == "follow":
+            return True
+        threshold = self.config.gift_llm_min_amount
+        return threshold > 0 and (event.amount is None or event.amount < threshold)
+
+    def expire(self) -> None:
+        """Drop every event older than its lane's time-to-live."""
+        now = self.clock()
+        for lane, waiting in self._lanes.items():
+            ttl = self._lane_config(lane).ttl_s
+            while waiting and now - waiting[0].at > ttl:
+                waiting.popleft()
+                self.dropped["expired"] += 1
+
+    # -- reporting ---------------------------------------------------------------------
+
+    @property
+    def waiting(self) -> int:
+        return sum(len(waiting) for waiting in self._lanes.values())
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "dropped": dict(sorted(self.dropped.items())),
+            "merged": self.merged,
+            "answered": self.answered,
+            "waiting": {lane.key: len(self._lanes[lane]) for lane in Lane},
+        }
+
+    def _lane_config(self, lane: Lane) -> LaneConfig:
+        config: LaneConfig = getattr(self.config.lanes, lane.key)
+        return config
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.casefold().split())

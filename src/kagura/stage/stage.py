@@ -1,0 +1,190 @@
+"""The stage: one shared conversation answering queued chat, one batch at a time.
+
+Clients submit events; the flood policy decides what waits and what goes next; the runner
+takes the best batch, runs its turn (every message broadcast to every client) and repeats.
+A turn is bounded by `stage.turn_timeout_s` and interruptible by an admin; either way the
+stage moves on to the next batch. With nobody playing audio the playback wait ends at its
+timeout, so a stage of headless platform clients keeps answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from kagura.conversation.conversation import Conversation
+from kagura.conversation.turn import Turn, control
+from kagura.runtime import Runtime
+
+from .broadcast import Broadcast
+from .events import ChatEvent, Lane, display_line, thanks_text, turn_input
+from .monitor import LagMonitor
+from .policy import ACCEPTED, Batch, Clock, FloodPolicy
+from .thanks import CannedReply
+
+log = logging.getLogger(__name__)
+
+TICK_S = 5.0  # longest the runner sleeps without looking at the queue
+STOP_TIMEOUT_S = 5.0
+
+
+class Stage:
+    def __init__(self, runtime: Runtime, clock: Clock = time.monotonic) -> None:
+        self.runtime = runtime
+        self.config = runtime.config.stage
+        self.clock = clock
+        self.broadcast = Broadcast()
+        self.conversation = Conversation(runtime, self._emit)
+        self.policy = FloodPolicy(self.config, clock)
+        self.lag = LagMonitor()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._current: asyncio.Task[Any] | None = None
+        self._announce: list[ChatEvent] = []
+        self._last_activity = clock()
+
+    # -- clients -----------------------------------------------------------------------
+
+    def submit(self, event: ChatEvent) -> str:
+        """Offer an event to the queue; returns `ACCEPTED` or the reason it was dropped."""
+        verdict = self.policy.offer(event)
+        if verdict == ACCEPTED:
+            self._last_activity = self.clock()
+            self._wake.set()
+        else:
+            log.debug("dropped %s event (%s): %r", event.lane.key, verdict, event.text[:40])
+        return verdict
+
+    def interrupt(self, heard: str | None) -> bool:
+        """Stop the running turn (an LLM reply or a thank-you); the stage goes on."""
+        if self.conversation.interrupt(heard):
+            return True
+        task = self._current
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    @property
+    def active(self) -> bool:
+        """`conversation_active`: from a turn's chain start to its chain end."""
+        return self._current is not None and not self._current.done()
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "active": self.active,
+            "clients": self.broadcast.roles(),
+            **self.policy.stats(),
+            "loop_lag": self.lag.stats(),
+        }
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._run()), asyncio.create_task(self.lag.run())]
+        if self.config.stats_log_interval_s > 0:
+            self._tasks.append(asyncio.create_task(self._log_stats()))
+
+    async def stop(self) -> None:
+        self.interrupt(None)
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_S)
+        self._tasks = []
+
+    # -- the runner --------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            batch = self.policy.take()
+            if batch is None and self._idle_due():
+                self.policy.offer(ChatEvent(lane=Lane.IDLE, text="", kind="idle"))
+                batch = self.policy.take()
+            if batch is None:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._sleep_s()):
+                        await self._wake.wait()
+                continue
+            try:
+                await self._answer(batch)
+            except Exception:  # one broken turn must not end the stage
+                log.exception("stage turn failed")
+            self._last_activity = self.clock()
+
+    async def _answer(self, batch: Batch) -> None:
+        self._announce = [event for event in batch.events if event.lane is not Lane.IDLE]
+        work: Coroutine[Any, Any, Any]
+        if batch.template:
+            work = self._thank(thanks_text(self.config.gift_thanks, batch.events))
+        else:
+            work = self.conversation.run_turn(turn_input(batch.events))
+        task = asyncio.create_task(work)
+        self._current = task
+        try:
+            done, _ = await asyncio.wait([task], timeout=self.config.turn_timeout_s)
+            if not done:
+                log.warning("stage turn took over %.0f s; stopping it", self.config.turn_timeout_s)
+                self.interrupt(None)
+                await asyncio.wait([task], timeout=STOP_TIMEOUT_S)
+        except asyncio.CancelledError:  # the stage is stopping
+            task.cancel()
+            raise
+        finally:
+            self._announce = []
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("stage turn failed", exc_info=task.exception())
+
+    async def _thank(self, text: str) -> None:
+        """Speak a canned thank-you through the normal turn (no LLM, nothing remembered)."""
+        conversation = self.conversation
+        turn = Turn(
+            config=conversation.config,
+            model=self.runtime.model_for(conversation.config),
+            llm=CannedReply(text),
+            tts=self.runtime.tts,
+            emit=self._emit,
+            playback=conversation.playback,
+        )
+
+        async def prepare() -> list[Any]:
+            return []
+
+        async def finish(report: Any, interrupted: bool) -> None:
+            return None
+
+        await turn.run(prepare, finish)
+
+    def _emit(self, message: dict[str, Any]) -> None:
+        """Everything a turn says goes to every client; right after the chain starts, the
+        inputs being answered are shown to every client but the one that sent each."""
+        self.broadcast.send(message)
+        if message == control("conversation-chain-start") and self._announce:
+            for event in self._announce:
+                line = {"type": "user-input-transcription", "text": display_line(event)}
+                self.broadcast.send(line, exclude=event.origin)
+
+    def _idle_due(self) -> bool:
+        after = self.config.idle_after_s
+        return after > 0 and len(self.broadcast) > 0 and self.clock() - self._last_activity >= after
+
+    def _sleep_s(self) -> float:
+        after = self.config.idle_after_s
+        if after <= 0:
+            return TICK_S
+        remaining = after - (self.clock() - self._last_activity)
+        return max(0.05, min(TICK_S, remaining))
+
+    async def _log_stats(self) -> None:
+        last: dict[str, Any] | None = None
+        while True:
+            await asyncio.sleep(self.config.stats_log_interval_s)
+            current = self.policy.stats()
+            if current != last:
+                log.info("stage: %s", current)
+                last = current

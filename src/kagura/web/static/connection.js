@@ -1,0 +1,155 @@
+// The one WebSocket client of the pages: URL from the page's own address, automatic reconnect
+// with backoff, a heartbeat that notices a dead link, and a visible state.
+//
+// Events (on the Connection, an EventTarget):
+//   "state"   detail {state: "connecting"|"open"|"reconnecting"|"closed", retryInS?}
+//   "message" detail: the parsed JSON message
+
+const STORAGE_KEY = "kagura.wsUrl";
+const BACKOFF_S = [0.5, 1, 2, 4, 8, 10]; // then 10 s forever: a server restart is picked up
+const HEARTBEAT_S = 20;
+const SILENCE_LIMIT_S = 65; // no frame at all for this long: the link is dead, reconnect
+
+/**
+ * The WebSocket URL for this page.
+ * `?ws=<url>` wins, then a URL saved in the page settings, else this page's own host with
+ * `/client-ws` (or `/proxy-ws` for `?endpoint=proxy|stage`); `?token=` and `?role=` are passed on.
+ */
+export function websocketUrl(loc = window.location, stored = savedUrl()) {
+  const params = new URLSearchParams(loc.search);
+  const explicit = params.get("ws") || stored;
+  let url;
+  if (explicit) {
+    url = new URL(explicit, loc.href);
+  } else {
+    const endpoint = ["proxy", "stage"].includes(params.get("endpoint")) ? "/proxy-ws" : "/client-ws";
+    url = new URL(endpoint, loc.href);
+    url.protocol = loc.protocol === "https:" ? "wss:" : "ws:";
+  }
+  for (const name of ["token", "role"]) {
+    const value = params.get(name);
+    if (value && !url.searchParams.has(name)) url.searchParams.set(name, value);
+  }
+  return url.toString();
+}
+
+export function savedUrl() {
+  try {
+    return localStorage.getItem(STORAGE_KEY) || "";
+  } catch {
+    return ""; // storage can be disabled (OBS profiles, privacy modes)
+  }
+}
+
+export function saveUrl(value) {
+  try {
+    if (value) localStorage.setItem(STORAGE_KEY, value);
+    else localStorage.removeItem(STORAGE_KEY);
+  } catch {
+    /* not persisted; the query parameter still works */
+  }
+}
+
+export class Connection extends EventTarget {
+  constructor(url) {
+    super();
+    this.url = url;
+    this.state = "closed";
+    this.ws = null;
+    this.attempt = 0;
+    this.retryTimer = 0;
+    this.heartbeatTimer = 0;
+    this.lastFrameAt = 0;
+    this.stopped = true;
+  }
+
+  start() {
+    this.stopped = false;
+    this.open();
+  }
+
+  /** Reconnect now, e.g. to a new URL. */
+  restart(url = this.url) {
+    this.url = url;
+    this.attempt = 0;
+    this.stop();
+    this.start();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.heartbeatTimer);
+    if (this.ws) {
+      const ws = this.ws;
+      this.ws = null;
+      ws.close();
+    }
+    this.setState("closed");
+  }
+
+  /** Send a message; false when not connected (the caller decides whether that matters). */
+  send(message) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(message));
+    return true;
+  }
+
+  open() {
+    this.setState("connecting");
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch (err) {
+      console.error("bad WebSocket URL", this.url, err);
+      this.scheduleRetry();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      this.attempt = 0;
+      this.lastFrameAt = performance.now();
+      this.setState("open");
+      this.heartbeatTimer = setInterval(() => this.beat(), HEARTBEAT_S * 1000);
+    };
+    ws.onmessage = (event) => {
+      this.lastFrameAt = performance.now();
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        console.warn("ignoring a frame that is not JSON");
+        return;
+      }
+      this.dispatchEvent(new CustomEvent("message", { detail: message }));
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return; // an old socket we replaced or stopped
+      this.ws = null;
+      clearInterval(this.heartbeatTimer);
+      this.scheduleRetry();
+    };
+  }
+
+  beat() {
+    if (performance.now() - this.lastFrameAt > SILENCE_LIMIT_S * 1000) {
+      this.ws?.close(); // onclose schedules the reconnect
+      return;
+    }
+    this.send({ type: "heartbeat" });
+  }
+
+  scheduleRetry() {
+    if (this.stopped) return;
+    const base = BACKOFF_S[Math.min(this.attempt, BACKOFF_S.length - 1)];
+    const delay = base * (0.8 + Math.random() * 0.4); // jitter: many overlays, one server
+    this.attempt += 1;
+    this.setState("reconnecting", { retryInS: Math.ceil(delay) });
+    this.retryTimer = setTimeout(() => this.open(), delay * 1000);
+  }
+
+  setState(state, extra = {}) {
+    this.state = state;
+    this.dispatchEvent(new CustomEvent("state", { detail: { state, ...extra } }));
+  }
+}

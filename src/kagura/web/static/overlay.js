@@ -1,0 +1,12 @@
+// The OBS browser source: character and subtitles on a transparent page. OBS plays audio
+// without a click; nothing here asks the viewer for anything.
+
+import { applyStrings } from "./i18n.js";
+import { Performer } from "./performer.js";
+
+applyStrings();
+const performer = new Performer({
+  stage: document.getElementById("stage"),
+  subtitle: document.getElementById("subtitle"),
+});
+performer.start();

@@ -1,0 +1,201 @@
+// The performance of replies, shared by the stage page and the OBS overlay: connection,
+// model, audio queue, subtitles and the debug hook `window.kagura` that tests read.
+//
+// Protocol (§1.3): `audio` payloads play in order as they arrive; each segment's expression
+// and motion apply when its audio starts; after `backend-synth-complete` and the last
+// segment the page acknowledges with `frontend-playback-complete`, once per turn.
+//
+// Events (on the Performer): "speech" detail {text} when a segment starts (tags stripped),
+// "message" detail: every server message, for the page's own panels.
+
+import { Connection, websocketUrl } from "./connection.js";
+import { t } from "./i18n.js";
+import { ModelView } from "./live2d.js";
+import { AudioQueue } from "./player.js";
+
+const TAG = /\[\s*[^\[\]\n]{1,32}?\s*\]/g;
+const SUBTITLE_HOLD_MS = 6000; // the last subtitle stays this long after the reply ends
+
+/** Display text without `[emotion]` tags (the same rule as the server's). */
+export function stripTags(text) {
+  return String(text ?? "")
+    .replace(TAG, " ")
+    .replace(/[ \t]{2,}/g, " ")
+    .trim();
+}
+
+export class Performer extends EventTarget {
+  /**
+   * @param {{stage: HTMLElement, subtitle: HTMLElement, status?: HTMLElement,
+   *          notice?: HTMLElement, showStatusText?: boolean}} elements
+   */
+  constructor({ stage, subtitle, status = null, notice = null, showStatusText = false }) {
+    super();
+    this.subtitle = subtitle;
+    this.status = status;
+    this.notice = notice;
+    this.showStatusText = showStatusText;
+    this.queue = new AudioQueue();
+    this.view = new ModelView(stage, () => this.queue.mouth());
+    this.view.onstate = (state, reason) => this.showModelState(state, reason);
+    this.connection = new Connection(websocketUrl());
+    this.turn = { id: 0, accepting: false, acked: true };
+    this.clearTimer = 0;
+    this.confName = "";
+
+    this.queue.addEventListener("segmentstart", (e) => this.onSegment(e.detail));
+    this.connection.addEventListener("state", (e) => this.showConnection(e.detail));
+    this.connection.addEventListener("message", (e) => this.onMessage(e.detail));
+    this.exposeDebugHook();
+  }
+
+  start() {
+    this.connection.start();
+  }
+
+  send(message) {
+    return this.connection.send(message);
+  }
+
+  /** Something is being said or is about to be. */
+  get speaking() {
+    return this.queue.busy;
+  }
+
+  onMessage(msg) {
+    switch (msg.type) {
+      case "set-model-and-conf":
+        this.confName = msg.conf_name || "";
+        this.view.load(msg.model_info);
+        break;
+      case "full-text":
+        if (this.showStatusText) {
+          this.setSubtitle(msg.text, true);
+          if (!this.turn.accepting) this.holdThenClearSubtitle(); // e.g. "Connection established"
+        }
+        break;
+      case "control":
+        this.onControl(msg.text);
+        break;
+      case "audio":
+        if (this.turn.accepting) this.queue.enqueue(msg);
+        break;
+      case "backend-synth-complete":
+        this.acknowledgeWhenPlayed(this.turn.id);
+        break;
+    }
+    this.dispatchEvent(new CustomEvent("message", { detail: msg }));
+  }
+
+  onControl(text) {
+    if (text === "conversation-chain-start") {
+      this.turn = { id: this.turn.id + 1, accepting: true, acked: false };
+      clearTimeout(this.clearTimer);
+    } else if (text === "conversation-chain-end") {
+      this.turn.accepting = false; // an ack after the end could be mistaken for the next turn's
+      this.queue.drained().then(() => this.holdThenClearSubtitle());
+    } else if (text === "interrupt") {
+      this.interrupt(); // the server heard the user start speaking
+    }
+  }
+
+  async acknowledgeWhenPlayed(turnId) {
+    const played = await this.queue.drained();
+    const turn = this.turn;
+    if (!played || turn.id !== turnId || turn.acked || !turn.accepting) return;
+    turn.acked = true;
+    this.send({ type: "frontend-playback-complete" });
+  }
+
+  onSegment({ text, actions }) {
+    const shown = stripTags(text);
+    if (shown) this.setSubtitle(shown);
+    const expressions = actions?.expressions || [];
+    const motions = actions?.motions || [];
+    if (expressions.length) this.view.expression(expressions[0]);
+    if (motions.length) this.view.motion(motions[0].group, motions[0].index);
+    else this.view.talk();
+    this.dispatchEvent(new CustomEvent("speech", { detail: { text: shown } }));
+  }
+
+  /** Stop the reply now and tell the server what was actually heard. */
+  interrupt() {
+    const heard = stripTags(this.queue.heardText());
+    const wasActive = this.turn.accepting || this.queue.busy;
+    this.queue.stop();
+    this.turn.accepting = false; // late payloads of this turn are dropped
+    this.turn.acked = true;
+    if (wasActive) this.send({ type: "interrupt-signal", text: heard });
+    return heard;
+  }
+
+  setSubtitle(text, status = false) {
+    clearTimeout(this.clearTimer);
+    this.subtitle.textContent = text; // viewer text: never parsed as HTML
+    this.subtitle.classList.toggle("status", status);
+    this.subtitle.hidden = !text;
+  }
+
+  holdThenClearSubtitle() {
+    clearTimeout(this.clearTimer);
+    this.clearTimer = setTimeout(() => {
+      if (!this.queue.busy) this.setSubtitle("");
+    }, SUBTITLE_HOLD_MS);
+  }
+
+  showConnection({ state, retryInS }) {
+    if (!this.status) return;
+    this.status.dataset.state = state;
+    this.status.textContent = t(`state.${state}`, { s: retryInS ?? "" });
+  }
+
+  showModelState(state, reason) {
+    if (!this.notice) return;
+    const messages = {
+      loading: t("model.loading"),
+      unavailable: t("model.unavailable"),
+      error: t("model.error", { reason }),
+    };
+    this.notice.textContent = messages[state] || "";
+    this.notice.hidden = !messages[state];
+  }
+
+  /** A read-only view for tests and curious users (`window.kagura` in the console). */
+  exposeDebugHook() {
+    const performer = this;
+    window.kagura = Object.freeze({
+      get state() {
+        return performer.connection.state;
+      },
+      get url() {
+        return performer.connection.url;
+      },
+      get modelState() {
+        return performer.view.state;
+      },
+      get modelLoaded() {
+        return performer.view.state === "loaded";
+      },
+      get modelReason() {
+        return performer.view.reason;
+      },
+      get modelUrl() {
+        return performer.view.info?.url ?? null;
+      },
+      get lastMotion() {
+        return performer.view.lastMotion;
+      },
+      get audioState() {
+        return performer.queue.ctx.state;
+      },
+      get playing() {
+        return performer.queue.busy;
+      },
+      mouthValue: () => performer.view.mouthValue(),
+      mouthTarget: () => performer.queue.mouth(),
+      expressionIndex: () => performer.view.expressionIndex(),
+      subtitle: () => (performer.subtitle.hidden ? "" : performer.subtitle.textContent),
+      heard: () => stripTags(performer.queue.heardText()),
+    });
+  }
+}

@@ -1,0 +1,232 @@
+// The stage page: the performance (shared with the overlay) plus the chat log, text input,
+// interrupt button, history list, character presets, connection setting and admin panel.
+// Every piece of text from the server or from viewers goes in through textContent.
+
+import { startAdmin } from "./admin.js";
+import { savedUrl, saveUrl, websocketUrl } from "./connection.js";
+import { applyStrings, t } from "./i18n.js";
+import { Performer, stripTags } from "./performer.js";
+
+const MAX_LOG_LINES = 300; // the log is bounded; old lines scroll away for good
+const $ = (id) => document.getElementById(id);
+
+applyStrings();
+document.title = t("title");
+
+const performer = new Performer({
+  stage: $("stage"),
+  subtitle: $("subtitle"),
+  status: $("connection"),
+  notice: $("model-notice"),
+  showStatusText: true,
+});
+
+// -- chat log ----------------------------------------------------------------------------
+
+const log = $("chat-log");
+let aiLine = null; // the reply being spoken: segments are appended to one line
+
+function addLine(kind, who, text, platform = "") {
+  const item = document.createElement("li");
+  item.className = kind;
+  if (platform) {
+    const tag = document.createElement("span");
+    tag.className = "platform";
+    tag.textContent = `[${platform}]`;
+    item.append(tag);
+  }
+  if (who) {
+    const name = document.createElement("span");
+    name.className = "who";
+    name.textContent = who;
+    item.append(name);
+  }
+  const body = document.createElement("span");
+  body.className = "text";
+  body.textContent = text;
+  item.append(body);
+  log.append(item);
+  while (log.children.length > MAX_LOG_LINES) log.firstElementChild.remove();
+  log.scrollTop = log.scrollHeight;
+  return item;
+}
+
+function appendToAi(text) {
+  if (!text) return;
+  if (!aiLine) {
+    aiLine = addLine("ai", performer.confName || "AI", text);
+    return;
+  }
+  const body = aiLine.querySelector(".text");
+  const joiner = /[\u3000-\u9fff\uff00-\uffef]$/.test(body.textContent) ? "" : " ";
+  body.textContent += joiner + text;
+  log.scrollTop = log.scrollHeight;
+}
+
+/** Who said a transcription: the stage may name the viewer and platform (optional fields). */
+function speaker(msg) {
+  const source = msg.source || {};
+  return {
+    who: msg.name || source.user?.name || t("chat.you"),
+    platform: msg.platform || source.platform || "",
+  };
+}
+
+function showHistory(messages) {
+  log.replaceChildren();
+  aiLine = null;
+  for (const m of messages) {
+    if (m.role === "ai") addLine("ai", m.name || performer.confName || "AI", stripTags(m.content));
+    else addLine("human", m.name || t("chat.you"), m.content);
+  }
+  if (!messages.length) addLine("system", "", t("history.empty"));
+}
+
+performer.addEventListener("speech", (e) => appendToAi(e.detail.text));
+
+performer.addEventListener("message", (e) => {
+  const msg = e.detail;
+  switch (msg.type) {
+    case "control":
+      if (msg.text === "conversation-chain-start") aiLine = null;
+      break;
+    case "force-new-message":
+      aiLine = null;
+      break;
+    case "user-input-transcription": {
+      const { who, platform } = speaker(msg);
+      addLine("human", who, msg.text, platform);
+      break;
+    }
+    case "error":
+      addLine("system", t("chat.system"), msg.message);
+      break;
+    case "history-list":
+      showHistoryList(msg.histories || []);
+      break;
+    case "history-data":
+      showHistory(msg.messages || []);
+      break;
+    case "new-history-created":
+      showHistory([]);
+      performer.send({ type: "fetch-history-list" });
+      break;
+    case "config-files":
+      showPresets(msg.configs || []);
+      break;
+    case "config-switched":
+      addLine("system", t("chat.system"), msg.message);
+      performer.send({ type: "fetch-configs" });
+      break;
+  }
+});
+
+// -- input -------------------------------------------------------------------------------
+
+function interrupt() {
+  if (!performer.speaking && !performer.turn.accepting) return;
+  performer.interrupt();
+  if (aiLine) aiLine.querySelector(".text").textContent += ` ${t("chat.interrupted")}`;
+  aiLine = null;
+}
+
+$("chat-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = $("chat-input");
+  const text = input.value.trim();
+  if (!text) return;
+  interrupt(); // a new message cuts the reply in progress, and the server learns what was heard
+  if (performer.send({ type: "text-input", text })) {
+    addLine("human", t("chat.you"), text);
+    input.value = "";
+  }
+});
+$("interrupt").addEventListener("click", interrupt);
+
+// -- history and presets -----------------------------------------------------------------
+
+function showHistoryList(histories) {
+  $("history-list").replaceChildren(
+    ...histories.map((h) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      const when = h.timestamp ? new Date(h.timestamp).toLocaleString() : "";
+      const last = stripTags(h.latest_message?.content || "");
+      button.textContent = `${when} — ${last || t("history.empty")}`;
+      button.title = button.textContent;
+      button.addEventListener("click", () => {
+        interrupt();
+        performer.send({ type: "fetch-and-set-history", history_uid: h.uid });
+      });
+      item.append(button);
+      return item;
+    }),
+  );
+}
+
+function showPresets(configs) {
+  const select = $("preset-select");
+  select.replaceChildren(
+    ...configs.map((c) => {
+      const option = document.createElement("option");
+      option.value = c.filename;
+      option.textContent = c.name || c.filename;
+      return option;
+    }),
+  );
+}
+
+$("preset-select").addEventListener("change", (e) => {
+  interrupt();
+  performer.send({ type: "switch-config", file: e.target.value });
+});
+$("history-new").addEventListener("click", () => {
+  interrupt();
+  performer.send({ type: "create-new-history" });
+});
+$("history-refresh").addEventListener("click", () => performer.send({ type: "fetch-history-list" }));
+
+// -- connection setting and state --------------------------------------------------------
+
+function showUrl() {
+  const shown = new URL(performer.connection.url);
+  if (shown.searchParams.has("token")) shown.searchParams.set("token", "…");
+  $("ws-current").textContent = shown.toString();
+}
+
+$("ws-url").value = savedUrl();
+$("ws-save").addEventListener("click", () => {
+  saveUrl($("ws-url").value.trim());
+  performer.connection.restart(websocketUrl());
+  showUrl();
+});
+
+performer.connection.addEventListener("state", (e) => {
+  if (e.detail.state !== "open") return;
+  // Fresh lists on every (re)connect: the server may have restarted.
+  performer.send({ type: "fetch-configs" });
+  performer.send({ type: "fetch-history-list" });
+});
+
+// -- audio permission (normal browsers; OBS and the test browser never block) --------------
+
+const unlock = $("audio-unlock");
+function checkAudio() {
+  unlock.hidden = !performer.queue.blocked;
+}
+for (const type of ["pointerdown", "keydown"]) {
+  document.addEventListener(type, () => performer.queue.resume().then(checkAudio), { passive: true });
+}
+performer.queue.ctx.addEventListener("statechange", checkAudio);
+checkAudio();
+
+startAdmin({
+  panel: $("admin-panel"),
+  status: $("admin-status"),
+  table: $("admin-stats"),
+  pauseButton: $("admin-pause"),
+});
+
+performer.start();
+showUrl();

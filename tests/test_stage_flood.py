@@ -1,0 +1,203 @@
+"""The flood policy over the wire: lanes, TTL, de-duplication, limits, batching, gifts.
+
+Each test holds the stage busy with a turn whose playback it has not acknowledged yet,
+queues chat meanwhile, then releases the turn and checks what the LLM was asked, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from kagura.testing.fake_openai import FakeOpenAI, LLMScript
+from kagura.testing.server import KaguraProcess
+
+from .conftest import fake_engines
+from .stage_helpers import StageClient, Watcher, user_messages
+
+DANMAKU_TTL_S = 5.0
+HOLD_REPLY = "Let me think about that for a good long while, everyone, please wait."
+
+
+@pytest.fixture(scope="module")
+def stage(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
+    config = fake_engines(
+        fake,
+        stage={
+            "lanes": {"danmaku": {"ttl_s": DANMAKU_TTL_S}},
+            "batch_max": 3,
+            "batch_min": 3,
+            "user_rate_per_min": 6,
+            "user_burst": 2,
+            "dedup_window_s": 30,
+            "blocked_users": ["Troll"],
+            "blocked_words": ["forbidden"],
+            "max_text_chars": 50,
+            "gift_llm_min_amount": 10,
+        },
+        # Long enough that a held turn waits for our acknowledgement, not its timeout.
+        conversation={"playback_margin_s": 15},
+    )
+    with KaguraProcess(tmp_path_factory.mktemp("flood"), config) as server:
+        yield server
+
+
+async def stats(server: KaguraProcess) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=server.http_url) as http:
+        result: dict[str, Any] = (await http.get("/stage/stats")).json()
+    return result
+
+
+@asynccontextmanager
+async def held(
+    server: KaguraProcess, fake: FakeOpenAI, turns: int
+) -> AsyncIterator[tuple[StageClient, StageClient, Watcher]]:
+    """Inside: the stage is busy (a turn waits for its playback ack). On exit: the turn is
+    released and `turns` more turns are awaited; the LLM log then starts after the hold."""
+    async with StageClient(server) as admin, StageClient(server, "platform") as platform:
+        await admin.connect_sequence()
+        await platform.connect_sequence()
+        fake.script = LLMScript(reply=HOLD_REPLY)
+        await admin.send({"type": "text-input", "text": "hold on"})
+        await admin.recv_until("backend-synth-complete")
+        fake.script = LLMScript(reply="Okay!")
+        fake.clear_requests()
+        async with Watcher(admin) as seen:
+            yield admin, platform, seen
+            await asyncio.sleep(0.3)  # the last events reach the queue
+            await admin.send({"type": "frontend-playback-complete"})
+            await seen.wait_turns(1 + turns, timeout=30)
+            await asyncio.sleep(0.3)  # room for a turn too many, which the test would see
+
+
+def delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+    dropped = {k: v - before["dropped"].get(k, 0) for k, v in after["dropped"].items()}
+    return {k: v for k, v in dropped.items() if v}
+
+
+async def test_lanes_are_answered_in_priority_order(stage: KaguraProcess, fake: FakeOpenAI) -> None:
+    async with held(stage, fake, turns=5) as (admin, platform, _):
+        await platform.chat("just chatting", user="Dan")
+        await platform.chat("Rocket", user="Gus", kind="gift", amount=50, currency="CNY")
+        await platform.chat("Captain", user="Meg", kind="guard", amount=198)
+        await platform.chat("please sing", user="Sue", kind="superchat", amount=30)
+        await admin.send({"type": "text-input", "text": "Streamer here."})
+    assert user_messages(fake.chat_requests()) == [
+        "Streamer here.",
+        "Sue on bilibili says: (Super Chat, 30) please sing",
+        "Meg on bilibili says: (became a member: Captain, 198)",
+        "Gus on bilibili says: (sent a gift: Rocket, 50 CNY)",
+        "Dan on bilibili says: just chatting",
+    ]
+
+
+async def test_stale_chat_is_dropped(stage: KaguraProcess, fake: FakeOpenAI) -> None:
+    before = await stats(stage)
+    async with held(stage, fake, turns=1) as (_, platform, _):
+        await platform.chat("old news", user="Olly")
+        await platform.chat("paid and patient", user="Pat", kind="superchat", amount=5)
+        await asyncio.sleep(DANMAKU_TTL_S + 0.5)
+    assert user_messages(fake.chat_requests()) == [
+        "Pat on bilibili says: (Super Chat, 5) paid and patient"
+    ]
+    assert delta(before, await stats(stage)) == {"expired": 1}
+
+
+async def test_duplicates_and_rate_limit(stage: KaguraProcess, fake: FakeOpenAI) -> None:
+    before = await stats(stage)
+    async with held(stage, fake, turns=3) as (_, platform, _):
+        await platform.chat("hello there", user="Ann")
+        await platform.chat("Hello  there", user="Ann")  # the same, within the window
+        await platform.chat("second one", user="Ann")
+        await platform.chat("third one", user="Ann")  # over Ann's burst of 2
+        await platform.chat("Rocket", user="Bea", kind="gift", amount=50, id="msg-1")
+        await platform.chat("Rocket", user="Bea", kind="gift", amount=50, id="msg-1")
+    assert user_messages(fake.chat_requests()) == [
+        "Bea on bilibili says: (sent a gift: Rocket, 50)",
+        "Ann on bilibili says: hello there",
+        "Ann on bilibili says: second one",
+    ]
+    assert delta(before, await stats(stage)) == {"duplicate": 2, "rate_limited": 1}
+
+
+async def test_blocklists_and_ignore_prefix(stage: KaguraProcess, fake: FakeOpenAI) -> None:
+    before = await stats(stage)
+    async with held(stage, fake, turns=1) as (_, platform, _):
+        await platform.chat("hi from a troll", user="troll")
+        await platform.chat("say the FORBIDDEN word", user="Eve")
+        await platform.chat("#note to the mods", user="Fay")
+        await platform.chat("a fine question", user="Gil")
+    assert user_messages(fake.chat_requests()) == ["Gil on bilibili says: a fine question"]
+    assert delta(before, await stats(stage)) == {
+        "blocked_user": 1,
+        "blocked_word": 1,
+        "ignored": 1,
+    }
+
+
+async def test_waiting_chat_is_answered_together(stage: KaguraProcess, fake: FakeOpenAI) -> None:
+    async with held(stage, fake, turns=2) as (_, platform, seen):
+        for name in ("Hal", "Ida", "Jon", "Kim"):
+            await platform.chat(f"hello from {name}", user=name)
+    batch, single = user_messages(fake.chat_requests())
+    assert batch.startswith("Several viewers wrote in chat")
+    for name in ("Hal", "Ida", "Jon"):
+        assert f"{name} on bilibili says: hello from {name}" in batch
+    assert single == "Kim on bilibili says: hello from Kim"
+    lines = [m["text"] for m in seen.messages if m["type"] == "user-input-transcription"]
+    assert lines == [f"{name}: hello from {name}" for name in ("Hal", "Ida", "Jon", "Kim")]
+
+
+async def test_small_gifts_are_thanked_without_the_llm(
+    stage: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    async with held(stage, fake, turns=1) as (_, platform, seen):
+        await platform.chat("Heart", user="Liv", kind="gift", amount=1)
+        await platform.chat("Flower", user="Max", kind="gift", amount=0.5)
+        await platform.chat("", user="Ned", kind="follow")
+    assert fake.chat_requests() == []
+    said = " ".join(m["display_text"]["text"] for m in seen.messages if m["type"] == "audio")
+    assert said.endswith("Thank you Liv, Max and Ned for the Heart, Flower and follow!")
+
+
+async def test_bad_events_get_a_clear_error_and_lose_nothing(
+    stage: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    fake.script = LLMScript(reply="Okay!")
+    async with (
+        StageClient(stage, "platform") as platform,
+        StageClient(stage, "page") as page,
+        Watcher(page) as seen,
+    ):
+        await platform.connect_sequence()
+        bad: list[Any] = [
+            {"type": "text-input", "text": "x" * 5000},
+            {"type": "text-input", "text": "hi", "source": {"kind": "nonsense"}},
+            {"type": "text-input", "text": "hi", "source": {"user": {"name": "n" * 500}}},
+            {"type": "text-input", "text": "y" * 51, "source": {"user": {"name": "Zed"}}},
+            {"type": "text-input"},
+            "[1, 2, 3]",
+            "{broken",
+            b"\x00\x01",
+        ]
+        for message in bad:
+            if isinstance(message, dict):
+                await platform.send(message)
+            else:
+                await platform.send_raw(message)
+            reply = await platform.recv(5)
+            assert reply["type"] == "error" and reply["message"], message
+        assert "longer than 50 characters" in str(await _last_error(platform, bad[3]))
+        await platform.chat("still here?", user="Zed")
+        await seen.wait_turns(1)
+    assert user_messages(fake.chat_requests()) == ["Zed on bilibili says: still here?"]
+
+
+async def _last_error(client: StageClient, message: dict[str, Any]) -> dict[str, Any]:
+    await client.send(message)
+    return await client.recv(5)

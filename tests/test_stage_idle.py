@@ -1,0 +1,42 @@
+"""Idle talk: with nobody chatting the character starts a topic, never ahead of real chat."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from kagura.conversation.conversation import PROACTIVE_PROMPT
+from kagura.testing.fake_openai import FakeOpenAI, LLMScript
+from kagura.testing.server import KaguraProcess
+
+from .conftest import fake_engines
+from .stage_helpers import StageClient, Watcher, user_messages
+
+IDLE_S = 1.0
+
+
+@pytest.fixture(scope="module")
+def stage(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
+    config = fake_engines(fake, stage={"idle_after_s": IDLE_S})
+    with KaguraProcess(tmp_path_factory.mktemp("idle"), config) as server:
+        yield server
+
+
+async def test_idle_stage_starts_a_topic_and_chat_comes_first(
+    stage: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    fake.script = LLMScript(reply="Did you know that octopuses have three hearts?")
+    async with StageClient(stage, "page") as page, Watcher(page) as seen:
+        started = time.monotonic()
+        await seen.wait_turns(1, timeout=15)
+        assert time.monotonic() - started >= IDLE_S * 0.8
+        status = [m["text"] for m in seen.messages if m["type"] == "full-text"]
+        assert "AI wants to speak something..." in status
+        async with StageClient(stage, "platform") as platform:
+            await platform.chat("tell me more", user="Quinn")
+            await seen.wait_turns(2, timeout=15)
+    asked = user_messages(fake.chat_requests())
+    assert asked[0] == PROACTIVE_PROMPT
+    assert asked[1] == "Quinn on bilibili says: tell me more"

@@ -1,0 +1,182 @@
+"""The chat-flood policy on its own: lanes, TTL, de-duplication, limits, batching."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kagura.config import StageConfig
+from kagura.server.messages import ChatSource
+from kagura.stage import ACCEPTED, ChatEvent, FloodPolicy, Lane, chat_event
+from kagura.stage.events import clean_name, display_line, thanks_text, turn_input
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def policy(**settings: Any) -> tuple[FloodPolicy, Clock]:
+    clock = Clock()
+    return FloodPolicy(StageConfig.model_validate(settings), clock), clock
+
+
+def chat(text: str, user: str = "alice", kind: str = "danmaku", **extra: Any) -> ChatEvent:
+    source = ChatSource.model_validate(
+        {"platform": "bilibili", "kind": kind, "user": {"name": user, "id": user}, **extra}
+    )
+    event = chat_event(text, source, streamer=False, origin="c1")
+    assert event is not None
+    return event
+
+
+def streamer(text: str) -> ChatEvent:
+    event = chat_event(text, None, streamer=True, origin="admin")
+    assert event is not None
+    return event
+
+
+def texts(flood: FloodPolicy) -> list[list[str]]:
+    order = []
+    while (batch := flood.take()) is not None:
+        order.append([event.text for event in batch.events])
+    return order
+
+
+def test_lanes_are_served_in_priority_order() -> None:
+    flood, _ = policy(batch_max=1)
+    flood.offer(chat("just chatting", user="d"))
+    flood.offer(chat("Rocket", user="g", kind="gift", amount=50))
+    flood.offer(chat("joined", user="m", kind="guard", amount=198))
+    flood.offer(chat("read this please", user="s", kind="superchat", amount=30))
+    flood.offer(streamer("streamer speaking"))
+    assert texts(flood) == [
+        ["streamer speaking"],
+        ["read this please"],
+        ["joined"],
+        ["Rocket"],
+        ["just chatting"],
+    ]
+    assert flood.stats()["answered"] == 5
+
+
+def test_stale_chat_is_dropped_not_answered_late() -> None:
+    flood, clock = policy(lanes={"danmaku": {"ttl_s": 30}}, batch_max=1)
+    flood.offer(chat("old news", user="a"))
+    clock.now += 20
+    flood.offer(chat("fresh", user="b"))
+    clock.now += 15  # the first is 35 s old now, the second 15 s
+    assert texts(flood) == [["fresh"]]
+    assert flood.stats()["dropped"] == {"expired": 1}
+
+
+def test_full_lane_drops_its_oldest() -> None:
+    flood, _ = policy(lanes={"danmaku": {"capacity": 2}}, batch_max=1, user_rate_per_min=0)
+    for n in range(4):
+        flood.offer(chat(f"message {n}", user=f"u{n}"))
+    assert texts(flood) == [["message 2"], ["message 3"]]
+    assert flood.stats()["dropped"] == {"overflow": 2}
+
+
+def test_duplicates_by_text_and_by_message_id() -> None:
+    flood, clock = policy(dedup_window_s=10, batch_max=1)
+    assert flood.offer(chat("hello")) == ACCEPTED
+    assert flood.offer(chat("  HELLO ")) == "duplicate"  # case and spacing do not matter
+    assert flood.offer(chat("hello", user="bob")) == ACCEPTED  # another viewer may say it
+    clock.now += 11
+    assert flood.offer(chat("hello")) == ACCEPTED  # the window has passed
+    assert flood.offer(chat("Rocket", kind="gift", id="m-1")) == ACCEPTED
+    assert flood.offer(chat("Rocket", kind="gift", id="m-1")) == "duplicate"
+    assert flood.offer(chat("Rocket", kind="gift", id="m-2")) == ACCEPTED  # a second gift
+    assert flood.stats()["dropped"] == {"duplicate": 2}
+
+
+def test_rate_limit_per_viewer_spares_paid_events() -> None:
+    flood, clock = policy(user_rate_per_min=6, user_burst=2, dedup_window_s=0)
+    verdicts = [flood.offer(chat(f"spam {n}")) for n in range(4)]
+    assert verdicts == [ACCEPTED, ACCEPTED, "rate_limited", "rate_limited"]
+    assert flood.offer(chat("me too", user="bob")) == ACCEPTED
+    assert flood.offer(chat("paid", kind="superchat", amount=30)) == ACCEPTED
+    clock.now += 10  # 6 per minute: one more token after 10 s
+    assert flood.offer(chat("again")) == ACCEPTED
+    assert flood.offer(chat("and again")) == "rate_limited"
+
+
+def test_blocklists_ignore_prefix_and_length() -> None:
+    flood, _ = policy(
+        blocked_users=["Troll"], blocked_words=["badword"], max_text_chars=20, ignore_prefix="#"
+    )
+    assert flood.offer(chat("hi", user="troll")) == "blocked_user"  # names in any case
+    assert flood.offer(chat("you BadWord you")) == "blocked_word"
+    assert flood.offer(chat("#note to self")) == "ignored"
+    assert flood.offer(chat("x" * 21)) == "too_long"
+    assert flood.offer(chat("   ")) == "empty"
+    assert flood.offer(streamer("#the streamer may say anything, at any length")) == ACCEPTED
+    assert flood.stats()["accepted"] == 1
+
+
+def test_batching_merges_waiting_chat() -> None:
+    flood, _ = policy(batch_max=3, batch_min=3, user_rate_per_min=0)
+    flood.offer(chat("one", user="a"))
+    flood.offer(chat("two", user="b"))
+    [first] = [flood.take()]
+    assert first is not None and len(first.events) == 1  # two waiting: below batch_min
+    for n, user in enumerate("cdef"):
+        flood.offer(chat(f"m{n}", user=user))
+    # Five waiting: three together; the two left are below batch_min again.
+    assert texts(flood) == [["two", "m0", "m1"], ["m2"], ["m3"]]
+    assert flood.stats()["merged"] == 2
+
+
+def test_small_gifts_get_a_template_big_ones_the_llm() -> None:
+    flood, _ = policy(gift_llm_min_amount=10)
+    flood.offer(chat("Heart", user="a", kind="gift", amount=1))
+    flood.offer(chat("Yacht", user="b", kind="gift", amount=500))
+    flood.offer(chat("Flower", user="c", kind="gift", amount=0.1))
+    flood.offer(chat("", user="d", kind="follow"))
+    small = flood.take()
+    assert small is not None and small.template
+    assert [e.user_name for e in small.events] == ["a", "c", "d"]
+    big = flood.take()
+    assert big is not None and not big.template and big.events[0].text == "Yacht"
+    text = thanks_text("Thank you {names} for the {gifts}!", small.events)
+    assert text == "Thank you a, c and d for the Heart, Flower and follow!"
+    assert "everyone" in thanks_text("{names}", [chat("", user="", kind="follow")])
+
+
+def test_memory_of_senders_is_bounded() -> None:
+    import kagura.stage.policy as module
+
+    flood, clock = policy(user_rate_per_min=60, user_burst=1, dedup_window_s=5)
+    limit = module.MAX_REMEMBERED
+    for n in range(limit + 100):
+        clock.now += 0.001
+        flood.offer(chat(f"hi {n}", user=f"user{n}"))
+    assert len(flood._texts) <= limit and len(flood._buckets) <= limit
+
+
+def test_kinds_names_and_prompts() -> None:
+    assert chat_event("hi", ChatSource(kind="enter"), streamer=False, origin="c") is None
+    plain = chat_event("hello", None, streamer=False, origin="c")
+    assert plain is not None and plain.lane is Lane.DANMAKU  # not the streamer's lane
+    assert clean_name("Evil\nName\x00 with\ttabs " + "x" * 50) == "Evil Name with tabs " + "x" * 12
+    single = turn_input([chat("How are you?", user="Alice")])
+    assert single.prompt_text() == "Alice on bilibili says: How are you?"
+    sc = chat("Sing for me", user="Bob", kind="superchat", amount=30, currency="CNY")
+    assert (
+        turn_input([sc]).prompt_text() == "Bob on bilibili says: (Super Chat, 30 CNY) Sing for me"
+    )
+    assert display_line(sc) == "Bob [Super Chat 30 CNY]: Sing for me"
+    batch = turn_input([chat("hi", user="A"), chat("yo", user="B")]).prompt_text()
+    assert "A on bilibili says: hi" in batch and "B on bilibili says: yo" in batch
+    assert turn_input([streamer("Plain seed text")]).prompt_text() == "Plain seed text"
+
+
+@pytest.mark.parametrize("lane", list(Lane))
+def test_every_lane_has_config(lane: Lane) -> None:
+    flood, _ = policy()
+    assert flood._lane_config(lane).capacity >= 1

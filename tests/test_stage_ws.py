@@ -1,0 +1,245 @@
+"""`/proxy-ws`: one shared conversation, per-client replies, broadcast, headless stages."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import statistics
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from kagura.testing.fake_openai import FakeOpenAI, LLMScript
+from kagura.testing.server import KaguraProcess
+
+from .conftest import fake_engines
+from .stage_helpers import (
+    CHAIN_END,
+    CHAIN_START,
+    StageClient,
+    Watcher,
+    stage_url,
+    stalled_client,
+    user_messages,
+)
+
+SHORT = "Okay, got it."
+CLOSE_FRAME_END = (1013).to_bytes(2, "big") + b"client too slow"
+
+
+@pytest.fixture(scope="module")
+def stage(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
+    config = fake_engines(
+        fake,
+        stage={
+            "batch_max": 1,
+            "user_rate_per_min": 0,
+            "dedup_window_s": 0,
+            "client_queue_frames": 16,
+        },
+        conversation={"playback_margin_s": 0.3},
+    )
+    with KaguraProcess(tmp_path_factory.mktemp("stage"), config) as server:
+        yield server
+
+
+def server_log(server: KaguraProcess) -> str:
+    """The whole log, with Rich's line wrapping undone."""
+    return " ".join(server.log_path.read_text("utf-8", "replace").split())
+
+
+async def stats(server: KaguraProcess) -> dict:
+    async with httpx.AsyncClient(base_url=server.http_url) as http:
+        response = await http.get("/stage/stats")
+    assert response.status_code == 200
+    return response.json()
+
+
+async def test_replies_to_requests_are_private(stage: KaguraProcess) -> None:
+    async with StageClient(stage) as one, StageClient(stage, "page") as two:
+        await one.connect_sequence()
+        await two.connect_sequence()
+        await one.send({"type": "heartbeat"})
+        assert await one.recv(5) == {"type": "heartbeat-ack"}
+        await one.send({"type": "fetch-history-list"})
+        assert (await one.recv(5))["type"] == "history-list"
+        await one.send_raw("{not json")
+        assert (await one.recv(5))["type"] == "error"
+        assert await two.quiet(0.5) == []  # none of that reached the other client
+
+
+async def test_chat_is_answered_and_broadcast_with_the_viewers_name(
+    stage: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    fake.script = LLMScript(reply="Hello Alice, welcome to the stream.")
+    async with (
+        StageClient(stage, "page") as page,
+        StageClient(stage, "platform") as platform,
+        Watcher(page) as seen,
+    ):
+        await platform.connect_sequence()
+        await platform.chat("Hi Kagura!", user="Alice")
+        await seen.wait_turns(1)
+        theirs = await platform.recv_until("control", "conversation-chain-end")
+    page_turn = seen.messages[seen.messages.index(CHAIN_START) :]
+    assert page_turn[1] == {"type": "user-input-transcription", "text": "Alice: Hi Kagura!"}
+    assert [m["type"] for m in page_turn].count("audio") >= 1
+    # The sender gets the turn, but not its own line back.
+    assert CHAIN_START in theirs and "user-input-transcription" not in [m["type"] for m in theirs]
+    assert user_messages(fake.chat_requests()) == ["Alice on bilibili says: Hi Kagura!"]
+
+
+async def test_plain_seed_form_from_the_streamer(stage: KaguraProcess, fake: FakeOpenAI) -> None:
+    fake.script = LLMScript(reply=SHORT)
+    async with StageClient(stage) as admin:
+        await admin.connect_sequence()
+        seen = await admin.turn("Good evening, chat!")
+    assert seen[0] == CHAIN_START and seen[-1] == CHAIN_END
+    assert user_messages(fake.chat_requests()) == ["Good evening, chat!"]
+
+
+async def test_headless_stage_keeps_answering(stage: KaguraProcess, fake: FakeOpenAI) -> None:
+    """Platform clients never acknowledge playback; each turn ends at its timeout."""
+    fake.script = LLMScript(reply=SHORT)
+    async with StageClient(stage, "platform") as one, StageClient(stage, "platform") as two:
+        await one.connect_sequence()
+        await two.connect_sequence()
+        for n in range(4):
+            await (one if n % 2 else two).chat(f"message number {n}", user=f"viewer{n}")
+        async with asyncio.timeout(40):
+            for _ in range(4):
+                await one.recv_until("control", "conversation-chain-end")
+    assert sorted(user_messages(fake.chat_requests())) == [
+        f"viewer{n} on bilibili says: message number {n}" for n in range(4)
+    ]
+    assert (await stats(stage))["active"] is False
+
+
+async def test_a_new_page_does_not_reset_the_shared_history(
+    stage: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    fake.script = LLMScript(reply="Nice to meet you, Alice.")
+    async with StageClient(stage) as admin:
+        await admin.connect_sequence()
+        await admin.turn("My name is Alice.")
+        await admin.send({"type": "fetch-history-list"})
+        [current] = [h for h in (await admin.recv(5))["histories"]][:1]
+        async with StageClient(stage, "page") as page:
+            await page.connect_sequence()
+            # What the original frontend sends on load.
+            for kind in ("fetch-backgrounds", "fetch-configs", "fetch-history-list"):
+                await page.send({"type": kind})
+                await page.recv(5)
+            await page.send({"type": "create-new-history"})
+            created = await page.recv(5)
+        assert created == {"type": "new-history-created", "history_uid": current["uid"]}
+        await admin.turn("What is my name?")
+    # The shared memory still holds the first exchange (and everything said before).
+    messages = fake.chat_requests()[-1]["messages"]
+    assert [m["content"] for m in messages[-3:]] == [
+        "My name is Alice.",
+        "Nice to meet you, Alice.",
+        "What is my name?",
+    ]
+
+
+async def test_interrupt_stops_the_turn_and_the_stage_moves_on(
+    stage: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    fake.script = LLMScript(reply="This is a long story. " * 20, tokens_per_s=20)
+    async with StageClient(stage) as admin, StageClient(stage, "platform") as platform:
+        await admin.connect_sequence()
+        await platform.connect_sequence()
+        await platform.chat("tell me a story", user="Carol")
+        await admin.recv_until("audio")
+        await platform.chat("and then?", user="Dave")
+        await admin.send({"type": "interrupt-signal", "text": "This is a long story."})
+        await admin.recv_until("control", "conversation-chain-end", timeout=10)
+        fake.script = LLMScript(reply=SHORT)
+        seen = await admin.collect_turn(timeout=20)
+    assert {"type": "user-input-transcription", "text": "Dave: and then?"} in seen
+    assert user_messages(fake.chat_requests())[-1] == "Dave on bilibili says: and then?"
+
+
+async def test_stats_count_what_happened(stage: KaguraProcess) -> None:
+    current = await stats(stage)
+    assert current["accepted"] >= current["answered"] >= 1
+    assert set(current["waiting"]) == {
+        "streamer",
+        "superchat",
+        "membership",
+        "gift",
+        "danmaku",
+        "idle",
+    }
+    assert current["loop_lag"]["samples"] > 0
+
+
+async def test_stalled_client_is_dropped_without_delaying_others(
+    stage: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    """A client that never reads fills its buffer and is closed with 1013; the others'
+    turns take as long as before."""
+    fake.script = LLMScript(reply="A fairly long sentence to fill the buffers of everyone. " * 4)
+    stalled = await stalled_client(stage_url(stage))
+    try:
+        async with StageClient(stage) as admin:
+            await admin.connect_sequence()
+            durations = []
+            for n in range(10):
+                started = time.monotonic()
+                await admin.turn(f"turn {n}", timeout=20)
+                durations.append(time.monotonic() - started)
+            assert (await stats(stage))["clients"] == {"admin": 1}
+            # Slow or not, every turn of the reading client took the same short time.
+            assert max(durations) < 5 * statistics.median(durations) + 1
+            received = await drain(stalled, timeout=30)
+    finally:
+        stalled.close()
+    assert received.endswith(CLOSE_FRAME_END)  # the close frame, code 1013
+    assert "is not reading" in server_log(stage)
+
+
+async def drain(sock: socket.socket, timeout: float) -> bytes:
+    """Everything the server sent, up to its close frame (or the end of the connection)."""
+    loop = asyncio.get_running_loop()
+    data = bytearray()
+    async with asyncio.timeout(timeout):
+        while chunk := await loop.sock_recv(sock, 1 << 20):
+            data += chunk
+            if CLOSE_FRAME_END in data[-1024:]:
+                break
+    return bytes(data)
+
+
+async def test_clients_joining_and_leaving_during_broadcast(
+    stage: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    """Churn mid-turn causes no error; a client that stays sees every turn whole."""
+    fake.script = LLMScript(reply="One. Two. Three. Four. Five. Six.", tokens_per_s=40)
+
+    async def visit() -> None:
+        async with StageClient(stage, "page") as visitor:
+            await visitor.recv(5)
+
+    async with (
+        StageClient(stage, "page") as steady,
+        Watcher(steady) as seen,
+        StageClient(stage) as admin,
+    ):
+        await admin.connect_sequence()
+        for n in range(3):
+            await admin.chat(f"round {n}")
+            await asyncio.gather(*(visit() for _ in range(8)))
+        await seen.wait_turns(3, timeout=60)
+    turns = "".join(
+        "S" if m == CHAIN_START else "E" if m == CHAIN_END else "" for m in seen.messages
+    )
+    assert turns == "SESESE"
+    # Each turn's audio reached it whole and in order.
+    said = [m["display_text"]["text"] for m in seen.messages if m["type"] == "audio"]
+    assert " ".join(said) == " ".join(["One. Two. Three. Four. Five. Six."] * 3)
+    assert not [m for m in seen.messages if m["type"] == "error"]
+    assert "Traceback" not in server_log(stage)

@@ -1,0 +1,231 @@
+"""The stage page and the OBS overlay in a real browser, with Haru (Cubism 4), the default model.
+
+Debian's Chromium (headless, software WebGL) loads the pages from a real `kagura serve` whose
+LLM and TTS are the scripted fake; the page's own debug hook (`window.kagura`) and the frames
+on its WebSocket are what the tests read. The restart test runs last: it restarts the server.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript, echo_last_user
+from kagura.testing.server import KaguraProcess
+
+from .web_browser import (
+    MODEL_TIMEOUT_MS,
+    Frames,
+    PageRecorder,
+    launch_browser,
+    read_png,
+    recorded_pages,
+    require_live2d_runtime,
+    sample,
+    send_text,
+    wait_connected,
+)
+
+pytestmark = pytest.mark.browser
+
+REPLY = "[joy] Hello there, friend! [sadness] It is a rainy day today."
+SHOWN = ["Hello there, friend!", "It is a rainy day today."]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from launch_browser()
+
+
+@pytest.fixture
+def pages(
+    request: pytest.FixtureRequest, browser: Browser, kagura: KaguraProcess
+) -> Iterator[PageRecorder]:
+    for recorder in recorded_pages(request, browser):
+        recorder.server_logs.append(kagura.log)
+        yield recorder
+
+
+def open_stage(pages: PageRecorder, kagura: KaguraProcess, query: str = "") -> tuple[Page, Frames]:
+    page, frames = pages.open(f"{kagura.http_url}/{query}")
+    wait_connected(page)
+    return page, frames
+
+
+def wait_reply_played(page: Page, timeout_ms: float = 30_000) -> None:
+    page.wait_for_function("window.kagura.playing", timeout=timeout_ms)
+    page.wait_for_function("!window.kagura.playing", timeout=timeout_ms)
+
+
+def test_overlay_is_transparent_around_an_opaque_haru(
+    pages: PageRecorder, kagura: KaguraProcess
+) -> None:
+    require_live2d_runtime()
+    page, _ = pages.open(f"{kagura.http_url}/overlay")
+    page.set_viewport_size({"width": 400, "height": 400})
+    page.wait_for_function("window.kagura && window.kagura.modelLoaded", timeout=MODEL_TIMEOUT_MS)
+    assert page.evaluate("window.kagura.modelUrl").endswith("haru_greeter_t03.model3.json")
+    page.wait_for_timeout(500)  # a few frames at SwiftShader speed
+    pixels = read_png(page.screenshot(omit_background=True))
+    alpha = pixels[:, :, 3]
+    assert alpha[0, 0] == 0 and alpha[-1, -1] == 0, "the overlay background is not transparent"
+    opaque = (alpha == 255).mean()
+    assert opaque > 0.03, f"the character is missing: only {opaque:.1%} of pixels are opaque"
+    assert (alpha[:, 190:210] == 255).any(), "nothing opaque in the middle of the overlay"
+    # No controls or prompts for the audience.
+    assert page.locator("button, input, select").count() == 0
+
+
+def test_reply_plays_with_lip_sync_subtitles_motion_and_ack(
+    pages: PageRecorder, kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    require_live2d_runtime()
+    fake.script = LLMScript(reply=REPLY)
+    page, frames = open_stage(pages, kagura)
+    page.wait_for_function("window.kagura.modelLoaded", timeout=MODEL_TIMEOUT_MS)
+    send_text(page, "How is the weather?")
+    page.wait_for_function("window.kagura.playing", timeout=20_000)
+    during = sample(page, "[kagura.mouthValue(), kagura.subtitle()]", seconds=1.2)
+    page.wait_for_function("!window.kagura.playing", timeout=20_000)
+
+    mouth = [m for m, _ in during if m is not None]
+    assert max(mouth) > 0.3 and len({round(m, 2) for m in mouth}) > 3, mouth
+    page.wait_for_timeout(300)
+    assert page.evaluate("kagura.mouthValue()") == pytest.approx(0, abs=0.01), "mouth not at rest"
+
+    subtitles = {text for _, text in during} | {page.evaluate("kagura.subtitle()")}
+    assert SHOWN[0] in subtitles and SHOWN[1] in subtitles, subtitles
+    assert not any("[" in text for text in subtitles)
+    log = page.locator("#chat-log").inner_text()
+    assert "How is the weather?" in log and " ".join(SHOWN) in log
+    assert page.evaluate("kagura.lastMotion") in (
+        {"group": "Use", "index": 1},  # joy, Kagura's emotionMotions for Haru
+        {"group": "Use", "index": 10},  # sadness (the second segment's motion)
+    )
+
+    frames.wait_sent(page, "frontend-playback-complete")
+    page.wait_for_timeout(500)  # a second acknowledgement would show up here
+    assert frames.sent_types().count("frontend-playback-complete") == 1
+    order = [
+        kind for direction, kind in frames.both if kind in ("audio", "frontend-playback-complete")
+    ]
+    assert order == ["audio", "audio", "frontend-playback-complete"]
+
+
+def test_interrupt_button_stops_audio_and_sends_what_was_heard(
+    pages: PageRecorder, kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    long_reply = (
+        "This is a rather long story about a cat. The cat walked all the way to the sea. "
+        "There it met a very friendly fish."
+    )
+    fake.script = LLMScript(reply=long_reply)
+    fake.tts_script = TTSScript(seconds_per_char=0.08)
+    page, frames = open_stage(pages, kagura)
+    send_text(page, "Tell me a story.")
+    page.wait_for_function("window.kagura.playing", timeout=20_000)
+    page.wait_for_timeout(1500)
+    page.click("#interrupt")
+    page.wait_for_function("!window.kagura.playing", timeout=2_000)
+
+    signals = [f for f in frames.sent if f["type"] == "interrupt-signal"]
+    assert len(signals) == 1
+    heard = signals[0]["text"]
+    assert heard and long_reply.startswith(heard) and len(heard) < len(long_reply), heard
+    assert "frontend-playback-complete" not in frames.sent_types()
+    assert "(interrupted)" in page.locator("#chat-log").inner_text()
+    # Late audio of the interrupted turn is not played.
+    page.wait_for_timeout(1000)
+    assert page.evaluate("kagura.playing") is False
+
+
+def test_viewer_text_is_shown_as_text_and_never_runs(
+    pages: PageRecorder, kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    attack = "<img src=x onerror=alert(1)> <b>bold</b>"
+    fake.script = LLMScript(reply=echo_last_user)
+    page, _ = open_stage(pages, kagura)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    send_text(page, attack)
+    wait_reply_played(page)
+    page.wait_for_timeout(300)
+    log = page.locator("#chat-log")
+    assert log.locator("img, b").count() == 0
+    assert attack in log.inner_text()
+    assert page.locator("#stage img, #subtitle *").count() == 0
+    assert dialogs == [], "a viewer's text ran as script"
+
+
+def test_page_works_without_the_live2d_runtime_and_says_why(
+    pages: PageRecorder, kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    fake.script = LLMScript(reply="[joy] Still here without a body.")
+    context = pages.context
+    context.route("**/vendor/**", lambda route: route.fulfill(status=404, body="missing"))
+    page, frames = open_stage(pages, kagura)
+    page.wait_for_function("window.kagura.modelState === 'unavailable'", timeout=10_000)
+    notice = page.locator("#model-notice")
+    assert notice.is_visible() and "setup.sh" in notice.inner_text()
+    send_text(page, "Hello?")
+    wait_reply_played(page)
+    assert "Still here without a body." in page.locator("#chat-log").inner_text()
+    page.wait_for_function("window.kagura.subtitle() === 'Still here without a body.'")
+    frames.wait_sent(page, "frontend-playback-complete")
+
+
+def test_chinese_ui_and_cjk_subtitles(
+    pages: PageRecorder, kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    fake.script = LLMScript(reply="[joy] 你好，我是神乐。今天天气很好！")
+    page, _ = open_stage(pages, kagura, "?lang=zh")
+    assert page.locator("#send").inner_text() == "发送"
+    assert page.locator("#connection").inner_text() == "已连接"
+    send_text(page, "你好")
+    page.wait_for_function("window.kagura.subtitle().includes('你好，我是神乐。')", timeout=20_000)
+    wait_reply_played(page)
+    assert "你好，我是神乐。今天天气很好！" in page.locator("#chat-log").inner_text()
+
+
+def test_websocket_url_follows_the_page_address(pages: PageRecorder, kagura: KaguraProcess) -> None:
+    host = f"127.0.0.1:{kagura.port}"
+    page, _ = pages.open(f"{kagura.http_url}/overlay")
+    assert page.evaluate("kagura.url") == f"ws://{host}/client-ws"
+    page, _ = pages.open(f"{kagura.http_url}/overlay?endpoint=proxy&token=s3cret&role=page")
+    assert page.evaluate("kagura.url") == f"ws://{host}/proxy-ws?token=s3cret&role=page"
+
+
+def test_admin_panel_shows_stage_stats_or_says_why_not(
+    pages: PageRecorder, kagura: KaguraProcess
+) -> None:
+    page, _ = open_stage(pages, kagura)
+    page.click("#admin-panel summary")
+    page.wait_for_function("document.querySelector('#admin-status').textContent !== ''")
+    status = page.locator("#admin-status").inner_text()
+    if "not available" in status:
+        assert page.locator("#admin-stats tr").count() == 0
+    else:
+        assert status.startswith("Updated"), status
+        assert re.search(r"waiting|dropped|clients", page.locator("#admin-stats").inner_text())
+
+
+def test_page_reconnects_after_a_server_restart(
+    pages: PageRecorder, kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    """Runs last in this module: it restarts the module's server (same port)."""
+    fake.script = LLMScript(reply="I am back.")
+    page, frames = open_stage(pages, kagura)
+    kagura.stop()
+    page.wait_for_function("window.kagura.state !== 'open'", timeout=10_000)
+    assert page.locator("#connection").get_attribute("data-state") in ("reconnecting", "connecting")
+    time.sleep(1)
+    kagura.start()
+    wait_connected(page, timeout_ms=30_000)
+    send_text(page, "Are you there?")
+    wait_reply_played(page)
+    assert "I am back." in page.locator("#chat-log").inner_text()
+    frames.wait_sent(page, "frontend-playback-complete")
