@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 import numpy as np
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from kagura.conversation.conversation import Conversation, TurnInput
 from kagura.engines import vad
@@ -24,6 +24,7 @@ from kagura.runtime import Runtime
 from . import auth
 from . import messages as m
 from .outbox import Outbox
+from .receiving import receive_loop
 from .requests import Requests, error, group_update, model_and_conf
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class ClientSession:
             self.send({"type": "full-text", "text": "Connection established"})
             self.send(model_and_conf(self.conversation, self.client_uid))
             self.send({"type": "control", "text": "start-mic"})
-            await self._receive_loop()
+            await receive_loop(self.websocket, self.outbox, self.send, self.handle)
         finally:
             if self._turn_task is not None:
                 self._turn_task.cancel()
@@ -60,29 +61,6 @@ class ClientSession:
             self.outbox.finish()
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(writer, 5)
-
-    async def _receive_loop(self) -> None:
-        while not self.outbox.overflowed:
-            try:
-                frame = await self.websocket.receive()
-            except (WebSocketDisconnect, RuntimeError):
-                return
-            if frame["type"] == "websocket.disconnect":
-                return
-            text = frame.get("text")
-            if text is None:
-                self.send(error("binary frames are not supported; send JSON text"))
-                continue
-            try:
-                message = m.parse(text)
-            except m.ProtocolError as exc:
-                self.send(error(str(exc)))
-                continue
-            try:
-                await self.handle(message)
-            except Exception:  # a bug in one handler must not end the session
-                log.exception("handling %s failed", message.type)
-                self.send(error(f"internal error while handling {message.type!r}"))
 
     async def handle(self, message: m.ClientMessage) -> None:
         conversation = self.conversation

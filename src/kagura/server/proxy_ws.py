@@ -20,7 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from kagura.stage.events import chat_event
 from kagura.stage.policy import BAD_INPUT
@@ -29,6 +29,7 @@ from kagura.stage.stage import Stage
 from . import auth
 from . import messages as m
 from .outbox import CLOSE_TOO_SLOW, Outbox
+from .receiving import receive_loop
 from .requests import Requests, error, group_update, model_and_conf
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class StageClient:
             self.send(model_and_conf(conversation, self.client_uid))
             self.send({"type": "control", "text": "start-mic"})
             broadcast.add(self.client_uid, self.outbox, self.role.value, self._too_slow)
-            await self._receive_loop()
+            await receive_loop(self.websocket, self.outbox, self.send, self.handle, self._refuse)
         finally:
             broadcast.remove(self.client_uid)
             self.outbox.finish()
@@ -80,31 +81,10 @@ class StageClient:
             async with asyncio.timeout(CLOSE_TIMEOUT_S):
                 await self.websocket.close(code, reason)
 
-    async def _receive_loop(self) -> None:
-        while not self.outbox.overflowed:
-            try:
-                frame = await self.websocket.receive()
-            except (WebSocketDisconnect, RuntimeError):
-                return
-            if frame["type"] == "websocket.disconnect":
-                return
-            text = frame.get("text")
-            if text is None:
-                self.send(error("binary frames are not supported; send JSON text"))
-                continue
-            try:
-                message = m.parse(text)
-            except m.ProtocolError as exc:
-                self.send(error(str(exc)))
-                continue
-            if not auth.may_send(self.role, message.type):
-                self.send(error(f"the {self.role.value} role may not send {message.type!r}"))
-                continue
-            try:
-                await self.handle(message)
-            except Exception:  # a bug in one handler must not end the connection
-                log.exception("handling %s failed", message.type)
-                self.send(error(f"internal error while handling {message.type!r}"))
+    def _refuse(self, message: m.ClientMessage) -> str | None:
+        if auth.may_send(self.role, message.type):
+            return None
+        return f"the {self.role.value} role may not send {message.type!r}"
 
     async def handle(self, message: m.ClientMessage) -> None:
         stage = self.stage

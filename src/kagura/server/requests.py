@@ -14,16 +14,15 @@ from kagura.config import ConfigError, apply_character_preset, list_character_pr
 from kagura.conversation.conversation import Conversation
 
 from . import messages as m
+from .receiving import error
+
+__all__ = ["Requests", "error", "group_update", "model_and_conf"]
 
 log = logging.getLogger(__name__)
 
 Reply = Callable[[dict[str, Any]], None]
 BASE_CONFIG_FILE = "conf.yaml"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp"}
-
-
-def error(message: str) -> dict[str, Any]:
-    return {"type": "error", "message": message}
 
 
 def model_and_conf(conversation: Conversation, client_uid: str) -> dict[str, Any]:

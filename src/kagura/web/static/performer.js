@@ -10,7 +10,7 @@
 
 import { Connection, websocketUrl } from "./connection.js";
 import { t } from "./i18n.js";
-import { ModelView } from "./live2d.js";
+import { ModelView } from "./model-view.js";
 import { AudioQueue } from "./player.js";
 
 const TAG = /\[\s*[^\[\]\n]{1,32}?\s*\]/g;
