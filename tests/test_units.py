@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator
 
@@ -89,10 +90,21 @@ def test_wav_and_volumes() -> None:
 def test_memory_stays_within_budget() -> None:
     memory = ConversationMemory(budget_tokens=100)
     for i in range(200):
-        memory.add("user" if i % 2 else "assistant", f"message number {i} " * 5)
-    assert memory.tokens <= 100
+        memory.add("user" if i % 2 == 0 else "assistant", f"message number {i} " * 5)
+        assert memory.tokens <= 100
+        assert memory.messages()[0].role == "user"
     assert memory.messages()[-1].content.startswith("message number 199")
-    assert len(memory.messages()) < 20
+
+
+def test_memory_keeps_a_stable_prefix_between_trims() -> None:
+    """Cut in one go, not one message per turn, so LLM servers can reuse the prompt prefix."""
+    memory = ConversationMemory(budget_tokens=200)
+    firsts = []
+    for i in range(60):
+        memory.add("user" if i % 2 == 0 else "assistant", f"message number {i} " * 5)
+        firsts.append(memory.messages()[0].content)
+    changes = sum(1 for a, b in itertools.pairwise(firsts) if a != b)
+    assert changes <= 60 // 6, f"the oldest message changed {changes} times in 60 messages"
 
 
 async def _texts(items: list[str], delay: float = 0.0) -> AsyncIterator[str]:

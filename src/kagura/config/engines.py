@@ -58,9 +58,12 @@ class LLMConfig(Section):
         120, en="Longest reply, in tokens.", zh="回复的最大长度（token）。", ge=1, le=8192
     )
     memory_budget_tokens: int = F(
-        1024,
-        en="How much of the conversation the LLM sees, in tokens.",
-        zh="LLM 能看到的对话长度（token）。",
+        512,
+        en="How much of the conversation the LLM sees, in tokens. When it is full, the oldest "
+        "half is forgotten at once, so servers can keep reusing the prompt. Raise it for "
+        "large models on real servers.",
+        zh="LLM 能看到的对话长度（token）。满了之后一次忘掉较早的一半，便于服务器复用提示词缓存。"
+        "在真实服务器上使用大模型时可调大。",
         ge=64,
         le=1_000_000,
     )
