@@ -63,6 +63,14 @@ async def test_no_token_or_a_wrong_one_is_refused(guarded: KaguraProcess, path: 
         assert (await client.connect_sequence())[-1]["text"] == "start-mic"
 
 
+async def test_the_token_never_reaches_the_log(guarded: KaguraProcess) -> None:
+    async with StageClient(guarded, token=TOKEN) as client:
+        await client.connect_sequence()
+    log = guarded.log_path.read_text("utf-8", "replace")
+    assert "/proxy-ws?" in log, "the connection should be logged"
+    assert TOKEN not in log
+
+
 async def test_stats_need_the_token(guarded: KaguraProcess) -> None:
     async with httpx.AsyncClient(base_url=guarded.http_url) as http:
         assert (await http.get("/stage/stats")).status_code == 401

@@ -163,7 +163,12 @@ async def test_interrupt_stops_the_turn_and_the_stage_moves_on(
     assert user_messages(fake.chat_requests())[-1] == "Dave on bilibili says: and then?"
 
 
-async def test_stats_count_what_happened(stage: KaguraProcess) -> None:
+async def test_stats_count_what_happened(stage: KaguraProcess, fake: FakeOpenAI) -> None:
+    fake.script = LLMScript(reply=SHORT)
+    async with StageClient(stage) as admin:
+        await admin.connect_sequence()
+        await admin.chat("count me", user="Fay")
+        await admin.collect_turn(timeout=20)
     current = await stats(stage)
     assert current["accepted"] >= current["answered"] >= 1
     assert set(current["waiting"]) == {
@@ -243,3 +248,41 @@ async def test_clients_joining_and_leaving_during_broadcast(
     assert " ".join(said) == " ".join(["One. Two. Three. Four. Five. Six."] * 3)
     assert not [m for m in seen.messages if m["type"] == "error"]
     assert "Traceback" not in server_log(stage)
+
+
+async def test_pause_holds_answers_until_resumed(stage: KaguraProcess, fake: FakeOpenAI) -> None:
+    fake.script = LLMScript(reply=SHORT)
+    async with httpx.AsyncClient(base_url=stage.http_url) as http:
+        # Only the admin role may pause; a page may not.
+        refused = await http.post("/stage/pause?role=page", json={"paused": True})
+        assert refused.status_code == 403
+        assert (await http.post("/stage/pause", json={"paused": True})).json() == {"paused": True}
+        assert (await stats(stage))["paused"] is True
+        async with StageClient(stage, "platform") as viewer, StageClient(stage) as admin:
+            await viewer.connect_sequence()
+            await admin.connect_sequence()
+            requests_before = len(fake.chat_requests())
+            await viewer.chat("are you there?", user="Erin")
+            # Queued, not answered, while paused.
+            assert CHAIN_START not in await admin.quiet(1.5)
+            assert len(fake.chat_requests()) == requests_before
+            resumed = await http.post("/stage/pause", json={"paused": False})
+            assert resumed.json() == {"paused": False}
+            seen = await admin.collect_turn(timeout=20)
+    assert {"type": "user-input-transcription", "text": "Erin: are you there?"} in seen
+    assert user_messages(fake.chat_requests())[-1] == "Erin on bilibili says: are you there?"
+
+
+async def test_a_character_switch_reaches_every_page(stage: KaguraProcess) -> None:
+    async with StageClient(stage) as admin, StageClient(stage, "page") as page:
+        await admin.connect_sequence()
+        page_uid = (await page.connect_sequence())[2]["client_uid"]
+        try:
+            await admin.send({"type": "switch-config", "file": "mika.yaml"})
+            seen = await page.recv_until("set-model-and-conf", timeout=10)
+            assert seen[-1]["conf_name"] == "Mika"
+            assert seen[-1]["model_info"]["name"] == "shizuku"
+            assert seen[-1]["client_uid"] == page_uid  # each page is told its own uid
+        finally:
+            await admin.send({"type": "switch-config", "file": "conf.yaml"})
+            await admin.recv_until("config-switched", timeout=10)

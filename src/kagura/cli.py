@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -59,6 +60,7 @@ def serve(
         host=settings.system.host,
         port=settings.system.port,
         log_level="info" if settings.system.log_level == "debug" else settings.system.log_level,
+        log_config=None,
         ws_max_size=settings.system.max_frame_bytes,
         # Audio frames are base64 WAV, which deflate barely shrinks but which costs several
         # milliseconds per frame on the event loop: time to first audio matters more.
@@ -68,13 +70,25 @@ def serve(
     )
 
 
+class RedactTokens(logging.Filter):
+    """A token in a URL (`?token=...`, which browsers must use) never reaches the log."""
+
+    PATTERN = re.compile(r"(token=)[^&\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "token=" in message:
+            record.msg, record.args = self.PATTERN.sub(r"\1***", message), ()
+        return True
+
+
 def _configure_logging(level: str) -> None:
-    """`system.log_level` is for Kagura's own loggers; libraries stay at warnings."""
+    """`system.log_level` is for Kagura's own loggers; libraries stay at warnings. Uvicorn
+    logs through the same handler (it is started without a logging config of its own)."""
+    handler = RichHandler(console=err, show_path=False, rich_tracebacks=True)
+    handler.addFilter(RedactTokens())
     logging.basicConfig(
-        level=logging.WARNING,
-        format="%(message)s",
-        datefmt="[%X]",
-        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=True)],
+        level=logging.WARNING, format="%(message)s", datefmt="[%X]", handlers=[handler]
     )
     logging.getLogger("kagura").setLevel(level.upper())
 

@@ -85,6 +85,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def origin_allowed(origin: str | None, host: str, allowed: frozenset[str]) -> bool:
+    """Whether a page from `origin` may connect to the server addressed as `host`: no Origin
+    (not a browser), the same origin, a page on this machine, or one of `allowed` (lower
+    case, no trailing slash; "*" allows every origin)."""
+    if origin is None or "*" in allowed:
+        return True
+    origin = origin.rstrip("/").lower()
+    same_origin = urlsplit(origin).netloc == host.lower()
+    return same_origin or is_loopback(urlsplit(origin).hostname or "") or origin in allowed
+
+
 @dataclass(frozen=True)
 class AuthSettings:
     token: str
@@ -126,14 +137,8 @@ class AuthSettings:
         if self.loopback_only and not is_loopback(host) and not self._allowed_host(host):
             raise Refused(CLOSE_FORBIDDEN, f"host {host!r} not allowed")
         origin = headers.get("origin")
-        if origin is None or "*" in self.allowed_origins:
-            return  # not a browser, or the user allows every origin
-        origin = origin.rstrip("/").lower()
-        origin_host = urlsplit(origin).hostname or ""
-        same_origin = urlsplit(origin).netloc == headers.get("host", "").lower()
-        if same_origin or is_loopback(origin_host) or origin in self.allowed_origins:
-            return
-        raise Refused(CLOSE_FORBIDDEN, f"origin {origin!r} not allowed")
+        if not origin_allowed(origin, headers.get("host", ""), self.allowed_origins):
+            raise Refused(CLOSE_FORBIDDEN, f"origin {origin!r} not allowed")
 
     def _allowed_host(self, host: str) -> bool:
         return any(urlsplit(origin).hostname == host for origin in self.allowed_origins)

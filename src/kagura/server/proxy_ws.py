@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.websockets import WebSocket
 
 from kagura.stage.events import chat_event
@@ -100,6 +101,15 @@ class StageClient:
             case m.Simple(type="create-new-history"):
                 uid = await stage.conversation.ensure_history()
                 self.send({"type": "new-history-created", "history_uid": uid})
+            case m.SwitchConfig():
+                before = stage.conversation.config
+                await self.requests.handle(message)
+                if stage.conversation.config is not before:
+                    # One character for everyone: every page loads the new model.
+                    stage.broadcast.each(
+                        lambda uid: json.dumps(model_and_conf(stage.conversation, uid)),
+                        exclude=self.client_uid,
+                    )
             case m.MicAudioData() | m.MicAudioEnd() | m.RawAudioData() | m.AISpeakSignal():
                 self.send(error(f"{message.type!r} is not supported on the stage"))
             case _:
@@ -130,14 +140,38 @@ async def proxy_ws(websocket: WebSocket) -> None:
         await StageClient(_stage(websocket), websocket, role).serve()
 
 
-@router.get("/stage/stats")
-async def stage_stats(request: Request) -> JSONResponse:
+def _http_role(request: Request) -> auth.Role | JSONResponse:
+    """The caller's role, or the error response that refuses it."""
     try:
-        auth.settings(request).check(request)
+        return auth.settings(request).check(request)
     except auth.Refused as refused:
         status = 401 if refused.code == auth.CLOSE_UNAUTHORIZED else 403
         return JSONResponse({"error": refused.reason}, status_code=status)
+
+
+@router.get("/stage/stats")
+async def stage_stats(request: Request) -> JSONResponse:
+    role = _http_role(request)
+    if isinstance(role, JSONResponse):
+        return role
     return JSONResponse(_stage(request).stats())
+
+
+class PauseRequest(BaseModel):
+    paused: bool
+
+
+@router.post("/stage/pause")
+async def stage_pause(request: Request, body: PauseRequest) -> JSONResponse:
+    """Stop or resume answering (admin only); chat keeps queueing meanwhile."""
+    role = _http_role(request)
+    if isinstance(role, JSONResponse):
+        return role
+    if role is not auth.Role.ADMIN:
+        return JSONResponse({"error": "only the admin role may pause the stage"}, 403)
+    stage = _stage(request)
+    stage.set_paused(body.paused)
+    return JSONResponse({"paused": stage.paused})
 
 
 @asynccontextmanager

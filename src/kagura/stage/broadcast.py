@@ -44,11 +44,15 @@ class Broadcast:
         it simply gets this message or not.
         """
         frame = json.dumps(message, ensure_ascii=False)
+        return self.each(lambda _: frame, exclude=exclude)
+
+    def each(self, frame_for: Callable[[str], str], *, exclude: str | None = None) -> int:
+        """Queue a frame made for each client (e.g. one naming its own client uid)."""
         sent = 0
         for client_uid, member in list(self._clients.items()):
             if client_uid == exclude:
                 continue
-            if member.outbox.put(frame):
+            if member.outbox.put(frame_for(client_uid)):
                 sent += 1
             elif member.outbox.overflowed:
                 self.remove(client_uid)

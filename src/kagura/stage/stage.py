@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from kagura.conversation.conversation import Conversation
@@ -46,6 +46,10 @@ class Stage:
         self._current: asyncio.Task[Any] | None = None
         self._announce: list[ChatEvent] = []
         self._last_activity = clock()
+        # Called with every message the stage broadcasts (e.g. the widget channel's relay).
+        self.observers: list[Callable[[dict[str, Any]], None]] = []
+        # Paused: chat still queues (and goes stale by its TTL), nothing is answered.
+        self.paused = False
 
     # -- clients -----------------------------------------------------------------------
 
@@ -69,6 +73,14 @@ class Stage:
         task.cancel()
         return True
 
+    def set_paused(self, paused: bool) -> None:
+        """The streamer's "hold on": answer nothing new until resumed (the reply in progress
+        finishes; interrupting it is the interrupt button's job)."""
+        if paused != self.paused:
+            log.info("stage %s", "paused" if paused else "resumed")
+        self.paused = paused
+        self._wake.set()
+
     @property
     def active(self) -> bool:
         """`conversation_active`: from a turn's chain start to its chain end."""
@@ -77,6 +89,7 @@ class Stage:
     def stats(self) -> dict[str, Any]:
         return {
             "active": self.active,
+            "paused": self.paused,
             "clients": self.broadcast.roles(),
             **self.policy.stats(),
             "loop_lag": self.lag.stats(),
@@ -102,8 +115,8 @@ class Stage:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
-            batch = self.policy.take()
-            if batch is None and self._idle_due():
+            batch = None if self.paused else self.policy.take()
+            if batch is None and not self.paused and self._idle_due():
                 self.policy.offer(ChatEvent(lane=Lane.IDLE, text="", kind="idle"))
                 batch = self.policy.take()
             if batch is None:
@@ -164,6 +177,11 @@ class Stage:
         """Everything a turn says goes to every client; right after the chain starts, the
         inputs being answered are shown to every client but the one that sent each."""
         self.broadcast.send(message)
+        for observe in self.observers:
+            try:
+                observe(message)
+            except Exception:  # an observer's bug must not break the turn
+                log.exception("stage observer failed")
         if message == control("conversation-chain-start") and self._announce:
             for event in self._announce:
                 line = {"type": "user-input-transcription", "text": display_line(event)}
