@@ -140,6 +140,8 @@ def test_chinese_default_file_differs_only_in_the_overrides() -> None:
     expected["character"].update(human_name="主播", persona=zh.character.persona)
     expected["tts"]["provider"] = "espeak"
     expected["tts"]["espeak"]["voice"] = "cmn"
+    assert zh.widget.idle_tips and zh.widget.idle_tips != KaguraConfig().widget.idle_tips
+    expected["widget"]["idle_tips"] = zh.widget.idle_tips
     assert zh.model_dump() == expected
 
 

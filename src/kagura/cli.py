@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from pathlib import Path
@@ -16,6 +17,8 @@ from kagura.config import ConfigError, KaguraConfig, load_config, render_default
 app = typer.Typer(help="Kagura: an AI VTuber server.", no_args_is_help=True)
 config_app = typer.Typer(help="Create and check the config file.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+widget_app = typer.Typer(help="The widget channel: replies pushed to Live2D widget pages.")
+app.add_typer(widget_app, name="widget", no_args_is_help=True)
 
 err = Console(stderr=True)
 DEFAULT_CONFIG = Path("conf.yaml")
@@ -120,6 +123,59 @@ def config_check(
         f"{path}: OK (character {settings.character.conf_name!r}, LLM {settings.llm.provider}, "
         f"TTS {settings.tts.provider}, ASR {settings.asr.provider})"
     )
+
+
+@widget_app.command("serve")
+def widget_serve(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Bind address (widget.host).")] = None,
+    port: Annotated[int | None, typer.Option(help="WebSocket port (widget.port).")] = None,
+    http_port: Annotated[
+        int | None, typer.Option(help="Also serve the widget page at /widget on this port.")
+    ] = None,
+) -> None:
+    """Run the standalone widget server (and, with --http-port, the widget page)."""
+    import asyncio
+
+    settings = _load(config)
+    _configure_logging(settings.system.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_widget_main(settings, host, port, http_port))
+
+
+async def _widget_main(
+    settings: KaguraConfig, host: str | None, port: int | None, http_port: int | None
+) -> None:
+    """Everything on one loop: the hub, its listener and the optional page server."""
+    import asyncio
+
+    import uvicorn
+
+    from kagura.server.widget_ws import create_widget_app
+    from kagura.widget import WidgetServer, install_server
+
+    server = WidgetServer.from_config(settings, host=host, port=port)
+    await server.start_here()
+    install_server(server)
+    err.print(f"Widget channel on [bold]{server.url}[/]")
+    try:
+        if http_port is None:
+            await asyncio.Event().wait()  # until Ctrl-C
+        else:
+            err.print(f"Widget page on [bold]http://{server.host}:{http_port}/widget[/]")
+            web = uvicorn.Server(
+                uvicorn.Config(
+                    create_widget_app(settings, server),
+                    host=server.host,
+                    port=http_port,
+                    log_level="warning",
+                    ws_per_message_deflate=False,
+                )
+            )
+            await web.serve()
+    finally:
+        install_server(None)
+        await server.astop()
 
 
 def main() -> None:  # pragma: no cover - `python -m kagura`

@@ -35,6 +35,7 @@ from .models import (
     StageConfig,
     SystemConfig,
 )
+from .widget import WidgetConfig
 
 if TYPE_CHECKING:
     from .render import default_config_path, render_default_yaml
@@ -60,6 +61,7 @@ __all__ = [
     "TTSConfig",
     "VADConfig",
     "WhisperConfig",
+    "WidgetConfig",
     "apply_character_preset",
     "deep_merge",
     "default_config_path",

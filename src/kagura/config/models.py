@@ -15,6 +15,7 @@ from pydantic import PrivateAttr
 
 from .engines import ASRConfig, LLMConfig, TTSConfig, VADConfig
 from .fields import F, Section
+from .widget import WidgetConfig
 
 DEFAULT_PERSONA = (
     "You are Kagura, a cheerful and curious virtual streamer who loves chatting with viewers. "
@@ -374,6 +375,11 @@ class KaguraConfig(Section):
     )
     live: LiveConfig = F(default_factory=LiveConfig, en="Live platform chat.", zh="直播平台弹幕。")
     stage: StageConfig = F(default_factory=StageConfig, en="The stage page.", zh="舞台页面。")
+    widget: WidgetConfig = F(
+        default_factory=WidgetConfig,
+        en="The widget channel: replies and status lines pushed to Live2D widget pages.",
+        zh="小部件通道：把回复和状态推送到 Live2D 小部件页面。",
+    )
 
     # Directory of the file this config was loaded from; None means "use the CWD".
     _base_dir: Path | None = PrivateAttr(default=None)

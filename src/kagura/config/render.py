@@ -40,6 +40,7 @@ _OVERRIDES: dict[Lang, dict[str, Any]] = {
     "zh": {
         "character": {"persona": ZH_PERSONA, "human_name": "主播"},
         "tts": {"provider": "espeak", "espeak": {"voice": "cmn"}},
+        "widget": {"idle_tips": ["我在这里，和我说说话吧！", "正在等待下一条回复……"]},
     },
 }
 

@@ -17,6 +17,8 @@ from .client_ws import client_ws
 from .pages import install_pages
 from .proxy_ws import router as stage_router
 from .proxy_ws import stage_lifespan
+from .widget_ws import router as widget_router
+from .widget_ws import widget_lifespan
 
 
 class OptionalStaticFiles(StaticFiles):
@@ -35,7 +37,7 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         try:
-            async with stage_lifespan(app):
+            async with stage_lifespan(app), widget_lifespan(app):
                 yield
         finally:
             await runtime.close()
@@ -44,6 +46,7 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.add_api_websocket_route("/client-ws", client_ws)
     app.include_router(stage_router)  # /proxy-ws and /stage/stats
+    app.include_router(widget_router)  # /widget, /widget/settings and /widget-ws
 
     @app.get("/live2d-models/info")
     async def models_info() -> dict[str, Any]:

@@ -55,25 +55,26 @@ CSP = "; ".join(
 PAGE_HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache"}
 
 router = APIRouter()
+assets = APIRouter()  # what every page loads, also served by the standalone widget app
 
 
-def _page(name: str) -> FileResponse:
+def page(name: str) -> FileResponse:
     return FileResponse(WEB_DIR / name, media_type="text/html", headers=PAGE_HEADERS)
 
 
 @router.get("/", include_in_schema=False)
 async def stage_page() -> FileResponse:
     """The stage page: model, subtitles, chat log, input and the admin panel."""
-    return _page("stage.html")
+    return page("stage.html")
 
 
 @router.get("/overlay", include_in_schema=False)
 async def overlay_page() -> FileResponse:
     """The OBS browser source: transparent, character and subtitles only."""
-    return _page("overlay.html")
+    return page("overlay.html")
 
 
-@router.get("/vendor/{name}", include_in_schema=False)
+@assets.get("/vendor/{name}", include_in_schema=False)
 async def vendor_file(name: str) -> FileResponse:
     relative = VENDOR_FILES.get(name)
     path = NODE_MODULES / relative if relative else None
@@ -86,6 +87,12 @@ def install_pages(app: FastAPI) -> None:
     """Add the pages and their files. Call before the general `/live2d-models` mount, so the
     sample models' paths win; a user model folder named like a sample model is shadowed."""
     app.include_router(router)
+    install_assets(app)
+
+
+def install_assets(app: FastAPI) -> None:
+    """The scripts, styles and sample models the pages load (not the pages themselves)."""
+    app.include_router(assets)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="web-static")
     for name, folder in SAMPLE_MODELS.items():
         path = NODE_MODULES / folder

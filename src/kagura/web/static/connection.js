@@ -2,7 +2,8 @@
 // with backoff, a heartbeat that notices a dead link, and a visible state.
 //
 // Events (on the Connection, an EventTarget):
-//   "state"   detail {state: "connecting"|"open"|"reconnecting"|"closed", retryInS?}
+//   "state"   detail {state: "connecting"|"open"|"reconnecting"|"failed"|"closed", retryInS?}
+//             ("failed": `maxAttempts` reconnects in a row failed; `restart()` tries again)
 //   "message" detail: the parsed JSON message
 
 const STORAGE_KEY = "kagura.wsUrl";
@@ -51,9 +52,10 @@ export function saveUrl(value) {
 }
 
 export class Connection extends EventTarget {
-  constructor(url) {
+  constructor(url, { maxAttempts = Infinity } = {}) {
     super();
     this.url = url;
+    this.maxAttempts = maxAttempts;
     this.state = "closed";
     this.ws = null;
     this.attempt = 0;
@@ -141,6 +143,10 @@ export class Connection extends EventTarget {
 
   scheduleRetry() {
     if (this.stopped) return;
+    if (this.attempt >= this.maxAttempts) {
+      this.setState("failed", { attempts: this.attempt });
+      return;
+    }
     const base = BACKOFF_S[Math.min(this.attempt, BACKOFF_S.length - 1)];
     const delay = base * (0.8 + Math.random() * 0.4); // jitter: many overlays, one server
     this.attempt += 1;

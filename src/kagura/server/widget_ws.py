@@ -1,0 +1,117 @@
+"""The widget channel over HTTP: `/widget-ws`, the `/widget` page and its settings.
+
+`kagura serve` carries the channel on its own port and loop (and relays the stage's replies
+to it); `kagura widget serve --http-port` builds a small app of its own with the same routes,
+on the loop of the standalone server, so both serve one hub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from kagura.config import KaguraConfig
+from kagura.models_registry import ModelInfo, load_registry
+from kagura.widget import WidgetServer, install_server
+from kagura.widget.hub import serve_peer
+from kagura.widget.relay import ReplyRelay
+from kagura.widget.server import CLOSE_BAD_REQUEST, peer_kind
+
+from . import auth
+from .pages import install_assets, page
+
+router = APIRouter()
+
+
+@router.get("/widget", include_in_schema=False)
+async def widget_page() -> FileResponse:
+    """A small Live2D character with a speech bubble, for a corner of any page or scene."""
+    return page("widget.html")
+
+
+@router.get("/widget/settings")
+async def widget_settings(request: Request) -> dict[str, Any]:
+    """What the page cannot know by itself: the model, how often to retry, the idle tips."""
+    server: WidgetServer = request.app.state.widget
+    model: ModelInfo | None = request.app.state.widget_model
+    return {
+        "reconnect_attempts": server.config.reconnect_attempts,
+        "idle_tips": server.config.idle_tips,
+        "model_info": model.wire() if model is not None else None,
+    }
+
+
+@router.websocket("/widget-ws")
+async def widget_ws(websocket: WebSocket) -> None:
+    if await auth.accept(websocket) is None:
+        return
+    kind = peer_kind(websocket.url.query)
+    if kind is None:
+        await websocket.close(CLOSE_BAD_REQUEST, "kind must be widget or sender")
+        return
+    server: WidgetServer = websocket.app.state.widget
+    assert server.hub is not None
+
+    async def receive() -> str | bytes | None:
+        try:
+            frame = await websocket.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return None
+        if frame["type"] == "websocket.disconnect":
+            return None
+        text: str | None = frame.get("text")
+        return text if text is not None else bytes(frame.get("bytes") or b"")
+
+    async def close(code: int, reason: str) -> None:
+        await websocket.close(code, reason)
+
+    await serve_peer(server.hub, kind, receive, websocket.send_text, close)
+
+
+def widget_model(config: KaguraConfig, models: dict[str, ModelInfo]) -> ModelInfo | None:
+    """`widget.live2d_model`, else the character's model, else the first one registered."""
+    name = config.widget.live2d_model or config.character.live2d_model
+    return models.get(name) or next(iter(models.values()), None)
+
+
+@asynccontextmanager
+async def widget_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Inside `kagura serve`: the hub on the app's loop, the stage's replies relayed to it,
+    and the module-level API (`send_llm_response`, ...) pointed at it."""
+    runtime = app.state.runtime
+    config: KaguraConfig = runtime.config
+    server = WidgetServer.from_config(config)
+    await server.start_here(listen=config.widget.listen_in_serve)
+    app.state.widget = server
+    app.state.widget_model = widget_model(config, runtime.models)
+    stage = getattr(app.state, "stage", None)
+    if stage is not None and config.widget.publish_stage_replies:
+        stage.observers.append(ReplyRelay(server, config.widget))
+    install_server(server)
+    try:
+        yield
+    finally:
+        install_server(None)
+        await server.astop()
+
+
+def create_widget_app(config: KaguraConfig, server: WidgetServer) -> FastAPI:
+    """The standalone HTTP side (`kagura widget serve --http-port`): the page, its files and
+    `/widget-ws`, sharing `server`'s hub (start the server on the same loop first)."""
+    from .app import OptionalStaticFiles
+
+    app = FastAPI(title="Kagura widget", docs_url=None, redoc_url=None)
+    app.state.widget = server
+    models_dir = config.resolve_path(config.system.models_dir)
+    app.state.widget_model = widget_model(config, load_registry(models_dir))
+    origins = frozenset(o.rstrip("/").lower() for o in config.widget.allowed_origins)
+    app.state.auth = auth.AuthSettings("", False, auth.is_loopback(server.host), origins)
+    app.include_router(router)
+    install_assets(app)
+    app.mount("/live2d-models", OptionalStaticFiles(directory=models_dir, check_dir=False))
+    return app

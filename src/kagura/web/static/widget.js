@@ -1,0 +1,188 @@
+// The widget page (protocol §3): a corner character whose speech bubble shows what the widget
+// channel pushes. Priorities: a reply (`llm_response`, for its `duration` ms) > a status line
+// > an idle tip; a message never replaces a visible one of higher priority. Every message
+// with an `id` is acknowledged, so its sender learns it arrived. Text goes in as textContent.
+//
+// The socket: `?ws=<url>` wins, else `/widget-ws` on this page's own server (`?token=` is
+// passed on). It reconnects `reconnect_attempts` times with backoff, then offers a retry.
+
+import { Connection } from "./connection.js";
+import { ModelView } from "./model-view.js";
+
+const PRIORITY = { tip: 1, status: 2, reply: 3 };
+const STATUS_MS = 4000;
+const TIP_MS = 5000;
+const TIP_EVERY_MS = 20000;
+const MAX_DURATION_MS = 600000;
+const DEFAULTS = { reconnect_attempts: 5, idle_tips: [], model_info: null };
+
+export function widgetUrl(loc = window.location) {
+  const params = new URLSearchParams(loc.search);
+  const explicit = params.get("ws");
+  const url = new URL(explicit || "/widget-ws", loc.href);
+  if (!explicit) url.protocol = loc.protocol === "https:" ? "wss:" : "ws:";
+  const token = params.get("token");
+  if (token && !url.searchParams.has("token")) url.searchParams.set("token", token);
+  return url.toString();
+}
+
+/** One bubble; `show` says whether the text was shown (false: a higher priority is up). */
+class Bubble {
+  constructor(element) {
+    this.element = element;
+    this.current = null;
+    this.last = null; // the last one hidden, with its times, for tests and tools
+    this.timer = 0;
+  }
+
+  show(kind, text, ms) {
+    const priority = PRIORITY[kind];
+    if (this.current && priority < this.current.priority) return false;
+    clearTimeout(this.timer);
+    const now = performance.now();
+    this.current = { kind, text, priority, shownAt: now, ms };
+    this.element.textContent = text;
+    this.element.dataset.kind = kind;
+    this.element.hidden = false;
+    this.timer = setTimeout(() => this.hide(), ms);
+    return true;
+  }
+
+  hide() {
+    if (this.current) this.last = { ...this.current, hiddenAt: performance.now() };
+    this.current = null;
+    this.element.hidden = true;
+  }
+}
+
+async function loadSettings() {
+  try {
+    const response = await fetch("/widget/settings", { cache: "no-store" });
+    if (response.ok) return { ...DEFAULTS, ...(await response.json()) };
+  } catch {
+    /* opened from elsewhere (e.g. a file with ?ws=): defaults */
+  }
+  return DEFAULTS;
+}
+
+class Widget {
+  constructor(settings) {
+    this.settings = settings;
+    this.info = settings.model_info || {};
+    this.bubble = new Bubble(document.getElementById("bubble"));
+    this.view = new ModelView(document.getElementById("model"), () => 0);
+    this.linkText = document.getElementById("link-text");
+    this.retry = document.getElementById("retry");
+    const attempts = Number(settings.reconnect_attempts);
+    this.connection = new Connection(widgetUrl(), {
+      maxAttempts: Number.isFinite(attempts) ? attempts : DEFAULTS.reconnect_attempts,
+    });
+    this.attempts = 0;
+    this.received = []; // the last messages, bounded, for tests and tools
+    this.connection.addEventListener("state", (e) => this.showLink(e.detail));
+    this.connection.addEventListener("message", (e) => this.onMessage(e.detail));
+    this.retry.addEventListener("click", () => this.connection.restart());
+  }
+
+  start() {
+    if (this.settings.model_info) this.view.load(this.settings.model_info);
+    this.connection.start();
+    setInterval(() => this.tip(), TIP_EVERY_MS);
+  }
+
+  onMessage(msg) {
+    this.received.push(msg);
+    if (this.received.length > 50) this.received.shift();
+    switch (msg.type) {
+      case "llm_response": {
+        const ms = Math.min(Math.max(Number(msg.duration) || 8000, 500), MAX_DURATION_MS);
+        if (this.bubble.show("reply", String(msg.content ?? ""), ms)) this.view.talk();
+        break;
+      }
+      case "status":
+        this.bubble.show("status", String(msg.content ?? ""), STATUS_MS);
+        break;
+      case "expression":
+        this.expression(msg);
+        break;
+      case "motion":
+        this.view.motion(String(msg.group), Number.isInteger(msg.index) ? msg.index : undefined);
+        break;
+      case "error":
+        console.warn("widget channel:", msg.message);
+        break;
+      default:
+        break; // heartbeat-ack and types of a newer server
+    }
+    if (msg.id && !msg.replay) this.connection.send({ type: "ack", id: msg.id });
+  }
+
+  /** An emotion name through the model's emotionMap (or its emotionMotions, for models
+   * without expressions), or an expression index as it is. */
+  expression(msg) {
+    if (Number.isInteger(msg.index)) {
+      this.view.expression(msg.index);
+      return;
+    }
+    const name = String(msg.name || "").toLowerCase();
+    const find = (map) => Object.entries(map || {}).find(([key]) => key.toLowerCase() === name);
+    const motion = find(this.info.emotionMotions);
+    const mapped = find(this.info.emotionMap);
+    const hasExpressions = Boolean(this.view.model?.internalModel.motionManager.expressionManager);
+    if (hasExpressions && mapped) this.view.expression(mapped[1]);
+    else if (motion) this.view.motion(motion[1].group, motion[1].index);
+  }
+
+  tip() {
+    const tips = this.settings.idle_tips || [];
+    if (!tips.length || this.bubble.current) return;
+    this.bubble.show("tip", String(tips[Math.floor(Math.random() * tips.length)]), TIP_MS);
+  }
+
+  showLink({ state, attempts }) {
+    this.state = state;
+    if (state === "reconnecting") this.attempts += 1;
+    if (state === "open") this.attempts = 0;
+    const link = this.linkText.parentElement;
+    link.hidden = state === "open";
+    this.retry.hidden = state !== "failed";
+    const texts = {
+      connecting: "Connecting...",
+      reconnecting: `Reconnecting (${this.attempts}/${this.connection.maxAttempts})...`,
+      failed: `Disconnected after ${attempts} attempts.`,
+      closed: "Disconnected.",
+    };
+    this.linkText.textContent = texts[state] || "";
+  }
+}
+
+const widget = new Widget(await loadSettings());
+window.kagura = {
+  widget,
+  get state() {
+    return widget.state;
+  },
+  get url() {
+    return widget.connection.url;
+  },
+  get attempts() {
+    return widget.attempts;
+  },
+  get modelLoaded() {
+    return widget.view.state === "loaded";
+  },
+  get received() {
+    return widget.received;
+  },
+  get lastMotion() {
+    return widget.view.lastMotion;
+  },
+  bubble: () => {
+    const element = widget.bubble.element;
+    const current = widget.bubble.current;
+    return { visible: !element.hidden, text: element.textContent, kind: current?.kind ?? null };
+  },
+  lastBubble: () => widget.bubble.last,
+  expressionIndex: () => widget.view.expressionIndex(),
+};
+widget.start();

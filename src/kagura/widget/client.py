@@ -1,0 +1,252 @@
+"""The sender side: a program's connection to a widget server, kept up on its own thread.
+
+A pipeline should not care whether the widget server restarted: the client reconnects with
+backoff for as long as it is not disconnected, and while it is down `send_*` returns False at
+once instead of blocking. Each message waits (bounded) for the server's receipt, which says
+how many widgets it reached; with `wait_ack_s` it also waits for the delivery report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import logging
+import ssl
+import threading
+import uuid
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from . import messages as m
+from .hub import DeliveryReport
+from .server import Message, to_message
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "ws://localhost:8765"
+BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 10.0)  # then 10 s until the server is back
+OPEN_TIMEOUT_S = 5.0
+REPLY_TIMEOUT_S = 5.0  # the server's receipt
+MAX_FRAME_BYTES = 64 * 1024  # the server only sends small reports
+MAX_PENDING = 256
+
+
+def sender_url(url: str) -> str:
+    """`url` with `kind=sender`, so the server does not send this program the broadcasts."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "kind"] + [("kind", "sender")]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class WidgetClient:
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        token: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.url = sender_url(url)
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._ssl = ssl_context
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._ws: ClientConnection | None = None
+        self._connected = threading.Event()
+        self._stopping = False
+        self._receipts: dict[str, asyncio.Future[int]] = {}
+        self._reports: dict[str, asyncio.Future[DeliveryReport]] = {}
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None
+
+    @property
+    def stopped(self) -> bool:
+        return self._thread is None
+
+    def connect(self, wait_s: float = OPEN_TIMEOUT_S) -> bool:
+        """Start the connection thread (once); wait up to `wait_s` for the connection."""
+        if self._thread is None:
+            self._stopping = False
+            loop = self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(
+                target=self._thread_main, args=(loop,), name="kagura-widget-client", daemon=True
+            )
+            self._thread.start()
+        return self._connected.wait(wait_s)
+
+    def disconnect(self, timeout_s: float = 5.0) -> None:
+        """Close the connection and stop reconnecting."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        self._stopping = True
+        with contextlib.suppress(RuntimeError):  # the loop already ended
+            loop.call_soon_threadsafe(self._cancel)
+        thread.join(timeout_s)
+        self._thread = None
+
+    # -- sending -----------------------------------------------------------------------
+
+    def send(self, message: Message, *, wait_ack_s: float = 0) -> DeliveryReport | None:
+        """Send `message` for broadcast; the report (sent, acked) or None when not connected
+        or the server did not answer. Raises `ProtocolError` when the server refused it."""
+        checked = to_message(message)
+        loop = self._loop
+        if loop is None or not self.connected:
+            return None
+        if self._on_loop():
+            raise RuntimeError("on the client's own loop, use `await asend(...)`")
+        future = asyncio.run_coroutine_threadsafe(self._send(checked, wait_ack_s), loop)
+        try:
+            return future.result(REPLY_TIMEOUT_S + wait_ack_s + 1)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            return None
+
+    async def asend(self, message: Message, *, wait_ack_s: float = 0) -> DeliveryReport | None:
+        checked = to_message(message)
+        loop = self._loop
+        if loop is None or not self.connected:
+            return None
+        if self._on_loop():
+            return await self._send(checked, wait_ack_s)
+        future = asyncio.run_coroutine_threadsafe(self._send(checked, wait_ack_s), loop)
+        return await asyncio.wrap_future(future)
+
+    def send_llm_response(self, response: str, duration: int = 8000) -> bool:
+        """Show a finished reply on the widgets; False when none got it."""
+        message = m.LLMResponse(type="llm_response", content=response, duration=duration)
+        return _reached(self.send(message))
+
+    def send_status(self, status: str) -> bool:
+        return _reached(self.send(m.Status(type="status", content=status)))
+
+    def send_expression(self, name: str | None = None, index: int | None = None) -> bool:
+        return _reached(self.send({"type": "expression", "name": name, "index": index}))
+
+    def send_motion(self, group: str, index: int | None = None) -> bool:
+        return _reached(self.send({"type": "motion", "group": group, "index": index}))
+
+    async def asend_llm_response(self, response: str, duration: int = 8000) -> bool:
+        message = m.LLMResponse(type="llm_response", content=response, duration=duration)
+        return _reached(await self.asend(message))
+
+    async def asend_status(self, status: str) -> bool:
+        return _reached(await self.asend(m.Status(type="status", content=status)))
+
+    # -- the connection thread -----------------------------------------------------------
+
+    def _thread_main(self, loop: asyncio.AbstractEventLoop) -> None:
+        asyncio.set_event_loop(loop)
+        self._runner = loop.create_task(self._run())
+        try:
+            loop.run_until_complete(self._runner)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            loop.close()
+
+    def _cancel(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+
+    async def _run(self) -> None:
+        attempt = 0
+        while not self._stopping:
+            try:
+                async with connect(
+                    self.url,
+                    ssl=self._ssl,
+                    additional_headers=self._headers,
+                    open_timeout=OPEN_TIMEOUT_S,
+                    max_size=MAX_FRAME_BYTES,
+                ) as ws:
+                    self._ws = ws
+                    self._connected.set()
+                    attempt = 0
+                    log.info("widget client connected to %s", self.url)
+                    async for frame in ws:
+                        self._on_frame(frame)
+            except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake) as exc:
+                log.debug("widget client: %r", exc)
+            finally:
+                self._ws = None
+                self._connected.clear()
+                self._fail_pending()
+            delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    def _on_frame(self, frame: str | bytes) -> None:
+        try:
+            data = json.loads(frame)
+            kind, message_id = data.get("type"), data.get("id")
+        except (ValueError, AttributeError):
+            log.warning("widget client: ignoring a frame that is not a JSON object")
+            return
+        if kind == "receipt" and (receipt := self._receipts.get(message_id)) is not None:
+            if not receipt.done():
+                receipt.set_result(int(data.get("sent", 0)))
+        elif kind == "delivery" and (report := self._reports.get(message_id)) is not None:
+            if not report.done():
+                report.set_result(DeliveryReport(message_id, int(data["sent"]), int(data["acked"])))
+        elif kind == "error":
+            receipt = self._receipts.get(message_id) if message_id else None
+            if receipt is not None and not receipt.done():
+                receipt.set_exception(m.ProtocolError(str(data.get("message"))))
+            else:
+                log.warning("widget server: %s", data.get("message"))
+
+    async def _send(self, message: m.Broadcastable, wait_ack_s: float) -> DeliveryReport | None:
+        ws = self._ws
+        if ws is None or len(self._receipts) >= MAX_PENDING:
+            return None
+        message_id = message.id or uuid.uuid4().hex[:16]
+        loop = asyncio.get_running_loop()
+        receipt: asyncio.Future[int] = loop.create_future()
+        report: asyncio.Future[DeliveryReport] = loop.create_future()
+        self._receipts[message_id] = receipt
+        if wait_ack_s > 0:
+            self._reports[message_id] = report
+        try:
+            await ws.send(json.dumps({**m.wire(message), "id": message_id}, ensure_ascii=False))
+            async with asyncio.timeout(REPLY_TIMEOUT_S):
+                sent = await receipt
+            if wait_ack_s > 0 and sent > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait_ack_s):
+                        return await report
+            return DeliveryReport(message_id, sent, 0)
+        except (ConnectionClosed, TimeoutError, ConnectionError):
+            return None
+        finally:
+            self._receipts.pop(message_id, None)
+            self._reports.pop(message_id, None)
+            if report.done() and not report.cancelled():
+                report.exception()  # retrieved: no "never retrieved" warning
+
+    def _fail_pending(self) -> None:
+        futures: list[asyncio.Future[int] | asyncio.Future[DeliveryReport]] = [
+            *self._receipts.values(),
+            *self._reports.values(),
+        ]
+        for future in futures:
+            if not future.done():
+                future.set_exception(ConnectionError("the widget server went away"))
+
+    def _on_loop(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
+
+
+def _reached(report: DeliveryReport | None) -> bool:
+    return report is not None and report.sent > 0

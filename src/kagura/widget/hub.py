@@ -1,0 +1,304 @@
+"""The widget channel's broadcast hub, independent of the WebSocket library that carries it.
+
+One hub serves both the standalone `websockets` server (port 8765) and the `/widget-ws`
+endpoint of `kagura serve`, so the rules live here once:
+
+- every peer has a bounded send queue; a peer that falls that far behind is closed (1013)
+  instead of holding up the others or growing without limit;
+- every broadcast gets an id; widgets acknowledge it, and its sender gets a `receipt` at
+  once and a `delivery` report when all acknowledged or the ack timeout passed (the
+  deliveries awaiting acks are bounded too: at the limit the oldest is reported as it is);
+- the last few messages are replayed to a widget that connects late (bounded by count and age);
+- bad frames get an `error` naming the problem, and the connection stays open.
+
+The hub belongs to one event loop and is not thread-safe: `server.py` hops threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from kagura.config import WidgetConfig
+
+from . import messages as m
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["widget", "sender"]
+CLOSE_TOO_SLOW = 1013
+CLOSE_GOING_AWAY = 1001
+SEND_TIMEOUT_S = 10.0
+CLOSE_TIMEOUT_S = 5.0
+
+
+def _dump(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False)
+
+
+class Peer:
+    """One connection as the hub sees it: a kind, a bounded queue of frames, a close flag.
+
+    Widgets receive broadcasts; senders (programs) only receive answers to what they send.
+    """
+
+    def __init__(self, name: str, kind: Kind, limit: int) -> None:
+        self.name = name
+        self.kind = kind
+        self._frames: deque[str] = deque()
+        self._limit = limit
+        self._ready = asyncio.Event()
+        self.closed = False
+        self.close_code = 1000
+        self.close_reason = ""
+
+    def put(self, frame: str) -> bool:
+        """Queue a frame without waiting; a full queue closes the peer (it is not reading)."""
+        if self.closed:
+            return False
+        if len(self._frames) >= self._limit:
+            log.warning("widget client %s is not reading; disconnecting it", self.name)
+            self._frames.clear()
+            self.close(CLOSE_TOO_SLOW, "client too slow; reconnect")
+            return False
+        self._frames.append(frame)
+        self._ready.set()
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        if not self.closed:
+            self.closed, self.close_code, self.close_reason = True, code, reason
+            self._ready.set()
+
+    async def next(self) -> str | None:
+        """The next frame to send; None once the peer is closed."""
+        while not self.closed:
+            if self._frames:
+                return self._frames.popleft()
+            self._ready.clear()
+            await self._ready.wait()
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    id: str
+    sent: int  # widgets the message was queued for
+    acked: int  # of those, how many acknowledged it
+
+    @property
+    def complete(self) -> bool:
+        return self.acked == self.sent
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "type": "delivery",
+            "id": self.id,
+            "sent": self.sent,
+            "acked": self.acked,
+            "complete": self.complete,
+        }
+
+
+class Delivery:
+    """One broadcast awaiting acknowledgements; finished once, by the last ack or a timeout."""
+
+    def __init__(self, message_id: str, recipients: list[str]) -> None:
+        self.id = message_id
+        self.sent = len(recipients)
+        self._waiting = set(recipients)
+        self._lost = 0  # recipients that went away without acknowledging
+        self._done = asyncio.get_running_loop().create_future()
+        self.on_finish: list[Callable[[DeliveryReport], None]] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def report(self) -> DeliveryReport:
+        return DeliveryReport(self.id, self.sent, self.sent - len(self._waiting) - self._lost)
+
+    @property
+    def finished(self) -> bool:
+        return self._done.done()
+
+    def ack(self, peer: str) -> bool:
+        """Count `peer`'s ack; True when that was the last one awaited."""
+        self._waiting.discard(peer)
+        return not self._waiting
+
+    def lose(self, peer: str) -> bool:
+        """`peer` went away: stop waiting for it, count it as not acknowledged."""
+        if peer in self._waiting:
+            self._waiting.discard(peer)
+            self._lost += 1
+        return not self._waiting
+
+    def finish(self) -> None:
+        if self._done.done():
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        report = self.report
+        self._done.set_result(report)
+        for callback in self.on_finish:
+            callback(report)
+
+    async def wait(self, timeout_s: float) -> DeliveryReport:
+        """The report once finished, or as it stands after `timeout_s`."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._done), timeout_s)
+        return self.report
+
+
+class WidgetHub:
+    def __init__(self, config: WidgetConfig, clock: Callable[[], float] = time.monotonic) -> None:
+        self.config = config
+        self.clock = clock
+        self._peers: dict[str, Peer] = {}
+        self._count = 0
+        self._replay: deque[tuple[float, str]] = deque(maxlen=config.replay_messages)
+        self._pending: OrderedDict[str, Delivery] = OrderedDict()
+
+    @property
+    def widgets(self) -> int:
+        return sum(1 for peer in self._peers.values() if peer.kind == "widget")
+
+    def connect(self, kind: Kind) -> Peer:
+        """A new peer; a widget gets the recent messages first (marked `"replay": true`)."""
+        self._count += 1
+        peer = Peer(f"{kind}-{self._count}", kind, self.config.client_queue_messages)
+        self._peers[peer.name] = peer
+        if kind == "widget":
+            oldest = self.clock() - self.config.replay_max_age_s
+            for when, frame in list(self._replay):
+                if when >= oldest:
+                    peer.put(frame)
+        return peer
+
+    def disconnect(self, peer: Peer) -> None:
+        peer.close(1000, "")
+        self._peers.pop(peer.name, None)
+        for delivery in list(self._pending.values()):
+            if delivery.lose(peer.name):
+                delivery.finish()
+
+    def publish(self, message: m.Broadcastable, origin: Peer | None = None) -> Delivery:
+        """Queue `message` for every widget but its origin; raises `ProtocolError` for a
+        message the widgets must not get (text too long, id already awaiting acks)."""
+        content = getattr(message, "content", "")
+        limit = self.config.max_content_chars
+        if len(content) > limit:
+            raise m.ProtocolError(f"{message.type}: content is longer than {limit} characters")
+        if message.id is not None and message.id in self._pending:
+            raise m.ProtocolError(f"id {message.id!r} is already awaiting acknowledgements")
+        message_id = message.id or uuid.uuid4().hex[:16]
+        data = {**m.wire(message), "id": message_id}
+        frame = _dump(data)
+        recipients = [
+            peer.name
+            for peer in list(self._peers.values())
+            if peer.kind == "widget" and peer is not origin and peer.put(frame)
+        ]
+        self._drop_closed()
+        if self.config.replay_messages:
+            self._replay.append((self.clock(), _dump({**data, "replay": True})))
+        delivery = Delivery(message_id, recipients)
+        if origin is not None:
+            origin.put(_dump({"type": "receipt", "id": message_id, "sent": delivery.sent}))
+
+            def report_to_origin(report: DeliveryReport) -> None:
+                origin.put(_dump(report.wire()))
+
+            delivery.on_finish.append(report_to_origin)
+        if not recipients:
+            delivery.finish()
+            return delivery
+
+        def forget(_: DeliveryReport) -> None:
+            self._pending.pop(message_id, None)
+
+        delivery.on_finish.append(forget)
+        self._pending[message_id] = delivery
+        loop = asyncio.get_running_loop()
+        delivery._timer = loop.call_later(self.config.ack_timeout_s, delivery.finish)
+        while len(self._pending) > self.config.max_pending_acks:
+            _, oldest = self._pending.popitem(last=False)
+            oldest.finish()
+        return delivery
+
+    def receive(self, peer: Peer, frame: str | bytes) -> None:
+        """Handle one frame from `peer`; problems are answered with an `error` frame."""
+        try:
+            message = m.parse(frame)
+        except m.ProtocolError as exc:
+            peer.put(_dump(m.error(str(exc))))
+            return
+        if isinstance(message, m.Ack):
+            delivery = self._pending.get(message.id)
+            if delivery is not None and delivery.ack(peer.name):
+                delivery.finish()
+        elif isinstance(message, m.Heartbeat):
+            peer.put(_dump({"type": "heartbeat-ack"}))
+        else:
+            try:
+                self.publish(message, origin=peer)
+            except m.ProtocolError as exc:
+                peer.put(_dump(m.error(str(exc), message.id)))
+
+    def close_all(self, reason: str = "server stopping") -> None:
+        for peer in list(self._peers.values()):
+            peer.close(CLOSE_GOING_AWAY, reason)
+        for delivery in list(self._pending.values()):
+            delivery.finish()
+
+    def _drop_closed(self) -> None:
+        for name, peer in list(self._peers.items()):
+            if peer.closed:
+                self._peers.pop(name, None)
+
+
+async def serve_peer(
+    hub: WidgetHub,
+    kind: Kind,
+    receive: Callable[[], Awaitable[str | bytes | None]],
+    send: Callable[[str], Awaitable[None]],
+    close: Callable[[int, str], Awaitable[None]],
+) -> None:
+    """Run one connection, whatever library carries it: `receive` returns None when the
+    peer went away. The writer sends with a timeout and closes the connection when the
+    hub closes the peer (too slow, server stopping)."""
+    peer = hub.connect(kind)
+
+    async def write() -> None:
+        try:
+            while (frame := await peer.next()) is not None:
+                async with asyncio.timeout(SEND_TIMEOUT_S):
+                    await send(frame)
+        except TimeoutError:
+            log.warning("widget client %s is stuck on one frame; closing it", peer.name)
+            peer.close(CLOSE_TOO_SLOW, "client too slow; reconnect")
+        except Exception as exc:  # a vanished client is routine
+            log.debug("send to %s stopped: %r", peer.name, exc)
+            return
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await close(peer.close_code, peer.close_reason)
+
+    writer = asyncio.create_task(write())
+    try:
+        while not peer.closed:
+            frame = await receive()
+            if frame is None:
+                break
+            hub.receive(peer, frame)
+    finally:
+        hub.disconnect(peer)
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(writer, CLOSE_TIMEOUT_S + 1)

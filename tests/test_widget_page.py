@@ -1,0 +1,152 @@
+"""The widget page in Debian's Chromium, fed by someone's own script through the Python client:
+`kagura widget serve --http-port` serves the page, the page connects to the seed's port, and
+the test plays the user's pipeline with `WidgetClient`. The restart test runs last."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from kagura.widget import WidgetClient
+
+from .web_browser import (
+    MODEL_TIMEOUT_MS,
+    PageRecorder,
+    launch_browser,
+    recorded_pages,
+    require_live2d_runtime,
+)
+from .widget_helpers import WidgetProcess
+
+pytestmark = pytest.mark.browser
+
+ATTEMPTS = 3
+ANGER = 2  # Shizuku's emotionMap (f03 angry)
+HTML = '<b id="bold">Hi</b> <img src=x onerror="window.pwned=1"> & you'
+
+
+@pytest.fixture(scope="module")
+def channel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WidgetProcess]:
+    config = {
+        "widget": {
+            "reconnect_attempts": ATTEMPTS,
+            "live2d_model": "shizuku",
+            "idle_tips": [],
+            "replay_messages": 1,
+        }
+    }
+    with WidgetProcess(tmp_path_factory.mktemp("widget"), config) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from launch_browser()
+
+
+@pytest.fixture(scope="module")
+def client(channel: WidgetProcess) -> Iterator[WidgetClient]:
+    """The user's two lines: a client of the widget server, kept across restarts."""
+    sender = WidgetClient(channel.ws_url)
+    assert sender.connect(10)
+    yield sender
+    sender.disconnect()
+
+
+@pytest.fixture
+def pages(
+    request: pytest.FixtureRequest, browser: Browser, channel: WidgetProcess
+) -> Iterator[PageRecorder]:
+    for recorder in recorded_pages(request, browser):
+        recorder.server_logs.append(channel.log)
+        yield recorder
+
+
+def open_widget(pages: PageRecorder, channel: WidgetProcess) -> Page:
+    page, _ = pages.open(channel.page_url)
+    page.wait_for_function("window.kagura && window.kagura.state === 'open'", timeout=15_000)
+    return page
+
+
+def bubble(page: Page) -> dict:
+    result: dict = page.evaluate("kagura.bubble()")
+    return result
+
+
+def test_a_reply_shows_for_its_duration_above_status_lines_as_text(
+    pages: PageRecorder, channel: WidgetProcess, client: WidgetClient
+) -> None:
+    page = open_widget(pages, channel)
+    assert client.send_llm_response(HTML, duration=3000) is True
+    page.wait_for_function("kagura.bubble().visible && kagura.bubble().kind === 'reply'")
+    assert bubble(page)["text"] == HTML
+    assert page.locator("#bubble b, #bubble img").count() == 0, "the payload became HTML"
+    assert page.evaluate("window.pwned") is None
+
+    assert client.send_status("Thinking about the next one...") is True
+    page.wait_for_function(
+        "kagura.received.some(m => m.type === 'status')", timeout=10_000
+    )  # the status arrived ...
+    assert bubble(page) == {"visible": True, "text": HTML, "kind": "reply"}  # ... and waited
+    page.wait_for_function("!kagura.bubble().visible", timeout=15_000)
+    shown = page.evaluate("kagura.lastBubble()")
+    assert shown["kind"] == "reply"
+    assert 2900 <= shown["hiddenAt"] - shown["shownAt"] <= 4000
+
+    assert client.send_status("Listening") is True
+    page.wait_for_function("kagura.bubble().text === 'Listening'")
+    assert bubble(page)["kind"] == "status"
+
+
+def test_the_page_acknowledges_and_a_late_page_gets_a_replay(
+    pages: PageRecorder, channel: WidgetProcess, client: WidgetClient
+) -> None:
+    first = open_widget(pages, channel)
+    report = client.send({"type": "status", "content": "ack me"}, wait_ack_s=10)
+    assert report is not None and (report.sent, report.acked) == (1, 1)
+    first.close()
+    client.send_llm_response("You missed this one", duration=20_000)
+    late = open_widget(pages, channel)
+    late.wait_for_function("kagura.bubble().text === 'You missed this one'", timeout=10_000)
+    replayed = late.evaluate("kagura.received.filter(m => m.replay).map(m => m.content)")
+    assert replayed == ["You missed this one"]
+
+
+def test_expression_and_motion_messages_are_performed(
+    pages: PageRecorder, channel: WidgetProcess, client: WidgetClient
+) -> None:
+    require_live2d_runtime()
+    page = open_widget(pages, channel)
+    page.wait_for_function("kagura.modelLoaded", timeout=MODEL_TIMEOUT_MS)
+    assert page.evaluate("kagura.expressionIndex()") != ANGER
+    assert client.send_expression("anger") is True
+    page.wait_for_function(f"kagura.expressionIndex() === {ANGER}", timeout=10_000)
+    assert client.send_motion("tap_body", 0) is True
+    page.wait_for_function(
+        "kagura.lastMotion && kagura.lastMotion.group === 'tap_body'", timeout=10_000
+    )
+
+
+def test_reconnects_after_a_restart_then_gives_up_and_offers_a_retry(
+    pages: PageRecorder, channel: WidgetProcess, client: WidgetClient
+) -> None:
+    page = open_widget(pages, channel)
+    channel.stop()
+    page.wait_for_function("kagura.state === 'reconnecting'", timeout=10_000)
+    channel.start()
+    page.wait_for_function("kagura.state === 'open'", timeout=30_000)
+    assert client.connect(30), "the Python client did not come back"
+    assert client.send_llm_response("Back again", duration=5000) is True
+    page.wait_for_function("kagura.bubble().text === 'Back again'", timeout=10_000)
+
+    channel.stop()
+    page.wait_for_function("kagura.state === 'failed'", timeout=60_000)
+    assert page.evaluate("kagura.attempts") == ATTEMPTS
+    assert page.locator("#retry").is_visible()
+    assert f"after {ATTEMPTS} attempts" in page.locator("#link-text").inner_text()
+    channel.start()
+    page.click("#retry")
+    page.wait_for_function("kagura.state === 'open'", timeout=30_000)
+    assert page.locator("#link").is_hidden()

@@ -1,0 +1,47 @@
+"""The widget channel inside `kagura serve`: `/widget-ws` gets every finished stage reply
+(tags stripped, the first emotion as an expression and a motion), and `/widget` is served."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import websockets
+
+from kagura.testing.fake_openai import FakeOpenAI, LLMScript
+from kagura.testing.server import KaguraProcess
+
+from .stage_helpers import CHAIN_END, StageClient, stage_url
+
+REPLY = "[joy] Hello there, friend! [sadness] It is a rainy day today."
+
+
+async def test_stage_replies_reach_widget_ws(kagura: KaguraProcess, fake: FakeOpenAI) -> None:
+    fake.script = LLMScript(reply=REPLY)
+    async with (
+        websockets.connect(stage_url(kagura, "/widget-ws")) as widget,
+        StageClient(kagura) as admin,
+    ):
+        await admin.connect_sequence()
+        await admin.chat("How is the weather?", user="Ann")
+        frames = [json.loads(await asyncio.wait_for(widget.recv(), 30)) for _ in range(3)]
+        await widget.send(json.dumps({"type": "ack", "id": frames[-1]["id"]}))
+        seen = await admin.collect_turn(timeout=30)
+    assert CHAIN_END in seen
+    # Haru (the default model): joy is expression 1 and, having no expressions, a motion.
+    assert [f["type"] for f in frames] == ["expression", "motion", "llm_response"]
+    assert frames[0]["index"] == 1 and frames[1]["group"] == "Use"
+    reply = frames[2]
+    assert reply["content"] == "Hello there, friend! It is a rainy day today."
+    assert reply["duration"] == 8000
+
+
+async def test_widget_page_and_settings_are_served(kagura: KaguraProcess) -> None:
+    async with httpx.AsyncClient(base_url=kagura.http_url) as http:
+        page = await http.get("/widget")
+        settings = (await http.get("/widget/settings")).json()
+    assert page.status_code == 200 and "widget.js" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert settings["reconnect_attempts"] == 5
+    assert settings["model_info"]["name"] == "haru"

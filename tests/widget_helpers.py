@@ -1,0 +1,127 @@
+"""Helpers for the widget channel tests: a small sync widget client, a standalone
+`kagura widget serve` process, and a self-signed certificate made with `openssl`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from websockets.sync.client import ClientConnection, connect
+
+from kagura.testing.server import free_port
+
+
+class Widget:
+    """A widget as the server sees one: a real WebSocket client that reads JSON frames."""
+
+    def __init__(self, url: str, **kw: Any) -> None:
+        self.ws: ClientConnection = connect(url, open_timeout=10, **kw).__enter__()
+
+    def recv(self, timeout: float = 10) -> dict[str, Any]:
+        frame = json.loads(self.ws.recv(timeout))
+        assert isinstance(frame, dict)
+        return frame
+
+    def recv_type(self, kind: str, timeout: float = 10) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self.recv(max(0.01, deadline - time.monotonic()))
+            if frame.get("type") == kind:
+                return frame
+
+    def send(self, message: dict[str, Any] | str | bytes) -> None:
+        self.ws.send(message if isinstance(message, str | bytes) else json.dumps(message))
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def wait_for(condition: Any, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def self_signed_cert(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, by the `openssl` command line."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+class WidgetProcess:
+    """`kagura widget serve --http-port`: the standalone channel as a user runs it."""
+
+    def __init__(self, workdir: Path, config: dict[str, Any]) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.http_port = free_port()
+        self.config_path = workdir / "conf.yaml"
+        self.log_path = workdir / "widget.log"
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def page_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}/widget?ws={self.ws_url}"
+
+    def start(self, timeout_s: float = 60) -> WidgetProcess:
+        command = [sys.executable, "-m", "kagura", "widget", "serve", "-c", str(self.config_path)]
+        command += ["--port", str(self.port), "--http-port", str(self.http_port)]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"kagura widget serve exited:\n{self.log()}")
+            try:
+                url = f"http://127.0.0.1:{self.http_port}/widget/settings"
+                if httpx.get(url, timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"kagura widget serve did not start:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", "replace")[-4000:] if self.log_path.exists() else ""
+
+    def __enter__(self) -> WidgetProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
