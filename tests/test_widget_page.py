@@ -22,7 +22,7 @@ from .widget_helpers import WidgetProcess
 
 pytestmark = pytest.mark.browser
 
-ATTEMPTS = 3
+ATTEMPTS = 5  # backoff 0.5, 1, 2, 4, 8 s: ~15 s for a restart, even on a busy machine
 ANGER = 2  # Shizuku's emotionMap (f03 angry)
 HTML = '<b id="bold">Hi</b> <img src=x onerror="window.pwned=1"> & you'
 

@@ -4,19 +4,15 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-import yaml
 from websockets.sync.client import ClientConnection, connect
 
-from kagura.testing.server import free_port
+from kagura.testing.server import KaguraProcess, free_port
 
 
 class Widget:
@@ -64,18 +60,14 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-class WidgetProcess:
+class WidgetProcess(KaguraProcess):
     """`kagura widget serve --http-port`: the standalone channel as a user runs it."""
 
     def __init__(self, workdir: Path, config: dict[str, Any]) -> None:
-        self.workdir = workdir
-        self.port = free_port()
+        super().__init__(workdir, config)
+        self.config = config  # the widget server takes its ports from the command line
         self.http_port = free_port()
-        self.config_path = workdir / "conf.yaml"
         self.log_path = workdir / "widget.log"
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def ws_url(self) -> str:
@@ -85,43 +77,9 @@ class WidgetProcess:
     def page_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}/widget?ws={self.ws_url}"
 
-    def start(self, timeout_s: float = 60) -> WidgetProcess:
+    def command(self) -> list[str]:
         command = [sys.executable, "-m", "kagura", "widget", "serve", "-c", str(self.config_path)]
-        command += ["--port", str(self.port), "--http-port", str(self.http_port)]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"kagura widget serve exited:\n{self.log()}")
-            try:
-                url = f"http://127.0.0.1:{self.http_port}/widget/settings"
-                if httpx.get(url, timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise TimeoutError(f"kagura widget serve did not start:\n{self.log()}")
+        return [*command, "--port", str(self.port), "--http-port", str(self.http_port)]
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self.process = None
-
-    def log(self) -> str:
-        return self.log_path.read_text("utf-8", "replace")[-4000:] if self.log_path.exists() else ""
-
-    def __enter__(self) -> WidgetProcess:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def ready_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}/widget/settings"

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import yaml
@@ -49,24 +49,27 @@ class KaguraProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/client-ws"
 
-    def start(self, timeout_s: float = 120) -> KaguraProcess:
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "kagura", "serve", "--config", str(self.config_path)]
+
+    def ready_url(self) -> str:
+        """Answers 200 once the server is up."""
+        return f"{self.http_url}/health"
+
+    def start(self, timeout_s: float = 120) -> Self:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(yaml.safe_dump(self.config), encoding="utf-8")
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "kagura", "serve", "--config", str(self.config_path)],
-            cwd=self.workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT, env=env
+            )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"kagura exited with {self.process.returncode}:\n{self.log()}")
             try:
-                if httpx.get(f"{self.http_url}/health", timeout=1).status_code == 200:
+                if httpx.get(self.ready_url(), timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
@@ -94,7 +97,7 @@ class KaguraProcess:
     def log(self) -> str:
         return self.log_path.read_text("utf-8", "replace")[-4000:] if self.log_path.exists() else ""
 
-    def __enter__(self) -> KaguraProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
