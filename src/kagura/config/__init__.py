@@ -29,12 +29,10 @@ from .models import (
     CharacterConfig,
     ConversationConfig,
     KaguraConfig,
-    LaneConfig,
-    LanesConfig,
     LiveConfig,
-    StageConfig,
     SystemConfig,
 )
+from .stage import LaneConfig, LanesConfig, StageConfig
 from .widget import WidgetConfig
 
 if TYPE_CHECKING:

@@ -1,0 +1,172 @@
+"""Stage settings: how the shared stage queues, filters and answers live chat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .fields import F, Section
+
+
+class LaneConfig(Section):
+    capacity: int = F(
+        50,
+        en="Most events waiting in this lane; at the limit the oldest is dropped.",
+        zh="此通道最多排队的事件数；满了就丢弃最旧的一条。",
+        ge=1,
+        le=10_000,
+    )
+    ttl_s: float = F(
+        30,
+        en="Seconds an event may wait; older ones are dropped instead of answered late.",
+        zh="事件最多等待的秒数；超时的事件被丢弃，而不是迟到地回答。",
+        gt=0,
+        le=86_400,
+    )
+
+
+def _lane(capacity: int, ttl_s: float) -> Any:
+    return lambda: LaneConfig(capacity=capacity, ttl_s=ttl_s)
+
+
+class LanesConfig(Section):
+    """The stage's queues, highest priority first: a lane is served only when every lane
+    above it is empty."""
+
+    streamer: LaneConfig = F(
+        default_factory=_lane(20, 300),
+        en="Text from the streamer (admin clients).",
+        zh="主播（管理员客户端）发送的文字。",
+    )
+    superchat: LaneConfig = F(
+        default_factory=_lane(100, 900),
+        en="Super chats: always answered by the LLM.",
+        zh="醒目留言（SC）：总是由 LLM 回答。",
+    )
+    membership: LaneConfig = F(
+        default_factory=_lane(50, 300),
+        en="Memberships and guards (舰长).",
+        zh="会员与大航海（舰长等）。",
+    )
+    gift: LaneConfig = F(
+        default_factory=_lane(100, 120), en="Gifts and follows.", zh="礼物与关注。"
+    )
+    danmaku: LaneConfig = F(
+        default_factory=_lane(50, 30), en="Plain chat (danmaku).", zh="普通弹幕。"
+    )
+    idle: LaneConfig = F(
+        default_factory=_lane(1, 10),
+        en="Idle talk: a topic the character starts itself.",
+        zh="闲聊：角色自己开启的话题。",
+    )
+
+
+class StageConfig(Section):
+    enabled: bool = F(True, en="Serve the stage page.", zh="提供舞台页面。")
+    lanes: LanesConfig = F(
+        default_factory=LanesConfig,
+        en="Priority lanes of the chat queue: capacity and time-to-live of each.",
+        zh="弹幕队列的优先级通道：每个通道的容量与存活时间。",
+    )
+    dedup_window_s: float = F(
+        10,
+        en="The same text from the same user within this many seconds is answered once.",
+        zh="同一用户在这么多秒内发送的相同文字只回答一次。",
+        ge=0,
+        le=3600,
+    )
+    user_rate_per_min: float = F(
+        6,
+        en="Chat messages per minute one viewer may queue (gifts and super chats are "
+        "not limited). 0 means no limit.",
+        zh="每位观众每分钟最多可排队的弹幕数（礼物和醒目留言不受限制）。0 表示不限制。",
+        ge=0,
+        le=6000,
+    )
+    user_burst: int = F(
+        3,
+        en="Chat messages a viewer may send at once before the rate limit applies.",
+        zh="速率限制生效前，观众可一次连续发送的弹幕数。",
+        ge=1,
+        le=1000,
+    )
+    blocked_users: list[str] = F(
+        default_factory=list,
+        en="Viewer names or ids whose events are ignored.",
+        zh="忽略其事件的观众名称或 ID。",
+    )
+    blocked_words: list[str] = F(
+        default_factory=list,
+        en="Events whose text contains any of these words (any case) are ignored.",
+        zh="文字中包含任一这些词（不区分大小写）的事件会被忽略。",
+    )
+    ignore_prefix: str = F(
+        "#",
+        en="Chat starting with this prefix is not answered. Empty disables it.",
+        zh="以此前缀开头的弹幕不回答。留空表示不启用。",
+        max_length=8,
+    )
+    max_text_chars: int = F(
+        200,
+        en="Longer viewer text is dropped (streamer text is not limited).",
+        zh="超过此长度的观众文字会被丢弃（主播文字不受限制）。",
+        ge=1,
+        le=4000,
+    )
+    batch_max: int = F(
+        4,
+        en="Most waiting chat messages answered together in one turn, naming the viewers. "
+        "1 answers one at a time.",
+        zh="一轮中最多合并回答的排队弹幕数，回答时会提到观众的名字。1 表示逐条回答。",
+        ge=1,
+        le=20,
+    )
+    batch_min: int = F(
+        3,
+        en="Chat messages that must be waiting before they are answered together.",
+        zh="至少有这么多条弹幕在排队时才合并回答。",
+        ge=2,
+        le=20,
+    )
+    gift_llm_min_amount: float = F(
+        10,
+        en="Gifts worth less than this (in their currency) get a template thank-you "
+        "without the LLM; 0 sends every gift to the LLM.",
+        zh="价值低于此数（按其货币计）的礼物使用模板致谢，不调用 LLM；0 表示所有礼物都交给 LLM。",
+        ge=0,
+    )
+    gift_thanks: str = F(
+        "Thank you {names} for the {gifts}!",
+        en="Template thank-you for small gifts and follows; {names} and {gifts} are filled in.",
+        zh="小礼物与关注的模板致谢；会填入 {names} 和 {gifts}。",
+        max_length=300,
+    )
+    idle_after_s: float = F(
+        0,
+        en="After this many seconds without chat the character starts a topic itself. "
+        "0 disables idle talk.",
+        zh="这么多秒没有弹幕后，角色会自己开启话题。0 表示不启用。",
+        ge=0,
+        le=86_400,
+    )
+    turn_timeout_s: float = F(
+        300,
+        en="Longest one stage turn may take, playback wait included, before it is stopped.",
+        zh="舞台上一轮对话（包括等待播放）的最长时间，超时即停止。",
+        gt=0,
+        le=3600,
+    )
+    client_queue_frames: int = F(
+        128,
+        en="Messages buffered for one stage client; a client this far behind is "
+        "disconnected (close code 1013).",
+        zh="每个舞台客户端的发送缓冲条数；落后这么多的客户端会被断开（关闭码 1013）。",
+        ge=4,
+        le=10_000,
+    )
+    stats_log_interval_s: float = F(
+        60,
+        en="How often the stage's event counters are logged, in seconds. 0 disables it.",
+        zh="记录舞台事件计数的间隔（秒）。0 表示不记录。",
+        ge=0,
+        le=86_400,
+    )
