@@ -24,6 +24,12 @@ from kagura.testing.server import KaguraProcess
         ('{"type": "fetch-and-set-history"}', "history_uid"),
         ('{"type": "mic-audio-data", "audio": "loud"}', "audio"),
         (json.dumps({"type": "text-input", "text": "x" * 5000}), "at most 4000 characters"),
+        (
+            json.dumps(
+                {"type": "text-input", "text": "hi", "images": [{"data": "http://x/y.png"}]}
+            ),
+            "images.0.data",
+        ),
     ],
 )
 async def test_bad_frame_gets_named_error(kagura: KaguraProcess, frame: str, expected: str) -> None:

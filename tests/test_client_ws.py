@@ -140,3 +140,32 @@ async def test_models_info_and_static_routes(kagura: KaguraProcess) -> None:
     assert {c["name"] for c in info["characters"]} >= {"haru", "shizuku"}
     assert missing.status_code == 404  # the frontend asks for this before it knows the model
     assert index.status_code == 200 and "Kagura" in index.text
+
+
+PIXEL = (  # a 1x1 PNG
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAj"
+    "CB0C8AAAAASUVORK5CYII="
+)
+
+
+async def test_images_go_to_the_llm_with_the_new_input_only(
+    kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    fake.script = LLMScript(reply="What a lovely picture.")
+    image = {"source": "camera", "data": PIXEL, "mime_type": "image/png"}
+    async with ProtocolClient(kagura.ws_url) as client:
+        await client.connect_sequence()
+        await client.send({"type": "text-input", "text": "Look at this!", "images": [image]})
+        await client.collect_turn()
+        await client.turn("And now?")
+    first, second = fake.chat_requests()[-2:]
+    assert first["messages"][-1] == {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "Look at this!"},
+            {"type": "image_url", "image_url": {"url": PIXEL}},
+        ],
+    }
+    # Memory keeps the words, not the picture.
+    assert second["messages"][1] == {"role": "user", "content": "Look at this!"}
+    assert all(isinstance(m["content"], str) for m in second["messages"])

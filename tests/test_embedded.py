@@ -137,3 +137,15 @@ async def test_embedded_long_chinese_conversation_fits_the_context(
                 m["message"] for m in seen if m["type"] == "error" and "LLM" in m["message"]
             ]
             assert not llm_errors, llm_errors
+
+
+async def test_embedded_model_ignores_images_it_cannot_see(embedded: KaguraProcess) -> None:
+    from .test_client_ws import PIXEL
+
+    image = {"source": "upload", "data": PIXEL, "mime_type": "image/png"}
+    async with ProtocolClient(embedded.ws_url) as client:
+        await client.connect_sequence()
+        await client.send({"type": "text-input", "text": "Hello there!", "images": [image]})
+        seen = await client.collect_turn(timeout=120)
+    assert not [m for m in seen if m["type"] == "error"]
+    assert any(m["type"] == "audio" and m["audio"] for m in seen)

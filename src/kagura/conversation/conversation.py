@@ -42,6 +42,7 @@ class TurnInput:
     platform: str | None = None
     proactive: bool = False
     audio: FloatAudio | None = None  # transcribed at the start of the turn
+    images: tuple[str, ...] = ()  # data URLs shown to a vision model with this input only
 
     def prompt_text(self) -> str:
         if self.proactive:
@@ -103,7 +104,7 @@ class Conversation:
                     # Written while the LLM starts: the disk is not on the path to first audio.
                     human_write = asyncio.create_task(self._remember_human(history_uid, request))
                 memory.add("user", request.prompt_text())
-                return build_messages(config.character, model.emotionMap, memory)
+                return build_messages(config.character, model.emotionMap, memory, request.images)
 
             async def finish(report: TurnReport, interrupted: bool) -> None:
                 if human_write is not None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from kagura.config import CharacterConfig
-from kagura.engines.llm import ChatMessage
+from kagura.engines.llm import ChatMessage, ImagePart, TextPart
 
 from .expressions import prompt_instructions
 from .memory import ConversationMemory
@@ -20,10 +20,20 @@ def build_messages(
     character: CharacterConfig,
     emotion_map: Mapping[str, int | str],
     memory: ConversationMemory,
+    images: Sequence[str] = (),
 ) -> list[ChatMessage]:
-    """The system prompt followed by memory, which already ends with the new user input."""
+    """The system prompt followed by memory, which already ends with the new user input.
+
+    `images` (data URLs) go with the new input only: memory keeps words, not pictures, so
+    the prompt stays small and bounded.
+    """
     messages: list[ChatMessage] = [
         {"role": "system", "content": system_prompt(character, emotion_map)}
     ]
     messages.extend({"role": m.role, "content": m.content} for m in memory.messages())
+    last = messages[-1]
+    if images and last["role"] == "user" and isinstance(last["content"], str):
+        parts: list[TextPart | ImagePart] = [{"type": "text", "text": last["content"]}]
+        parts += [{"type": "image_url", "image_url": {"url": url}} for url in images]
+        messages[-1] = {"role": "user", "content": parts}
     return messages

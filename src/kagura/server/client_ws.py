@@ -65,17 +65,17 @@ class ClientSession:
     async def handle(self, message: m.ClientMessage) -> None:
         conversation = self.conversation
         match message:
-            case m.TextInput(text=text):
+            case m.TextInput(text=text, images=images):
                 if text.strip():
-                    self.start_turn(TurnInput(text=text))
+                    self.start_turn(TurnInput(text=text, images=m.image_urls(images)))
                 else:
                     self.send(error("text-input: the text is empty"))
             case m.MicAudioData(audio=audio):
                 self._mic.extend(audio)
-            case m.MicAudioEnd():
+            case m.MicAudioEnd(images=images):
                 recorded = self._mic.take()
                 if recorded.size:
-                    self.start_turn(TurnInput(audio=recorded))
+                    self.start_turn(TurnInput(audio=recorded, images=m.image_urls(images)))
                 else:
                     self.send(error("mic-audio-end: no audio was received"))
             case m.RawAudioData(audio=audio):

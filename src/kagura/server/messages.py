@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 MAX_TEXT_CHARS = 4000
 MAX_HEARD_CHARS = 32000
+MAX_IMAGES = 4
 # 16 kHz audio: the original frontend sends 4096-sample chunks; allow a few seconds per frame.
 MAX_AUDIO_SAMPLES = 16000 * 10
 
@@ -28,8 +29,12 @@ class _Message(BaseModel):
 
 class Image(_Message):
     source: str = "upload"
-    data: str = Field(max_length=8_000_000)
+    data: str = Field(max_length=8_000_000, pattern=r"^data:image/[\w.+-]+;base64,")
     mime_type: str = ""
+
+
+def image_urls(images: list[Image] | None) -> tuple[str, ...]:
+    return tuple(image.data for image in images or ())
 
 
 ChatKind = Literal["danmaku", "superchat", "gift", "guard", "membership", "follow", "like", "enter"]
@@ -57,7 +62,7 @@ class ChatSource(_Message):
 class TextInput(_Message):
     type: Literal["text-input"]
     text: str = Field(max_length=MAX_TEXT_CHARS)
-    images: list[Image] | None = None
+    images: list[Image] | None = Field(default=None, max_length=MAX_IMAGES)
     source: ChatSource | None = None
 
 
@@ -73,7 +78,7 @@ class RawAudioData(_Message):
 
 class MicAudioEnd(_Message):
     type: Literal["mic-audio-end"]
-    images: list[Image] | None = None
+    images: list[Image] | None = Field(default=None, max_length=MAX_IMAGES)
 
 
 class AISpeakSignal(_Message):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from kagura.config import LLMConfig
 
-from .base import ChatMessage, LLMEngine
+from .base import ChatMessage, ImagePart, LLMEngine, TextPart, text_of
 
-__all__ = ["ChatMessage", "LLMEngine", "create"]
+__all__ = ["ChatMessage", "ImagePart", "LLMEngine", "TextPart", "create", "text_of"]
 
 
 def create(config: LLMConfig) -> LLMEngine:

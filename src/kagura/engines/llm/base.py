@@ -6,9 +6,28 @@ from collections.abc import AsyncIterator
 from typing import Literal, Protocol, TypedDict
 
 
+class ImagePart(TypedDict):
+    type: Literal["image_url"]
+    image_url: dict[str, str]  # {"url": "data:image/...;base64,..."}
+
+
+class TextPart(TypedDict):
+    type: Literal["text"]
+    text: str
+
+
 class ChatMessage(TypedDict):
     role: Literal["system", "user", "assistant"]
-    content: str
+    # Plain text, or (the new input only) text plus images for vision models.
+    content: str | list[TextPart | ImagePart]
+
+
+def text_of(message: ChatMessage) -> str:
+    """A message's text, for engines that cannot see images."""
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return " ".join(part["text"] for part in content if part["type"] == "text")
 
 
 class LLMEngine(Protocol):

@@ -21,7 +21,13 @@ from kagura.engines.cpu import cpu
 from kagura.engines.errors import EngineError
 from kagura.engines.threaded import iterate_in_thread
 
-from .base import ChatMessage
+from .base import ChatMessage, text_of
+
+
+def as_text(message: ChatMessage) -> ChatMessage:
+    """SmolLM2 cannot see: images sent with an input are left out, its words kept."""
+    return {"role": message["role"], "content": text_of(message)}
+
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +87,7 @@ class SmolLM2:
         def generate(stop: threading.Event) -> Iterator[str]:
             try:
                 chunks = model.create_chat_completion(
-                    messages=self._fit(model, messages),
+                    messages=self._fit(model, [as_text(m) for m in messages]),
                     stream=True,
                     max_tokens=self._config.max_reply_tokens,
                     temperature=self._config.temperature,
@@ -103,7 +109,7 @@ class SmolLM2:
         budget = self._config.smollm2.n_ctx - self._config.max_reply_tokens - TEMPLATE_MARGIN
 
         def count(message: ChatMessage) -> int:
-            text = message["content"].encode("utf-8")
+            text = text_of(message).encode("utf-8")
             return len(model.tokenize(text, add_bos=False, special=False)) + PER_MESSAGE
 
         system, rest = messages[0], list(messages[1:])
