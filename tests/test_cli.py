@@ -55,3 +55,14 @@ def test_serve_refuses_a_broken_config(tmp_path: Path) -> None:
     result = kagura("serve", cwd=tmp_path)  # ./conf.yaml is picked up by default
     assert result.returncode == 2
     assert "conf.yaml" in result.stderr and "system.port" in result.stderr
+
+
+def test_tokens_prints_one_per_role(tmp_path: Path) -> None:
+    from kagura.server.auth import Role, role_token
+
+    (tmp_path / "conf.yaml").write_text("system:\n  auth_token: abc\n", "utf-8")
+    result = kagura("tokens", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    printed = dict(line.split() for line in result.stdout.splitlines())
+    assert printed == {role.value: role_token("abc", role) for role in Role}
+    assert printed["admin"] == "abc" and printed["page"] != "abc"

@@ -13,7 +13,7 @@ import websockets
 from starlette.requests import HTTPConnection
 
 from kagura.config import KaguraConfig
-from kagura.server.auth import AuthSettings, Refused, Role
+from kagura.server.auth import AuthSettings, Refused, Role, role_token
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
 
@@ -84,6 +84,29 @@ async def test_browser_origins_are_checked(guarded: KaguraProcess) -> None:
     for origin in (STUDIO, f"http://127.0.0.1:{guarded.port}", "http://localhost:5173"):
         async with StageClient(guarded, token=TOKEN, headers={"Origin": origin}) as client:
             await client.connect_sequence()
+
+
+async def test_the_token_decides_the_role(guarded: KaguraProcess) -> None:
+    """An overlay's page token cannot be turned into admin by asking for it."""
+    page_token = role_token(TOKEN, Role.PAGE)
+    platform_token = role_token(TOKEN, Role.PLATFORM)
+    assert len({TOKEN, page_token, platform_token}) == 3
+    code, reason = await refusal(StageClient(guarded, "admin", token=page_token))
+    assert (code, reason) == (4403, "this token is for the page role")
+    code, _ = await refusal(StageClient(guarded, "page", token=platform_token))
+    assert code == 4403
+    # Without ?role= the token's own role applies, and its limits with it.
+    async with StageClient(guarded, None, token=page_token) as page:
+        await page.connect_sequence()
+        await page.send({"type": "interrupt-signal", "text": ""})
+        assert (await page.recv(5))["message"] == "the page role may not send 'interrupt-signal'"
+    # The admin token may lower itself; a lower token may not pause the stage.
+    async with StageClient(guarded, "platform", token=TOKEN) as platform:
+        await platform.connect_sequence()
+    async with httpx.AsyncClient(base_url=guarded.http_url) as http:
+        headers = {"Authorization": f"Bearer {page_token}"}
+        refused = await http.post("/stage/pause", json={"paused": True}, headers=headers)
+        assert refused.status_code == 403
 
 
 async def test_unknown_role_is_refused(guarded: KaguraProcess) -> None:

@@ -96,6 +96,22 @@ def _configure_logging(level: str) -> None:
     logging.getLogger("kagura").setLevel(level.upper())
 
 
+@app.command()
+def tokens(config: ConfigOption = None) -> None:
+    """Print the admin, page and platform tokens (stage page, OBS overlay, chat clients)."""
+    from kagura.server.auth import AuthSettings, Role, role_token
+
+    auth = AuthSettings.load(_load(config))
+    if not auth.token:
+        err.print(
+            "No token: this server listens on loopback and trusts local clients. Set "
+            "system.auth_token (or KAGURA_AUTH_TOKEN) to require one."
+        )
+        return
+    for role in Role:
+        print(f"{role.value:<9} {role_token(auth.token, role)}")
+
+
 @config_app.command("init")
 def config_init(
     path: Annotated[Path, typer.Argument(help="Where to write it.")] = DEFAULT_CONFIG,

@@ -7,14 +7,19 @@ on a WebSocket, so the token may come as `?token=...`; programs should prefer an
 checked on every connection: a page from another site cannot drive the character, and a
 loopback server only answers to loopback host names (no DNS rebinding).
 
-Roles (`?role=`, default `admin`): `platform` clients may only send chat events, `page`
-clients (stage page, OBS overlay) may also acknowledge playback and read, `admin` may do
-everything. A refused connection is accepted and closed at once with a close code and a
-reason, so the client can tell what was wrong.
+Roles: `platform` clients may only send chat events, `page` clients (stage page, OBS overlay)
+may also acknowledge playback and read, `admin` may do everything. The token decides the role:
+the configured token is the admin's, and the page and platform tokens are derived from it
+(`kagura tokens` prints all three), so an overlay URL can never drive the stage. `?role=` may
+only lower a role. Without a token requirement (a loopback server, the default) local clients
+are trusted and `?role=` (default `admin`) is taken as is. A refused connection is accepted
+and closed at once with a close code and a reason, so the client can tell what was wrong.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import logging
 import os
@@ -44,6 +49,18 @@ class Role(StrEnum):
     ADMIN = "admin"
     PAGE = "page"
     PLATFORM = "platform"
+
+
+RANK = {Role.PLATFORM: 0, Role.PAGE: 1, Role.ADMIN: 2}
+
+
+def role_token(admin_token: str, role: Role) -> str:
+    """The token of `role`: the admin token itself, or one derived from it that cannot be
+    turned back into it."""
+    if role is Role.ADMIN:
+        return admin_token
+    digest = hmac.new(admin_token.encode(), f"kagura-role:{role.value}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
 
 
 PLATFORM_MESSAGES = frozenset({"text-input", "heartbeat"})
@@ -120,17 +137,34 @@ class AuthSettings:
     def check(self, connection: HTTPConnection) -> Role:
         """The connection's role, or `Refused` with the close code and a reason."""
         self._check_origin(connection.headers)
-        presented = _presented_token(connection.headers, connection.query_params)
-        if presented is not None and self.token:
-            if not secrets.compare_digest(presented.encode(), self.token.encode()):
-                raise Refused(CLOSE_UNAUTHORIZED, "wrong token")
-        elif self.required:
-            raise Refused(CLOSE_UNAUTHORIZED, "a token is required (?token=...)")
-        role = connection.query_params.get("role", Role.ADMIN.value)
+        asked = connection.query_params.get("role")
         try:
-            return Role(role)
+            requested = Role(asked) if asked is not None else None
         except ValueError:
             raise Refused(CLOSE_BAD_REQUEST, "role must be admin, page or platform") from None
+        presented = _presented_token(connection.headers, connection.query_params)
+        if presented is not None and self.token:
+            granted = self._role_of(presented)
+        elif self.required:
+            raise Refused(CLOSE_UNAUTHORIZED, "a token is required (?token=...)")
+        else:
+            granted = Role.ADMIN  # nothing to check: local clients are trusted
+        if requested is None:
+            return granted
+        if RANK[requested] > RANK[granted]:
+            raise Refused(CLOSE_FORBIDDEN, f"this token is for the {granted.value} role")
+        return requested
+
+    def _role_of(self, presented: str) -> Role:
+        """Which role's token this is; every comparison is constant-time."""
+        matched = None
+        for role in Role:
+            expected = role_token(self.token, role).encode()
+            if secrets.compare_digest(presented.encode(), expected):
+                matched = role
+        if matched is None:
+            raise Refused(CLOSE_UNAUTHORIZED, "wrong token")
+        return matched
 
     def _check_origin(self, headers: Headers) -> None:
         host = urlsplit(f"//{headers.get('host', '')}").hostname or ""
