@@ -62,7 +62,7 @@ class StageClient:
             self.send({"type": "full-text", "text": "Connection established"})
             self.send(model_and_conf(conversation, self.client_uid))
             self.send({"type": "control", "text": "start-mic"})
-            broadcast.add(self.client_uid, self.outbox, self.role.value, self._too_slow)
+            self.stage.add_client(self.client_uid, self.outbox, self.role.value, self._too_slow)
             await receive_loop(self.websocket, self.outbox, self.send, self.handle, self._refuse)
         finally:
             broadcast.remove(self.client_uid)

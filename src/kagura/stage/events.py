@@ -76,11 +76,15 @@ class ChatEvent:
         return f"{amount} {self.currency}".strip()
 
 
+def one_line(text: str) -> str:
+    """Viewer text on one line: a newline inside chat could forge another viewer's line in
+    the prompt (`...\nBob says: (Super Chat) ...`)."""
+    return " ".join(re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", text).split())
+
+
 def clean_name(name: str) -> str:
     """A viewer name safe to print and to put in a prompt: one line, no controls, short."""
-    name = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", name)
-    name = " ".join(name.split())
-    return name[:MAX_NAME_CHARS]
+    return one_line(name)[:MAX_NAME_CHARS]
 
 
 def chat_event(
@@ -92,15 +96,16 @@ def chat_event(
     else is a viewer's, whatever it claims.
     """
     if source is None:
-        lane = Lane.STREAMER if streamer else Lane.DANMAKU
-        return ChatEvent(lane=lane, text=text.strip(), origin=origin)
+        if streamer:
+            return ChatEvent(lane=Lane.STREAMER, text=text.strip(), origin=origin)
+        return ChatEvent(lane=Lane.DANMAKU, text=one_line(text), origin=origin)
     kind_lane = KIND_LANES[source.kind]
     if kind_lane is None:
         return None
     user = source.user
     return ChatEvent(
         lane=kind_lane,
-        text=text.strip(),
+        text=one_line(text),
         kind=source.kind,
         user_name=clean_name(user.name) if user else "",
         user_id=str(user.id) if user and user.id is not None else "",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kagura.config import LaneConfig, StageConfig
@@ -28,6 +28,9 @@ Clock = Callable[[], float]
 ACCEPTED = "accepted"
 # Drop reasons that are the sender's mistake: they get an `error`, the others are silent.
 BAD_INPUT = frozenset({"empty", "too_long"})
+# Events somebody paid for are never dropped for their wording (length, prefix, emptiness);
+# blocklists and duplicate ids still apply.
+PAID = frozenset({Lane.SUPERCHAT, Lane.MEMBERSHIP, Lane.GIFT})
 MAX_REMEMBERED = 50_000  # de-duplication and rate-limit entries (a few MB at most)
 MAX_TEMPLATE_BATCH = 10
 
@@ -81,6 +84,10 @@ class FloodPolicy:
     def offer(self, event: ChatEvent) -> str:
         """Queue `event` or say why not: `ACCEPTED` or the drop reason (also counted)."""
         now = self.clock()
+        limit = self.config.max_text_chars
+        if event.lane in PAID and len(event.text) > limit:
+            # Somebody paid for this: answer a shortened message rather than drop it.
+            event = replace(event, text=event.text[: limit - 1] + "…")
         reason = self._refusal(event, now)
         if reason is not None:
             self.dropped[reason] += 1
@@ -102,14 +109,16 @@ class FloodPolicy:
         if event.lane is Lane.IDLE:
             return None
         text = event.text
-        if event.lane in (Lane.STREAMER, Lane.DANMAKU, Lane.SUPERCHAT) and not text:
-            return "empty"
+        if event.lane in (Lane.STREAMER, Lane.DANMAKU) and not text:
+            return "empty"  # a paid event needs no words: the payment itself is answered
         if event.lane is Lane.STREAMER:
             return None  # the streamer is trusted and never throttled
         config = self.config
         if len(text) > config.max_text_chars:
             return "too_long"
-        if config.ignore_prefix and text.startswith(config.ignore_prefix):
+        if event.lane not in PAID and config.ignore_prefix.strip() and text.startswith(
+            config.ignore_prefix
+        ):
             return "ignored"
         if self._is_blocked_user(event):
             return "blocked_user"
@@ -194,6 +203,7 @@ class FloodPolicy:
         return sum(len(waiting) for waiting in self._lanes.values())
 
     def stats(self) -> dict[str, Any]:
+        self.expire()  # while nothing is taken (e.g. paused), stale chat still counts as such
         return {
             "accepted": self.accepted,
             "dropped": dict(sorted(self.dropped.items())),

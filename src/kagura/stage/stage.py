@@ -19,6 +19,7 @@ from typing import Any
 from kagura.conversation.conversation import Conversation
 from kagura.conversation.turn import Turn, control
 from kagura.runtime import Runtime
+from kagura.server.outbox import Outbox
 
 from .broadcast import Broadcast
 from .events import ChatEvent, Lane, display_line, thanks_text, turn_input
@@ -62,6 +63,16 @@ class Stage:
         else:
             log.debug("dropped %s event (%s): %r", event.lane.key, verdict, event.text[:40])
         return verdict
+
+    def add_client(
+        self, client_uid: str, outbox: Outbox, role: str, on_overflow: Callable[[], None]
+    ) -> None:
+        """A client joins the broadcast. Idle talk counts from when someone is there to hear
+        it, so the first listener never walks into an instant monologue."""
+        if not self.broadcast:
+            self._last_activity = self.clock()
+        self.broadcast.add(client_uid, outbox, role, on_overflow)
+        self._wake.set()
 
     def interrupt(self, heard: str | None) -> bool:
         """Stop the running turn (an LLM reply or a thank-you); the stage goes on."""
@@ -115,6 +126,8 @@ class Stage:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
+            if self.paused:
+                self._last_activity = self.clock()  # no idle talk straight after resuming
             batch = None if self.paused else self.policy.take()
             if batch is None and not self.paused and self._idle_due():
                 self.policy.offer(ChatEvent(lane=Lane.IDLE, text="", kind="idle"))
@@ -193,7 +206,7 @@ class Stage:
 
     def _sleep_s(self) -> float:
         after = self.config.idle_after_s
-        if after <= 0:
+        if after <= 0 or self.paused or not self.broadcast:
             return TICK_S
         remaining = after - (self.clock() - self._last_activity)
         return max(0.05, min(TICK_S, remaining))
