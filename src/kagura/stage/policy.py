@@ -13,6 +13,7 @@ longer than its lane's time-to-live is dropped rather than answered late.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
@@ -31,7 +32,7 @@ BAD_INPUT = frozenset({"empty", "too_long"})
 # Events somebody paid for are never dropped for their wording (length, prefix, emptiness);
 # blocklists and duplicate ids still apply.
 PAID = frozenset({Lane.SUPERCHAT, Lane.MEMBERSHIP, Lane.GIFT})
-MAX_REMEMBERED = 50_000  # de-duplication and rate-limit entries (a few MB at most)
+MAX_REMEMBERED = 50_000  # per map: de-duplication and rate-limit entries (~8 MB each at most)
 MAX_TEMPLATE_BATCH = 10
 
 
@@ -61,6 +62,11 @@ class _Bounded(OrderedDict[Any, Any]):
         self[key] = value
         self.move_to_end(key)
         while len(self) > self.limit:
+            self.popitem(last=False)
+
+    def forget_older(self, cutoff: float) -> None:
+        """Drop entries whose value (a time) is before `cutoff`: they can match nothing."""
+        while self and next(iter(self.values())) < cutoff:
             self.popitem(last=False)
 
 
@@ -100,9 +106,10 @@ class FloodPolicy:
         lane.append(_Waiting(event, now))
         self.accepted += 1
         if event.event_id:
-            self._ids.remember(event.event_id, None)
+            self._ids.remember(_fingerprint("id", event.event_id), None)
         if event.lane is Lane.DANMAKU:
-            self._texts.remember((event.user_key, _normal(event.text)), now)
+            self._texts.remember(_fingerprint(event.user_key, event.text), now)
+            self._texts.forget_older(now - self.config.dedup_window_s)
         return ACCEPTED
 
     def _refusal(self, event: ChatEvent, now: float) -> str | None:
@@ -125,10 +132,10 @@ class FloodPolicy:
         folded = text.casefold()
         if any(word in folded for word in self._blocked_words):
             return "blocked_word"
-        if event.event_id and event.event_id in self._ids:
+        if event.event_id and _fingerprint("id", event.event_id) in self._ids:
             return "duplicate"
         if event.lane is Lane.DANMAKU:
-            seen = self._texts.get((event.user_key, _normal(text)))
+            seen = self._texts.get(_fingerprint(event.user_key, text))
             if seen is not None and now - seen < config.dedup_window_s:
                 return "duplicate"
             if event.user_key and not self._take_token(event.user_key, now):
@@ -215,6 +222,13 @@ class FloodPolicy:
     def _lane_config(self, lane: Lane) -> LaneConfig:
         config: LaneConfig = getattr(self.config.lanes, lane.key)
         return config
+
+
+def _fingerprint(scope: str, text: str) -> bytes:
+    """8 bytes stand for a viewer's (normalised) text or a message id: a flood of long
+    messages must not turn the de-duplication memory into a copy of the chat."""
+    key = f"{scope}\x00{_normal(text)}".encode()
+    return hashlib.blake2b(key, digest_size=8).digest()
 
 
 def _normal(text: str) -> str:
