@@ -243,11 +243,13 @@ def test_bad_frames_get_clear_errors_and_the_connection_stays(server: WidgetServ
         ('{"type": "llm_response"}', "content"),
         ('{"type": "llm_response", "content": "x", "duration": -1}', "duration"),
         ('{"type": "expression"}', "name or an index"),
-        (json.dumps({"type": "status", "content": "y" * 5000}), "longer than 2000"),
     ]:
         page.send(frame)
         error = page.recv()
         assert error["type"] == "error" and expected in error["message"], (frame, error)
+    sender = Widget(server.url + "/?kind=sender")
+    sender.send({"type": "status", "content": "y" * 5000})
+    assert "longer than 2000" in sender.recv()["message"]
     assert server.send_status("still fine") is True
     assert page.recv()["content"] == "still fine"
     with pytest.raises(ProtocolError, match="unknown message type"):

@@ -1,5 +1,6 @@
 """The widget channel inside `kagura serve`: `/widget-ws` gets every finished stage reply
-(tags stripped, the first emotion as an expression and a motion), and `/widget` is served."""
+(tags stripped, the first emotion as an expression and a motion), only admins may connect
+there as senders, and `/widget` is served."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import asyncio
 import json
 
 import httpx
+import pytest
 import websockets
+from websockets.exceptions import ConnectionClosedError
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
@@ -45,3 +48,18 @@ async def test_widget_page_and_settings_are_served(kagura: KaguraProcess) -> Non
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert settings["reconnect_attempts"] == 5
     assert settings["model_info"]["name"] == "haru"
+
+
+async def test_only_an_admin_may_send_on_widget_ws(kagura: KaguraProcess) -> None:
+    status = json.dumps({"type": "status", "content": "from a page", "id": "s1"})
+    async with websockets.connect(
+        stage_url(kagura, "/widget-ws", role="page", kind="sender")
+    ) as ws:
+        with pytest.raises(ConnectionClosedError) as closed:
+            await ws.send(status)
+            await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    async with websockets.connect(stage_url(kagura, "/widget-ws", kind="sender")) as admin:
+        await admin.send(status)
+        receipt = json.loads(await asyncio.wait_for(admin.recv(), 10))
+    assert receipt["type"] == "receipt" and receipt["id"] == "s1"

@@ -1,16 +1,21 @@
-"""Helpers for the widget channel tests: a small sync widget client, a standalone
-`kagura widget serve` process, and a self-signed certificate made with `openssl`."""
+"""Helpers for the widget channel tests: a small sync widget client, a scripted server for
+the sender client's tests, a standalone `kagura widget serve` process, and a self-signed
+certificate made with `openssl`."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
+from websockets.sync.server import ServerConnection, serve
 
 from kagura.testing.server import KaguraProcess, free_port
 
@@ -38,6 +43,31 @@ class Widget:
 
     def close(self) -> None:
         self.ws.close()
+
+
+class ScriptedServer:
+    """A WebSocket server that treats every connection with `handler` and counts them."""
+
+    def __init__(self, handler: Callable[[ServerConnection], None]) -> None:
+        self.connections = 0
+
+        def handle(ws: ServerConnection) -> None:
+            self.connections += 1
+            handler(ws)
+
+        self._server = serve(handle, "127.0.0.1", 0)
+        self.url = f"ws://127.0.0.1:{self._server.socket.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> ScriptedServer:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._thread.join(10)
 
 
 def wait_for(condition: Any, timeout_s: float, what: str) -> None:

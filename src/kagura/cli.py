@@ -153,10 +153,16 @@ def widget_serve(
     """Run the standalone widget server (and, with --http-port, the widget page)."""
     import asyncio
 
+    from kagura.widget.access import WidgetAuthError
+
     settings = _load(config)
     _configure_logging(settings.system.log_level)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_widget_main(settings, host, port, http_port))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_widget_main(settings, host, port, http_port))
+    except WidgetAuthError as exc:
+        err.print(f"[bold red]Refusing to start[/]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 async def _widget_main(

@@ -6,6 +6,8 @@ the user runs it: one overlay on a laptop, or many pages behind a reverse proxy.
 
 from __future__ import annotations
 
+from pydantic import model_validator
+
 from .fields import F, Section
 
 DEFAULT_IDLE_TIPS = [
@@ -75,8 +77,10 @@ class WidgetConfig(Section):
     )
     replay_messages: int = F(
         5,
-        en="The last messages replayed to a widget that connects late. 0 disables replay.",
-        zh="向晚连接的小部件重放的最近消息条数。0 表示不重放。",
+        en="The last messages replayed to a widget that connects late; at most half of "
+        "client_queue_messages. 0 disables replay.",
+        zh="向晚连接的小部件重放的最近消息条数；最多为 client_queue_messages 的一半。"
+        "0 表示不重放。",
         ge=0,
         le=1000,
     )
@@ -127,3 +131,14 @@ class WidgetConfig(Section):
         zh="额外允许连接独立服务器的浏览器来源，例如 https://example.com；'*' 表示允许所有来源。"
         "本机的页面总是允许的。",
     )
+
+    @model_validator(mode="after")
+    def _replay_fits_queue(self) -> WidgetConfig:
+        # The replay goes through the late widget's own queue: a replay that fills it closes
+        # that widget (1013) as it connects, so half the queue stays for live messages.
+        if self.replay_messages > self.client_queue_messages // 2:
+            raise ValueError(
+                f"replay_messages ({self.replay_messages}) must be at most half of "
+                f"client_queue_messages ({self.client_queue_messages})"
+            )
+        return self

@@ -2,7 +2,8 @@
 
 `kagura serve` carries the channel on its own port and loop (and relays the stage's replies
 to it); `kagura widget serve --http-port` builds a small app of its own with the same routes,
-on the loop of the standalone server, so both serve one hub.
+on the loop of the standalone server, so both serve one hub. Both check connections with the
+main server's rules (`auth`), and only the admin role may connect as a sender.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from kagura.config import KaguraConfig
 from kagura.models_registry import ModelInfo, load_registry
 from kagura.widget import WidgetServer, install_server
+from kagura.widget.access import admit_kind
 from kagura.widget.hub import serve_peer
 from kagura.widget.relay import ReplyRelay
-from kagura.widget.server import CLOSE_BAD_REQUEST, peer_kind
 
 from . import auth
 from .pages import install_assets, page
@@ -48,11 +49,13 @@ async def widget_settings(request: Request) -> dict[str, Any]:
 
 @router.websocket("/widget-ws")
 async def widget_ws(websocket: WebSocket) -> None:
-    if await auth.accept(websocket) is None:
+    role = await auth.accept(websocket)
+    if role is None:
         return
-    kind = peer_kind(websocket.url.query)
-    if kind is None:
-        await websocket.close(CLOSE_BAD_REQUEST, "kind must be widget or sender")
+    try:
+        kind = admit_kind(role, websocket.url.query)
+    except auth.Refused as refused:
+        await websocket.close(refused.code, refused.reason)
         return
     server: WidgetServer = websocket.app.state.widget
     assert server.hub is not None
@@ -85,8 +88,11 @@ async def widget_lifespan(app: FastAPI) -> AsyncIterator[None]:
     and the module-level API (`send_llm_response`, ...) pointed at it."""
     runtime = app.state.runtime
     config: KaguraConfig = runtime.config
-    server = WidgetServer.from_config(config)
-    await server.start_here(listen=config.widget.listen_in_serve)
+    listen = config.widget.listen_in_serve
+    # A listener of its own takes the main server's token (perhaps generated and saved).
+    token = auth.AuthSettings.load(config).token if listen else ""
+    server = WidgetServer.from_config(config, token=token)
+    await server.start_here(listen=listen)
     app.state.widget = server
     app.state.widget_model = widget_model(config, runtime.models)
     stage = getattr(app.state, "stage", None)
@@ -109,8 +115,7 @@ def create_widget_app(config: KaguraConfig, server: WidgetServer) -> FastAPI:
     app.state.widget = server
     models_dir = config.resolve_path(config.system.models_dir)
     app.state.widget_model = widget_model(config, load_registry(models_dir))
-    origins = frozenset(o.rstrip("/").lower() for o in config.widget.allowed_origins)
-    app.state.auth = auth.AuthSettings("", False, auth.is_loopback(server.host), origins)
+    app.state.auth = server.auth  # the page's server binds where the WebSocket one does
     app.include_router(router)
     install_assets(app)
     app.mount("/live2d-models", OptionalStaticFiles(directory=models_dir, check_dir=False))

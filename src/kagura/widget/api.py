@@ -17,6 +17,7 @@ from .server import WidgetServer
 _lock = threading.Lock()
 _server: WidgetServer | None = None
 _client: WidgetClient | None = None
+_client_args: tuple[str, str | None] = ("", None)
 CLIENT_CONNECT_WAIT_S = 3.0
 
 
@@ -52,10 +53,14 @@ def send_status(status: str) -> bool:
 
 def get_ws_client(url: str = DEFAULT_URL, *, token: str | None = None) -> WidgetClient:
     """The process's client of a widget server in another process, connected on first call
-    (waiting up to 3 s, so the first send already finds the connection)."""
-    global _client
+    (waiting up to 3 s, so the first send already finds the connection). A client that
+    stopped is replaced; one the server refused is kept (its sends return False at once,
+    `refused` says why) until it is asked for with another URL or token."""
+    global _client, _client_args
     with _lock:
-        if _client is None or _client.stopped:
-            _client = WidgetClient(url, token=token)
+        if _client is None or (
+            _client.stopped and (_client.refused is None or _client_args != (url, token))
+        ):
+            _client, _client_args = WidgetClient(url, token=token), (url, token)
             _client.connect(CLIENT_CONNECT_WAIT_S)
         return _client

@@ -4,6 +4,11 @@ A pipeline should not care whether the widget server restarted: the client recon
 backoff for as long as it is not disconnected, and while it is down `send_*` returns False at
 once instead of blocking. Each message waits (bounded) for the server's receipt, which says
 how many widgets it reached; with `wait_ack_s` it also waits for the delivery report.
+
+The backoff only starts over after a connection has lived a while, so a server that accepts
+and drops at once is not hammered; a refusal (wrong token, origin, role: HTTP 400/401/403 or
+close 4400/4401/4403) will not change by retrying, so the client stops and says why
+(`refused`). Every wait is bounded, and a disconnect settles what was still in flight.
 """
 
 from __future__ import annotations
@@ -15,15 +20,18 @@ import json
 import logging
 import ssl
 import threading
+import time
 import uuid
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.uri import parse_uri
 
 from . import messages as m
 from .hub import DeliveryReport
-from .server import Message, to_message
+from .server import Message, finish_tasks, to_message
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +41,9 @@ OPEN_TIMEOUT_S = 5.0
 REPLY_TIMEOUT_S = 5.0  # the server's receipt
 MAX_FRAME_BYTES = 64 * 1024  # the server only sends small reports
 MAX_PENDING = 256
+STABLE_S = 5.0  # a connection that lived this long starts the backoff over
+REFUSED_CLOSE_CODES = frozenset({4400, 4401, 4403})
+REFUSED_STATUS = frozenset({400, 401, 403})
 
 
 def sender_url(url: str) -> str:
@@ -51,6 +62,11 @@ class WidgetClient:
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.url = sender_url(url)
+        try:
+            parse_uri(self.url)
+        except InvalidURI:
+            raise ValueError(f"not a ws:// or wss:// URL: {url!r}") from None
+        self.refused: str | None = None  # why the server refused us, once it has
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._ssl = ssl_context
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -61,6 +77,7 @@ class WidgetClient:
         self._stopping = False
         self._receipts: dict[str, asyncio.Future[int]] = {}
         self._reports: dict[str, asyncio.Future[DeliveryReport]] = {}
+        self._opened_at: float | None = None
 
     @property
     def connected(self) -> bool:
@@ -68,18 +85,24 @@ class WidgetClient:
 
     @property
     def stopped(self) -> bool:
-        return self._thread is None
+        """Disconnected, refused, or its thread ended: it will not connect again by itself."""
+        return self._thread is None or not self._thread.is_alive()
 
     def connect(self, wait_s: float = OPEN_TIMEOUT_S) -> bool:
-        """Start the connection thread (once); wait up to `wait_s` for the connection."""
-        if self._thread is None:
-            self._stopping = False
+        """Start the connection thread (again, once stopped); wait up to `wait_s` for the
+        connection (less when the server refuses it)."""
+        if self.stopped:
+            self._stopping, self.refused = False, None
             loop = self._loop = asyncio.new_event_loop()
             self._thread = threading.Thread(
                 target=self._thread_main, args=(loop,), name="kagura-widget-client", daemon=True
             )
             self._thread.start()
-        return self._connected.wait(wait_s)
+        deadline = time.monotonic() + wait_s
+        while not self._connected.wait(min(0.05, max(0.0, deadline - time.monotonic()))):
+            if self.stopped or time.monotonic() >= deadline:
+                return self._connected.is_set()
+        return True
 
     def disconnect(self, timeout_s: float = 5.0) -> None:
         """Close the connection and stop reconnecting."""
@@ -98,27 +121,32 @@ class WidgetClient:
         """Send `message` for broadcast; the report (sent, acked) or None when not connected
         or the server did not answer. Raises `ProtocolError` when the server refused it."""
         checked = to_message(message)
-        loop = self._loop
-        if loop is None or not self.connected:
-            return None
         if self._on_loop():
             raise RuntimeError("on the client's own loop, use `await asend(...)`")
-        future = asyncio.run_coroutine_threadsafe(self._send(checked, wait_ack_s), loop)
+        future = self._submit(checked, wait_ack_s)
+        if future is None:
+            return None
         try:
-            return future.result(REPLY_TIMEOUT_S + wait_ack_s + 1)
-        except concurrent.futures.TimeoutError:
+            return future.result(_answer_bound(wait_ack_s))
+        except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
             future.cancel()
             return None
 
     async def asend(self, message: Message, *, wait_ack_s: float = 0) -> DeliveryReport | None:
+        """`send` for async code: None within the same bound when there is no answer."""
         checked = to_message(message)
-        loop = self._loop
-        if loop is None or not self.connected:
-            return None
         if self._on_loop():
             return await self._send(checked, wait_ack_s)
-        future = asyncio.run_coroutine_threadsafe(self._send(checked, wait_ack_s), loop)
-        return await asyncio.wrap_future(future)
+        future = self._submit(checked, wait_ack_s)
+        if future is None:
+            return None
+        answer = asyncio.wrap_future(future)
+        try:
+            await asyncio.wait({answer}, timeout=_answer_bound(wait_ack_s))
+        finally:
+            if not answer.done():  # timed out, or the caller was cancelled
+                future.cancel()
+        return None if answer.cancelled() else answer.result()
 
     def send_llm_response(self, response: str, duration: int = 8000) -> bool:
         """Show a finished reply on the widgets; False when none got it."""
@@ -143,6 +171,20 @@ class WidgetClient:
 
     # -- the connection thread -----------------------------------------------------------
 
+    def _submit(
+        self, message: m.Broadcastable, wait_ack_s: float
+    ) -> concurrent.futures.Future[DeliveryReport | None] | None:
+        """Hand the send to the client's loop; None when down, stopping or already closed."""
+        loop = self._loop
+        if loop is None or not self.connected or self._stopping:
+            return None
+        work = self._send(message, wait_ack_s)
+        try:
+            return asyncio.run_coroutine_threadsafe(work, loop)
+        except RuntimeError:  # the loop closed meanwhile
+            work.close()
+            return None
+
     def _thread_main(self, loop: asyncio.AbstractEventLoop) -> None:
         asyncio.set_event_loop(loop)
         self._runner = loop.create_task(self._run())
@@ -151,6 +193,7 @@ class WidgetClient:
         except asyncio.CancelledError:
             pass
         finally:
+            finish_tasks(loop)  # sends in flight end (cancelled), so their callers return
             loop.close()
 
     def _cancel(self) -> None:
@@ -160,43 +203,74 @@ class WidgetClient:
     async def _run(self) -> None:
         attempt = 0
         while not self._stopping:
+            self._opened_at, refused = None, None
             try:
-                async with connect(
-                    self.url,
-                    ssl=self._ssl,
-                    additional_headers=self._headers,
-                    open_timeout=OPEN_TIMEOUT_S,
-                    max_size=MAX_FRAME_BYTES,
-                ) as ws:
-                    self._ws = ws
-                    self._connected.set()
-                    attempt = 0
-                    log.info("widget client connected to %s", self.url)
-                    async for frame in ws:
-                        self._on_frame(frame)
+                refused = await self._session()
+            except InvalidStatus as exc:
+                status = exc.response.status_code
+                if status in REFUSED_STATUS:
+                    refused = f"HTTP {status}: {exc.response.body.decode(errors='replace')}"
+                log.debug("widget client: %r", exc)
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake) as exc:
                 log.debug("widget client: %r", exc)
+            except Exception:  # a bug here must not end the thread: log it, back off
+                log.exception("widget client: unexpected error; reconnecting")
             finally:
                 self._ws = None
                 self._connected.clear()
                 self._fail_pending()
+            if refused is not None:
+                self.refused = refused.strip()
+                log.error(
+                    "widget client: %s refused the connection (%s); not reconnecting. "
+                    "Check the token and the URL.",
+                    urlsplit(self.url).netloc,
+                    self.refused,
+                )
+                return
+            if self._opened_at is not None and time.monotonic() - self._opened_at >= STABLE_S:
+                attempt = 0
             delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
             attempt += 1
             await asyncio.sleep(delay)
 
+    async def _session(self) -> str | None:
+        """One connection, until it closes; the refusal when the server closed it with one."""
+        async with connect(
+            self.url,
+            ssl=self._ssl,
+            additional_headers=self._headers,
+            open_timeout=OPEN_TIMEOUT_S,
+            max_size=MAX_FRAME_BYTES,
+        ) as ws:
+            self._ws = ws
+            self._opened_at = time.monotonic()
+            self._connected.set()
+            log.info("widget client connected to %s", urlsplit(self.url).netloc)
+            with contextlib.suppress(ConnectionClosed):
+                async for frame in ws:
+                    self._on_frame(frame)
+        if ws.close_code in REFUSED_CLOSE_CODES:
+            return f"close {ws.close_code}: {ws.close_reason}"
+        return None
+
     def _on_frame(self, frame: str | bytes) -> None:
+        """Settle the send a frame answers; a malformed frame is logged and skipped."""
         try:
-            data = json.loads(frame)
-            kind, message_id = data.get("type"), data.get("id")
-        except (ValueError, AttributeError):
-            log.warning("widget client: ignoring a frame that is not a JSON object")
-            return
+            self._dispatch(json.loads(frame))
+        except (ValueError, AttributeError, KeyError, TypeError) as exc:
+            log.warning("widget client: ignoring a malformed frame (%r)", exc)
+
+    def _dispatch(self, data: dict[str, Any]) -> None:
+        kind, message_id = data.get("type"), str(data.get("id") or "")
         if kind == "receipt" and (receipt := self._receipts.get(message_id)) is not None:
             if not receipt.done():
                 receipt.set_result(int(data.get("sent", 0)))
         elif kind == "delivery" and (report := self._reports.get(message_id)) is not None:
             if not report.done():
-                report.set_result(DeliveryReport(message_id, int(data["sent"]), int(data["acked"])))
+                report.set_result(
+                    DeliveryReport(message_id, int(data.get("sent", 0)), int(data.get("acked", 0)))
+                )
         elif kind == "error":
             receipt = self._receipts.get(message_id) if message_id else None
             if receipt is not None and not receipt.done():
@@ -246,6 +320,11 @@ class WidgetClient:
             return asyncio.get_running_loop() is self._loop
         except RuntimeError:
             return False
+
+
+def _answer_bound(wait_ack_s: float) -> float:
+    """Longest a caller waits for a send: the receipt, the delivery report, a margin."""
+    return REPLY_TIMEOUT_S + wait_ack_s + 1
 
 
 def _reached(report: DeliveryReport | None) -> bool:

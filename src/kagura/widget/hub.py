@@ -9,7 +9,9 @@ endpoint of `kagura serve`, so the rules live here once:
   once and a `delivery` report when all acknowledged or the ack timeout passed (the
   deliveries awaiting acks are bounded too: at the limit the oldest is reported as it is);
 - the last few messages are replayed to a widget that connects late (bounded by count and age);
-- bad frames get an `error` naming the problem, and the connection stays open.
+- bad frames get an `error` naming the problem, and the connection stays open;
+- only senders publish: a widget page may only acknowledge and send heartbeats, so one
+  page (or whoever opened one) cannot put words on all the others.
 
 The hub belongs to one event loop and is not thread-safe: `server.py` hops threads.
 """
@@ -246,6 +248,9 @@ class WidgetHub:
                 delivery.finish()
         elif isinstance(message, m.Heartbeat):
             peer.put(_dump({"type": "heartbeat-ack"}))
+        elif peer.kind != "sender":
+            text = f"widgets may only send ack and heartbeat, not {message.type!r}"
+            peer.put(_dump(m.error(text, message.id)))
         else:
             try:
                 self.publish(message, origin=peer)
@@ -300,5 +305,7 @@ async def serve_peer(
             hub.receive(peer, frame)
     finally:
         hub.disconnect(peer)
-        with contextlib.suppress(BaseException):
-            await asyncio.wait_for(writer, CLOSE_TIMEOUT_S + 1)
+        try:  # `wait` neither raises the writer's outcome nor hides our own cancellation
+            await asyncio.wait({writer}, timeout=CLOSE_TIMEOUT_S + 1)
+        finally:
+            writer.cancel()

@@ -5,6 +5,9 @@ programs or worker threads. So the server runs on its own thread and event loop 
 or on the caller's loop (`await start_here()`, as `kagura serve` does), and every `send_*`
 hops onto that loop: directly when already on it, else through `run_coroutine_threadsafe`
 with a timeout, so no caller can stall on a busy or dead server.
+
+Its listener checks every handshake like `kagura serve` does (`access.py`): Host and origin,
+and a token when it listens beyond this machine.
 """
 
 from __future__ import annotations
@@ -19,17 +22,24 @@ import threading
 from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from kagura.config import KaguraConfig, WidgetConfig
-from kagura.server.auth import origin_allowed
+from kagura.server.auth import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHORIZED,
+    AuthSettings,
+    Refused,
+)
 
 from . import messages as m
-from .hub import DeliveryReport, Kind, WidgetHub, serve_peer
+from .access import admit, peer_kind, require_token, widget_auth
+from .hub import DeliveryReport, WidgetHub, serve_peer
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +49,13 @@ START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
 CLOSE_WAIT_S = 5.0  # connections that do not answer the close handshake are dropped after it
 MAX_FRAME_BYTES = 256 * 1024
-CLOSE_BAD_REQUEST = 4400
+REFUSED_STATUS = {  # the listener refuses before the upgrade, with the close code's meaning
+    CLOSE_BAD_REQUEST: HTTPStatus.BAD_REQUEST,
+    CLOSE_UNAUTHORIZED: HTTPStatus.UNAUTHORIZED,
+    CLOSE_FORBIDDEN: HTTPStatus.FORBIDDEN,
+}
 
 Message = m.Broadcastable | dict[str, Any]
-
-
-def peer_kind(query: str) -> Kind | None:
-    """`?kind=widget` (the default) or `?kind=sender`; None for anything else."""
-    kind = parse_qs(query).get("kind", ["widget"])[-1]
-    return kind if kind in ("widget", "sender") else None  # type: ignore[return-value]
 
 
 def to_message(message: Message) -> m.Broadcastable:
@@ -68,26 +76,39 @@ class WidgetServer:
         host: str | None = None,
         port: int | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        auth: AuthSettings | None = None,
     ) -> None:
+        """`auth` defaults to the rules for `host` with the `KAGURA_AUTH_TOKEN` token."""
         self.config = config or WidgetConfig()
         self.host = host or self.config.host
         self.port = self.config.port if port is None else port
         self.ssl_context = ssl_context
+        self.auth = auth or widget_auth(self.host, self.config)
         self.hub: WidgetHub | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: Server | None = None
 
     @classmethod
-    def from_config(cls, config: KaguraConfig, **kw: Any) -> WidgetServer:
-        """The `widget` section, with its certificate paths resolved like every config path."""
+    def from_config(
+        cls, config: KaguraConfig, *, host: str | None = None, token: str = "", **kw: Any
+    ) -> WidgetServer:
+        """The `widget` section, with its certificate paths resolved like every config path,
+        and the main server's token (`token`, else `system.auth_token`, else the env)."""
         widget = config.widget
+        host = host or widget.host
+        auth = widget_auth(
+            host,
+            widget,
+            token=token or config.system.auth_token,
+            require_on_loopback=config.system.require_token_on_loopback,
+        )
         context = None
         if widget.ssl_certfile:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             keyfile = config.resolve_path(widget.ssl_keyfile) if widget.ssl_keyfile else None
             context.load_cert_chain(config.resolve_path(widget.ssl_certfile), keyfile)
-        return cls(widget, ssl_context=context, **kw)
+        return cls(widget, host=host, ssl_context=context, auth=auth, **kw)
 
     @property
     def url(self) -> str:
@@ -119,7 +140,7 @@ class WidgetServer:
             try:
                 loop.run_forever()
             finally:
-                _finish_tasks(loop)
+                finish_tasks(loop)
                 loop.close()
 
         self._thread = threading.Thread(target=run, name="kagura-widget", daemon=True)
@@ -133,7 +154,10 @@ class WidgetServer:
 
     async def start_here(self, *, listen: bool = True) -> None:
         """Run on the current event loop; `listen=False` only makes the hub (for an app that
-        carries it on its own endpoint, like `/widget-ws`)."""
+        carries it on its own endpoint, like `/widget-ws`). Raises `WidgetAuthError` rather
+        than listen beyond loopback without a token."""
+        if listen:
+            require_token(self.auth, self.host)
         self._loop = asyncio.get_running_loop()
         self.hub = WidgetHub(self.config)
         if listen:
@@ -246,13 +270,14 @@ class WidgetServer:
             raise TimeoutError("the widget server did not answer in time") from None
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        allowed = frozenset(o.rstrip("/").lower() for o in self.config.allowed_origins)
-        origin = request.headers.get("Origin")
-        if not origin_allowed(origin, request.headers.get("Host", ""), allowed):
-            log.warning("widget channel: refused origin %r", origin)
-            return connection.respond(HTTPStatus.FORBIDDEN, f"origin {origin!r} not allowed\n")
-        if peer_kind(urlsplit(request.path).query) is None:
-            return connection.respond(HTTPStatus.BAD_REQUEST, "kind must be widget or sender\n")
+        """Refuse before the upgrade (HTTP 400/401/403), with the reason as the body."""
+        try:
+            admit(self.auth, request.path, request.headers.raw_items())
+        except Refused as refused:
+            client = connection.remote_address[0] if connection.remote_address else "?"
+            log.warning("widget channel: refused %s: %s", client, refused.reason)
+            status = REFUSED_STATUS.get(refused.code, HTTPStatus.FORBIDDEN)
+            return connection.respond(status, refused.reason + "\n")
         return None
 
     async def _handle(self, connection: ServerConnection) -> None:
@@ -281,10 +306,14 @@ def _settle(future: concurrent.futures.Future[None], task: asyncio.Task[None]) -
         future.set_result(None)
 
 
-def _finish_tasks(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel what still runs on a stopped loop (bounded), so nothing is destroyed pending."""
+def finish_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what still runs on a stopped loop (bounded), so nothing is destroyed pending
+    and every caller waiting on one of its tasks from another thread gets an answer."""
     tasks = asyncio.all_tasks(loop)
     for task in tasks:
         task.cancel()
     if tasks:
         loop.run_until_complete(asyncio.wait(tasks, timeout=CLOSE_WAIT_S))
+    # A task that ended just as the loop stopped has its done callbacks (the answer to a
+    # `run_coroutine_threadsafe` caller) still queued: one more turn runs them.
+    loop.run_until_complete(asyncio.sleep(0))
