@@ -169,3 +169,15 @@ async def test_images_go_to_the_llm_with_the_new_input_only(
     # Memory keeps the words, not the picture.
     assert second["messages"][1] == {"role": "user", "content": "Look at this!"}
     assert all(isinstance(m["content"], str) for m in second["messages"])
+
+
+async def test_page_security_headers(kagura: KaguraProcess) -> None:
+    async with httpx.AsyncClient(base_url=kagura.http_url) as http:
+        stage, overlay = await http.get("/"), await http.get("/overlay")
+    for response in (stage, overlay):
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+    # The console may not be framed by another site; the OBS overlay may be embedded.
+    assert stage.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in stage.headers["content-security-policy"]
+    assert "frame-ancestors" not in overlay.headers["content-security-policy"]

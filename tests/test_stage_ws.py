@@ -84,7 +84,12 @@ async def test_chat_is_answered_and_broadcast_with_the_viewers_name(
         await seen.wait_turns(1)
         theirs = await platform.recv_until("control", "conversation-chain-end")
     page_turn = seen.messages[seen.messages.index(CHAIN_START) :]
-    assert page_turn[1] == {"type": "user-input-transcription", "text": "Alice: Hi Kagura!"}
+    assert page_turn[1] == {
+        "type": "user-input-transcription",
+        "text": "Alice: Hi Kagura!",
+        "name": "Alice",
+        "platform": "bilibili",
+    }
     assert [m["type"] for m in page_turn].count("audio") >= 1
     # The sender gets the turn, but not its own line back.
     assert CHAIN_START in theirs and "user-input-transcription" not in [m["type"] for m in theirs]
@@ -155,11 +160,19 @@ async def test_interrupt_stops_the_turn_and_the_stage_moves_on(
         await platform.chat("tell me a story", user="Carol")
         await admin.recv_until("audio")
         await platform.chat("and then?", user="Dave")
+        fake.script = LLMScript(reply=SHORT)  # for the next turn, which may start at once
         await admin.send({"type": "interrupt-signal", "text": "This is a long story."})
         await admin.recv_until("control", "conversation-chain-end", timeout=10)
-        fake.script = LLMScript(reply=SHORT)
+        # Every other client is told to stop playing, with what was heard.
+        told = await platform.recv_until("interrupt-signal", timeout=10)
+        assert told[-1] == {"type": "interrupt-signal", "text": "This is a long story."}
         seen = await admin.collect_turn(timeout=20)
-    assert {"type": "user-input-transcription", "text": "Dave: and then?"} in seen
+    assert {
+        "type": "user-input-transcription",
+        "text": "Dave: and then?",
+        "name": "Dave",
+        "platform": "bilibili",
+    } in seen
     assert user_messages(fake.chat_requests())[-1] == "Dave on bilibili says: and then?"
 
 
@@ -269,7 +282,12 @@ async def test_pause_holds_answers_until_resumed(stage: KaguraProcess, fake: Fak
             resumed = await http.post("/stage/pause", json={"paused": False})
             assert resumed.json() == {"paused": False}
             seen = await admin.collect_turn(timeout=20)
-    assert {"type": "user-input-transcription", "text": "Erin: are you there?"} in seen
+    assert {
+        "type": "user-input-transcription",
+        "text": "Erin: are you there?",
+        "name": "Erin",
+        "platform": "bilibili",
+    } in seen
     assert user_messages(fake.chat_requests())[-1] == "Erin on bilibili says: are you there?"
 
 

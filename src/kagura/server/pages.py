@@ -52,20 +52,31 @@ CSP = "; ".join(
         "base-uri 'none'",
     ]
 )
-PAGE_HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache"}
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-cache",
+    "Referrer-Policy": "no-referrer",  # a token in the page's URL never travels on
+}
+# The stage page drives the character (pause, presets, history): no other site may frame it
+# and trick clicks onto it. The overlay and the widget stay embeddable.
+CONSOLE_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": CSP + "; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+}
 
 router = APIRouter()
 assets = APIRouter()  # what every page loads, also served by the standalone widget app
 
 
-def page(name: str) -> FileResponse:
-    return FileResponse(WEB_DIR / name, media_type="text/html", headers=PAGE_HEADERS)
+def page(name: str, headers: dict[str, str] = PAGE_HEADERS) -> FileResponse:
+    return FileResponse(WEB_DIR / name, media_type="text/html", headers=headers)
 
 
 @router.get("/", include_in_schema=False)
 async def stage_page() -> FileResponse:
     """The stage page: model, subtitles, chat log, input and the admin panel."""
-    return page("stage.html")
+    return page("stage.html", CONSOLE_HEADERS)
 
 
 @router.get("/overlay", include_in_schema=False)

@@ -93,7 +93,11 @@ class StageClient:
             case m.TextInput(text=text, source=source):
                 self._submit(text, source)
             case m.InterruptSignal(text=heard):
-                stage.interrupt(heard)
+                if stage.interrupt(heard):
+                    # One stage, one voice: every other page stops playing as well.
+                    stage.broadcast.send(
+                        {"type": "interrupt-signal", "text": heard}, exclude=self.client_uid
+                    )
             case m.Simple(type="frontend-playback-complete"):
                 stage.conversation.playback.acknowledge()
             case m.Simple(type="audio-play-start"):

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from kagura.conversation.conversation import TurnInput
 from kagura.server.messages import ChatSource
@@ -126,6 +127,17 @@ def display_line(event: ChatEvent) -> str:
         tag = f"{tag} {event.worth}"
     label = f"{event.user_name} [{tag}]" if tag else event.user_name
     return f"{label}: {event.text}" if event.text else label
+
+
+def announcement(event: ChatEvent) -> dict[str, Any]:
+    """`user-input-transcription` for the other clients: `text` is the whole line (all the
+    original frontend shows); Kagura's pages also get the viewer's name and platform."""
+    line: dict[str, Any] = {"type": "user-input-transcription", "text": display_line(event)}
+    if event.user_name:
+        line["name"] = event.user_name
+    if event.platform:
+        line["platform"] = event.platform
+    return line
 
 
 def _said(event: ChatEvent) -> str:

@@ -123,8 +123,10 @@ class FloodPolicy:
         config = self.config
         if len(text) > config.max_text_chars:
             return "too_long"
-        if event.lane not in PAID and config.ignore_prefix.strip() and text.startswith(
-            config.ignore_prefix
+        if (
+            event.lane not in PAID
+            and config.ignore_prefix.strip()
+            and text.startswith(config.ignore_prefix)
         ):
             return "ignored"
         if self._is_blocked_user(event):

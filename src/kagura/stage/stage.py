@@ -22,7 +22,7 @@ from kagura.runtime import Runtime
 from kagura.server.outbox import Outbox
 
 from .broadcast import Broadcast
-from .events import ChatEvent, Lane, display_line, thanks_text, turn_input
+from .events import ChatEvent, Lane, announcement, thanks_text, turn_input
 from .monitor import LagMonitor
 from .policy import ACCEPTED, Batch, Clock, FloodPolicy
 from .thanks import CannedReply
@@ -197,8 +197,7 @@ class Stage:
                 log.exception("stage observer failed")
         if message == control("conversation-chain-start") and self._announce:
             for event in self._announce:
-                line = {"type": "user-input-transcription", "text": display_line(event)}
-                self.broadcast.send(line, exclude=event.origin)
+                self.broadcast.send(announcement(event), exclude=event.origin)
 
     def _idle_due(self) -> bool:
         after = self.config.idle_after_s
