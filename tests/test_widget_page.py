@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, Route
 
 from kagura.widget import WidgetClient
 
@@ -127,6 +127,77 @@ def test_expression_and_motion_messages_are_performed(
     page.wait_for_function(
         "kagura.lastMotion && kagura.lastMotion.group === 'tap_body'", timeout=10_000
     )
+
+
+def drop_link(page: Page) -> None:
+    """A network blip: the socket closes under the page, which was not asked to stop, and the
+    server (still running, its replay intact) sees the widget go and come back."""
+    page.evaluate("kagura.widget.connection.ws.close()")
+    page.wait_for_function("kagura.state !== 'open'", timeout=5_000)
+    page.wait_for_function("kagura.state === 'open'", timeout=15_000)
+
+
+def test_a_reconnect_does_not_replay_what_was_shown_but_a_fresh_page_gets_it(
+    pages: PageRecorder, channel: WidgetProcess, client: WidgetClient
+) -> None:
+    page = open_widget(pages, channel)
+    assert client.send_llm_response("Said once", duration=1000) is True
+    page.wait_for_function("kagura.bubble().text === 'Said once'", timeout=10_000)
+    page.wait_for_function("!kagura.bubble().visible", timeout=10_000)
+
+    drop_link(page)
+    page.wait_for_function(
+        "kagura.received.some(m => m.replay && m.content === 'Said once')", timeout=10_000
+    )  # the server did replay it ...
+    page.wait_for_timeout(300)
+    assert not bubble(page)["visible"], "a reconnect showed the reply again"  # ... unseen
+
+    fresh = open_widget(pages, channel)  # a page that never saw it still catches up
+    fresh.wait_for_function("kagura.bubble().text === 'Said once'", timeout=10_000)
+
+
+def test_a_reconnect_does_not_perform_an_expression_again(
+    pages: PageRecorder, channel: WidgetProcess, client: WidgetClient
+) -> None:
+    require_live2d_runtime()
+    page = open_widget(pages, channel)
+    page.wait_for_function("kagura.modelLoaded", timeout=MODEL_TIMEOUT_MS)
+    assert client.send_expression("anger") is True
+    page.wait_for_function(f"kagura.expressionIndex() === {ANGER}", timeout=10_000)
+    page.evaluate("kagura.widget.view.expression(0)")  # the character moved on since
+    page.wait_for_function("kagura.expressionIndex() === 0", timeout=10_000)
+
+    drop_link(page)
+    page.wait_for_function(
+        "kagura.received.some(m => m.replay && m.type === 'expression')", timeout=10_000
+    )
+    page.wait_for_timeout(300)
+    assert page.evaluate("kagura.expressionIndex()") == 0, "the expression was performed again"
+
+
+def test_a_reconnect_reloads_a_model_whose_motions_failed_to_load(
+    pages: PageRecorder, channel: WidgetProcess
+) -> None:
+    require_live2d_runtime()
+
+    def server_away(route: Route) -> None:
+        route.abort()
+
+    pages.context.route("**/mtn/idle_*.mtn", server_away)  # lost while the server was down
+    page = open_widget(pages, channel)
+    page.wait_for_function(
+        "kagura.modelLoaded && kagura.widget.view.damaged", timeout=MODEL_TIMEOUT_MS
+    )
+    pages.context.unroute("**/mtn/idle_*.mtn", server_away)
+
+    drop_link(page)
+    page.wait_for_function(
+        "kagura.widget.view.loadSeq === 2 && kagura.modelLoaded && !kagura.widget.view.damaged",
+        timeout=MODEL_TIMEOUT_MS,
+    )
+    drop_link(page)  # a healthy model is left as it is
+    page.wait_for_timeout(300)
+    assert page.evaluate("kagura.widget.view.loadSeq") == 2
 
 
 def test_reconnects_after_a_restart_then_gives_up_and_offers_a_retry(

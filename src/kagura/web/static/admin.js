@@ -31,7 +31,9 @@ export function flatten(value, prefix = "", rows = []) {
 
 export function startAdmin({ panel, status, table, pauseButton }) {
   let timer = 0;
+  let inFlight = false; // one poll at a time: a toggle during a slow fetch must not fork a loop
   let paused = null;
+  let pauseError = ""; // shown until the next pause click, so a refusal is not overwritten
 
   function render(stats) {
     table.replaceChildren(
@@ -48,12 +50,15 @@ export function startAdmin({ panel, status, table, pauseButton }) {
     paused = typeof stats.paused === "boolean" ? stats.paused : null;
     pauseButton.hidden = paused === null;
     pauseButton.textContent = t(paused ? "admin.resume" : "admin.pause");
-    status.textContent = t("admin.refreshed", { time: new Date().toLocaleTimeString() });
+    const refreshed = t("admin.refreshed", { time: new Date().toLocaleTimeString() });
+    status.textContent = pauseError ? `${pauseError} — ${refreshed}` : refreshed;
   }
 
-  async function poll() {
-    clearTimeout(timer);
-    if (!panel.open) return;
+  async function describe(response) {
+    return `${response.status} ${(await response.text()).slice(0, 200)}`.trim();
+  }
+
+  async function fetchStats() {
     try {
       const response = await fetch(withToken("/stage/stats"), { cache: "no-store" });
       if (response.status === 404) {
@@ -61,23 +66,44 @@ export function startAdmin({ panel, status, table, pauseButton }) {
         table.replaceChildren();
         pauseButton.hidden = true;
       } else if (!response.ok) {
-        status.textContent = `${response.status} ${(await response.text()).slice(0, 200)}`;
+        status.textContent = await describe(response);
       } else {
         render(await response.json());
       }
     } catch (err) {
       status.textContent = String(err);
     }
-    timer = setTimeout(poll, POLL_MS);
+  }
+
+  /** Fetch now, then every POLL_MS while the panel is open (a single timer). */
+  async function poll() {
+    clearTimeout(timer);
+    timer = 0;
+    if (!panel.open || inFlight) return; // the poll in flight schedules the next one
+    inFlight = true;
+    try {
+      await fetchStats();
+    } finally {
+      inFlight = false;
+    }
+    clearTimeout(timer);
+    timer = panel.open ? setTimeout(poll, POLL_MS) : 0;
   }
 
   pauseButton.addEventListener("click", async () => {
     if (paused === null) return;
-    await fetch(withToken("/stage/pause"), {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ paused: !paused }),
-    }).catch(() => {});
+    pauseError = "";
+    try {
+      const response = await fetch(withToken("/stage/pause"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ paused: !paused }),
+      });
+      if (!response.ok) pauseError = await describe(response); // e.g. 403 for a page token
+    } catch (err) {
+      pauseError = String(err);
+    }
+    if (pauseError) status.textContent = pauseError;
     poll();
   });
   panel.addEventListener("toggle", poll);

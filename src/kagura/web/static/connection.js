@@ -14,16 +14,19 @@ const SILENCE_LIMIT_S = 65; // no frame at all for this long: the link is dead, 
 /**
  * The WebSocket URL for this page.
  * `?ws=<url>` wins, then a URL saved in the page settings, else this page's own host with
- * `/client-ws` (or `/proxy-ws` for `?endpoint=proxy|stage`); `?token=` and `?role=` are passed on.
+ * the shared stage `/proxy-ws` (so every page and overlay hears the same conversation), or
+ * `/client-ws` for a private session with `?endpoint=client`. `?token=` and `?role=` are
+ * passed on; `defaultRole` is used on the stage when the page gives no `?role=` (the overlay
+ * asks for `page`, so it never needs more than a page token).
  */
-export function websocketUrl(loc = window.location, stored = savedUrl()) {
+export function websocketUrl(loc = window.location, stored = savedUrl(), { defaultRole = "" } = {}) {
   const params = new URLSearchParams(loc.search);
   const explicit = params.get("ws") || stored;
   let url;
   if (explicit) {
     url = new URL(explicit, loc.href);
   } else {
-    const endpoint = ["proxy", "stage"].includes(params.get("endpoint")) ? "/proxy-ws" : "/client-ws";
+    const endpoint = params.get("endpoint") === "client" ? "/client-ws" : "/proxy-ws";
     url = new URL(endpoint, loc.href);
     url.protocol = loc.protocol === "https:" ? "wss:" : "ws:";
   }
@@ -31,7 +34,19 @@ export function websocketUrl(loc = window.location, stored = savedUrl()) {
     const value = params.get(name);
     if (value && !url.searchParams.has(name)) url.searchParams.set(name, value);
   }
+  if (defaultRole && isStageUrl(url.toString()) && !url.searchParams.has("role")) {
+    url.searchParams.set("role", defaultRole);
+  }
   return url.toString();
+}
+
+/** True for the shared stage (`/proxy-ws`), false for a private `/client-ws` session. */
+export function isStageUrl(url) {
+  try {
+    return !new URL(url).pathname.endsWith("/client-ws");
+  } catch {
+    return true;
+  }
 }
 
 export function savedUrl() {

@@ -8,5 +8,6 @@ applyStrings();
 const performer = new Performer({
   stage: document.getElementById("stage"),
   subtitle: document.getElementById("subtitle"),
+  defaultRole: "page", // an overlay only listens and acknowledges playback
 });
 performer.start();

@@ -8,7 +8,7 @@
 // Events (on the Performer): "speech" detail {text} when a segment starts (tags stripped),
 // "message" detail: every server message, for the page's own panels.
 
-import { Connection, websocketUrl } from "./connection.js";
+import { Connection, isStageUrl, websocketUrl } from "./connection.js";
 import { t } from "./i18n.js";
 import { ModelView } from "./model-view.js";
 import { AudioQueue } from "./player.js";
@@ -27,9 +27,16 @@ export function stripTags(text) {
 export class Performer extends EventTarget {
   /**
    * @param {{stage: HTMLElement, subtitle: HTMLElement, status?: HTMLElement,
-   *          notice?: HTMLElement, showStatusText?: boolean}} elements
+   *          notice?: HTMLElement, showStatusText?: boolean, defaultRole?: string}} elements
    */
-  constructor({ stage, subtitle, status = null, notice = null, showStatusText = false }) {
+  constructor({
+    stage,
+    subtitle,
+    status = null,
+    notice = null,
+    showStatusText = false,
+    defaultRole = "",
+  }) {
     super();
     this.subtitle = subtitle;
     this.status = status;
@@ -38,7 +45,8 @@ export class Performer extends EventTarget {
     this.queue = new AudioQueue();
     this.view = new ModelView(stage, () => this.queue.mouth());
     this.view.onstate = (state, reason) => this.showModelState(state, reason);
-    this.connection = new Connection(websocketUrl());
+    this.defaultRole = defaultRole;
+    this.connection = new Connection(this.url());
     this.turn = { id: 0, accepting: false, acked: true };
     this.clearTimer = 0;
     this.confName = "";
@@ -51,6 +59,16 @@ export class Performer extends EventTarget {
 
   start() {
     this.connection.start();
+  }
+
+  /** The WebSocket URL from the page address and settings (with this page's default role). */
+  url() {
+    return websocketUrl(window.location, undefined, { defaultRole: this.defaultRole });
+  }
+
+  /** On the shared stage (`/proxy-ws`) rather than a private `/client-ws` session. */
+  get onStage() {
+    return isStageUrl(this.connection.url);
   }
 
   send(message) {
@@ -83,6 +101,10 @@ export class Performer extends EventTarget {
       case "backend-synth-complete":
         this.acknowledgeWhenPlayed(this.turn.id);
         break;
+      case "interrupt-signal":
+        // Another page interrupted the stage: the server already knows what was heard.
+        this.stop();
+        break;
     }
     this.dispatchEvent(new CustomEvent("message", { detail: msg }));
   }
@@ -90,6 +112,7 @@ export class Performer extends EventTarget {
   onControl(text) {
     if (text === "conversation-chain-start") {
       this.turn = { id: this.turn.id + 1, accepting: true, acked: false };
+      this.queue.newTurn();
       clearTimeout(this.clearTimer);
     } else if (text === "conversation-chain-end") {
       this.turn.accepting = false; // an ack after the end could be mistaken for the next turn's
@@ -120,13 +143,31 @@ export class Performer extends EventTarget {
 
   /** Stop the reply now and tell the server what was actually heard. */
   interrupt() {
+    const wasActive = this.active;
+    const heard = this.stop();
+    if (wasActive) this.report(heard);
+    return heard;
+  }
+
+  /** A reply of the current turn is arriving or being played (audio left over from before
+   * a reconnect does not count: the server has no turn to cut). */
+  get active() {
+    return this.turn.accepting || (this.queue.busy && !this.turn.acked);
+  }
+
+  /** Stop playing at once and drop the rest of this turn; returns the text heard. No ack
+   * follows: the turn was cut, not played. */
+  stop() {
     const heard = stripTags(this.queue.heardText());
-    const wasActive = this.turn.accepting || this.queue.busy;
     this.queue.stop();
     this.turn.accepting = false; // late payloads of this turn are dropped
     this.turn.acked = true;
-    if (wasActive) this.send({ type: "interrupt-signal", text: heard });
     return heard;
+  }
+
+  /** Tell the server the reply was cut and what of it was heard (memory keeps only that). */
+  report(heard) {
+    this.send({ type: "interrupt-signal", text: heard });
   }
 
   setSubtitle(text, status = false) {
@@ -144,6 +185,12 @@ export class Performer extends EventTarget {
   }
 
   showConnection({ state, retryInS }) {
+    if (state === "open") {
+      // A (re)connect starts clean: a turn cut off by the outage will never end, and must
+      // not be acknowledged or reported as interrupted later.
+      this.turn = { id: this.turn.id + 1, accepting: false, acked: true };
+      this.queue.newTurn();
+    }
     if (!this.status) return;
     this.status.dataset.state = state;
     this.status.textContent = t(`state.${state}`, { s: retryInS ?? "" });

@@ -5,10 +5,23 @@
 // The mouth value at any moment comes from the playing segment's `volumes` (one RMS value
 // per `slice_length` ms), so it is exact and costs nothing per frame.
 //
+// Segments are tagged with the turn they belong to (`newTurn()` at each chain start), so
+// "what was heard" never mixes in the previous reply.
+//
 // Events: "segmentstart" detail {text, actions, index} when a segment's audio begins (for
 // display-only segments: when their turn in the queue comes).
 
 const LEAD_S = 0.05; // scheduling margin: a source started in the past is cut short
+// A display-only segment (TTS failed) still needs reading time, and the next one must wait.
+const TEXT_ONLY_S_PER_CHAR = 0.06;
+const TEXT_ONLY_MAX_S = 4;
+const TAG = /\[[^\[\]\n]{1,32}\]/g;
+
+/** How long a segment without audio stays on screen. */
+export function textOnlySeconds(text) {
+  const chars = String(text ?? "").replace(TAG, "").trim().length;
+  return Math.min(TEXT_ONLY_MAX_S, chars * TEXT_ONLY_S_PER_CHAR);
+}
 
 function base64ToBuffer(base64) {
   const binary = atob(base64);
@@ -25,7 +38,8 @@ export class AudioQueue extends EventTarget {
     this.generation = 0; // bumped by stop(): decodes still running for older audio are dropped
     this.decoding = Promise.resolve();
     this.pending = 0; // payloads received but not yet scheduled
-    this.segments = []; // scheduled: {start, end, volumes, sliceS, text, source, timer}
+    this.segments = []; // scheduled: {turn, start, end, volumes, sliceS, text, source, timer}
+    this.turn = 0; // the reply segments are tagged with now
     this.endAt = 0;
     this.count = 0;
   }
@@ -39,9 +53,16 @@ export class AudioQueue extends EventTarget {
     return this.ctx.resume();
   }
 
+  /** A new reply begins: later segments belong to it; the finished old ones can go. */
+  newTurn() {
+    this.turn += 1;
+    this.forgetFinished();
+  }
+
   /** Queue one `audio` payload; returns at once, plays in order. */
   enqueue(payload) {
     const generation = this.generation;
+    const turn = this.turn;
     const index = this.count++;
     this.pending += 1;
     const decoded = payload.audio
@@ -53,21 +74,25 @@ export class AudioQueue extends EventTarget {
     // Chain on the previous decode, so segments are scheduled strictly in arrival order.
     this.decoding = this.decoding.then(async () => {
       const buffer = await decoded;
+      // After stop() the count was reset to 0: a stale decode must not push it below.
+      if (generation !== this.generation) return;
       this.pending -= 1;
-      if (generation === this.generation) this.schedule(payload, buffer, index);
+      this.schedule(payload, buffer, index, turn);
     });
   }
 
-  schedule(payload, buffer, index) {
+  schedule(payload, buffer, index, turn) {
     const now = this.ctx.currentTime;
     const start = Math.max(now + LEAD_S, this.endAt);
-    const duration = buffer ? buffer.duration : 0;
+    const text = payload.display_text?.text ?? "";
+    const duration = buffer ? buffer.duration : textOnlySeconds(text);
     const segment = {
+      turn,
       start,
       end: start + duration,
       volumes: Array.isArray(payload.volumes) ? payload.volumes : [],
       sliceS: (payload.slice_length || 20) / 1000,
-      text: payload.display_text?.text ?? "",
+      text,
       source: null,
       timer: 0,
     };
@@ -88,10 +113,12 @@ export class AudioQueue extends EventTarget {
     this.forgetFinished();
   }
 
-  /** Drop segments that ended long ago (the list stays short on a long stream). */
+  /** Drop finished segments of earlier turns (the list stays short on a long stream; the
+   * current turn's are all kept, since `heardText()` needs them however old they are). */
   forgetFinished() {
     const now = this.ctx.currentTime;
-    while (this.segments.length > 1 && this.segments[0].end < now - 5) this.segments.shift();
+    const old = (seg) => seg.turn !== this.turn && seg.end <= now;
+    while (this.segments.length && old(this.segments[0])) this.segments.shift();
   }
 
   /** True while anything is queued, decoding or playing. */
@@ -122,12 +149,13 @@ export class AudioQueue extends EventTarget {
     return 0;
   }
 
-  /** The text the listener has actually heard: played segments, plus the played share of
-   * the current one. */
+  /** The text the listener has actually heard of the current turn: its played segments,
+   * plus the played share of the one playing. */
   heardText() {
     const now = this.ctx.currentTime;
     const parts = [];
     for (const seg of this.segments) {
+      if (seg.turn !== this.turn) continue;
       if (seg.start > now) break;
       if (now >= seg.end) {
         parts.push(seg.text);

@@ -3,7 +3,7 @@
 // Every piece of text from the server or from viewers goes in through textContent.
 
 import { startAdmin } from "./admin.js";
-import { savedUrl, saveUrl, websocketUrl } from "./connection.js";
+import { savedUrl, saveUrl } from "./connection.js";
 import { applyStrings, t } from "./i18n.js";
 import { Performer, stripTags } from "./performer.js";
 
@@ -13,6 +13,7 @@ const $ = (id) => document.getElementById(id);
 applyStrings();
 document.title = t("title");
 
+// No default role: the token's (a loopback server trusts local pages as admin).
 const performer = new Performer({
   stage: $("stage"),
   subtitle: $("subtitle"),
@@ -63,13 +64,23 @@ function appendToAi(text) {
   log.scrollTop = log.scrollHeight;
 }
 
-/** Who said a transcription: the stage may name the viewer and platform (optional fields). */
+/** Who said a transcription: the stage may name the viewer and platform (optional fields).
+ * Only a private session's transcription is the user's own voice ("You"); on the stage an
+ * unnamed line came from another page, so it gets no label rather than a wrong one. */
 function speaker(msg) {
   const source = msg.source || {};
+  const fallback = performer.onStage ? "" : t("chat.you");
   return {
-    who: msg.name || source.user?.name || t("chat.you"),
+    who: msg.name || source.user?.name || fallback,
     platform: msg.platform || source.platform || "",
   };
+}
+
+/** The stage's `text` is the whole line ("Alice: hi", "Bob [Super Chat 30 CNY]: sing") for
+ * frontends that show only the text; with the name shown as the label, keep the rest. */
+function withoutName(text, name) {
+  if (!name || !text.startsWith(name)) return text;
+  return text.slice(name.length).replace(/^:?\s*/, "");
 }
 
 function showHistory(messages) {
@@ -93,9 +104,12 @@ performer.addEventListener("message", (e) => {
     case "force-new-message":
       aiLine = null;
       break;
+    case "interrupt-signal":
+      markInterrupted(); // another page cut the reply (the performer stopped the audio)
+      break;
     case "user-input-transcription": {
       const { who, platform } = speaker(msg);
-      addLine("human", who, msg.text, platform);
+      addLine("human", who, withoutName(msg.text, msg.name), platform);
       break;
     }
     case "error":
@@ -124,8 +138,12 @@ performer.addEventListener("message", (e) => {
 // -- input -------------------------------------------------------------------------------
 
 function interrupt() {
-  if (!performer.speaking && !performer.turn.accepting) return;
-  performer.interrupt();
+  const wasActive = performer.active;
+  performer.interrupt(); // stops any audio; reports to the server only an active turn
+  if (wasActive) markInterrupted();
+}
+
+function markInterrupted() {
   if (aiLine) aiLine.querySelector(".text").textContent += ` ${t("chat.interrupted")}`;
   aiLine = null;
 }
@@ -198,12 +216,13 @@ function showUrl() {
 $("ws-url").value = savedUrl();
 $("ws-save").addEventListener("click", () => {
   saveUrl($("ws-url").value.trim());
-  performer.connection.restart(websocketUrl());
+  performer.connection.restart(performer.url());
   showUrl();
 });
 
 performer.connection.addEventListener("state", (e) => {
   if (e.detail.state !== "open") return;
+  aiLine = null; // a reply cut off by the outage is not continued or marked later
   // Fresh lists on every (re)connect: the server may have restarted.
   performer.send({ type: "fetch-configs" });
   performer.send({ type: "fetch-history-list" });

@@ -2,6 +2,9 @@
 // channel pushes. Priorities: a reply (`llm_response`, for its `duration` ms) > a status line
 // > an idle tip; a message never replaces a visible one of higher priority. Every message
 // with an `id` is acknowledged, so its sender learns it arrived. Text goes in as textContent.
+// The server replays its last messages to every widget that connects, and it cannot tell a
+// late page from one that only lost its link for a moment, so the page remembers the ids it
+// has already acted on and lets a replay of those pass silently.
 //
 // The socket: `?ws=<url>` wins, else `/widget-ws` on this page's own server (`?token=` is
 // passed on). It reconnects `reconnect_attempts` times with backoff, then offers a retry.
@@ -14,6 +17,7 @@ const STATUS_MS = 4000;
 const TIP_MS = 5000;
 const TIP_EVERY_MS = 20000;
 const MAX_DURATION_MS = 600000;
+const SEEN_IDS = 200; // far more than the server replays (widget.replay_messages)
 const DEFAULTS = { reconnect_attempts: 5, idle_tips: [], model_info: null };
 
 export function widgetUrl(loc = window.location) {
@@ -79,7 +83,15 @@ class Widget {
     });
     this.attempts = 0;
     this.received = []; // the last messages, bounded, for tests and tools
-    this.connection.addEventListener("state", (e) => this.showLink(e.detail));
+    this.seen = new Set(); // ids already shown or performed, oldest first, at most SEEN_IDS
+    this.connection.addEventListener("state", (e) => {
+      this.showLink(e.detail);
+      // Motions or expressions that failed while the server was away stay broken in the
+      // library; ModelView.load reloads a failed or damaged model and leaves a healthy one.
+      if (e.detail.state === "open" && this.settings.model_info) {
+        this.view.load(this.settings.model_info);
+      }
+    });
     this.connection.addEventListener("message", (e) => this.onMessage(e.detail));
     this.retry.addEventListener("click", () => this.connection.restart());
   }
@@ -93,6 +105,24 @@ class Widget {
   onMessage(msg) {
     this.received.push(msg);
     if (this.received.length > 50) this.received.shift();
+    if (this.firstTime(msg)) this.perform(msg); // else a replay after a reconnect: done already
+    // The ack does not depend on that: skipping a replay must not change delivery reports
+    // (replays are not acked at all; the server awaits acks only from the widgets it sent to).
+    if (msg.id && !msg.replay) this.connection.send({ type: "ack", id: msg.id });
+  }
+
+  /** False for a replay of an id already acted on. Only replays are skipped: a sender may
+   * use an id again once its delivery is over, and a live message is always meant to show. */
+  firstTime(msg) {
+    if (typeof msg.id !== "string" || !msg.id) return true;
+    if (msg.replay && this.seen.has(msg.id)) return false;
+    this.seen.delete(msg.id); // re-added below as the newest
+    this.seen.add(msg.id);
+    if (this.seen.size > SEEN_IDS) this.seen.delete(this.seen.values().next().value);
+    return true;
+  }
+
+  perform(msg) {
     switch (msg.type) {
       case "llm_response": {
         const ms = Math.min(Math.max(Number(msg.duration) || 8000, 500), MAX_DURATION_MS);
@@ -114,7 +144,6 @@ class Widget {
       default:
         break; // heartbeat-ack and types of a newer server
     }
-    if (msg.id && !msg.replay) this.connection.send({ type: "ack", id: msg.id });
   }
 
   /** An emotion name through the model's emotionMap (or its emotionMotions, for models
