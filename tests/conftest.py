@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript
 from kagura.testing.server import KaguraProcess
@@ -61,3 +62,11 @@ def kagura(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """One server per test module, talking to the module's fake."""
     with KaguraProcess(tmp_path_factory.mktemp("kagura"), fake_engines(fake)) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per browser-test module."""
+    from .web_browser import launch_browser
+
+    yield from launch_browser()

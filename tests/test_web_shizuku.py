@@ -15,7 +15,6 @@ from .conftest import fake_engines
 from .web_browser import (
     MODEL_TIMEOUT_MS,
     PageRecorder,
-    launch_browser,
     read_png,
     recorded_pages,
     require_live2d_runtime,
@@ -34,11 +33,6 @@ def shizuku(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Itera
     overrides = fake_engines(fake, character={"live2d_model": "shizuku"})
     with KaguraProcess(tmp_path_factory.mktemp("shizuku"), overrides) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch_browser()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from kagura.widget import WidgetClient
 from .web_browser import (
     MODEL_TIMEOUT_MS,
     PageRecorder,
-    launch_browser,
     recorded_pages,
     require_live2d_runtime,
 )
@@ -39,11 +38,6 @@ def channel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WidgetProcess]
     }
     with WidgetProcess(tmp_path_factory.mktemp("widget"), config) as process:
         yield process
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch_browser()
 
 
 @pytest.fixture(scope="module")

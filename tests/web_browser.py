@@ -21,6 +21,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, sync_playwright
 
+from kagura.testing.server import KaguraProcess
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
@@ -235,3 +237,20 @@ def _unfilter(kind: int, line: np.ndarray, up: np.ndarray, bpp: int) -> np.ndarr
             pred = left if pa <= pb and pa <= pc else above[i] if pb <= pc else upper_left
             result[i] = (result[i] + pred) & 0xFF
     return np.array(result, dtype=np.int32)
+
+
+def open_stage(pages: PageRecorder, kagura: KaguraProcess, query: str = "") -> tuple[Page, Frames]:
+    page, frames = pages.open(f"{kagura.http_url}/{query}")
+    wait_connected(page)
+    return page, frames
+
+
+def wait_reply_played(page: Page, timeout_ms: float = 30_000) -> None:
+    page.wait_for_function("window.kagura.playing", timeout=timeout_ms)
+    page.wait_for_function("!window.kagura.playing", timeout=timeout_ms)
+
+
+def open_overlay(pages: PageRecorder, kagura: KaguraProcess) -> tuple[Page, Frames]:
+    page, frames = pages.open(f"{kagura.http_url}/overlay")
+    wait_connected(page)
+    return page, frames

@@ -19,9 +19,8 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from collections.abc import AsyncIterator
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -42,6 +41,7 @@ from .openai_wire import (
     tone_pcm,
     wav_bytes,
 )
+from .scripts import ASRScript, LLMFailure, LLMScript, RecordedRequest, TTSScript
 
 __all__ = [
     "ASRScript",
@@ -57,63 +57,6 @@ PCM_SAMPLE_RATE = 24000  # OpenAI's `response_format="pcm"`: 16-bit LE mono at 2
 CHAT_PATH = "/v1/chat/completions"
 SPEECH_PATH = "/v1/audio/speech"
 TRANSCRIPTION_PATH = "/v1/audio/transcriptions"
-
-LLMFailure = Literal[
-    "status_500", "hang_before_headers", "hang_after_first_chunk", "cut_mid_stream", "refuse"
-]
-
-
-@dataclass
-class LLMScript:
-    """How the fake answers chat completions.
-
-    `reply` may be a function of the request body, e.g. `echo_last_user`. It is streamed as
-    `split_tokens(reply)`: the first token `ttft_s` after the request arrives, the rest at
-    `tokens_per_s` (`inf` or `<= 0`: all at once). `failure` applies to the first `fail_times`
-    requests after the script is set, or to all of them when `fail_times` is None. "refuse" and
-    "status_500" answer 500; a hang lasts until the client leaves or the fake stops; a cut drops
-    the connection after about half of the tokens. Without `stream`, "hang_after_first_chunk"
-    hangs before the headers and "cut_mid_stream" drops the connection halfway through the JSON.
-    """
-
-    reply: str | Callable[[dict[str, Any]], str] = "Hello there, friend. [joy] Nice day!"
-    ttft_s: float = 0.02
-    tokens_per_s: float = 200.0
-    failure: LLMFailure | None = None
-    fail_times: int | None = None
-
-
-@dataclass
-class TTSScript:
-    """How the fake answers `/v1/audio/speech`: a tone whose length follows the input's length.
-
-    The tone's loudness swings a few times a second, so lip-sync code has varying RMS to follow.
-    An input containing any of `fail_inputs` gets a 500, so a test can fail a single segment.
-    `bad_wav` answers 200 with a WAV cut off inside its header: a server bug, not an error.
-    """
-
-    latency_s: float = 0.02
-    sample_rate: int = 22050
-    seconds_per_char: float = 0.06
-    failure: Literal["status_500", "bad_wav"] | None = None
-    fail_inputs: set[str] = field(default_factory=set)
-
-
-@dataclass
-class ASRScript:
-    """How the fake answers `/v1/audio/transcriptions`."""
-
-    text: str = "Hello Kagura, how are you today?"
-    latency_s: float = 0.02
-    failure: Literal["status_500"] | None = None
-
-
-class RecordedRequest(NamedTuple):
-    """A request as the fake saw it: the JSON body, or form fields plus file_name and file_size."""
-
-    path: str
-    body: dict[str, Any]
-    authorization: str = ""
 
 
 class _StreamCut(Exception):
