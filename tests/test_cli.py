@@ -58,7 +58,7 @@ def test_serve_refuses_a_broken_config(tmp_path: Path) -> None:
 
 
 def test_tokens_prints_one_per_role(tmp_path: Path) -> None:
-    from kagura.server.auth import Role, role_token
+    from kagura.auth import Role, role_token
 
     (tmp_path / "conf.yaml").write_text("system:\n  auth_token: abc\n", "utf-8")
     result = kagura("tokens", cwd=tmp_path)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kagura.conversation.history import (
+from kagura.history import (
     SCHEMA_VERSION,
     HistoryStore,
     HistorySummary,
@@ -298,7 +298,7 @@ _CHILD = textwrap.dedent(
     """
     import asyncio, sys
     from pathlib import Path
-    from kagura.conversation.history import HistoryStore
+    from kagura.history import HistoryStore
 
     async def main() -> None:
         store = HistoryStore(Path(sys.argv[1]))

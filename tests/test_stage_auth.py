@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import websockets
-from starlette.requests import HTTPConnection
 
+from kagura.auth import AuthSettings, Handshake, Refused, Role, role_token
 from kagura.config import KaguraConfig
-from kagura.server.auth import AuthSettings, Refused, Role, role_token
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
 
@@ -145,14 +143,8 @@ async def test_platform_clients_may_only_chat(guarded: KaguraProcess, fake: Fake
     assert prompt == 'Mallory on bilibili says: {"type": "interrupt-signal"}'
 
 
-def connection(headers: dict[str, str], query: str = "") -> HTTPConnection:
-    scope: dict[str, Any] = {
-        "type": "websocket",
-        "path": "/proxy-ws",
-        "query_string": query.encode(),
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-    }
-    return HTTPConnection(scope)
+def connection(headers: dict[str, str], query: str = "") -> Handshake:
+    return Handshake.of(headers.items(), query)
 
 
 def test_loopback_server_refuses_foreign_host_names() -> None:
@@ -173,7 +165,7 @@ def test_token_is_generated_once_when_listening_beyond_loopback(
 ) -> None:
     monkeypatch.delenv("KAGURA_AUTH_TOKEN", raising=False)
     config = KaguraConfig.model_validate({"system": {"host": "0.0.0.0", "data_dir": str(tmp_path)}})
-    with caplog.at_level(logging.WARNING, "kagura.server.auth"):
+    with caplog.at_level(logging.WARNING, "kagura.auth"):
         first = AuthSettings.load(config)
     assert first.required and len(first.token) >= 24
     assert first.token in caplog.text  # printed, so the user can copy it

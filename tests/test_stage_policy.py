@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from kagura.config import StageConfig
-from kagura.server.messages import ChatSource
+from kagura.protocol.client import ChatSource
 from kagura.stage import ACCEPTED, ChatEvent, FloodPolicy, Lane, chat_event
 from kagura.stage.events import clean_name, display_line, thanks_text, turn_input
 

@@ -16,6 +16,7 @@ from websockets.exceptions import InvalidStatus
 
 import kagura.widget as widget_api
 from kagura.config import KaguraConfig, WidgetConfig
+from kagura.protocol.widget import Status
 from kagura.testing.server import free_port
 from kagura.widget import ProtocolError, WidgetClient, WidgetServer
 from kagura.widget.hub import WidgetHub
@@ -217,26 +218,28 @@ def test_a_late_widget_gets_the_recent_messages_replayed() -> None:
 async def test_replay_is_bounded_by_age() -> None:
     now = [0.0]
     hub = WidgetHub(WidgetConfig(replay_messages=10, replay_max_age_s=60), clock=lambda: now[0])
-    hub.publish(widget_api.messages.Status(type="status", content="old"))
+    hub.publish(Status(content="old"))
     now[0] = 50
-    hub.publish(widget_api.messages.Status(type="status", content="fresh"))
+    hub.publish(Status(content="fresh"))
     now[0] = 100
-    peer = hub.connect("widget")
-    frame = await asyncio.wait_for(peer.next(), 1)
-    assert frame is not None and json.loads(frame)["content"] == "fresh"
-    assert peer._frames == deque_empty()
+    sent: list[str] = []
 
+    async def send(frame: str) -> None:
+        sent.append(frame)
 
-def deque_empty() -> object:
-    from collections import deque
+    async def close(code: int, reason: str) -> None:
+        return None
 
-    return deque()
+    peer = hub.connect("widget", send, close)
+    peer.close(1000, "")
+    await asyncio.wait_for(peer.sender.run(), 1)  # sends what was queued, then stops
+    assert [json.loads(frame)["content"] for frame in sent] == ["fresh"]
 
 
 def test_bad_frames_get_clear_errors_and_the_connection_stays(server: WidgetServer) -> None:
     (page,) = widgets(server, 1)
     for frame, expected in [
-        ("not json", "not JSON"),
+        ("not json", "not valid JSON"),
         (b"\x00\x01", "binary frames"),
         ('["a list"]', "JSON object"),
         ('{"type": "dance"}', "unknown message type 'dance'"),

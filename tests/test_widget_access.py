@@ -10,8 +10,8 @@ import pytest
 from pydantic import ValidationError
 from websockets.exceptions import InvalidStatus
 
+from kagura.auth import TOKEN_ENV
 from kagura.config import KaguraConfig, WidgetConfig
-from kagura.server.auth import TOKEN_ENV
 from kagura.widget import WidgetClient, WidgetServer
 from kagura.widget.access import WidgetAuthError
 

@@ -99,7 +99,7 @@ def _configure_logging(level: str) -> None:
 @app.command()
 def tokens(config: ConfigOption = None) -> None:
     """Print the admin, page and platform tokens (stage page, OBS overlay, chat clients)."""
-    from kagura.server.auth import AuthSettings, Role, role_token
+    from kagura.auth import AuthSettings, Role, role_token
 
     auth = AuthSettings.load(_load(config))
     if not auth.token:

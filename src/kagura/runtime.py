@@ -11,10 +11,10 @@ import logging
 from dataclasses import dataclass
 
 from kagura.config import KaguraConfig
-from kagura.conversation.history import HistoryStore
 from kagura.engines import asr, llm, tts
 from kagura.engines.errors import EngineError
-from kagura.models_registry import ModelInfo, load_registry
+from kagura.history import HistoryStore
+from kagura.live2d import ModelInfo, load_registry
 
 log = logging.getLogger(__name__)
 

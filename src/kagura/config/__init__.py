@@ -25,7 +25,7 @@ from .loader import (
     list_character_presets,
     load_config,
 )
-from .models import (
+from .schema import (
     CharacterConfig,
     ConversationConfig,
     KaguraConfig,

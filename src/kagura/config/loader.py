@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .fields import section_model
-from .models import CharacterConfig, KaguraConfig
+from .schema import CharacterConfig, KaguraConfig
 
 logger = logging.getLogger(__name__)
 

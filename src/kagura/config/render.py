@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from .fields import Lang, describe, section_model
 from .loader import deep_merge
-from .models import KaguraConfig
+from .schema import KaguraConfig
 
 __all__ = ["default_config_path", "render_default_yaml"]
 

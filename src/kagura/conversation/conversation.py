@@ -10,61 +10,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
-
 from kagura.config import KaguraConfig
-from kagura.conversation.history import StoredMessage
-from kagura.engines.asr import FloatAudio
-from kagura.engines.llm import ChatMessage
+from kagura.history import StoredMessage
+from kagura.protocol import outgoing as out
 from kagura.runtime import Runtime
 
+from .events import Listener
 from .memory import ConversationMemory
-from .prompt import build_messages
-from .turn import Emit, PlaybackAck, Turn, TurnReport
+from .scripts import PROACTIVE_PROMPT, Answer, CannedLine, TurnInput
+from .turn import Emit, PlaybackAck, Turn, TurnReport, TurnScript
+
+__all__ = ["PROACTIVE_PROMPT", "Conversation", "TurnInput"]
 
 log = logging.getLogger(__name__)
 
-PROACTIVE_PROMPT = (
-    "(No one has said anything for a while. Say something to your audience on your own: "
-    "a short remark, question or story.)"
-)
-
-
-@dataclass(frozen=True)
-class TurnInput:
-    """What starts a turn. `speaker`/`platform` name a viewer on the stage."""
-
-    text: str = ""
-    speaker: str | None = None
-    platform: str | None = None
-    proactive: bool = False
-    audio: FloatAudio | None = None  # transcribed at the start of the turn
-    images: tuple[str, ...] = ()  # data URLs shown to a vision model with this input only
-
-    def prompt_text(self) -> str:
-        if self.proactive:
-            return PROACTIVE_PROMPT
-        if self.speaker:
-            where = f" on {self.platform}" if self.platform else ""
-            return f"{self.speaker}{where} says: {self.text}"
-        return self.text
-
-
 class Conversation:
-    def __init__(self, runtime: Runtime, emit: Emit, config: KaguraConfig | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        emit: Emit,
+        config: KaguraConfig | None = None,
+        listener: Listener | None = None,
+    ) -> None:
         self.runtime = runtime
         self.config = config or runtime.config
         self.emit = emit
+        self.listener = listener
         self.memory = ConversationMemory(self.config.llm.memory_budget_tokens)
         self.playback = PlaybackAck()
         self.history_uid: str | None = None
         self._lock = asyncio.Lock()
         self._turn: Turn | None = None
         self._task: asyncio.Task[Any] | None = None
-        self._heard: str | None = None
 
     @property
     def active(self) -> bool:
@@ -77,61 +56,44 @@ class Conversation:
         """Answer one input; cancellable through `interrupt()` at any point."""
         async with self._lock:
             self._task = asyncio.current_task()
-            self._heard = None
             # A turn records into the memory, character and history it started with.
-            memory, config = self.memory, self.config
             history_uid = await self.ensure_history()
-            model = self.runtime.model_for(config)
-            turn = Turn(
-                config=config,
-                model=model,
-                llm=self.runtime.llm,
-                tts=self.runtime.tts,
-                emit=self.emit,
-                playback=self.playback,
+            script = Answer(
+                self.runtime, self.config, self.memory, history_uid, request, self.emit
             )
-            human_write: asyncio.Task[None] | None = None
-
-            async def prepare() -> list[ChatMessage] | None:
-                nonlocal request, human_write
-                if request.audio is not None:
-                    text = await self.transcribe(request.audio)
-                    self.emit({"type": "user-input-transcription", "text": text})
-                    if not text.strip():
-                        return None
-                    request = replace(request, text=text, audio=None)
-                if not request.proactive:
-                    # Written while the LLM starts: the disk is not on the path to first audio.
-                    human_write = asyncio.create_task(self._remember_human(history_uid, request))
-                memory.add("user", request.prompt_text())
-                return build_messages(config.character, model.emotionMap, memory, request.images)
-
-            async def finish(report: TurnReport, interrupted: bool) -> None:
-                if human_write is not None:
-                    await human_write  # the human message goes first in history
-                # Interrupted: only what the user heard; without their word, what was sent.
-                text = report.reply
-                if interrupted:
-                    text = self._heard if self._heard is not None else " ".join(report.delivered)
-                if text.strip():
-                    # Memory marks an interrupted reply so the model knows it was cut off.
-                    memory.add("assistant", f"{text.strip()}..." if interrupted else text)
-                    await self._remember_ai(history_uid, config, text.strip(), interrupted)
-
             if request.proactive:
-                self.emit({"type": "full-text", "text": "AI wants to speak something..."})
-            self._turn = turn
-            try:
-                return await turn.run(prepare, finish)
-            finally:
-                self._turn = None
-                self._task = None
+                self.emit(out.full_text(out.PROACTIVE_TEXT))
+            return await self._run(script)
+
+    async def say(self, text: str) -> TurnReport:
+        """Speak a canned line (a gift thank-you) through the normal turn: no LLM, nothing
+        remembered, and like every turn it waits for the one before it."""
+        async with self._lock:
+            self._task = asyncio.current_task()
+            return await self._run(CannedLine(text))
+
+    async def _run(self, script: TurnScript) -> TurnReport:
+        turn = Turn(
+            config=self.config,
+            model=self.runtime.model_for(self.config),
+            tts=self.runtime.tts,
+            emit=self.emit,
+            playback=self.playback,
+            listener=self.listener,
+        )
+        self._turn = turn
+        try:
+            return await turn.run(script)
+        finally:
+            self._turn = None
+            self._task = None
 
     def interrupt(self, heard: str | None) -> bool:
         """Stop the running turn at once; remember only `heard` (what the user heard)."""
         if self._task is None or self._task.done():
             return False
-        self._heard = heard
+        if self._turn is not None:
+            self._turn.report.heard = heard
         self._task.cancel()
         return True
 
@@ -146,33 +108,7 @@ class Conversation:
             async with asyncio.timeout(timeout_s), self._lock:
                 pass
 
-    async def transcribe(self, audio: FloatAudio) -> str:
-        max_samples = int(self.config.asr.max_seconds * 16000)
-        clipped = np.asarray(audio[-max_samples:], dtype=np.float32)
-        async with asyncio.timeout(self.config.asr.timeout_s):
-            return await self.runtime.asr.transcribe(clipped)
-
     # -- memory and history ------------------------------------------------------------
-
-    async def _remember_human(self, history_uid: str, request: TurnInput) -> None:
-        name = request.speaker or self.config.character.human_name
-        try:
-            await self.runtime.history.append(history_uid, "human", request.text, name=name)
-        except Exception:
-            log.exception("could not store the human message in history %s", history_uid)
-
-    async def _remember_ai(
-        self, history_uid: str, config: KaguraConfig, text: str, interrupted: bool
-    ) -> None:
-        character = config.character
-        await self.runtime.history.append(
-            history_uid,
-            "ai",
-            text,
-            name=character.name,
-            avatar=character.avatar or None,
-            interrupted=interrupted,
-        )
 
     async def ensure_history(self) -> str:
         if self.history_uid is None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kagura.audio import Speech
+from kagura.bounded import BoundedQueue
 from kagura.engines.errors import EngineError
 
 from .segmenter import Segmenter
@@ -90,10 +91,9 @@ async def speak_in_order(
     every segment received before it has been delivered.
     """
     slots = asyncio.Semaphore(concurrency)
-    # `ahead` bounds the segments in flight; the queue itself never blocks, so the end
-    # marker can always be written, even by a producer that is being cancelled.
-    ahead = asyncio.Semaphore(MAX_AHEAD)
-    pending: asyncio.Queue[asyncio.Task[Spoken] | None] = asyncio.Queue()
+    # Bounds the segments in flight; closing it always works, even from a producer that is
+    # being cancelled, so the consumer can never wait for an end that is not coming.
+    pending: BoundedQueue[asyncio.Task[Spoken]] = BoundedQueue(MAX_AHEAD)
 
     async def synthesise(index: int, text: str) -> Spoken:
         if not has_speech(text):
@@ -115,24 +115,25 @@ async def speak_in_order(
         try:
             index = 0
             async for text in texts:
-                await ahead.acquire()
-                pending.put_nowait(asyncio.create_task(synthesise(index, text)))
+                task = asyncio.create_task(synthesise(index, text))
+                try:
+                    await pending.put(task)
+                except BaseException:
+                    task.cancel()
+                    raise
                 index += 1
         finally:
-            pending.put_nowait(None)
+            pending.close()
 
     producer = asyncio.create_task(produce())
     try:
-        while (task := await pending.get()) is not None:
-            ahead.release()
+        async for task in pending:
             yield await task
         await producer  # re-raises the LLM's error, after the segments before it
     finally:
         producer.cancel()
-        while not pending.empty():
-            leftover = pending.get_nowait()
-            if leftover is not None:
-                leftover.cancel()
+        for leftover in pending.clear():
+            leftover.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await producer
         # The producer may have been cancelled before its loop closed the stream: close it

@@ -1,8 +1,10 @@
-"""One turn: the protocol sequence around the speech stages.
+"""One turn: the protocol sequence around the speech stages, in explicit phases.
 
-chain-start → "Thinking..." → audio payloads in order → backend-synth-complete → (bounded)
-wait for the client's playback acknowledgement → force-new-message → chain-end. Every path,
-errors and interruption included, ends with `conversation-chain-end`.
+chain-start → "Thinking..." → hear (ASR) → prompt → reply (LLM) → audio payloads in order →
+backend-synth-complete → (bounded) wait for the client's playback acknowledgement → record →
+force-new-message → chain-end. What is heard, asked and recorded differs between an answer
+and a canned line; that is the `TurnScript`'s part. Everything else happens here, once, and
+every path, errors and interruption included, ends with `conversation-chain-end`.
 """
 
 from __future__ import annotations
@@ -10,36 +12,48 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from kagura.audio import Speech
 from kagura.config import KaguraConfig
 from kagura.engines.cpu import cpu
 from kagura.engines.errors import EngineError
-from kagura.engines.llm import ChatMessage, LLMEngine
+from kagura.engines.llm import ChatMessage
 from kagura.engines.tts import TTSEngine
-from kagura.models_registry import ModelInfo
+from kagura.live2d import ModelInfo
+from kagura.protocol import outgoing as out
 
+from .events import Listener, ReplyComplete, SegmentDelivered, TurnEnded, TurnEvent, TurnStarted
 from .expressions import find_tags, strip_tags
-from .payload import audio_message
 from .segmenter import Segmenter
-from .speech import aclose, segments, speak_in_order, with_deadlines
+from .speech import Spoken, aclose, segments, speak_in_order, with_deadlines
 
 log = logging.getLogger(__name__)
 
-Emit = Callable[[dict[str, Any]], None]
-# Runs after chain start: transcribes audio, records the input, builds the prompt; None
-# means there is nothing to answer (e.g. silence).
-Prepare = Callable[[], Awaitable[list[ChatMessage] | None]]
-# Runs before chain end, also when interrupted (the bool): records what was said, so a client
-# that sees `conversation-chain-end` also sees the reply in memory and history.
-Finish = Callable[["TurnReport", bool], Awaitable[None]]
-
+Emit = Callable[[out.Message], object]
 
 # How long a second interrupt waits for the first one's memory and history writes.
 RECORD_TIMEOUT_S = 5.0
+
+
+class TurnScript(Protocol):
+    """The part of a turn that differs between an answer and a canned line."""
+
+    async def hear(self) -> str | None:
+        """The input's text (transcribed when spoken); None when there is nothing to answer."""
+
+    def prompt(self, text: str) -> list[ChatMessage]:
+        """The chat messages for the reply (remembering the input as it goes)."""
+        ...
+
+    def reply(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
+        """The reply's text, in chunks; closing it stops generation."""
+        ...
+
+    async def record(self, report: TurnReport) -> None:
+        """Remember what was said; runs before chain end, also when interrupted."""
 
 
 def describe(exc: BaseException) -> str:
@@ -49,10 +63,6 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "timed out"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def control(text: str) -> dict[str, Any]:
-    return {"type": "control", "text": text}
 
 
 class PlaybackAck:
@@ -100,6 +110,15 @@ class TurnReport:
     audio_s: float = 0.0
     error: str | None = None
     acknowledged: bool = False
+    interrupted: bool = False
+    heard: str | None = None  # interrupted: what the user said they heard, if they said
+
+    def said(self) -> str:
+        """What counts as said: all of it, or, interrupted, only what was heard (without the
+        user's word on it, what was sent)."""
+        if not self.interrupted:
+            return self.reply
+        return self.heard if self.heard is not None else " ".join(self.delivered)
 
 
 class Turn:
@@ -108,58 +127,68 @@ class Turn:
         *,
         config: KaguraConfig,
         model: ModelInfo,
-        llm: LLMEngine,
         tts: TTSEngine,
         emit: Emit,
         playback: PlaybackAck,
+        listener: Listener | None = None,
     ) -> None:
         self._config = config
         self._model = model
-        self._llm = llm
         self._tts = tts
         self._emit = emit
         self._playback = playback
+        self._listener = listener
         self.report = TurnReport()
         self._raw: list[str] = []
+        self._shown: list[str] = []
         self._started = time.monotonic()
 
-    async def run(self, prepare: Prepare, finish: Finish) -> TurnReport:
+    async def run(self, script: TurnScript) -> TurnReport:
         """Run to the end; on cancellation (interrupt) close the turn and re-raise.
 
         On every path the client gets `backend-synth-complete`, `force-new-message` and
         `conversation-chain-end` exactly once each, after the turn has been recorded.
         """
-        self._emit(control("conversation-chain-start"))
-        self._emit({"type": "full-text", "text": "Thinking..."})
-        interrupted = False
+        self._emit(out.control("conversation-chain-start"))
+        self._tell(TurnStarted())
+        self._emit(out.full_text(out.THINKING_TEXT))
         synth_complete = False
         try:
             first_audio_at = None
-            messages = await self._prepare(prepare)
+            messages = await self._prepare(script)
             if messages is not None:
-                first_audio_at = await self._deliver(messages)
+                first_audio_at = await self._deliver(script.reply(messages))
             self._playback.expect()
-            self._emit({"type": "backend-synth-complete"})
+            self._emit(out.simple("backend-synth-complete"))
+            self._tell(ReplyComplete(" ".join(self._shown)))
             synth_complete = True
             self.report.acknowledged = await self._playback.wait(self._ack_timeout(first_audio_at))
         except asyncio.CancelledError:
-            interrupted = True
+            self.report.interrupted = True
             raise
         finally:
             self.report.reply = "".join(self._raw).strip()
             try:
-                await self._finish(finish, interrupted)
+                await self._record(script)
             finally:
                 if not synth_complete:
-                    self._emit({"type": "backend-synth-complete"})
-                self._emit({"type": "force-new-message"})
-                self._emit(control("conversation-chain-end"))
+                    self._emit(out.simple("backend-synth-complete"))
+                self._emit(out.simple("force-new-message"))
+                self._emit(out.control("conversation-chain-end"))
+                self._tell(TurnEnded(self.report.interrupted))
         return self.report
 
-    async def _finish(self, finish: Finish, interrupted: bool) -> None:
+    def _tell(self, event: TurnEvent) -> None:
+        if self._listener is not None:
+            try:
+                self._listener(event)
+            except Exception:  # a listener's bug must not break the turn
+                log.exception("turn listener failed on %s", type(event).__name__)
+
+    async def _record(self, script: TurnScript) -> None:
         """Record the turn. A second interrupt meanwhile waits (bounded) for the recording,
         so what was said is never lost, and is then honoured."""
-        recording = asyncio.ensure_future(finish(self.report, interrupted))
+        recording = asyncio.ensure_future(script.record(self.report))
         try:
             await asyncio.shield(recording)
         except asyncio.CancelledError:
@@ -168,11 +197,19 @@ class Turn:
         except Exception:
             log.exception("recording the turn failed")
 
-    async def _prepare(self, prepare: Prepare) -> list[ChatMessage] | None:
+    async def _prepare(self, script: TurnScript) -> list[ChatMessage] | None:
+        """Hear the input and build the prompt; a failure is reported under its own name."""
         try:
-            return await prepare()
+            text = await script.hear()
         except Exception as exc:
             self._fail("ASR", exc)
+            return None
+        if text is None:
+            return None
+        try:
+            return script.prompt(text)
+        except Exception as exc:
+            self._fail("prompt", exc)
             return None
 
     def _fail(self, stage: str, exc: Exception) -> None:
@@ -183,16 +220,14 @@ class Turn:
         else:
             log.warning("%s failed: %s", stage, message)
         self.report.error = message
-        self._emit({"type": "error", "message": f"{stage} failed: {message}"})
+        self._emit(out.error(f"{stage} failed: {message}"))
 
-    async def _deliver(self, messages: list[ChatMessage]) -> float | None:
+    async def _deliver(self, reply: AsyncIterator[str]) -> float | None:
         """Stream the reply out; return when the first audio left (None if there was none)."""
         conversation = self._config.conversation
         llm_settings = self._config.llm
         chunks = with_deadlines(
-            self._llm.stream(messages),
-            llm_settings.first_token_timeout_s,
-            llm_settings.stream_idle_timeout_s,
+            reply, llm_settings.first_token_timeout_s, llm_settings.stream_idle_timeout_s
         )
         segmenter = Segmenter(conversation.first_segment_min_words, conversation.max_segment_chars)
         spoken_stream = speak_in_order(
@@ -202,24 +237,10 @@ class Turn:
             timeout_s=self._config.tts.segment_timeout_s,
         )
         first_audio_at: float | None = None
-        character = self._config.character
         self._started = time.monotonic()
         try:
             async for spoken in spoken_stream:
-                if spoken.error:
-                    self._emit({"type": "error", "message": f"TTS failed: {spoken.error}"})
-                tags = find_tags(spoken.text, self._model.emotionMap)
-                self._emit(
-                    audio_message(
-                        spoken.speech,
-                        text=spoken.text,
-                        name=character.name,
-                        avatar=character.avatar,
-                        expressions=[self._model.emotionMap[tag] for tag in tags],
-                        motions=self._model.motions_for(tags),
-                    )
-                )
-                self.report.delivered.append(spoken.text)
+                self._send_segment(spoken)
                 if spoken.speech is not None and len(spoken.speech.samples):
                     self.report.audio_s += spoken.speech.duration_s
                     if first_audio_at is None:
@@ -236,6 +257,29 @@ class Turn:
         finally:
             await aclose(spoken_stream)
         return first_audio_at
+
+    def _send_segment(self, spoken: Spoken) -> None:
+        if spoken.error:
+            self._emit(out.error(f"TTS failed: {spoken.error}"))
+        character = self._config.character
+        tags = find_tags(spoken.text, self._model.emotionMap)
+        expressions = tuple(self._model.emotionMap[tag] for tag in tags)
+        motions = tuple(self._model.motions_for(tags))
+        self._emit(
+            out.audio(
+                spoken.speech,
+                text=spoken.text,
+                name=character.name,
+                avatar=character.avatar,
+                expressions=expressions,
+                motions=motions,
+            )
+        )
+        self.report.delivered.append(spoken.text)
+        shown = strip_tags(spoken.text)
+        if shown:
+            self._shown.append(shown)
+        self._tell(SegmentDelivered(spoken.index, shown, expressions, motions))
 
     async def _speak(self, index: int, text: str) -> Speech:
         """TTS hears the text without tags; the client still gets them in display_text.

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
+from kagura.auth import AuthSettings
 from kagura.config import KaguraConfig
 from kagura.runtime import Runtime
 
@@ -17,16 +16,9 @@ from .client_ws import client_ws
 from .pages import install_pages
 from .proxy_ws import router as stage_router
 from .proxy_ws import stage_lifespan
+from .static import OptionalStaticFiles
 from .widget_ws import router as widget_router
 from .widget_ws import widget_lifespan
-
-
-class OptionalStaticFiles(StaticFiles):
-    """A folder the user may not have created yet: missing means 404s, not a server error."""
-
-    async def check_config(self) -> None:
-        if self.directory is not None and Path(self.directory).is_dir():
-            await super().check_config()
 
 
 def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
@@ -44,6 +36,7 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
 
     app = FastAPI(title="Kagura", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
+    app.state.auth = AuthSettings.load(config)  # once: it may generate and save the token
     app.add_api_websocket_route("/client-ws", client_ws)
     app.include_router(stage_router)  # /proxy-ws and /stage/stats
     app.include_router(widget_router)  # /widget, /widget/settings and /widget-ws

@@ -1,14 +1,13 @@
 """`/client-ws`: one connection, one private session (Open-LLM-VTuber compatible).
 
 The receive loop never waits on a turn: turns run as tasks, and everything the server says
-goes through the connection's bounded outbox.
+goes through the connection's bounded sender.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from typing import Any
@@ -19,13 +18,12 @@ from starlette.websockets import WebSocket
 from kagura.conversation.conversation import Conversation, TurnInput
 from kagura.engines import vad
 from kagura.engines.asr import SAMPLE_RATE, FloatAudio
+from kagura.protocol import client as m
+from kagura.protocol import outgoing as out
 from kagura.runtime import Runtime
 
-from . import auth
-from . import messages as m
-from .outbox import Outbox
-from .receiving import receive_loop
-from .requests import Requests, error, group_update, model_and_conf
+from .connection import Connection, accept
+from .requests import Requests, model_and_conf
 
 log = logging.getLogger(__name__)
 
@@ -35,32 +33,23 @@ class ClientSession:
         self.runtime = runtime
         self.websocket = websocket
         self.client_uid = f"client_{uuid.uuid4().hex[:12]}"
-        self.outbox = Outbox(websocket, self.client_uid)
+        self.connection = Connection(websocket, self.client_uid)
+        self.send = self.connection.send
         self.conversation = Conversation(runtime, self.send)
         self.requests = Requests(self.conversation, self.client_uid, self.send)
         self._turn_task: asyncio.Task[Any] | None = None
         self._mic = _MicBuffer(runtime.config.asr.max_seconds)
         self._vad: vad.VoiceActivityDetector | None = None
 
-    def send(self, message: dict[str, Any]) -> None:
-        self.outbox.put(json.dumps(message, ensure_ascii=False))
-
     async def serve(self) -> None:
-        writer = asyncio.create_task(self.outbox.run())
+        self.connection.greet(model_and_conf(self.conversation, self.client_uid))
         try:
-            self.send(group_update())
-            self.send({"type": "full-text", "text": "Connection established"})
-            self.send(model_and_conf(self.conversation, self.client_uid))
-            self.send({"type": "control", "text": "start-mic"})
-            await receive_loop(self.websocket, self.outbox, self.send, self.handle)
+            await self.connection.serve(self.handle)
         finally:
             if self._turn_task is not None:
                 self._turn_task.cancel()
                 with contextlib.suppress(BaseException):
                     await asyncio.wait_for(self._turn_task, 5)
-            self.outbox.finish()
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(writer, 5)
 
     async def handle(self, message: m.ClientMessage) -> None:
         conversation = self.conversation
@@ -69,7 +58,7 @@ class ClientSession:
                 if text.strip():
                     self.start_turn(TurnInput(text=text, images=m.image_urls(images)))
                 else:
-                    self.send(error("text-input: the text is empty"))
+                    self.send(out.error("text-input: the text is empty"))
             case m.MicAudioData(audio=audio):
                 self._mic.extend(audio)
             case m.MicAudioEnd(images=images):
@@ -77,7 +66,7 @@ class ClientSession:
                 if recorded.size:
                     self.start_turn(TurnInput(audio=recorded, images=m.image_urls(images)))
                 else:
-                    self.send(error("mic-audio-end: no audio was received"))
+                    self.send(out.error("mic-audio-end: no audio was received"))
             case m.RawAudioData(audio=audio):
                 await self._detect_speech(audio)
             case m.AISpeakSignal():
@@ -116,10 +105,10 @@ class ClientSession:
         for event in events:
             if isinstance(event, vad.SpeechStarted):
                 if self.conversation.active:
-                    self.send({"type": "control", "text": "interrupt"})
+                    self.send(out.control("interrupt"))
             else:
                 self._mic.replace(event.audio)
-                self.send({"type": "control", "text": "mic-audio-end"})
+                self.send(out.control("mic-audio-end"))
 
 
 class _MicBuffer:
@@ -147,7 +136,7 @@ class _MicBuffer:
 
 
 async def client_ws(websocket: WebSocket) -> None:
-    if await auth.accept(websocket) is None:
+    if await accept(websocket) is None:
         return  # refused: closed with a code and the reason
     runtime: Runtime = websocket.app.state.runtime
     await ClientSession(runtime, websocket).serve()

@@ -9,34 +9,29 @@ broadcast. A page joining never resets the shared history: on the stage,
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.websockets import WebSocket
 
+from kagura import auth
+from kagura.protocol import client as m
+from kagura.protocol import outgoing as out
 from kagura.stage.events import chat_event
 from kagura.stage.policy import BAD_INPUT
 from kagura.stage.stage import Stage
 
-from . import auth
-from . import messages as m
-from .outbox import CLOSE_TOO_SLOW, Outbox
-from .receiving import receive_loop
-from .requests import Requests, error, group_update, model_and_conf
+from .connection import Connection, accept, check
+from .requests import Requests, model_and_conf
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
-CLOSE_TIMEOUT_S = 5.0
 
 
 class StageClient:
@@ -45,42 +40,17 @@ class StageClient:
         self.websocket = websocket
         self.role = role
         self.client_uid = f"stage_{role.value}_{uuid.uuid4().hex[:12]}"
-        self.outbox = Outbox(websocket, self.client_uid, stage.config.client_queue_frames)
+        self.connection = Connection(websocket, self.client_uid, stage.config.client_queue_frames)
+        self.send = self.connection.send
         self.requests = Requests(stage.conversation, self.client_uid, self.send)
-        self._writer: asyncio.Task[None] | None = None
-        self._closing: asyncio.Task[None] | None = None
-
-    def send(self, message: dict[str, Any]) -> None:
-        self.outbox.put(json.dumps(message, ensure_ascii=False))
 
     async def serve(self) -> None:
-        writer = self._writer = asyncio.create_task(self.outbox.run())
-        conversation = self.stage.conversation
-        broadcast = self.stage.broadcast
+        self.connection.greet(model_and_conf(self.stage.conversation, self.client_uid))
+        self.stage.add_client(self.client_uid, self.connection.sender, self.role.value)
         try:
-            self.send(group_update())
-            self.send({"type": "full-text", "text": "Connection established"})
-            self.send(model_and_conf(conversation, self.client_uid))
-            self.send({"type": "control", "text": "start-mic"})
-            self.stage.add_client(self.client_uid, self.outbox, self.role.value, self._too_slow)
-            await receive_loop(self.websocket, self.outbox, self.send, self.handle, self._refuse)
+            await self.connection.serve(self.handle, self._refuse)
         finally:
-            broadcast.remove(self.client_uid)
-            self.outbox.finish()
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(writer, 5)
-
-    def _too_slow(self) -> None:
-        """The client fell too far behind: its writer may be stuck on a full socket, so
-        stop it and close the connection (bounded: an unresponsive peer is aborted)."""
-        if self._writer is not None:
-            self._writer.cancel()
-        self._closing = asyncio.create_task(self._close(CLOSE_TOO_SLOW, "client too slow"))
-
-    async def _close(self, code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                await self.websocket.close(code, reason)
+            self.stage.broadcast.remove(self.client_uid)
 
     def _refuse(self, message: m.ClientMessage) -> str | None:
         if auth.may_send(self.role, message.type):
@@ -95,27 +65,25 @@ class StageClient:
             case m.InterruptSignal(text=heard):
                 if stage.interrupt(heard):
                     # One stage, one voice: every other page stops playing as well.
-                    stage.broadcast.send(
-                        {"type": "interrupt-signal", "text": heard}, exclude=self.client_uid
-                    )
+                    stage.broadcast.send(out.interrupt_signal(heard), exclude=self.client_uid)
             case m.Simple(type="frontend-playback-complete"):
                 stage.conversation.playback.acknowledge()
             case m.Simple(type="audio-play-start"):
                 pass  # group sync only
             case m.Simple(type="create-new-history"):
                 uid = await stage.conversation.ensure_history()
-                self.send({"type": "new-history-created", "history_uid": uid})
+                self.send(out.new_history_created(uid))
             case m.SwitchConfig():
                 before = stage.conversation.config
                 await self.requests.handle(message)
                 if stage.conversation.config is not before:
                     # One character for everyone: every page loads the new model.
                     stage.broadcast.each(
-                        lambda uid: json.dumps(model_and_conf(stage.conversation, uid)),
+                        lambda uid: out.frame(model_and_conf(stage.conversation, uid)),
                         exclude=self.client_uid,
                     )
             case m.MicAudioData() | m.MicAudioEnd() | m.RawAudioData() | m.AISpeakSignal():
-                self.send(error(f"{message.type!r} is not supported on the stage"))
+                self.send(out.error(f"{message.type!r} is not supported on the stage"))
             case _:
                 await self.requests.handle(message)
 
@@ -129,7 +97,7 @@ class StageClient:
         if verdict in BAD_INPUT:
             limit = self.stage.config.max_text_chars
             why = "the text is empty" if verdict == "empty" else f"longer than {limit} characters"
-            self.send(error(f"text-input: {why}"))
+            self.send(out.error(f"text-input: {why}"))
 
 
 def _stage(connection: WebSocket | Request) -> Stage:
@@ -139,7 +107,7 @@ def _stage(connection: WebSocket | Request) -> Stage:
 
 @router.websocket("/proxy-ws")
 async def proxy_ws(websocket: WebSocket) -> None:
-    role = await auth.accept(websocket)
+    role = await accept(websocket)
     if role is not None:
         await StageClient(_stage(websocket), websocket, role).serve()
 
@@ -147,7 +115,7 @@ async def proxy_ws(websocket: WebSocket) -> None:
 def _http_role(request: Request) -> auth.Role | JSONResponse:
     """The caller's role, or the error response that refuses it."""
     try:
-        return auth.settings(request).check(request)
+        return check(request)
     except auth.Refused as refused:
         status = 401 if refused.code == auth.CLOSE_UNAUTHORIZED else 403
         return JSONResponse({"error": refused.reason}, status_code=status)
@@ -180,8 +148,7 @@ async def stage_pause(request: Request, body: PauseRequest) -> JSONResponse:
 
 @asynccontextmanager
 async def stage_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load the auth settings and run the stage for as long as the server runs."""
-    app.state.auth = auth.AuthSettings.load(app.state.runtime.config)
+    """Run the stage for as long as the server runs."""
     stage = Stage(app.state.runtime)
     app.state.stage = stage
     await stage.start()

@@ -12,33 +12,25 @@ from typing import Any
 
 from kagura.config import ConfigError, apply_character_preset, list_character_presets
 from kagura.conversation.conversation import Conversation
-
-from . import messages as m
-from .receiving import error
-
-__all__ = ["Requests", "error", "group_update", "model_and_conf"]
+from kagura.protocol import client as m
+from kagura.protocol import outgoing as out
 
 log = logging.getLogger(__name__)
 
-Reply = Callable[[dict[str, Any]], None]
+Reply = Callable[[out.Message], Any]
 BASE_CONFIG_FILE = "conf.yaml"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp"}
 
 
-def model_and_conf(conversation: Conversation, client_uid: str) -> dict[str, Any]:
+def model_and_conf(conversation: Conversation, client_uid: str) -> out.Message:
+    """`set-model-and-conf` for the conversation's character, naming the client."""
     character = conversation.config.character
-    return {
-        "type": "set-model-and-conf",
-        "model_info": conversation.runtime.model_for(conversation.config).wire(),
-        "conf_name": character.conf_name,
-        "conf_uid": character.conf_uid,
-        "client_uid": client_uid,
-    }
-
-
-def group_update() -> dict[str, Any]:
-    """Kagura has no groups yet: every client is alone, which the frontend handles."""
-    return {"type": "group-update", "members": [], "is_owner": False}
+    return out.model_and_conf(
+        conversation.runtime.model_for(conversation.config).wire(),
+        conf_name=character.conf_name,
+        conf_uid=character.conf_uid,
+        client_uid=client_uid,
+    )
 
 
 class Requests:
@@ -54,39 +46,33 @@ class Requests:
         """Answer `message` if it is a request; False when it is not one of ours."""
         match message:
             case m.Simple(type="heartbeat"):
-                self.reply({"type": "heartbeat-ack"})
+                self.reply(out.simple("heartbeat-ack"))
             case m.Simple(type="request-init-config"):
                 self.reply(model_and_conf(self.conversation, self.client_uid))
             case m.Simple(type="request-group-info"):
-                self.reply(group_update())
+                self.reply(out.group_update())
             case m.AddClientToGroup() | m.RemoveClientFromGroup():
-                self.reply(
-                    {
-                        "type": "group-operation-result",
-                        "success": False,
-                        "message": "groups are not supported by this server",
-                    }
-                )
+                self.reply(out.group_operation_refused())
             case m.Simple(type="fetch-configs"):
-                self.reply({"type": "config-files", "configs": self._config_files()})
+                self.reply(out.config_files(self._config_files()))
             case m.SwitchConfig(file=file):
                 await self.conversation.settle()
                 self._switch_config(file)
             case m.Simple(type="fetch-backgrounds"):
-                self.reply({"type": "background-files", "files": self._backgrounds()})
+                self.reply(out.background_files(self._backgrounds()))
             case m.Simple(type="fetch-history-list"):
                 await self._history_list()
             case m.Simple(type="create-new-history"):
                 await self.conversation.settle()
                 uid = await self.conversation.new_history()
-                self.reply({"type": "new-history-created", "history_uid": uid})
+                self.reply(out.new_history_created(uid))
             case m.FetchAndSetHistory(history_uid=uid):
                 await self.conversation.settle()
                 stored = await self.conversation.load_history(uid)
                 if stored is None:
-                    self.reply(error(f"no history {uid!r} for this character"))
+                    self.reply(out.error(f"no history {uid!r} for this character"))
                 else:
-                    self.reply({"type": "history-data", "messages": [s.to_wire() for s in stored]})
+                    self.reply(out.history_data([s.to_wire() for s in stored]))
             case m.DeleteHistory(history_uid=uid):
                 await self._delete_history(uid)
             case _:
@@ -107,14 +93,12 @@ class Requests:
                 base if filename == BASE_CONFIG_FILE else apply_character_preset(base, filename)
             )
         except ConfigError as exc:
-            self.reply(error(f"cannot switch to {filename!r}: {exc}"))
+            self.reply(out.error(f"cannot switch to {filename!r}: {exc}"))
             return
         self.conversation.switch_config(config)
         self.active_file = filename
         self.reply(model_and_conf(self.conversation, self.client_uid))
-        self.reply(
-            {"type": "config-switched", "message": f"Switched to {config.character.conf_name}"}
-        )
+        self.reply(out.config_switched(config.character.conf_name))
 
     def _backgrounds(self) -> list[str]:
         config = self.conversation.runtime.config
@@ -126,7 +110,7 @@ class Requests:
     async def _history_list(self) -> None:
         conf_uid = self.conversation.config.character.conf_uid
         summaries = await self.conversation.runtime.history.list(conf_uid)
-        self.reply({"type": "history-list", "histories": [s.to_wire() for s in summaries]})
+        self.reply(out.history_list([s.to_wire() for s in summaries]))
 
     async def _delete_history(self, uid: str) -> None:
         if uid == self.conversation.history_uid:
@@ -136,4 +120,4 @@ class Requests:
         if deleted and self.conversation.history_uid == uid:
             self.conversation.history_uid = None
             self.conversation.memory.clear()
-        self.reply({"type": "history-deleted", "success": deleted, "history_uid": uid})
+        self.reply(out.history_deleted(uid, deleted))

@@ -3,7 +3,7 @@
 `kagura serve` carries the channel on its own port and loop (and relays the stage's replies
 to it); `kagura widget serve --http-port` builds a small app of its own with the same routes,
 on the loop of the standalone server, so both serve one hub. Both check connections with the
-main server's rules (`auth`), and only the admin role may connect as a sender.
+main server's rules (`kagura.auth`), and only the admin role may connect as a sender.
 """
 
 from __future__ import annotations
@@ -16,15 +16,17 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from kagura.auth import Refused
 from kagura.config import KaguraConfig
-from kagura.models_registry import ModelInfo, load_registry
+from kagura.live2d import ModelInfo, load_registry
 from kagura.widget import WidgetServer, install_server
 from kagura.widget.access import admit_kind
 from kagura.widget.hub import serve_peer
-from kagura.widget.relay import ReplyRelay
 
-from . import auth
+from .connection import accept
 from .pages import install_assets, page
+from .static import OptionalStaticFiles
+from .widget_relay import ReplyRelay
 
 router = APIRouter()
 
@@ -49,12 +51,12 @@ async def widget_settings(request: Request) -> dict[str, Any]:
 
 @router.websocket("/widget-ws")
 async def widget_ws(websocket: WebSocket) -> None:
-    role = await auth.accept(websocket)
+    role = await accept(websocket)
     if role is None:
         return
     try:
         kind = admit_kind(role, websocket.url.query)
-    except auth.Refused as refused:
+    except Refused as refused:
         await websocket.close(refused.code, refused.reason)
         return
     server: WidgetServer = websocket.app.state.widget
@@ -90,7 +92,7 @@ async def widget_lifespan(app: FastAPI) -> AsyncIterator[None]:
     config: KaguraConfig = runtime.config
     listen = config.widget.listen_in_serve
     # A listener of its own takes the main server's token (perhaps generated and saved).
-    token = auth.AuthSettings.load(config).token if listen else ""
+    token = app.state.auth.token if listen else ""
     server = WidgetServer.from_config(config, token=token)
     await server.start_here(listen=listen)
     app.state.widget = server
@@ -109,8 +111,6 @@ async def widget_lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_widget_app(config: KaguraConfig, server: WidgetServer) -> FastAPI:
     """The standalone HTTP side (`kagura widget serve --http-port`): the page, its files and
     `/widget-ws`, sharing `server`'s hub (start the server on the same loop first)."""
-    from .app import OptionalStaticFiles
-
     app = FastAPI(title="Kagura widget", docs_url=None, redoc_url=None)
     app.state.widget = server
     models_dir = config.resolve_path(config.system.models_dir)

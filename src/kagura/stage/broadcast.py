@@ -1,49 +1,43 @@
 """Sending to every stage client: one serialisation, one non-blocking put per client.
 
-Each client has its own bounded `Outbox` and writer task, so a slow client never delays the
-others; one that falls too far behind overflows its outbox and is disconnected (close code
+Each client has its own bounded sender and writer task, so a slow client never delays the
+others; one that falls too far behind overflows its sender and is disconnected (close code
 1013, with a log line) while everyone else carries on.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from kagura.server.outbox import Outbox
+from kagura.protocol import outgoing as out
+from kagura.sender import BoundedSender
 
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    outbox: Outbox
+    sender: BoundedSender
     role: str
-    # Called once when the outbox overflows: the writer may be stuck on a socket that is
-    # not read, so closing the connection is the client's job, not the outbox's.
-    on_overflow: Callable[[], None]
 
 
 class Broadcast:
     def __init__(self) -> None:
         self._clients: dict[str, Member] = {}
 
-    def add(
-        self, client_uid: str, outbox: Outbox, role: str, on_overflow: Callable[[], None]
-    ) -> None:
-        self._clients[client_uid] = Member(outbox, role, on_overflow)
+    def add(self, client_uid: str, sender: BoundedSender, role: str) -> None:
+        self._clients[client_uid] = Member(sender, role)
 
     def remove(self, client_uid: str) -> None:
         self._clients.pop(client_uid, None)
 
-    def send(self, message: dict[str, Any], *, exclude: str | None = None) -> int:
+    def send(self, message: out.Message, *, exclude: str | None = None) -> int:
         """Queue `message` for every client but `exclude`; returns how many got it queued.
 
         Iterates over a snapshot, so a client that joins or leaves meanwhile causes no error:
         it simply gets this message or not.
         """
-        frame = json.dumps(message, ensure_ascii=False)
+        frame = out.frame(message)
         return self.each(lambda _: frame, exclude=exclude)
 
     def each(self, frame_for: Callable[[str], str], *, exclude: str | None = None) -> int:
@@ -52,11 +46,10 @@ class Broadcast:
         for client_uid, member in list(self._clients.items()):
             if client_uid == exclude:
                 continue
-            if member.outbox.put(frame_for(client_uid)):
+            if member.sender.put(frame_for(client_uid)):
                 sent += 1
-            elif member.outbox.overflowed:
-                self.remove(client_uid)
-                member.on_overflow()
+            elif member.sender.closed:
+                self.remove(client_uid)  # given up on: its sender is closing it
         return sent
 
     def roles(self) -> dict[str, int]:

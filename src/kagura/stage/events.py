@@ -11,10 +11,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
 
 from kagura.conversation.conversation import TurnInput
-from kagura.server.messages import ChatSource
+from kagura.protocol import outgoing as out
+from kagura.protocol.client import ChatSource
 
 MAX_NAME_CHARS = 32
 
@@ -129,15 +129,9 @@ def display_line(event: ChatEvent) -> str:
     return f"{label}: {event.text}" if event.text else label
 
 
-def announcement(event: ChatEvent) -> dict[str, Any]:
-    """`user-input-transcription` for the other clients: `text` is the whole line (all the
-    original frontend shows); Kagura's pages also get the viewer's name and platform."""
-    line: dict[str, Any] = {"type": "user-input-transcription", "text": display_line(event)}
-    if event.user_name:
-        line["name"] = event.user_name
-    if event.platform:
-        line["platform"] = event.platform
-    return line
+def announcement(event: ChatEvent) -> out.Message:
+    """`user-input-transcription` for the other clients, naming the viewer and platform."""
+    return out.transcription(display_line(event), name=event.user_name, platform=event.platform)
 
 
 def _said(event: ChatEvent) -> str:

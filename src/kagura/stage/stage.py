@@ -13,19 +13,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 from kagura.conversation.conversation import Conversation
-from kagura.conversation.turn import Turn, control
+from kagura.conversation.events import Listener, TurnEvent, TurnStarted
 from kagura.runtime import Runtime
-from kagura.server.outbox import Outbox
+from kagura.sender import BoundedSender
 
 from .broadcast import Broadcast
 from .events import ChatEvent, Lane, announcement, thanks_text, turn_input
 from .monitor import LagMonitor
 from .policy import ACCEPTED, Batch, Clock, FloodPolicy
-from .thanks import CannedReply
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +38,15 @@ class Stage:
         self.config = runtime.config.stage
         self.clock = clock
         self.broadcast = Broadcast()
-        self.conversation = Conversation(runtime, self._emit)
+        self.conversation = Conversation(runtime, self.broadcast.send, listener=self._on_event)
         self.policy = FloodPolicy(self.config, clock)
         self.lag = LagMonitor()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
-        self._current: asyncio.Task[Any] | None = None
         self._announce: list[ChatEvent] = []
         self._last_activity = clock()
-        # Called with every message the stage broadcasts (e.g. the widget channel's relay).
-        self.observers: list[Callable[[dict[str, Any]], None]] = []
+        # Told of every turn event on the stage (e.g. the widget channel's relay).
+        self.observers: list[Listener] = []
         # Paused: chat still queues (and goes stale by its TTL), nothing is answered.
         self.paused = False
 
@@ -64,25 +62,17 @@ class Stage:
             log.debug("dropped %s event (%s): %r", event.lane.key, verdict, event.text[:40])
         return verdict
 
-    def add_client(
-        self, client_uid: str, outbox: Outbox, role: str, on_overflow: Callable[[], None]
-    ) -> None:
+    def add_client(self, client_uid: str, sender: BoundedSender, role: str) -> None:
         """A client joins the broadcast. Idle talk counts from when someone is there to hear
         it, so the first listener never walks into an instant monologue."""
         if not self.broadcast:
             self._last_activity = self.clock()
-        self.broadcast.add(client_uid, outbox, role, on_overflow)
+        self.broadcast.add(client_uid, sender, role)
         self._wake.set()
 
     def interrupt(self, heard: str | None) -> bool:
         """Stop the running turn (an LLM reply or a thank-you); the stage goes on."""
-        if self.conversation.interrupt(heard):
-            return True
-        task = self._current
-        if task is None or task.done():
-            return False
-        task.cancel()
-        return True
+        return self.conversation.interrupt(heard)
 
     def set_paused(self, paused: bool) -> None:
         """The streamer's "hold on": answer nothing new until resumed (the reply in progress
@@ -95,7 +85,7 @@ class Stage:
     @property
     def active(self) -> bool:
         """`conversation_active`: from a turn's chain start to its chain end."""
-        return self._current is not None and not self._current.done()
+        return self.conversation.active
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -147,16 +137,15 @@ class Stage:
         self._announce = [event for event in batch.events if event.lane is not Lane.IDLE]
         work: Coroutine[Any, Any, Any]
         if batch.template:
-            work = self._thank(thanks_text(self.config.gift_thanks, batch.events))
+            work = self.conversation.say(thanks_text(self.config.gift_thanks, batch.events))
         else:
             work = self.conversation.run_turn(turn_input(batch.events))
         task = asyncio.create_task(work)
-        self._current = task
         try:
             done, _ = await asyncio.wait([task], timeout=self.config.turn_timeout_s)
             if not done:
                 log.warning("stage turn took over %.0f s; stopping it", self.config.turn_timeout_s)
-                self.interrupt(None)
+                task.cancel()  # the turn's own task: interrupted like any other turn
                 await asyncio.wait([task], timeout=STOP_TIMEOUT_S)
         except asyncio.CancelledError:  # the stage is stopping
             task.cancel()
@@ -166,38 +155,17 @@ class Stage:
         if task.done() and not task.cancelled() and task.exception() is not None:
             log.error("stage turn failed", exc_info=task.exception())
 
-    async def _thank(self, text: str) -> None:
-        """Speak a canned thank-you through the normal turn (no LLM, nothing remembered)."""
-        conversation = self.conversation
-        turn = Turn(
-            config=conversation.config,
-            model=self.runtime.model_for(conversation.config),
-            llm=CannedReply(text),
-            tts=self.runtime.tts,
-            emit=self._emit,
-            playback=conversation.playback,
-        )
-
-        async def prepare() -> list[Any]:
-            return []
-
-        async def finish(report: Any, interrupted: bool) -> None:
-            return None
-
-        await turn.run(prepare, finish)
-
-    def _emit(self, message: dict[str, Any]) -> None:
-        """Everything a turn says goes to every client; right after the chain starts, the
-        inputs being answered are shown to every client but the one that sent each."""
-        self.broadcast.send(message)
+    def _on_event(self, event: TurnEvent) -> None:
+        """Right after a chain starts, the inputs being answered are shown to every client
+        but the one that sent each; observers hear of every event."""
+        if isinstance(event, TurnStarted):
+            for chat in self._announce:
+                self.broadcast.send(announcement(chat), exclude=chat.origin)
         for observe in self.observers:
             try:
-                observe(message)
+                observe(event)
             except Exception:  # an observer's bug must not break the turn
                 log.exception("stage observer failed")
-        if message == control("conversation-chain-start") and self._announce:
-            for event in self._announce:
-                self.broadcast.send(announcement(event), exclude=event.origin)
 
     def _idle_due(self) -> bool:
         after = self.config.idle_after_s

@@ -1,5 +1,5 @@
-"""Who may use the widget channel: `kagura serve`'s rules (`kagura.server.auth`), on both
-carriers of the hub.
+"""Who may use the widget channel: `kagura serve`'s rules (`kagura.auth`), on both carriers
+of the hub.
 
 The standalone server answers on a port of its own, so it checks what the main server
 checks, with the same code: on loopback the Host header (a DNS-rebinding page reaches
@@ -12,22 +12,19 @@ words on every page, so only the admin role may connect as a sender.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from urllib.parse import parse_qs, urlsplit
 
-from starlette.requests import HTTPConnection
-
-from kagura.config import WidgetConfig
-from kagura.server.auth import (
+from kagura.auth import (
     CLOSE_BAD_REQUEST,
     CLOSE_FORBIDDEN,
     TOKEN_ENV,
     AuthSettings,
+    Handshake,
     Refused,
     Role,
-    is_loopback,
 )
+from kagura.config import WidgetConfig
 
 from .hub import Kind
 
@@ -49,13 +46,11 @@ def widget_auth(
 ) -> AuthSettings:
     """The rules for a listener on `host`: `token` (else `KAGURA_AUTH_TOKEN`) required
     beyond loopback, the Host header checked on loopback, `config.allowed_origins` extra."""
-    loopback_only = is_loopback(host)
-    origins = frozenset(origin.rstrip("/").lower() for origin in config.allowed_origins)
-    return AuthSettings(
-        token=token or os.environ.get(TOKEN_ENV, ""),
-        required=not loopback_only or require_on_loopback,
-        loopback_only=loopback_only,
-        allowed_origins=origins,
+    return AuthSettings.for_host(
+        host,
+        token=token,
+        require_on_loopback=require_on_loopback,
+        allowed_origins=config.allowed_origins,
     )
 
 
@@ -82,13 +77,6 @@ def admit_kind(role: Role, query: str) -> Kind:
 
 
 def admit(auth: AuthSettings, path: str, headers: Iterable[tuple[str, str]]) -> Kind:
-    """Check a handshake that did not come through Starlette (the `websockets` listener):
-    `AuthSettings.check` reads only headers and the query, so a bare scope carries them."""
+    """Check a handshake that did not come through Starlette (the `websockets` listener)."""
     query = urlsplit(path).query
-    scope = {
-        "type": "websocket",
-        "path": urlsplit(path).path,
-        "query_string": query.encode("latin-1"),
-        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
-    }
-    return admit_kind(auth.check(HTTPConnection(scope)), query)
+    return admit_kind(auth.check(Handshake.of(headers, query)), query)

@@ -29,9 +29,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.uri import parse_uri
 
-from . import messages as m
+from kagura.protocol import outgoing as out
+from kagura.protocol import widget as m
+
 from .hub import DeliveryReport
-from .server import Message, finish_tasks, to_message
+from .server import Message, finish_tasks
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +122,7 @@ class WidgetClient:
     def send(self, message: Message, *, wait_ack_s: float = 0) -> DeliveryReport | None:
         """Send `message` for broadcast; the report (sent, acked) or None when not connected
         or the server did not answer. Raises `ProtocolError` when the server refused it."""
-        checked = to_message(message)
+        checked = m.broadcastable(message)
         if self._on_loop():
             raise RuntimeError("on the client's own loop, use `await asend(...)`")
         future = self._submit(checked, wait_ack_s)
@@ -134,7 +136,7 @@ class WidgetClient:
 
     async def asend(self, message: Message, *, wait_ack_s: float = 0) -> DeliveryReport | None:
         """`send` for async code: None within the same bound when there is no answer."""
-        checked = to_message(message)
+        checked = m.broadcastable(message)
         if self._on_loop():
             return await self._send(checked, wait_ack_s)
         future = self._submit(checked, wait_ack_s)
@@ -290,7 +292,7 @@ class WidgetClient:
         if wait_ack_s > 0:
             self._reports[message_id] = report
         try:
-            await ws.send(json.dumps({**m.wire(message), "id": message_id}, ensure_ascii=False))
+            await ws.send(out.frame({**m.wire(message), "id": message_id}))
             async with asyncio.timeout(REPLY_TIMEOUT_S):
                 sent = await receipt
             if wait_ack_s > 0 and sent > 0:

@@ -3,8 +3,8 @@
 One hub serves both the standalone `websockets` server (port 8765) and the `/widget-ws`
 endpoint of `kagura serve`, so the rules live here once:
 
-- every peer has a bounded send queue; a peer that falls that far behind is closed (1013)
-  instead of holding up the others or growing without limit;
+- every peer has a bounded sender (`kagura.sender`); a peer that falls that far behind is
+  closed (1013) instead of holding up the others or growing without limit;
 - every broadcast gets an id; widgets acknowledge it, and its sender gets a `receipt` at
   once and a `delivery` report when all acknowledged or the ack timeout passed (the
   deliveries awaiting acks are bounded too: at the limit the oldest is reported as it is);
@@ -20,74 +20,53 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from kagura.config import WidgetConfig
-
-from . import messages as m
+from kagura.protocol import outgoing as out
+from kagura.protocol import widget as m
+from kagura.sender import (
+    CLOSE_TIMEOUT_S,
+    WS_1000_NORMAL_CLOSURE,
+    WS_1001_GOING_AWAY,
+    BoundedSender,
+    Close,
+    Send,
+)
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["widget", "sender"]
-CLOSE_TOO_SLOW = 1013
-CLOSE_GOING_AWAY = 1001
-SEND_TIMEOUT_S = 10.0
-CLOSE_TIMEOUT_S = 5.0
-
-
-def _dump(message: dict[str, Any]) -> str:
-    return json.dumps(message, ensure_ascii=False)
 
 
 class Peer:
-    """One connection as the hub sees it: a kind, a bounded queue of frames, a close flag.
+    """One connection as the hub sees it: a kind and a bounded sender.
 
     Widgets receive broadcasts; senders (programs) only receive answers to what they send.
     """
 
-    def __init__(self, name: str, kind: Kind, limit: int) -> None:
+    def __init__(self, name: str, kind: Kind, sender: BoundedSender) -> None:
         self.name = name
         self.kind = kind
-        self._frames: deque[str] = deque()
-        self._limit = limit
-        self._ready = asyncio.Event()
-        self.closed = False
-        self.close_code = 1000
-        self.close_reason = ""
+        self.sender = sender
 
-    def put(self, frame: str) -> bool:
-        """Queue a frame without waiting; a full queue closes the peer (it is not reading)."""
-        if self.closed:
-            return False
-        if len(self._frames) >= self._limit:
-            log.warning("widget client %s is not reading; disconnecting it", self.name)
-            self._frames.clear()
-            self.close(CLOSE_TOO_SLOW, "client too slow; reconnect")
-            return False
-        self._frames.append(frame)
-        self._ready.set()
-        return True
+    @property
+    def closed(self) -> bool:
+        return self.sender.closed
+
+    def put(self, message: out.Message | str) -> bool:
+        """Queue a message (or a frame made once for many peers) without waiting."""
+        return self.sender.put(message if isinstance(message, str) else out.frame(message))
 
     def close(self, code: int, reason: str) -> None:
-        if not self.closed:
-            self.closed, self.close_code, self.close_reason = True, code, reason
-            self._ready.set()
-
-    async def next(self) -> str | None:
-        """The next frame to send; None once the peer is closed."""
-        while not self.closed:
-            if self._frames:
-                return self._frames.popleft()
-            self._ready.clear()
-            await self._ready.wait()
-        return None
+        """Send what is queued, then close with `code`."""
+        self.sender.finish(code, reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,14 +79,8 @@ class DeliveryReport:
     def complete(self) -> bool:
         return self.acked == self.sent
 
-    def wire(self) -> dict[str, Any]:
-        return {
-            "type": "delivery",
-            "id": self.id,
-            "sent": self.sent,
-            "acked": self.acked,
-            "complete": self.complete,
-        }
+    def wire(self) -> out.Message:
+        return out.delivery(self.id, self.sent, self.acked)
 
 
 class Delivery:
@@ -172,10 +145,12 @@ class WidgetHub:
     def widgets(self) -> int:
         return sum(1 for peer in self._peers.values() if peer.kind == "widget")
 
-    def connect(self, kind: Kind) -> Peer:
+    def connect(self, kind: Kind, send: Send, close: Close) -> Peer:
         """A new peer; a widget gets the recent messages first (marked `"replay": true`)."""
         self._count += 1
-        peer = Peer(f"{kind}-{self._count}", kind, self.config.client_queue_messages)
+        name = f"{kind}-{self._count}"
+        sender = BoundedSender(name, send, close, limit=self.config.client_queue_messages)
+        peer = Peer(name, kind, sender)
         self._peers[peer.name] = peer
         if kind == "widget":
             oldest = self.clock() - self.config.replay_max_age_s
@@ -185,7 +160,7 @@ class WidgetHub:
         return peer
 
     def disconnect(self, peer: Peer) -> None:
-        peer.close(1000, "")
+        peer.close(WS_1000_NORMAL_CLOSURE, "")
         self._peers.pop(peer.name, None)
         for delivery in list(self._pending.values()):
             if delivery.lose(peer.name):
@@ -202,7 +177,7 @@ class WidgetHub:
             raise m.ProtocolError(f"id {message.id!r} is already awaiting acknowledgements")
         message_id = message.id or uuid.uuid4().hex[:16]
         data = {**m.wire(message), "id": message_id}
-        frame = _dump(data)
+        frame = out.frame(data)
         recipients = [
             peer.name
             for peer in list(self._peers.values())
@@ -210,13 +185,13 @@ class WidgetHub:
         ]
         self._drop_closed()
         if self.config.replay_messages:
-            self._replay.append((self.clock(), _dump({**data, "replay": True})))
+            self._replay.append((self.clock(), out.frame({**data, "replay": True})))
         delivery = Delivery(message_id, recipients)
         if origin is not None:
-            origin.put(_dump({"type": "receipt", "id": message_id, "sent": delivery.sent}))
+            origin.put(out.receipt(message_id, delivery.sent))
 
             def report_to_origin(report: DeliveryReport) -> None:
-                origin.put(_dump(report.wire()))
+                origin.put(report.wire())
 
             delivery.on_finish.append(report_to_origin)
         if not recipients:
@@ -240,26 +215,26 @@ class WidgetHub:
         try:
             message = m.parse(frame)
         except m.ProtocolError as exc:
-            peer.put(_dump(m.error(str(exc))))
+            peer.put(m.error(str(exc)))
             return
         if isinstance(message, m.Ack):
             delivery = self._pending.get(message.id)
             if delivery is not None and delivery.ack(peer.name):
                 delivery.finish()
         elif isinstance(message, m.Heartbeat):
-            peer.put(_dump({"type": "heartbeat-ack"}))
+            peer.put(out.simple("heartbeat-ack"))
         elif peer.kind != "sender":
             text = f"widgets may only send ack and heartbeat, not {message.type!r}"
-            peer.put(_dump(m.error(text, message.id)))
+            peer.put(m.error(text, message.id))
         else:
             try:
                 self.publish(message, origin=peer)
             except m.ProtocolError as exc:
-                peer.put(_dump(m.error(str(exc), message.id)))
+                peer.put(m.error(str(exc), message.id))
 
     def close_all(self, reason: str = "server stopping") -> None:
         for peer in list(self._peers.values()):
-            peer.close(CLOSE_GOING_AWAY, reason)
+            peer.close(WS_1001_GOING_AWAY, reason)
         for delivery in list(self._pending.values()):
             delivery.finish()
 
@@ -273,30 +248,14 @@ async def serve_peer(
     hub: WidgetHub,
     kind: Kind,
     receive: Callable[[], Awaitable[str | bytes | None]],
-    send: Callable[[str], Awaitable[None]],
-    close: Callable[[int, str], Awaitable[None]],
+    send: Send,
+    close: Close,
 ) -> None:
     """Run one connection, whatever library carries it: `receive` returns None when the
-    peer went away. The writer sends with a timeout and closes the connection when the
-    hub closes the peer (too slow, server stopping)."""
-    peer = hub.connect(kind)
-
-    async def write() -> None:
-        try:
-            while (frame := await peer.next()) is not None:
-                async with asyncio.timeout(SEND_TIMEOUT_S):
-                    await send(frame)
-        except TimeoutError:
-            log.warning("widget client %s is stuck on one frame; closing it", peer.name)
-            peer.close(CLOSE_TOO_SLOW, "client too slow; reconnect")
-        except Exception as exc:  # a vanished client is routine
-            log.debug("send to %s stopped: %r", peer.name, exc)
-            return
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                await close(peer.close_code, peer.close_reason)
-
-    writer = asyncio.create_task(write())
+    peer went away. The peer's sender writes with a timeout and closes the connection when
+    the hub closes the peer (too slow, server stopping)."""
+    peer = hub.connect(kind, send, close)
+    writer = asyncio.create_task(peer.sender.run())
     try:
         while not peer.closed:
             frame = await receive()

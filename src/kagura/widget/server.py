@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import json
 import logging
 import ssl
 import threading
@@ -28,16 +27,16 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from kagura.config import KaguraConfig, WidgetConfig
-from kagura.server.auth import (
+from kagura.auth import (
     CLOSE_BAD_REQUEST,
     CLOSE_FORBIDDEN,
     CLOSE_UNAUTHORIZED,
     AuthSettings,
     Refused,
 )
+from kagura.config import KaguraConfig, WidgetConfig
+from kagura.protocol import widget as m
 
-from . import messages as m
 from .access import admit, peer_kind, require_token, widget_auth
 from .hub import DeliveryReport, WidgetHub, serve_peer
 
@@ -56,16 +55,6 @@ REFUSED_STATUS = {  # the listener refuses before the upgrade, with the close co
 }
 
 Message = m.Broadcastable | dict[str, Any]
-
-
-def to_message(message: Message) -> m.Broadcastable:
-    """A dict is checked like a frame from the wire (`ProtocolError` when it is not valid)."""
-    if isinstance(message, dict):
-        parsed = m.parse(json.dumps(message))
-        if isinstance(parsed, m.Ack | m.Heartbeat):
-            raise m.ProtocolError(f"{parsed.type!r} cannot be broadcast")
-        return parsed
-    return message
 
 
 class WidgetServer:
@@ -202,7 +191,7 @@ class WidgetServer:
     def send(self, message: Message, *, wait_ack_s: float = 0) -> DeliveryReport:
         """Broadcast `message` to every widget; with `wait_ack_s`, wait (at most that long)
         for their acknowledgements. Raises `ProtocolError` for an invalid message."""
-        checked = to_message(message)
+        checked = m.broadcastable(message)
         if not self.running:
             return DeliveryReport(checked.id or "", 0, 0)
         if self._on_loop():
@@ -214,7 +203,7 @@ class WidgetServer:
 
     async def asend(self, message: Message, *, wait_ack_s: float = 0) -> DeliveryReport:
         """`send` for async code, on this server's loop or any other."""
-        checked = to_message(message)
+        checked = m.broadcastable(message)
         if not self.running:
             return DeliveryReport(checked.id or "", 0, 0)
         if self._on_loop():

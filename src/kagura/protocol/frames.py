@@ -1,0 +1,92 @@
+"""The parse skeleton every dialect shares: a frame → a JSON object with a `type` → a model.
+
+`/client-ws`, `/proxy-ws` and the widget channel differ in their vocabularies, not in how a
+bad frame is answered: anything that is not a JSON object with a known `type` and valid
+fields becomes one `ProtocolError` whose text names the problem, which goes back to the
+sender as an `error` while the connection stays open.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Generic, TypeVar, get_args
+
+from pydantic import TypeAdapter, ValidationError
+
+M = TypeVar("M")
+MAX_PROBLEMS = 3  # validation problems named in one error
+
+
+class ProtocolError(ValueError):
+    """A frame we cannot use; its text is sent back to the client as an `error`."""
+
+
+def error(message: str, message_id: str | None = None) -> dict[str, Any]:
+    """The `error` message of every dialect (`id` names the widget message it refers to)."""
+    frame: dict[str, Any] = {"type": "error", "message": message}
+    if message_id is not None:
+        frame["id"] = message_id
+    return frame
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """Client text quoted in an error, short enough for a log line."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def message_types(union: Any) -> tuple[str, ...]:
+    """The `type` literals of the models in an (annotated) union, in declaration order."""
+    members = get_args(union)
+    if members and not isinstance(members[0], type):  # Annotated[Union[...], Field(...)]
+        members = get_args(members[0])
+    types: list[str] = []
+    for model in members:
+        types.extend(get_args(model.model_fields["type"].annotation))
+    return tuple(types)
+
+
+class Dialect(Generic[M]):
+    """One vocabulary: a discriminated union of message models, parsed with the skeleton."""
+
+    def __init__(self, union: Any) -> None:
+        self._adapter: TypeAdapter[M] = TypeAdapter(union)
+        self.types = message_types(union)
+
+    def parse(self, frame: str | bytes) -> M:
+        """Decode and validate one frame from the wire."""
+        if isinstance(frame, bytes):
+            raise ProtocolError("binary frames are not supported; send JSON text")
+        try:
+            data = json.loads(frame)
+        except json.JSONDecodeError as exc:
+            raise ProtocolError(f"not valid JSON: {exc.msg} at position {exc.pos}") from None
+        except RecursionError:
+            raise ProtocolError("the message is nested too deeply") from None
+        return self.validate(data)
+
+    def validate(self, data: Any) -> M:
+        """Validate a decoded object (a frame from the wire, or a dict built in-process)."""
+        if not isinstance(data, dict):
+            raise ProtocolError("a message must be a JSON object with a 'type'")
+        kind = data.get("type")
+        if not isinstance(kind, str):
+            raise ProtocolError("the message has no 'type' (a string)")
+        if kind not in self.types:
+            raise ProtocolError(
+                f"unknown message type {clip(kind)!r}; expected one of: {', '.join(self.types)}"
+            )
+        try:
+            return self._adapter.validate_python(data)
+        except ValidationError as exc:
+            raise ProtocolError(f"bad {kind!r} message: {describe(exc)}") from None
+        except RecursionError:
+            raise ProtocolError("the message is nested too deeply") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """The first few problems, each as `field.path: what is wrong`."""
+    problems = []
+    for problem in exc.errors()[:MAX_PROBLEMS]:
+        where = ".".join(str(part) for part in problem["loc"][1:]) or "message"
+        problems.append(f"{where}: {problem['msg']}")
+    return "; ".join(problems)

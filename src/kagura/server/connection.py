@@ -1,0 +1,114 @@
+"""One WebSocket client of `kagura serve`, from handshake to teardown, for every endpoint.
+
+`/client-ws` and `/proxy-ws` differ in what they do with messages, not in how a connection
+lives: accepted (or refused with a close code and the reason), greeted with the connect
+sequence, fed through one receive loop, and torn down (bounded) when either side goes away.
+Everything the server says goes through the connection's bounded sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from kagura.auth import AuthSettings, Handshake, Refused, Role
+from kagura.protocol import client as incoming
+from kagura.protocol import outgoing as out
+from kagura.sender import QUEUE_FRAMES, BoundedSender
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[incoming.ClientMessage], Awaitable[None]]
+# Returns why a message is refused (for instance the sender's role), or None.
+Refuse = Callable[[incoming.ClientMessage], str | None]
+TEARDOWN_TIMEOUT_S = 5.0
+
+
+def handshake(connection: HTTPConnection) -> Handshake:
+    return Handshake.of(connection.headers.items(), connection.url.query)
+
+
+def auth_settings(connection: HTTPConnection) -> AuthSettings:
+    """The app's rules, loaded once when the app was built."""
+    settings: AuthSettings = connection.app.state.auth
+    return settings
+
+
+def check(connection: HTTPConnection) -> Role:
+    """The caller's role, or `Refused`."""
+    return auth_settings(connection).check(handshake(connection))
+
+
+async def accept(websocket: WebSocket) -> Role | None:
+    """Accept the connection; a refused one is closed with a code and reason (→ None)."""
+    try:
+        role = check(websocket)
+    except Refused as refused:
+        client = websocket.client.host if websocket.client else "?"
+        log.warning("refused %s from %s: %s", websocket.url.path, client, refused.reason)
+        await websocket.accept()
+        await websocket.close(refused.code, refused.reason)
+        return None
+    await websocket.accept()
+    return role
+
+
+class Connection:
+    def __init__(self, websocket: WebSocket, name: str, limit: int = QUEUE_FRAMES) -> None:
+        self.websocket = websocket
+        self.name = name
+        self.sender = BoundedSender(name, websocket.send_text, self._close, limit=limit)
+
+    def send(self, message: out.Message) -> bool:
+        return self.sender.put(out.frame(message))
+
+    def greet(self, model_and_conf: out.Message) -> None:
+        """The connect sequence the original frontend expects (protocol §1.3)."""
+        self.send(out.group_update())
+        self.send(out.full_text(out.CONNECTED_TEXT))
+        self.send(model_and_conf)
+        self.send(out.control("start-mic"))
+
+    async def serve(self, handle: Handle, refuse: Refuse | None = None) -> None:
+        """Receive until the client goes away or the sender gives up on it; then let the
+        writer send what is queued (bounded) and stop."""
+        writer = asyncio.create_task(self.sender.run())
+        try:
+            await self._receive_loop(handle, refuse)
+        finally:
+            self.sender.finish()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(writer, TEARDOWN_TIMEOUT_S)
+
+    async def _receive_loop(self, handle: Handle, refuse: Refuse | None) -> None:
+        """Bad frames get an `error` naming the problem and the connection stays open; a bug
+        in one handler is logged and reported without ending the connection."""
+        while not self.sender.closed:
+            try:
+                frame = await self.websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            if frame["type"] == "websocket.disconnect":
+                return
+            text = frame.get("text")
+            try:
+                message = incoming.parse(text if text is not None else frame.get("bytes", b""))
+            except incoming.ProtocolError as exc:
+                self.send(out.error(str(exc)))
+                continue
+            if refuse is not None and (reason := refuse(message)) is not None:
+                self.send(out.error(reason))
+                continue
+            try:
+                await handle(message)
+            except Exception:
+                log.exception("handling %s failed", message.type)
+                self.send(out.error(f"internal error while handling {message.type!r}"))
+
+    async def _close(self, code: int, reason: str) -> None:
+        await self.websocket.close(code, reason)
