@@ -13,6 +13,7 @@ test: setup
 lint: setup
 	uv run ruff check src tests bench
 	uv run mypy
+	uv run lint-imports
 
 bench: setup
 	uv run python bench/first_audio.py

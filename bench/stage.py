@@ -32,12 +32,10 @@ import websockets
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
+from kagura.testing.stage import stage_url, stalled_client
 
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parent.parent))
 from report import write_section
-
-from tests.stage_helpers import stage_url, stalled_client
 
 RATE = 2000
 CONNECTIONS = 10

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
+from kagura.testing.wait import until
 
 LONG = " ".join(f"Sentence number {i} is here." for i in range(1, 40))
 
@@ -18,6 +17,7 @@ async def test_interrupt_mid_reply(kagura: KaguraProcess, fake: FakeOpenAI) -> N
         await client.send({"type": "text-input", "text": "Count for me."})
         before = await client.recv_until("audio", timeout=15)
         heard = before[-1]["display_text"]["text"]
+        abandoned = fake.streams_abandoned
         await client.send({"type": "interrupt-signal", "text": heard})
         after = await client.recv_until("control", "conversation-chain-end", timeout=5)
         speech_requests = len(fake.speech_requests())
@@ -28,8 +28,9 @@ async def test_interrupt_mid_reply(kagura: KaguraProcess, fake: FakeOpenAI) -> N
             "force-new-message",
             "control",
         ]
-        # The LLM keeps streaming for ~15 s if nobody stops it: TTS must stop with the turn.
-        await asyncio.sleep(1.5)
+        # The LLM would keep streaming for ~15 s if nobody stopped it: the turn closes its
+        # stream (the fake sees the client go), and no TTS request follows the chain end.
+        await until(lambda: fake.streams_abandoned > abandoned, 5, "the LLM stream to close")
         assert len(fake.speech_requests()) == speech_requests, "TTS must stop with the turn"
 
         fake.script = LLMScript(reply="Sorry, I will stop counting now.")

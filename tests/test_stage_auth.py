@@ -14,9 +14,9 @@ from kagura.auth import AuthSettings, Handshake, Refused, Role, role_token
 from kagura.config import KaguraConfig
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
+from kagura.testing.stage import StageClient, Watcher
 
 from .conftest import fake_engines
-from .stage_helpers import StageClient, Watcher
 
 TOKEN = "s3cret-token"
 STUDIO = "https://studio.example"

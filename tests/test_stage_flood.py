@@ -6,7 +6,6 @@ queues chat meanwhile, then releases the turn and checks what the LLM was asked,
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,9 +15,10 @@ import pytest
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
+from kagura.testing.stage import StageClient, Watcher, user_messages
+from kagura.testing.wait import until
 
 from .conftest import fake_engines
-from .stage_helpers import StageClient, Watcher, user_messages
 
 DANMAKU_TTL_S = 5.0
 HOLD_REPLY = "Let me think about that for a good long while, everyone, please wait."
@@ -69,10 +69,31 @@ async def held(
         fake.clear_requests()
         async with Watcher(admin) as seen:
             yield admin, platform, seen
-            await asyncio.sleep(0.3)  # the last events reach the queue
+            await queued(platform, admin, seen)
             await admin.send({"type": "frontend-playback-complete"})
             await seen.wait_turns(1 + turns, timeout=30)
-            await asyncio.sleep(0.3)  # room for a turn too many, which the test would see
+            # Nothing waits and nothing is being answered: a turn too many cannot follow.
+            await until(lambda: settled(server), 10, "the stage to settle")
+
+
+async def queued(platform: StageClient, admin: StageClient, seen: Watcher) -> None:
+    """Return once the server has read every event both clients sent: each connection is
+    read in order, so its heartbeat is answered after the events before it were queued."""
+    await platform.send({"type": "heartbeat"})
+    await platform.recv_until("heartbeat-ack", timeout=10)
+    acks = seen.count(lambda message: message["type"] == "heartbeat-ack")
+    await admin.send({"type": "heartbeat"})
+    await seen.wait_for(lambda message: message["type"] == "heartbeat-ack", acks + 1, 10)
+
+
+async def settled(server: KaguraProcess) -> bool:
+    current = await stats(server)
+    return not current["answering"] and not any(current["waiting"].values())
+
+
+async def expired(server: KaguraProcess, before: dict[str, Any]) -> bool:
+    dropped: dict[str, int] = (await stats(server))["dropped"]
+    return dropped.get("expired", 0) > before["dropped"].get("expired", 0)
 
 
 def delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
@@ -101,7 +122,7 @@ async def test_stale_chat_is_dropped(stage: KaguraProcess, fake: FakeOpenAI) -> 
     async with held(stage, fake, turns=1) as (_, platform, _):
         await platform.chat("old news", user="Olly")
         await platform.chat("paid and patient", user="Pat", kind="superchat", amount=5)
-        await asyncio.sleep(DANMAKU_TTL_S + 0.5)
+        await until(lambda: expired(stage, before), DANMAKU_TTL_S + 10, "the danmaku to expire")
     assert user_messages(fake.chat_requests()) == [
         "Pat on bilibili says: (Super Chat, 5) paid and patient"
     ]

@@ -5,14 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from kagura.conversation.conversation import PROACTIVE_PROMPT
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
+from kagura.testing.stage import CHAIN_START, StageClient, Watcher, user_messages
+from kagura.testing.wait import wait_until
 
 from .conftest import fake_engines
-from .stage_helpers import CHAIN_START, StageClient, Watcher, user_messages
 
 IDLE_S = 1.0
 
@@ -21,8 +23,14 @@ IDLE_S = 1.0
 def stage(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
     config = fake_engines(fake, stage={"idle_after_s": IDLE_S})
     with KaguraProcess(tmp_path_factory.mktemp("idle"), config) as server:
-        time.sleep(IDLE_S * 2)  # an empty stage, idle for a while before anyone joins
+        # An empty stage, idle for a while (by its own clock) before anyone joins.
+        wait_until(lambda: idle_s(server) >= 2 * IDLE_S, 15, "the stage to be idle")
         yield server
+
+
+def idle_s(server: KaguraProcess) -> float:
+    seconds: float = httpx.get(f"{server.http_url}/stage/stats").json()["idle_s"]
+    return seconds
 
 
 async def test_idle_stage_starts_a_topic_and_chat_comes_first(

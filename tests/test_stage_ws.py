@@ -13,9 +13,7 @@ import pytest
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
-
-from .conftest import fake_engines
-from .stage_helpers import (
+from kagura.testing.stage import (
     CHAIN_END,
     CHAIN_START,
     StageClient,
@@ -24,6 +22,8 @@ from .stage_helpers import (
     stalled_client,
     user_messages,
 )
+
+from .conftest import fake_engines
 
 SHORT = "Okay, got it."
 CLOSE_FRAME_END = (1013).to_bytes(2, "big") + b"client too slow; reconnect"

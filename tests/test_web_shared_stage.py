@@ -13,6 +13,7 @@ from websockets.sync.client import connect
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript, echo_last_user
 from kagura.testing.server import KaguraProcess
+from kagura.testing.wait import wait_until
 
 from .test_web_stage import REPLY, SHOWN
 from .web_browser import (
@@ -23,7 +24,6 @@ from .web_browser import (
     sample,
     send_text,
     wait_reply_played,
-    wait_until,
 )
 
 pytestmark = pytest.mark.browser

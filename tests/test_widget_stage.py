@@ -14,8 +14,7 @@ from websockets.exceptions import ConnectionClosedError
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
-
-from .stage_helpers import CHAIN_END, StageClient, stage_url
+from kagura.testing.stage import CHAIN_END, StageClient, stage_url
 
 REPLY = "[joy] Hello there, friend! [sadness] It is a rainy day today."
 

@@ -155,17 +155,6 @@ def recorded_pages(request: pytest.FixtureRequest, browser: Browser) -> Iterator
         context.close()
 
 
-def wait_until(condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
-    """Poll `condition` from Python (for state that lives outside the page)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-
-
 def wait_connected(page: Page, timeout_ms: float = 15_000) -> None:
     page.wait_for_function("window.kagura && window.kagura.state === 'open'", timeout=timeout_ms)
 

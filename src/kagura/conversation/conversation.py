@@ -26,6 +26,7 @@ __all__ = ["PROACTIVE_PROMPT", "Conversation", "TurnInput"]
 
 log = logging.getLogger(__name__)
 
+
 class Conversation:
     def __init__(
         self,
@@ -58,9 +59,7 @@ class Conversation:
             self._task = asyncio.current_task()
             # A turn records into the memory, character and history it started with.
             history_uid = await self.ensure_history()
-            script = Answer(
-                self.runtime, self.config, self.memory, history_uid, request, self.emit
-            )
+            script = Answer(self.runtime, self.config, self.memory, history_uid, request, self.emit)
             if request.proactive:
                 self.emit(out.full_text(out.PROACTIVE_TEXT))
             return await self._run(script)

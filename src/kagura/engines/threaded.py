@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-T = TypeVar("T")
+from kagura.bounded import BoundedQueue, QueueClosed
 
-_DONE = object()
+T = TypeVar("T")
 
 
 async def iterate_in_thread(
@@ -26,47 +26,35 @@ async def iterate_in_thread(
     """Yield what `make_iterator(stop)` produces in `executor`.
 
     `stop` is set when the consumer stops early (break, cancellation, error), so the producer
-    should check it between items. At most `max_buffered` items wait in between; the producer
-    blocks beyond that, which bounds memory when the consumer is slow.
+    should check it between items. At most `max_buffered` items wait in between: the producer
+    waits for room beyond that, which bounds memory when the consumer is slow, and the queue
+    is closed when the consumer goes away, which releases a producer waiting for room.
     """
     loop = asyncio.get_running_loop()
     stop = threading.Event()
-    # `slots` bounds the items in flight; the queue itself must always take the end marker.
-    queue: asyncio.Queue[object] = asyncio.Queue()
-    slots = threading.Semaphore(max_buffered)
-
-    def put(item: object) -> None:
-        queue.put_nowait(item)
+    queue: BoundedQueue[T] = BoundedQueue(max_buffered)
 
     def produce() -> None:
+        error: BaseException | None = None
         try:
             for item in make_iterator(stop):
                 if stop.is_set():
-                    break
-                # Wait for room, but give up once the consumer has gone away.
-                while not slots.acquire(timeout=0.1):
-                    if stop.is_set():
-                        return
-                loop.call_soon_threadsafe(put, item)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            if not stop.is_set():
-                loop.call_soon_threadsafe(put, exc)
+                    return
+                asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
+        except QueueClosed:  # the consumer has gone away
             return
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            error = exc
         if not stop.is_set():
-            loop.call_soon_threadsafe(put, _DONE)
+            loop.call_soon_threadsafe(queue.close, error)
 
     future = loop.run_in_executor(executor, produce)
     try:
-        while True:
-            item = await queue.get()
-            if item is _DONE:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            slots.release()
-            yield item  # type: ignore[misc]
+        async for item in queue:
+            yield item
     finally:
         stop.set()
+        queue.close()
         # Do not wait for the thread: a long native call may still be running, and the
         # caller has moved on. The executor serialises the next use of the engine.
         future.add_done_callback(lambda f: f.exception())

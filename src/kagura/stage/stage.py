@@ -44,6 +44,7 @@ class Stage:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._announce: list[ChatEvent] = []
+        self._answering = False  # from taking a batch until its turn is over
         self._last_activity = clock()
         # Told of every turn event on the stage (e.g. the widget channel's relay).
         self.observers: list[Listener] = []
@@ -90,7 +91,9 @@ class Stage:
     def stats(self) -> dict[str, Any]:
         return {
             "active": self.active,
+            "answering": self._answering,
             "paused": self.paused,
+            "idle_s": round(self.clock() - self._last_activity, 3),
             "clients": self.broadcast.roles(),
             **self.policy.stats(),
             "loop_lag": self.lag.stats(),
@@ -134,6 +137,7 @@ class Stage:
             self._last_activity = self.clock()
 
     async def _answer(self, batch: Batch) -> None:
+        self._answering = True
         self._announce = [event for event in batch.events if event.lane is not Lane.IDLE]
         work: Coroutine[Any, Any, Any]
         if batch.template:
@@ -152,6 +156,7 @@ class Stage:
             raise
         finally:
             self._announce = []
+            self._answering = False
         if task.done() and not task.cancelled() and task.exception() is not None:
             log.error("stage turn failed", exc_info=task.exception())
 

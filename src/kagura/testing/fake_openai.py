@@ -114,6 +114,7 @@ class FakeOpenAI:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._chat_count = 0  # chat requests since `script` was set
+        self._abandoned = 0  # streams the client closed before their end
         self._stopping = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: _Server | None = None
@@ -151,6 +152,13 @@ class FakeOpenAI:
 
     def transcription_requests(self) -> list[dict[str, Any]]:
         return [r.body for r in self.requests if r.path == TRANSCRIPTION_PATH]
+
+    @property
+    def streams_abandoned(self) -> int:
+        """How many chat streams the client stopped reading before their end (an
+        interrupted turn closes its LLM stream: this counts that it did)."""
+        with self._lock:
+            return self._abandoned
 
     def clear_requests(self) -> None:
         with self._lock:
@@ -307,10 +315,15 @@ class FakeOpenAI:
         )
 
     async def _send(self, frames: Frames, failure: LLMFailure | None) -> AsyncIterator[bytes]:
-        for due, frame in frames:
-            if not await self._sleep_until(due):
-                raise _StreamCut("server stopping")
-            yield frame
+        try:
+            for due, frame in frames:
+                if not await self._sleep_until(due):
+                    raise _StreamCut("server stopping")
+                yield frame
+        except (asyncio.CancelledError, GeneratorExit):  # the client went away mid-stream
+            with self._lock:
+                self._abandoned += 1
+            raise
         if failure == "hang_after_first_chunk":
             # A client disconnect cancels this generator (Starlette watches for it); a stop
             # ends the wait and drops the connection.

@@ -1,4 +1,5 @@
-"""Stage clients for tests and the stage benchmark: roles, tokens, chat events, a watcher."""
+"""Stage clients for tests and the stage benchmark: roles, tokens, chat events, a watcher,
+a client that never reads."""
 
 from __future__ import annotations
 
