@@ -57,8 +57,15 @@ async def test_no_token_or_a_wrong_one_is_refused(guarded: KaguraProcess, path: 
     async with StageClient(guarded, token=TOKEN, path=path) as client:
         assert (await client.connect_sequence())[-1]["text"] == "start-mic"
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    async with StageClient(guarded, "platform", headers=headers, path=path) as client:
+    async with StageClient(guarded, "page", headers=headers, path=path) as client:
         assert (await client.connect_sequence())[-1]["text"] == "start-mic"
+    # Chat clients feed the stage; a private session is not theirs to open.
+    platform = StageClient(guarded, "platform", headers=headers, path=path)
+    if path == "/client-ws":
+        assert await refusal(platform) == (4403, "the platform role may not use /client-ws")
+    else:
+        async with platform:
+            assert (await platform.connect_sequence())[-1]["text"] == "start-mic"
 
 
 async def test_the_token_never_reaches_the_log(guarded: KaguraProcess) -> None:

@@ -10,8 +10,8 @@ loopback server only answers to loopback host names (no DNS rebinding).
 This module is plain Python (no web framework): the server, `/widget-ws` and the standalone
 widget listener hand it a `Handshake` — headers and query — whatever library carried it.
 
-Roles: `platform` clients may only send chat events, `page` clients (stage page, OBS overlay)
-may also acknowledge playback and read, `admin` may do everything. The token decides the role:
+Roles: `platform` (chat clients), `page` (stage page, OBS overlay) and `admin` (the streamer);
+what each may send on each endpoint is `kagura.permissions`' table. The token decides the role:
 the configured token is the admin's, and the page and platform tokens are derived from it
 (`kagura tokens` prints all three), so an overlay URL can never drive the stage. `?role=` may
 only lower a role. Without a token requirement (a loopback server, the default) local clients
@@ -61,37 +61,6 @@ def role_token(admin_token: str, role: Role) -> str:
         return admin_token
     digest = hmac.new(admin_token.encode(), f"kagura-role:{role.value}".encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
-
-
-# The least role that may send each message type on `/proxy-ws`. Every client message type
-# is listed (a test checks it against the protocol), so a new type is a decision, not a gap.
-MIN_ROLE: dict[str, Role] = {
-    "text-input": Role.PLATFORM,
-    "heartbeat": Role.PLATFORM,
-    "frontend-playback-complete": Role.PAGE,
-    "audio-play-start": Role.PAGE,
-    "fetch-configs": Role.PAGE,
-    "fetch-backgrounds": Role.PAGE,
-    "fetch-history-list": Role.PAGE,
-    "create-new-history": Role.PAGE,  # on the stage this never resets the shared history
-    "request-init-config": Role.PAGE,
-    "request-group-info": Role.PAGE,
-    "add-client-to-group": Role.PAGE,
-    "remove-client-from-group": Role.PAGE,
-    "mic-audio-data": Role.ADMIN,
-    "mic-audio-end": Role.ADMIN,
-    "raw-audio-data": Role.ADMIN,
-    "ai-speak-signal": Role.ADMIN,
-    "interrupt-signal": Role.ADMIN,
-    "switch-config": Role.ADMIN,
-    "fetch-and-set-history": Role.ADMIN,
-    "delete-history": Role.ADMIN,
-}
-
-
-def may_send(role: Role, message_type: str) -> bool:
-    """Unknown types are refused to all but the admin (the parser refuses them anyway)."""
-    return RANK[role] >= RANK[MIN_ROLE.get(message_type, Role.ADMIN)]
 
 
 @dataclass(frozen=True)

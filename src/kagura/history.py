@@ -21,6 +21,7 @@ import asyncio
 import builtins
 import functools
 import sqlite3
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -133,6 +134,8 @@ class HistoryStore:
         # Created, used and closed only on the worker thread.
         self._conn: sqlite3.Connection | None = None
         self._closed = False
+        # Histories that a live conversation records into, and how many hold each.
+        self._held: Counter[str] = Counter()
 
     @property
     def db_path(self) -> Path:
@@ -220,6 +223,22 @@ class HistoryStore:
     async def delete(self, conf_uid: str, history_uid: str) -> bool:
         """Delete a history and its messages; False if no such history for `conf_uid`."""
         return await self._run(_delete, conf_uid, history_uid)
+
+    # -- histories in use ---------------------------------------------------------------
+    # A conversation holds the history it records into, so that no other conversation can
+    # delete it from under it (the stage would then have nowhere to record).
+
+    def hold(self, history_uid: str) -> None:
+        self._held[history_uid] += 1
+
+    def release(self, history_uid: str) -> None:
+        self._held[history_uid] -= 1
+        if self._held[history_uid] <= 0:
+            del self._held[history_uid]
+
+    def holders(self, history_uid: str) -> int:
+        """How many live conversations record into `history_uid`."""
+        return self._held[history_uid]
 
     async def _run(
         self,

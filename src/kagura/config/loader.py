@@ -242,9 +242,20 @@ def _preset_files(directory: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.name)
 
 
+def shown_path(cfg: KaguraConfig, path: Path) -> str:
+    """``path`` as messages show it: relative to the config's folder when it is inside it.
+
+    Errors about presets reach clients; they must not reveal where the server is installed.
+    """
+    try:
+        return str(path.resolve().relative_to(cfg.base_dir.resolve()))
+    except ValueError:
+        return path.name
+
+
 def _load_preset(cfg: KaguraConfig, path: Path) -> CharacterConfig:
     """The character section of ``cfg`` with the preset at ``path`` merged over it."""
-    source = str(path)
+    source = shown_path(cfg, path)
     data = _read_yaml(path)
     unknown = [key for key in data if key != "character"]
     if unknown:
@@ -300,7 +311,7 @@ def apply_character_preset(cfg: KaguraConfig, filename: str) -> KaguraConfig:
         raise ConfigError([f"{filename!r}: not a preset file name"])
     path = next((p for p in _preset_files(directory) if p.name == filename), None)
     if path is None:
-        raise ConfigError([f"{filename}: no such preset in {directory}"])
+        raise ConfigError([f"{filename}: no such preset in {shown_path(cfg, directory)}"])
     character = _load_preset(cfg, path)
     # model_copy keeps the private base dir; deep so the new config shares no state.
     return cfg.model_copy(update={"character": character}, deep=True)

@@ -41,7 +41,7 @@ class Conversation:
         self.listener = listener
         self.memory = ConversationMemory(self.config.llm.memory_budget_tokens)
         self.playback = PlaybackAck()
-        self.history_uid: str | None = None
+        self._history_uid: str | None = None
         self._lock = asyncio.Lock()
         self._turn: Turn | None = None
         self._task: asyncio.Task[Any] | None = None
@@ -109,15 +109,36 @@ class Conversation:
 
     # -- memory and history ------------------------------------------------------------
 
+    @property
+    def history_uid(self) -> str | None:
+        """The history this conversation records into (held, so nobody else deletes it)."""
+        return self._history_uid
+
+    @history_uid.setter
+    def history_uid(self, history_uid: str | None) -> None:
+        store = self.runtime.history
+        if self._history_uid is not None:
+            store.release(self._history_uid)
+        if history_uid is not None:
+            store.hold(history_uid)
+        self._history_uid = history_uid
+
+    def close(self) -> None:
+        """The conversation is over: its history is free to be deleted."""
+        self.interrupt(None)
+        self.history_uid = None
+
     async def ensure_history(self) -> str:
-        if self.history_uid is None:
+        if self._history_uid is None:
             self.history_uid = await self.runtime.history.create(self.config.character.conf_uid)
-        return self.history_uid
+        assert self._history_uid is not None
+        return self._history_uid
 
     async def new_history(self) -> str:
         self.memory.clear()
-        self.history_uid = await self.runtime.history.create(self.config.character.conf_uid)
-        return self.history_uid
+        uid = await self.runtime.history.create(self.config.character.conf_uid)
+        self.history_uid = uid
+        return uid
 
     async def load_history(self, history_uid: str) -> list[StoredMessage] | None:
         """Switch to a stored history and rebuild memory from its most recent messages."""

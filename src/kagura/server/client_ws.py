@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 from starlette.websockets import WebSocket
 
+from kagura.auth import Role
 from kagura.conversation.conversation import Conversation, TurnInput
 from kagura.engines import vad
 from kagura.engines.asr import SAMPLE_RATE, FloatAudio
+from kagura.permissions import Endpoint
 from kagura.protocol import client as m
 from kagura.protocol import outgoing as out
 from kagura.runtime import Runtime
@@ -29,11 +31,11 @@ log = logging.getLogger(__name__)
 
 
 class ClientSession:
-    def __init__(self, runtime: Runtime, websocket: WebSocket) -> None:
+    def __init__(self, runtime: Runtime, websocket: WebSocket, role: Role) -> None:
         self.runtime = runtime
         self.websocket = websocket
         self.client_uid = f"client_{uuid.uuid4().hex[:12]}"
-        self.connection = Connection(websocket, self.client_uid)
+        self.connection = Connection(websocket, self.client_uid, Endpoint.CLIENT, role)
         self.send = self.connection.send
         self.conversation = Conversation(runtime, self.send)
         self.requests = Requests(self.conversation, self.client_uid, self.send)
@@ -50,6 +52,7 @@ class ClientSession:
                 self._turn_task.cancel()
                 with contextlib.suppress(BaseException):
                     await asyncio.wait_for(self._turn_task, 5)
+            self.conversation.close()
 
     async def handle(self, message: m.ClientMessage) -> None:
         conversation = self.conversation
@@ -136,7 +139,8 @@ class _MicBuffer:
 
 
 async def client_ws(websocket: WebSocket) -> None:
-    if await accept(websocket) is None:
+    role = await accept(websocket, Endpoint.CLIENT)
+    if role is None:
         return  # refused: closed with a code and the reason
     runtime: Runtime = websocket.app.state.runtime
-    await ClientSession(runtime, websocket).serve()
+    await ClientSession(runtime, websocket, role).serve()

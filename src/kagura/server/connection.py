@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from kagura.auth import AuthSettings, Handshake, Refused, Role
+from kagura import permissions
+from kagura.auth import CLOSE_FORBIDDEN, AuthSettings, Handshake, Refused, Role
+from kagura.permissions import Endpoint
 from kagura.protocol import client as incoming
 from kagura.protocol import outgoing as out
 from kagura.sender import QUEUE_FRAMES, BoundedSender
@@ -24,8 +26,6 @@ from kagura.sender import QUEUE_FRAMES, BoundedSender
 log = logging.getLogger(__name__)
 
 Handle = Callable[[incoming.ClientMessage], Awaitable[None]]
-# Returns why a message is refused (for instance the sender's role), or None.
-Refuse = Callable[[incoming.ClientMessage], str | None]
 TEARDOWN_TIMEOUT_S = 5.0
 
 
@@ -44,10 +44,14 @@ def check(connection: HTTPConnection) -> Role:
     return auth_settings(connection).check(handshake(connection))
 
 
-async def accept(websocket: WebSocket) -> Role | None:
-    """Accept the connection; a refused one is closed with a code and reason (→ None)."""
+async def accept(websocket: WebSocket, endpoint: Endpoint | None = None) -> Role | None:
+    """Accept the connection; a refused one is closed with a code and reason (→ None).
+
+    With `endpoint`, the role must also be one that may connect there."""
     try:
         role = check(websocket)
+        if endpoint is not None and not permissions.may_connect(endpoint, role):
+            raise Refused(CLOSE_FORBIDDEN, f"the {role.value} role may not use {endpoint.value}")
     except Refused as refused:
         client = websocket.client.host if websocket.client else "?"
         log.warning("refused %s from %s: %s", websocket.url.path, client, refused.reason)
@@ -59,9 +63,21 @@ async def accept(websocket: WebSocket) -> Role | None:
 
 
 class Connection:
-    def __init__(self, websocket: WebSocket, name: str, limit: int = QUEUE_FRAMES) -> None:
+    """One accepted client of `endpoint` with `role`: what it may send is decided here, by
+    `kagura.permissions`, before any handler sees the message."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        name: str,
+        endpoint: Endpoint,
+        role: Role,
+        limit: int = QUEUE_FRAMES,
+    ) -> None:
         self.websocket = websocket
         self.name = name
+        self.endpoint = endpoint
+        self.role = role
         self.sender = BoundedSender(name, websocket.send_text, self._close, limit=limit)
 
     def send(self, message: out.Message) -> bool:
@@ -74,18 +90,18 @@ class Connection:
         self.send(model_and_conf)
         self.send(out.control("start-mic"))
 
-    async def serve(self, handle: Handle, refuse: Refuse | None = None) -> None:
+    async def serve(self, handle: Handle) -> None:
         """Receive until the client goes away or the sender gives up on it; then let the
         writer send what is queued (bounded) and stop."""
         writer = asyncio.create_task(self.sender.run())
         try:
-            await self._receive_loop(handle, refuse)
+            await self._receive_loop(handle)
         finally:
             self.sender.finish()
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(writer, TEARDOWN_TIMEOUT_S)
 
-    async def _receive_loop(self, handle: Handle, refuse: Refuse | None) -> None:
+    async def _receive_loop(self, handle: Handle) -> None:
         """Bad frames get an `error` naming the problem and the connection stays open; a bug
         in one handler is logged and reported without ending the connection."""
         while not self.sender.closed:
@@ -101,8 +117,9 @@ class Connection:
             except incoming.ProtocolError as exc:
                 self.send(out.error(str(exc)))
                 continue
-            if refuse is not None and (reason := refuse(message)) is not None:
-                self.send(out.error(reason))
+            refused = permissions.refusal(self.endpoint, self.role, message.type)
+            if refused is not None:
+                self.send(out.error(refused))
                 continue
             try:
                 await handle(message)

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from starlette.websockets import WebSocket
 
 from kagura import auth
+from kagura.permissions import Endpoint
 from kagura.protocol import client as m
 from kagura.protocol import outgoing as out
 from kagura.stage.events import chat_event
@@ -40,7 +41,9 @@ class StageClient:
         self.websocket = websocket
         self.role = role
         self.client_uid = f"stage_{role.value}_{uuid.uuid4().hex[:12]}"
-        self.connection = Connection(websocket, self.client_uid, stage.config.client_queue_frames)
+        self.connection = Connection(
+            websocket, self.client_uid, Endpoint.STAGE, role, stage.config.client_queue_frames
+        )
         self.send = self.connection.send
         self.requests = Requests(stage.conversation, self.client_uid, self.send)
 
@@ -48,14 +51,9 @@ class StageClient:
         self.connection.greet(model_and_conf(self.stage.conversation, self.client_uid))
         self.stage.add_client(self.client_uid, self.connection.sender, self.role.value)
         try:
-            await self.connection.serve(self.handle, self._refuse)
+            await self.connection.serve(self.handle)
         finally:
             self.stage.broadcast.remove(self.client_uid)
-
-    def _refuse(self, message: m.ClientMessage) -> str | None:
-        if auth.may_send(self.role, message.type):
-            return None
-        return f"the {self.role.value} role may not send {message.type!r}"
 
     async def handle(self, message: m.ClientMessage) -> None:
         stage = self.stage
@@ -107,7 +105,7 @@ def _stage(connection: WebSocket | Request) -> Stage:
 
 @router.websocket("/proxy-ws")
 async def proxy_ws(websocket: WebSocket) -> None:
-    role = await accept(websocket)
+    role = await accept(websocket, Endpoint.STAGE)
     if role is not None:
         await StageClient(_stage(websocket), websocket, role).serve()
 

@@ -113,7 +113,14 @@ class Requests:
         self.reply(out.history_list([s.to_wire() for s in summaries]))
 
     async def _delete_history(self, uid: str) -> None:
-        if uid == self.conversation.history_uid:
+        store = self.conversation.runtime.history
+        ours = uid == self.conversation.history_uid
+        if store.holders(uid) > (1 if ours else 0):
+            # Another conversation (the stage, another page) records into it.
+            self.reply(out.error(f"history {uid!r} is in use by another conversation"))
+            self.reply(out.history_deleted(uid, False))
+            return
+        if ours:
             await self.conversation.settle()
         conf_uid = self.conversation.config.character.conf_uid
         deleted = await self.conversation.runtime.history.delete(conf_uid, uid)

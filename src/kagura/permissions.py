@@ -1,0 +1,79 @@
+"""What each role may do on each endpoint: one table, applied everywhere.
+
+The token decides the role (`kagura.auth`); this table decides what that role may send.
+`/client-ws` is a private conversation, `/proxy-ws` the shared stage, and the same message
+can mean something else on each: an interrupt stops your own reply on `/client-ws` but
+every page's on the stage. Every client message type has a row (a test checks the rows
+against the protocol), so a new message type is a decision, not a gap.
+
+- `platform` (chat clients) only feed the stage: chat, and withdrawing their own chat.
+- `page` (the stage page, OBS overlays, a private session in a page) may also acknowledge
+  playback, read lists, and drive a private session of its own.
+- `admin` (the streamer) may do everything, including what changes shared state: the
+  stage's voice input, interrupts, character, histories.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from kagura.auth import RANK, Role
+
+
+class Endpoint(StrEnum):
+    CLIENT = "/client-ws"
+    STAGE = "/proxy-ws"
+
+
+# The least role that may connect at all.
+CONNECT: dict[Endpoint, Role] = {Endpoint.CLIENT: Role.PAGE, Endpoint.STAGE: Role.PLATFORM}
+
+ADMIN, PAGE, PLATFORM = Role.ADMIN, Role.PAGE, Role.PLATFORM
+
+# message type → the least role that may send it on (/client-ws, /proxy-ws); None: never.
+TABLE: dict[str, tuple[Role | None, Role | None]] = {
+    "text-input": (PAGE, PLATFORM),
+    "heartbeat": (PAGE, PLATFORM),
+    "frontend-playback-complete": (PAGE, PAGE),
+    "audio-play-start": (PAGE, PAGE),
+    "fetch-configs": (PAGE, PAGE),
+    "fetch-backgrounds": (PAGE, PAGE),
+    "fetch-history-list": (PAGE, PAGE),
+    "create-new-history": (PAGE, PAGE),  # on the stage: answers with the current history
+    "request-init-config": (PAGE, PAGE),
+    "request-group-info": (PAGE, PAGE),
+    "add-client-to-group": (PAGE, PAGE),
+    "remove-client-from-group": (PAGE, PAGE),
+    # A private session's own voice, reply and character; on the stage, everyone's.
+    "mic-audio-data": (PAGE, ADMIN),
+    "mic-audio-end": (PAGE, ADMIN),
+    "raw-audio-data": (PAGE, ADMIN),
+    "ai-speak-signal": (PAGE, ADMIN),
+    "interrupt-signal": (PAGE, ADMIN),
+    "switch-config": (PAGE, ADMIN),
+    # Histories are shared by every conversation of a character, the stage's included.
+    "fetch-and-set-history": (ADMIN, ADMIN),
+    "delete-history": (ADMIN, ADMIN),
+}
+
+
+def least_role(endpoint: Endpoint, message_type: str) -> Role | None:
+    """The least role that may send `message_type` on `endpoint`; None if no role may."""
+    row = TABLE.get(message_type)
+    if row is None:
+        return None
+    return row[0] if endpoint is Endpoint.CLIENT else row[1]
+
+
+def may_connect(endpoint: Endpoint, role: Role) -> bool:
+    return RANK[role] >= RANK[CONNECT[endpoint]]
+
+
+def refusal(endpoint: Endpoint, role: Role, message_type: str) -> str | None:
+    """Why `role` may not send `message_type` on `endpoint`, or None when it may."""
+    least = least_role(endpoint, message_type)
+    if least is None:
+        return f"{message_type!r} is not accepted on {endpoint.value}"
+    if RANK[role] < RANK[least]:
+        return f"the {role.value} role may not send {message_type!r}"
+    return None

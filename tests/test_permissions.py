@@ -1,0 +1,144 @@
+"""The permissions table, walked over the wire: every message type × endpoint × role.
+
+Each row of `kagura.permissions.TABLE` is checked against a real server that requires
+tokens: a refused message gets the refusal and nothing else happens, an allowed one is
+handled. Histories in use by another conversation cannot be deleted from under it.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import websockets
+
+from kagura.auth import Role, role_token
+from kagura.permissions import CONNECT, TABLE, Endpoint, least_role
+from kagura.protocol.client import KNOWN_TYPES
+from kagura.testing.fake_openai import FakeOpenAI, LLMScript
+from kagura.testing.server import KaguraProcess
+from kagura.testing.stage import StageClient, Watcher
+
+from .conftest import fake_engines
+
+TOKEN = "table-walk-token"
+RANK = {Role.PLATFORM: 0, Role.PAGE: 1, Role.ADMIN: 2}
+
+# A harmless example of every client message: allowed ones must not change shared state
+# for the other rows (no such history, no such preset).
+SAMPLES: dict[str, dict[str, Any]] = {
+    "text-input": {"text": "hello"},
+    "mic-audio-data": {"audio": [0.0] * 160},
+    "raw-audio-data": {"audio": [0.0] * 512},
+    "mic-audio-end": {},
+    "ai-speak-signal": {},
+    "interrupt-signal": {"text": ""},
+    "switch-config": {"file": "no-such-preset.yaml"},
+    "fetch-and-set-history": {"history_uid": "no-such-history"},
+    "delete-history": {"history_uid": "no-such-history"},
+    "add-client-to-group": {"invitee_uid": "nobody"},
+    "remove-client-from-group": {"target_uid": "nobody"},
+}
+
+
+@pytest.fixture(scope="module")
+def guarded(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
+    config = fake_engines(
+        fake,
+        system={"auth_token": TOKEN, "require_token_on_loopback": True},
+        conversation={"playback_margin_s": 0.2},
+    )
+    with KaguraProcess(tmp_path_factory.mktemp("permissions"), config) as server:
+        yield server
+
+
+# The policy, stated here independently of the table it checks: what each role may send.
+READ_AND_ACK = {
+    "text-input",
+    "heartbeat",
+    "frontend-playback-complete",
+    "audio-play-start",
+    "fetch-configs",
+    "fetch-backgrounds",
+    "fetch-history-list",
+    "create-new-history",
+    "request-init-config",
+    "request-group-info",
+    "add-client-to-group",
+    "remove-client-from-group",
+}
+SHARED_HISTORY = {"fetch-and-set-history", "delete-history"}
+ALLOWED: dict[tuple[Endpoint, Role], set[str]] = {
+    (Endpoint.STAGE, Role.PLATFORM): {"text-input", "heartbeat"},
+    (Endpoint.STAGE, Role.PAGE): READ_AND_ACK,
+    (Endpoint.STAGE, Role.ADMIN): set(KNOWN_TYPES),
+    (Endpoint.CLIENT, Role.PAGE): set(KNOWN_TYPES) - SHARED_HISTORY,
+    (Endpoint.CLIENT, Role.ADMIN): set(KNOWN_TYPES),
+}
+
+
+def client(server: KaguraProcess, endpoint: Endpoint, role: Role) -> StageClient:
+    return StageClient(server, None, token=role_token(TOKEN, role), path=endpoint.value)
+
+
+def test_every_client_message_type_has_one_row() -> None:
+    assert sorted(TABLE) == sorted(KNOWN_TYPES)
+    assert set(SAMPLES) | {t for t in KNOWN_TYPES if t not in SAMPLES} == set(KNOWN_TYPES)
+    assert all(len(typing.cast(tuple[Any, ...], row)) == 2 for row in TABLE.values())
+
+
+@pytest.mark.parametrize("endpoint", list(Endpoint))
+@pytest.mark.parametrize("role", list(Role))
+async def test_the_table_holds_on_the_wire(
+    guarded: KaguraProcess, fake: FakeOpenAI, endpoint: Endpoint, role: Role
+) -> None:
+    fake.script = LLMScript(reply="Okay.")
+    if (endpoint, role) not in ALLOWED:
+        assert RANK[role] < RANK[CONNECT[endpoint]]
+        async with client(guarded, endpoint, role) as refused:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await refused.recv(5)
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
+            4403,
+            f"the {role.value} role may not use {endpoint.value}",
+        )
+        return
+    async with client(guarded, endpoint, role) as connection:
+        await connection.connect_sequence()
+        for message_type in KNOWN_TYPES:
+            await connection.send({"type": message_type, **SAMPLES.get(message_type, {})})
+            await connection.send({"type": "heartbeat"})
+            answers = await connection.recv_until("heartbeat-ack", timeout=10)
+            refusal = f"the {role.value} role may not send {message_type!r}"
+            refused = any(m.get("message") == refusal for m in answers)
+            allowed = message_type in ALLOWED[endpoint, role]
+            assert refused != allowed, (endpoint, role, message_type)
+            least = least_role(endpoint, message_type)
+            assert least is not None and (RANK[role] >= RANK[least]) == allowed
+
+
+async def test_the_stage_history_cannot_be_deleted_from_elsewhere(
+    guarded: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    fake.script = LLMScript(reply="Recorded.")
+    async with client(guarded, Endpoint.STAGE, Role.ADMIN) as stage, Watcher(stage) as seen:
+        await stage.send({"type": "create-new-history"})
+        await seen.wait_for(lambda m: m["type"] == "new-history-created")
+        [created] = [m for m in seen.messages if m["type"] == "new-history-created"]
+        uid = created["history_uid"]
+        async with client(guarded, Endpoint.CLIENT, Role.ADMIN) as private:
+            await private.connect_sequence()
+            await private.send({"type": "delete-history", "history_uid": uid})
+            answers = await private.recv_until("history-deleted", timeout=10)
+        assert answers[-1] == {"type": "history-deleted", "success": False, "history_uid": uid}
+        assert any("in use by another conversation" in m.get("message", "") for m in answers)
+        # The stage still records into its history.
+        await stage.send({"type": "text-input", "text": "still recording?"})
+        await seen.wait_turns(1, timeout=20)
+        await stage.send({"type": "fetch-history-list"})
+        await seen.wait_for(lambda m: m["type"] == "history-list")
+    [listing] = [m for m in seen.messages if m["type"] == "history-list"][-1:]
+    assert uid in [history["uid"] for history in listing["histories"]]
