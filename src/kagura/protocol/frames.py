@@ -9,12 +9,18 @@ sender as an `error` while the connection stays open.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Generic, TypeVar, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
 M = TypeVar("M")
 MAX_PROBLEMS = 3  # validation problems named in one error
+# No message of any dialect nests deeper than a few levels; a frame nested thousands deep
+# would make the JSON decoder recurse until Python gives up, so it is refused first.
+MAX_DEPTH = 32
+# A JSON string (escapes included) or one bracket: what nesting is counted over.
+_NESTING_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 class ProtocolError(ValueError):
@@ -56,12 +62,13 @@ class Dialect(Generic[M]):
         """Decode and validate one frame from the wire."""
         if isinstance(frame, bytes):
             raise ProtocolError("binary frames are not supported; send JSON text")
+        check_depth(frame)
         try:
             data = json.loads(frame)
         except json.JSONDecodeError as exc:
             raise ProtocolError(f"not valid JSON: {exc.msg} at position {exc.pos}") from None
-        except RecursionError:
-            raise ProtocolError("the message is nested too deeply") from None
+        except (ValueError, RecursionError) as exc:  # e.g. an integer of 100,000 digits
+            raise ProtocolError(f"not usable JSON: {clip(str(exc), 80)}") from None
         return self.validate(data)
 
     def validate(self, data: Any) -> M:
@@ -81,6 +88,25 @@ class Dialect(Generic[M]):
             raise ProtocolError(f"bad {kind!r} message: {describe(exc)}") from None
         except RecursionError:
             raise ProtocolError("the message is nested too deeply") from None
+
+
+def check_depth(frame: str) -> None:
+    """Refuse a frame nested deeper than `MAX_DEPTH`, before anything recurses into it.
+
+    Counting brackets cannot overcount the depth, so almost every frame passes on that
+    alone; only frames with many brackets are scanned, strings skipped.
+    """
+    if frame.count("[") + frame.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    for token in _NESTING_TOKENS.finditer(frame):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ProtocolError(f"the message is nested deeper than {MAX_DEPTH} levels")
+        elif bracket in "]}":
+            depth -= 1
 
 
 def describe(exc: ValidationError) -> str:

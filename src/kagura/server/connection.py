@@ -18,15 +18,21 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from kagura import permissions
 from kagura.auth import CLOSE_FORBIDDEN, AuthSettings, Handshake, Refused, Role
+from kagura.logs import RateLimitedLog
 from kagura.permissions import Endpoint
 from kagura.protocol import client as incoming
 from kagura.protocol import outgoing as out
 from kagura.sender import QUEUE_FRAMES, BoundedSender
 
 log = logging.getLogger(__name__)
+# Client mistakes are the client's to fix: one line each, and never a flood.
+mistakes = RateLimitedLog(log)
 
 Handle = Callable[[incoming.ClientMessage], Awaitable[None]]
 TEARDOWN_TIMEOUT_S = 5.0
+# Frames larger than this are parsed in a worker thread: decoding a frame of a few hundred
+# kilobytes takes long enough to delay every other client's audio.
+OFF_LOOP_BYTES = 64 * 1024
 
 
 def handshake(connection: HTTPConnection) -> Handshake:
@@ -60,6 +66,13 @@ async def accept(websocket: WebSocket, endpoint: Endpoint | None = None) -> Role
         return None
     await websocket.accept()
     return role
+
+
+async def parse(frame: str | bytes) -> incoming.ClientMessage:
+    """`incoming.parse`, off the event loop when the frame is large."""
+    if len(frame) > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(incoming.parse, frame)
+    return incoming.parse(frame)
 
 
 class Connection:
@@ -113,8 +126,9 @@ class Connection:
                 return
             text = frame.get("text")
             try:
-                message = incoming.parse(text if text is not None else frame.get("bytes", b""))
+                message = await parse(text if text is not None else frame.get("bytes", b""))
             except incoming.ProtocolError as exc:
+                mistakes.warning("bad frame from %s: %s", self.name, exc)
                 self.send(out.error(str(exc)))
                 continue
             refused = permissions.refusal(self.endpoint, self.role, message.type)

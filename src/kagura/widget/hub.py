@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from kagura.config import WidgetConfig
+from kagura.logs import RateLimitedLog
 from kagura.protocol import outgoing as out
 from kagura.protocol import widget as m
 from kagura.sender import (
@@ -41,6 +42,9 @@ from kagura.sender import (
 )
 
 log = logging.getLogger(__name__)
+mistakes = RateLimitedLog(log)  # client mistakes: one line each, never a flood
+# The largest frame a peer may send: broadcasts carry a reply's text, nothing bigger.
+MAX_FRAME_BYTES = 256 * 1024
 
 Kind = Literal["widget", "sender"]
 
@@ -213,8 +217,11 @@ class WidgetHub:
     def receive(self, peer: Peer, frame: str | bytes) -> None:
         """Handle one frame from `peer`; problems are answered with an `error` frame."""
         try:
+            if len(frame) > MAX_FRAME_BYTES:  # `/widget-ws` shares the main server's limit
+                raise m.ProtocolError(f"frames are limited to {MAX_FRAME_BYTES} bytes")
             message = m.parse(frame)
         except m.ProtocolError as exc:
+            mistakes.warning("bad frame from widget peer %s: %s", peer.name, exc)
             peer.put(m.error(str(exc)))
             return
         if isinstance(message, m.Ack):

@@ -38,7 +38,7 @@ from kagura.config import KaguraConfig, WidgetConfig
 from kagura.protocol import widget as m
 
 from .access import admit, peer_kind, require_token, widget_auth
-from .hub import DeliveryReport, WidgetHub, serve_peer
+from .hub import MAX_FRAME_BYTES, DeliveryReport, WidgetHub, serve_peer
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,6 @@ CALL_TIMEOUT_S = 5.0  # longest a caller on another thread waits for the server'
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
 CLOSE_WAIT_S = 5.0  # connections that do not answer the close handshake are dropped after it
-MAX_FRAME_BYTES = 256 * 1024
 REFUSED_STATUS = {  # the listener refuses before the upgrade, with the close code's meaning
     CLOSE_BAD_REQUEST: HTTPStatus.BAD_REQUEST,
     CLOSE_UNAUTHORIZED: HTTPStatus.UNAUTHORIZED,
