@@ -201,7 +201,7 @@ def _presented_token(handshake: Handshake) -> str | None:
 
 
 def _saved_or_new_token(path: Path) -> str:
-    """The token saved on an earlier start, or a new one, saved (owner-only) and printed."""
+    """The token saved on an earlier start, or a new one, saved (owner-only)."""
     try:
         saved = path.read_text("utf-8").strip()
     except OSError:
@@ -214,5 +214,6 @@ def _saved_or_new_token(path: Path) -> str:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as file:
         file.write(token + "\n")
-    log.warning("generated an auth token (saved in %s): %s", path, token)
+    # The token itself stays out of the log: `kagura tokens` prints it for the streamer.
+    log.warning("generated an auth token, saved in %s; `kagura tokens` prints it", path)
     return token

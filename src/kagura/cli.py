@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
 from kagura.config import ConfigError, KaguraConfig, load_config, render_default_yaml
+from kagura.logs import RedactSecrets
+
+if TYPE_CHECKING:
+    from kagura.server.transport import Limits
 
 app = typer.Typer(help="Kagura: an AI VTuber server.", no_args_is_help=True)
 config_app = typer.Typer(help="Create and check the config file.", no_args_is_help=True)
@@ -49,6 +52,7 @@ def serve(
     import uvicorn
 
     from kagura.server.app import create_app
+    from kagura.server.transport import protocols
 
     settings = _load(config)
     if host is not None or port is not None:
@@ -58,8 +62,11 @@ def serve(
         settings = settings.model_copy(update={"system": system})
     _configure_logging(settings.system.log_level)
     err.print(f"Kagura on [bold]http://{settings.system.host}:{settings.system.port}[/]")
+    http_protocol, ws_protocol = protocols(limits(settings))
     uvicorn.run(
         create_app(settings),
+        http=http_protocol,
+        ws=ws_protocol,
         host=settings.system.host,
         port=settings.system.port,
         log_level="info" if settings.system.log_level == "debug" else settings.system.log_level,
@@ -73,23 +80,23 @@ def serve(
     )
 
 
-class RedactTokens(logging.Filter):
-    """A token in a URL (`?token=...`, which browsers must use) never reaches the log."""
+def limits(settings: KaguraConfig) -> Limits:
+    """The connection limits of `system` (`kagura.server.transport.Limits`)."""
+    from kagura.server.transport import Limits
 
-    PATTERN = re.compile(r"(token=)[^&\s\"']+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "token=" in message:
-            record.msg, record.args = self.PATTERN.sub(r"\1***", message), ()
-        return True
+    system = settings.system
+    return Limits(
+        handshake_timeout_s=system.handshake_timeout_s,
+        stalled_send_timeout_s=system.stalled_send_timeout_s,
+        max_per_address=system.max_connections_per_address,
+    )
 
 
 def _configure_logging(level: str) -> None:
     """`system.log_level` is for Kagura's own loggers; libraries stay at warnings. Uvicorn
     logs through the same handler (it is started without a logging config of its own)."""
     handler = RichHandler(console=err, show_path=False, rich_tracebacks=True)
-    handler.addFilter(RedactTokens())
+    handler.addFilter(RedactSecrets())
     logging.basicConfig(
         level=logging.WARNING, format="%(message)s", datefmt="[%X]", handlers=[handler]
     )
@@ -173,8 +180,11 @@ async def _widget_main(
 
     import uvicorn
 
+    from kagura.server.transport import protocols
     from kagura.server.widget_ws import create_widget_app
     from kagura.widget import WidgetServer, install_server
+
+    http_protocol, ws_protocol = protocols(limits(settings))
 
     server = WidgetServer.from_config(settings, host=host, port=port)
     await server.start_here()
@@ -190,6 +200,8 @@ async def _widget_main(
                     create_widget_app(settings, server),
                     host=server.host,
                     port=http_port,
+                    http=http_protocol,
+                    ws=ws_protocol,
                     log_level="warning",
                     ws_per_message_deflate=False,
                 )

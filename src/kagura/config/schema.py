@@ -41,10 +41,10 @@ class SystemConfig(Section):
         en="Token that /client-ws and /proxy-ws clients present (?token=... or an "
         "'Authorization: Bearer' header). It is required when the server listens beyond "
         "this machine. Empty: use the KAGURA_AUTH_TOKEN environment variable, else a token "
-        "generated on first start, saved in data_dir/auth_token and printed.",
+        "generated on first start and saved in data_dir/auth_token (`kagura tokens` prints it).",
         zh="/client-ws 与 /proxy-ws 客户端提供的令牌（?token=... 或 'Authorization: Bearer' "
         "请求头）。服务器监听本机以外的地址时必须提供。留空：使用环境变量 KAGURA_AUTH_TOKEN，"
-        "否则在首次启动时生成、保存到 data_dir/auth_token 并打印出来。",
+        "否则在首次启动时生成并保存到 data_dir/auth_token（用 `kagura tokens` 查看）。",
     )
     require_token_on_loopback: bool = F(
         False,
@@ -81,6 +81,32 @@ class SystemConfig(Section):
         zh="可接受的最大 WebSocket 帧（字节）。",
         ge=1024,
         le=268_435_456,
+    )
+    max_connections_per_address: int = F(
+        64,
+        en="Most connections (HTTP and WebSocket) open at once from one address; more are "
+        "cut at once. Raise it for load tests from this machine.",
+        zh="同一地址可同时打开的最多连接数（HTTP 与 WebSocket）；超出的连接会被立即断开。"
+        "在本机做压力测试时可调高。",
+        ge=1,
+        le=100_000,
+    )
+    handshake_timeout_s: float = F(
+        10.0,
+        en="Seconds a client has to send a request's headers (a WebSocket's upgrade included); "
+        "slower connections are cut.",
+        zh="客户端发送请求头（包括 WebSocket 升级请求）的最长时间（秒）；更慢的连接会被断开。",
+        gt=0,
+        le=300,
+    )
+    stalled_send_timeout_s: float = F(
+        20.0,
+        en="Seconds a client may take no data at all while the server has some for it; then "
+        "its connection is cut (a client that stopped reading holds no memory or socket).",
+        zh="服务器有数据待发送而客户端完全不接收的最长时间（秒）；之后断开该连接"
+        "（停止读取的客户端不再占用内存和套接字）。",
+        gt=0,
+        le=3600,
     )
     history_max_messages: int = F(
         1000,
