@@ -110,10 +110,10 @@ async def test_lanes_are_answered_in_priority_order(stage: KaguraProcess, fake: 
         await admin.send({"type": "text-input", "text": "Streamer here."})
     assert user_messages(fake.chat_requests()) == [
         "Streamer here.",
-        "Sue on bilibili says: (Super Chat, 30) please sing",
-        "Meg on bilibili says: (became a member: Captain, 198)",
-        "Gus on bilibili says: (sent a gift: Rocket, 50 CNY)",
-        "Dan on bilibili says: just chatting",
+        "Sue on bilibili sends a Super Chat (30): «please sing»",
+        "Meg on bilibili becomes a member «Captain» (198).",
+        "Gus on bilibili sends a gift «Rocket» (50 CNY).",
+        "Dan on bilibili says: «just chatting»",
     ]
 
 
@@ -124,7 +124,7 @@ async def test_stale_chat_is_dropped(stage: KaguraProcess, fake: FakeOpenAI) -> 
         await platform.chat("paid and patient", user="Pat", kind="superchat", amount=5)
         await until(lambda: expired(stage, before), DANMAKU_TTL_S + 10, "the danmaku to expire")
     assert user_messages(fake.chat_requests()) == [
-        "Pat on bilibili says: (Super Chat, 5) paid and patient"
+        "Pat on bilibili sends a Super Chat (5): «paid and patient»"
     ]
     assert delta(before, await stats(stage)) == {"expired": 1}
 
@@ -139,9 +139,9 @@ async def test_duplicates_and_rate_limit(stage: KaguraProcess, fake: FakeOpenAI)
         await platform.chat("Rocket", user="Bea", kind="gift", amount=50, id="msg-1")
         await platform.chat("Rocket", user="Bea", kind="gift", amount=50, id="msg-1")
     assert user_messages(fake.chat_requests()) == [
-        "Bea on bilibili says: (sent a gift: Rocket, 50)",
-        "Ann on bilibili says: hello there",
-        "Ann on bilibili says: second one",
+        "Bea on bilibili sends a gift «Rocket» (50).",
+        "Ann on bilibili says: «hello there»",
+        "Ann on bilibili says: «second one»",
     ]
     assert delta(before, await stats(stage)) == {"duplicate": 2, "rate_limited": 1}
 
@@ -153,7 +153,7 @@ async def test_blocklists_and_ignore_prefix(stage: KaguraProcess, fake: FakeOpen
         await platform.chat("say the FORBIDDEN word", user="Eve")
         await platform.chat("#note to the mods", user="Fay")
         await platform.chat("a fine question", user="Gil")
-    assert user_messages(fake.chat_requests()) == ["Gil on bilibili says: a fine question"]
+    assert user_messages(fake.chat_requests()) == ["Gil on bilibili says: «a fine question»"]
     assert delta(before, await stats(stage)) == {
         "blocked_user": 1,
         "blocked_word": 1,
@@ -168,8 +168,8 @@ async def test_waiting_chat_is_answered_together(stage: KaguraProcess, fake: Fak
     batch, single = user_messages(fake.chat_requests())
     assert batch.startswith("Several viewers wrote in chat")
     for name in ("Hal", "Ida", "Jon"):
-        assert f"{name} on bilibili says: hello from {name}" in batch
-    assert single == "Kim on bilibili says: hello from Kim"
+        assert f"{name} on bilibili says: «hello from {name}»" in batch
+    assert single == "Kim on bilibili says: «hello from Kim»"
     lines = [m["text"] for m in seen.messages if m["type"] == "user-input-transcription"]
     assert lines == [f"{name}: hello from {name}" for name in ("Hal", "Ida", "Jon", "Kim")]
 
@@ -216,7 +216,7 @@ async def test_bad_events_get_a_clear_error_and_lose_nothing(
         assert "longer than 50 characters" in str(await _last_error(platform, bad[3]))
         await platform.chat("still here?", user="Zed")
         await seen.wait_turns(1)
-    assert user_messages(fake.chat_requests()) == ["Zed on bilibili says: still here?"]
+    assert user_messages(fake.chat_requests()) == ["Zed on bilibili says: «still here?»"]
 
 
 async def _last_error(client: StageClient, message: dict[str, Any]) -> dict[str, Any]:

@@ -51,4 +51,4 @@ async def test_idle_stage_starts_a_topic_and_chat_comes_first(
             await seen.wait_turns(2, timeout=15)
     asked = user_messages(fake.chat_requests())
     assert asked[0] == PROACTIVE_PROMPT
-    assert asked[1] == "Quinn on bilibili says: tell me more"
+    assert asked[1] == "Quinn on bilibili says: «tell me more»"

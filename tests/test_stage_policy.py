@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from kagura.config import StageConfig
+from kagura.conversation.framing import clean_name
 from kagura.protocol.client import ChatSource
 from kagura.stage import ACCEPTED, ChatEvent, FloodPolicy, Lane, chat_event
-from kagura.stage.events import clean_name, display_line, thanks_text, turn_input
+from kagura.stage.events import display_line, thanks_text, turn_input
 
 
 class Clock:
@@ -165,14 +166,14 @@ def test_kinds_names_and_prompts() -> None:
     assert plain is not None and plain.lane is Lane.DANMAKU  # not the streamer's lane
     assert clean_name("Evil\nName\x00 with\ttabs " + "x" * 50) == "Evil Name with tabs " + "x" * 12
     single = turn_input([chat("How are you?", user="Alice")])
-    assert single.prompt_text() == "Alice on bilibili says: How are you?"
+    assert single.prompt_text() == "Alice on bilibili says: «How are you?»"
     sc = chat("Sing for me", user="Bob", kind="superchat", amount=30, currency="CNY")
-    assert (
-        turn_input([sc]).prompt_text() == "Bob on bilibili says: (Super Chat, 30 CNY) Sing for me"
+    assert turn_input([sc]).prompt_text() == (
+        "Bob on bilibili sends a Super Chat (30 CNY): «Sing for me»"
     )
     assert display_line(sc) == "Bob [Super Chat 30 CNY]: Sing for me"
     batch = turn_input([chat("hi", user="A"), chat("yo", user="B")]).prompt_text()
-    assert "A on bilibili says: hi" in batch and "B on bilibili says: yo" in batch
+    assert "A on bilibili says: «hi»" in batch and "B on bilibili says: «yo»" in batch
     assert turn_input([streamer("Plain seed text")]).prompt_text() == "Plain seed text"
 
 

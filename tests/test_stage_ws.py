@@ -93,7 +93,7 @@ async def test_chat_is_answered_and_broadcast_with_the_viewers_name(
     assert [m["type"] for m in page_turn].count("audio") >= 1
     # The sender gets the turn, but not its own line back.
     assert CHAIN_START in theirs and "user-input-transcription" not in [m["type"] for m in theirs]
-    assert user_messages(fake.chat_requests()) == ["Alice on bilibili says: Hi Kagura!"]
+    assert user_messages(fake.chat_requests()) == ["Alice on bilibili says: «Hi Kagura!»"]
 
 
 async def test_plain_seed_form_from_the_streamer(stage: KaguraProcess, fake: FakeOpenAI) -> None:
@@ -117,7 +117,7 @@ async def test_headless_stage_keeps_answering(stage: KaguraProcess, fake: FakeOp
             for _ in range(4):
                 await one.recv_until("control", "conversation-chain-end")
     assert sorted(user_messages(fake.chat_requests())) == [
-        f"viewer{n} on bilibili says: message number {n}" for n in range(4)
+        f"viewer{n} on bilibili says: «message number {n}»" for n in range(4)
     ]
     assert (await stats(stage))["active"] is False
 
@@ -173,7 +173,7 @@ async def test_interrupt_stops_the_turn_and_the_stage_moves_on(
         "name": "Dave",
         "platform": "bilibili",
     } in seen
-    assert user_messages(fake.chat_requests())[-1] == "Dave on bilibili says: and then?"
+    assert user_messages(fake.chat_requests())[-1] == "Dave on bilibili says: «and then?»"
 
 
 async def test_stats_count_what_happened(stage: KaguraProcess, fake: FakeOpenAI) -> None:
@@ -288,7 +288,7 @@ async def test_pause_holds_answers_until_resumed(stage: KaguraProcess, fake: Fak
         "name": "Erin",
         "platform": "bilibili",
     } in seen
-    assert user_messages(fake.chat_requests())[-1] == "Erin on bilibili says: are you there?"
+    assert user_messages(fake.chat_requests())[-1] == "Erin on bilibili says: «are you there?»"
 
 
 async def test_a_character_switch_reaches_every_page(stage: KaguraProcess) -> None:

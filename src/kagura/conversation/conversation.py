@@ -34,8 +34,12 @@ class Conversation:
         emit: Emit,
         config: KaguraConfig | None = None,
         listener: Listener | None = None,
+        *,
+        viewers: bool = False,
     ) -> None:
         self.runtime = runtime
+        # A conversation with viewers (the stage) tells the model how their chat is framed.
+        self.viewers = viewers
         self.config = config or runtime.config
         self.emit = emit
         self.listener = listener
@@ -59,7 +63,15 @@ class Conversation:
             self._task = asyncio.current_task()
             # A turn records into the memory, character and history it started with.
             history_uid = await self.ensure_history()
-            script = Answer(self.runtime, self.config, self.memory, history_uid, request, self.emit)
+            script = Answer(
+                self.runtime,
+                self.config,
+                self.memory,
+                history_uid,
+                request,
+                self.emit,
+                viewers=self.viewers,
+            )
             if request.proactive:
                 self.emit(out.full_text(out.PROACTIVE_TEXT))
             return await self._run(script)

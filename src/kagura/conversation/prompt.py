@@ -8,11 +8,18 @@ from kagura.config import CharacterConfig
 from kagura.engines.llm import ChatMessage, ImagePart, TextPart
 
 from .expressions import prompt_instructions
+from .framing import VIEWER_RULES
 from .memory import ConversationMemory
 
 
-def system_prompt(character: CharacterConfig, emotion_map: Mapping[str, int | str]) -> str:
+def system_prompt(
+    character: CharacterConfig, emotion_map: Mapping[str, int | str], *, viewers: bool = False
+) -> str:
+    """Persona, emotion tags and, for a conversation with viewers (the stage), how their
+    chat is framed. The same for every turn of a conversation: the model can reuse it."""
     parts = [character.persona.strip(), prompt_instructions(emotion_map)]
+    if viewers:
+        parts.append(VIEWER_RULES)
     return "\n\n".join(part for part in parts if part)
 
 
@@ -21,6 +28,8 @@ def build_messages(
     emotion_map: Mapping[str, int | str],
     memory: ConversationMemory,
     images: Sequence[str] = (),
+    *,
+    viewers: bool = False,
 ) -> list[ChatMessage]:
     """The system prompt followed by memory, which already ends with the new user input.
 
@@ -28,7 +37,7 @@ def build_messages(
     the prompt stays small and bounded.
     """
     messages: list[ChatMessage] = [
-        {"role": "system", "content": system_prompt(character, emotion_map)}
+        {"role": "system", "content": system_prompt(character, emotion_map, viewers=viewers)}
     ]
     messages.extend({"role": m.role, "content": m.content} for m in memory.messages())
     last = messages[-1]

@@ -19,6 +19,7 @@ from kagura.engines.asr import SAMPLE_RATE, FloatAudio
 from kagura.engines.llm import ChatMessage
 from kagura.protocol import outgoing as out
 
+from .framing import strip_template_tokens
 from .memory import ConversationMemory
 from .prompt import build_messages
 from .turn import Emit, TurnReport
@@ -36,24 +37,21 @@ PROACTIVE_PROMPT = (
 
 @dataclass(frozen=True)
 class TurnInput:
-    """What starts a turn. `speaker`/`platform` name a viewer on the stage."""
+    """What starts a turn. On the stage, a viewer's `text` is already framed as quoted data
+    (`framing.viewer_line`) and `speaker` names them in the history."""
 
     text: str = ""
     speaker: str | None = None
-    platform: str | None = None
     proactive: bool = False
     audio: FloatAudio | None = None  # transcribed at the start of the turn
     images: tuple[str, ...] = ()  # data URLs shown to a vision model with this input only
 
     def prompt_text(self, text: str | None = None) -> str:
-        """The input as the LLM reads it (`text`: the transcript of spoken input)."""
+        """The input as the LLM reads it (`text`: the transcript of spoken input), without
+        chat-template control tokens, whoever wrote it."""
         if self.proactive:
             return PROACTIVE_PROMPT
-        said = self.text if text is None else text
-        if self.speaker:
-            where = f" on {self.platform}" if self.platform else ""
-            return f"{self.speaker}{where} says: {said}"
-        return said
+        return strip_template_tokens(self.text if text is None else text)
 
 
 class Answer:
@@ -71,8 +69,11 @@ class Answer:
         history_uid: str,
         request: TurnInput,
         emit: Emit,
+        *,
+        viewers: bool = False,
     ) -> None:
         self._runtime = runtime
+        self._viewers = viewers
         self._config = config
         self._memory = memory
         self._history_uid = history_uid
@@ -101,7 +102,13 @@ class Answer:
             self._human_write = asyncio.create_task(self._remember_human(text))
         self._memory.add("user", request.prompt_text(text))
         emotions = self._runtime.model_for(self._config).emotionMap
-        return build_messages(self._config.character, emotions, self._memory, request.images)
+        return build_messages(
+            self._config.character,
+            emotions,
+            self._memory,
+            request.images,
+            viewers=self._viewers,
+        )
 
     def reply(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
         return self._runtime.llm.stream(messages)

@@ -1,22 +1,28 @@
 """What a chat event is, which lane it waits in, and how it is put into words.
 
-Viewer names and text are untrusted: names are cleaned of control characters and clipped
-before they reach a prompt or a chat log, and an event's text is only ever *said* (to the
-LLM, to the clients), never interpreted.
+Viewer names and text are untrusted: they are cleaned when the event is made, and reach the
+LLM only as quoted data (`kagura.conversation.framing`). Who speaks is decided by the
+connection's role, never by the text: only the admin's plain text is the streamer's.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
 from kagura.conversation.conversation import TurnInput
+from kagura.conversation.framing import (
+    ViewerEvent,
+    clean,
+    clean_name,
+    quoted_label,
+    viewer_line,
+)
 from kagura.protocol import outgoing as out
 from kagura.protocol.client import ChatSource
 
-MAX_NAME_CHARS = 32
+MAX_GIFT_CHARS = 24  # a gift's name in a thank-you
 
 
 class Lane(IntEnum):
@@ -77,17 +83,6 @@ class ChatEvent:
         return f"{amount} {self.currency}".strip()
 
 
-def one_line(text: str) -> str:
-    """Viewer text on one line: a newline inside chat could forge another viewer's line in
-    the prompt (`...\nBob says: (Super Chat) ...`)."""
-    return " ".join(re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", text).split())
-
-
-def clean_name(name: str) -> str:
-    """A viewer name safe to print and to put in a prompt: one line, no controls, short."""
-    return one_line(name)[:MAX_NAME_CHARS]
-
-
 def chat_event(
     text: str, source: ChatSource | None, *, streamer: bool, origin: str
 ) -> ChatEvent | None:
@@ -99,14 +94,14 @@ def chat_event(
     if source is None:
         if streamer:
             return ChatEvent(lane=Lane.STREAMER, text=text.strip(), origin=origin)
-        return ChatEvent(lane=Lane.DANMAKU, text=one_line(text), origin=origin)
+        return ChatEvent(lane=Lane.DANMAKU, text=clean(text), origin=origin)
     kind_lane = KIND_LANES[source.kind]
     if kind_lane is None:
         return None
     user = source.user
     return ChatEvent(
         lane=kind_lane,
-        text=one_line(text),
+        text=clean(text),
         kind=source.kind,
         user_name=clean_name(user.name) if user else "",
         user_id=str(user.id) if user and user.id is not None else "",
@@ -134,36 +129,40 @@ def announcement(event: ChatEvent) -> out.Message:
     return out.transcription(display_line(event), name=event.user_name, platform=event.platform)
 
 
-def _said(event: ChatEvent) -> str:
-    """What the event says, with what kind of event it is when that matters."""
-    worth = f", {event.worth}" if event.worth else ""
+def viewer_event(event: ChatEvent) -> ViewerEvent:
+    """The event in the prompt's terms: what the viewer wrote, and Kagura's own wording of
+    what they did and paid."""
+    worth = f" ({event.worth})" if event.worth else ""
     match event.kind:
         case "superchat":
-            return f"(Super Chat{worth}) {event.text}".strip()
+            action = f"sends a Super Chat{worth}"
+            return ViewerEvent(event.user_name, event.platform, event.text, action)
         case "gift":
-            return f"(sent a gift: {event.text or 'a gift'}{worth})"
+            label = f" {quoted_label(event.text)}" if event.text else ""
+            action = f"sends a gift{label}{worth}"
+            return ViewerEvent(event.user_name, event.platform, action=action)
         case "guard" | "membership":
-            return f"(became a member: {event.text or 'membership'}{worth})"
+            label = f" {quoted_label(event.text)}" if event.text else ""
+            action = f"becomes a member{label}{worth}"
+            return ViewerEvent(event.user_name, event.platform, action=action)
         case "follow":
-            return "(followed the channel)"
+            return ViewerEvent(event.user_name, event.platform, action="follows the channel")
         case _:
-            return event.text
+            return ViewerEvent(event.user_name, event.platform, event.text)
 
 
-def turn_input(events: Sequence[ChatEvent]) -> TurnInput:
-    """One turn's input: a single event names its viewer; a batch lists every viewer."""
-    if events[0].lane is Lane.IDLE:
+def turn_input(events: Sequence[ChatEvent], character_names: Iterable[str] = ()) -> TurnInput:
+    """One turn's input: the streamer's own words as they are; viewers' as quoted lines, one
+    per event (several waiting danmaku are answered together, by name)."""
+    names = tuple(character_names)
+    first = events[0]
+    if first.lane is Lane.IDLE:
         return TurnInput(proactive=True)
-    if len(events) == 1:
-        event = events[0]
-        return TurnInput(
-            text=_said(event), speaker=event.user_name or None, platform=event.platform or None
-        )
-    lines = []
-    for event in events:
-        who = event.user_name or "A viewer"
-        where = f" on {event.platform}" if event.platform else ""
-        lines.append(f"{who}{where} says: {_said(event)}")
+    if first.lane is Lane.STREAMER:
+        return TurnInput(text=first.text)
+    lines = [viewer_line(viewer_event(event), names) for event in events]
+    if len(lines) == 1:
+        return TurnInput(text=lines[0], speaker=first.user_name or None)
     header = "Several viewers wrote in chat. Answer them together in one reply, by name:"
     return TurnInput(text="\n".join([header, *lines]))
 
@@ -175,10 +174,20 @@ def join_names(names: Sequence[str]) -> str:
     return f"{', '.join(unique[:-1])} and {unique[-1]}"
 
 
-def thanks_text(template: str, events: Sequence[ChatEvent]) -> str:
-    """The template thank-you for small gifts and follows (no LLM involved)."""
-    names = join_names([event.user_name for event in events])
-    gifts = [event.text for event in events if event.kind == "gift" and event.text]
+def thanks_text(
+    template: str, events: Sequence[ChatEvent], blocked_words: Iterable[str] = ()
+) -> str:
+    """The template thank-you for small gifts and follows (no LLM involved): it says only
+    cleaned names and gift names, and none that carries a blocked word."""
+    blocked = [word.casefold() for word in blocked_words if word.strip()]
+
+    def sayable(text: str, limit: int) -> str:
+        text = clean(text, limit)
+        return "" if any(word in text.casefold() for word in blocked) else text
+
+    names = join_names([sayable(event.user_name, 32) for event in events])
+    gifts = [sayable(event.text, MAX_GIFT_CHARS) for event in events if event.kind == "gift"]
+    gifts = [gift for gift in gifts if gift]
     if any(event.kind == "follow" for event in events):
         gifts.append("follow")
     gift_text = join_names(gifts) if gifts else "gifts"

@@ -98,6 +98,9 @@ class FloodPolicy:
         if reason is not None:
             self.dropped[reason] += 1
             return reason
+        if self._has_blocked_word(event.user_name):
+            # A name is not a message: its viewer is still answered, but never by that name.
+            event = replace(event, user_name="")
         lane = self._lanes[event.lane]
         capacity = self._lane_config(event.lane).capacity
         while len(lane) >= capacity:
@@ -131,8 +134,7 @@ class FloodPolicy:
             return "ignored"
         if self._is_blocked_user(event):
             return "blocked_user"
-        folded = text.casefold()
-        if any(word in folded for word in self._blocked_words):
+        if self._has_blocked_word(text):
             return "blocked_word"
         if event.event_id and _fingerprint("id", event.event_id) in self._ids:
             return "duplicate"
@@ -143,6 +145,10 @@ class FloodPolicy:
             if event.user_key and not self._take_token(event.user_key, now):
                 return "rate_limited"
         return None
+
+    def _has_blocked_word(self, text: str) -> bool:
+        folded = text.casefold()
+        return any(word in folded for word in self._blocked_words)
 
     def _is_blocked_user(self, event: ChatEvent) -> bool:
         names = (event.user_name.casefold(), event.user_id.casefold())

@@ -38,7 +38,9 @@ class Stage:
         self.config = runtime.config.stage
         self.clock = clock
         self.broadcast = Broadcast()
-        self.conversation = Conversation(runtime, self.broadcast.send, listener=self._on_event)
+        self.conversation = Conversation(
+            runtime, self.broadcast.send, listener=self._on_event, viewers=True
+        )
         self.policy = FloodPolicy(self.config, clock)
         self.lag = LagMonitor()
         self._wake = asyncio.Event()
@@ -140,10 +142,14 @@ class Stage:
         self._answering = True
         self._announce = [event for event in batch.events if event.lane is not Lane.IDLE]
         work: Coroutine[Any, Any, Any]
+        config = self.config
         if batch.template:
-            work = self.conversation.say(thanks_text(self.config.gift_thanks, batch.events))
+            thanks = thanks_text(config.gift_thanks, batch.events, config.blocked_words)
+            work = self.conversation.say(thanks)
         else:
-            work = self.conversation.run_turn(turn_input(batch.events))
+            character = self.conversation.config.character
+            names = (character.name, character.conf_name)
+            work = self.conversation.run_turn(turn_input(batch.events, names))
         task = asyncio.create_task(work)
         try:
             done, _ = await asyncio.wait([task], timeout=self.config.turn_timeout_s)
