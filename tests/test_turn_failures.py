@@ -194,3 +194,24 @@ async def test_a_client_that_stops_reading_is_disconnected(
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
     finally:
         await stalled.close()
+
+
+async def test_a_turn_that_never_ends_is_stopped(fake: FakeOpenAI, tmp_path) -> None:
+    """An LLM that keeps trickling tokens (each within the idle deadline) cannot hold a
+    private session's turn past conversation.turn_timeout_s."""
+    config = fake_engines(fake, conversation={"turn_timeout_s": 3})
+    fake.script = LLMScript(reply=" ".join(["word"] * 60), tokens_per_s=1)
+    with KaguraProcess(tmp_path, config) as server:
+        async with ProtocolClient(server.ws_url) as client:
+            await client.connect_sequence()
+            started = time.monotonic()
+            seen = await client.turn("Talk forever.", timeout=30)
+            elapsed = time.monotonic() - started
+            assert types(seen)[-3:] == [
+                "backend-synth-complete",
+                "force-new-message",
+                "control:conversation-chain-end",
+            ]
+            after = await client.recv(5)
+    assert elapsed < 20  # the LLM alone would take a minute
+    assert after["type"] == "error" and "conversation.turn_timeout_s" in after["message"]

@@ -188,6 +188,15 @@ class ConversationConfig(Section):
         gt=0,
         le=3600,
     )
+    turn_timeout_s: float = F(
+        300,
+        en="Longest one /client-ws turn may take, playback wait included, before it is "
+        "stopped (the stage has its own, stage.turn_timeout_s).",
+        zh="/client-ws 上一轮对话（包括等待播放）的最长时间，超时即停止"
+        "（舞台另有 stage.turn_timeout_s）。",
+        gt=0,
+        le=3600,
+    )
 
 
 # --- live platforms (later work) -------------------------------------------------------

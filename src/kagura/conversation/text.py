@@ -25,3 +25,30 @@ def word_count(text: str) -> int:
     text = TAG.sub(" ", text)
     cjk = len(CJK.findall(text))
     return len(_WORD.findall(CJK.sub(" ", text))) + (cjk + 1) // 2
+
+
+def heard_part(heard: str, sent: str) -> str:
+    """The start of `sent` that a client says it heard: the longest prefix that `heard`
+    agrees with, ignoring spaces and tags (pages report what they showed, without tags).
+
+    A client reports what was played; this keeps that report from adding anything to the
+    character's words that the character did not say.
+    """
+    shown = [(index, char) for index, char in _significant(sent)]
+    matched = 0
+    for (_, expected), (_, got) in zip(shown, _significant(heard), strict=False):
+        if expected != got:
+            break
+        matched += 1
+    if matched == 0:
+        return ""
+    end = shown[matched - 1][0] + 1
+    return sent[:end].strip()
+
+
+def _significant(text: str) -> list[tuple[int, str]]:
+    """The characters that count when comparing what was said: no spaces, no tags."""
+    hidden: set[int] = set()
+    for tag in TAG.finditer(text):
+        hidden.update(range(tag.start(), tag.end()))
+    return [(i, c) for i, c in enumerate(text) if i not in hidden and not c.isspace()]

@@ -29,6 +29,7 @@ from .events import Listener, ReplyComplete, SegmentDelivered, TurnEnded, TurnEv
 from .expressions import find_tags, strip_tags
 from .segmenter import Segmenter
 from .speech import Spoken, aclose, segments, speak_in_order, with_deadlines
+from .text import heard_part
 
 log = logging.getLogger(__name__)
 
@@ -114,11 +115,12 @@ class TurnReport:
     heard: str | None = None  # interrupted: what the user said they heard, if they said
 
     def said(self) -> str:
-        """What counts as said: all of it, or, interrupted, only what was heard (without the
-        user's word on it, what was sent)."""
+        """What counts as said: all of it, or, interrupted, what was heard of what was sent
+        (without the user's word on it, all that was sent)."""
         if not self.interrupted:
             return self.reply
-        return self.heard if self.heard is not None else " ".join(self.delivered)
+        sent = " ".join(self.delivered)
+        return sent if self.heard is None else heard_part(self.heard, sent)
 
 
 class Turn:

@@ -93,8 +93,17 @@ class ClientSession:
     async def _run_turn(self, request: TurnInput, previous: asyncio.Task[Any] | None) -> None:
         if previous is not None:
             await asyncio.wait([previous], timeout=5)
+        limit = self.runtime.config.conversation.turn_timeout_s
         try:
-            await self.conversation.run_turn(request)
+            async with asyncio.timeout(limit):  # stops the turn like an interrupt
+                await self.conversation.run_turn(request)
+        except TimeoutError:
+            log.warning("turn of %s took over %g s; stopped it", self.client_uid, limit)
+            self.send(
+                out.error(
+                    f"the reply took over {limit:g} s and was stopped (conversation.turn_timeout_s)"
+                )
+            )
         except asyncio.CancelledError:
             pass
         except Exception:
