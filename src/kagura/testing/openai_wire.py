@@ -33,13 +33,16 @@ def split_tokens(text: str) -> list[str]:
 
 
 def echo_last_user(body: dict[str, Any]) -> str:
-    """A `LLMScript.reply` that repeats the last user message, so tests can see what was sent."""
+    """A `LLMScript.reply` that repeats the last user message, so tests can see what was sent;
+    a viewer's line on the stage is repeated without its frame (what is inside « »)."""
     for message in reversed(body.get("messages", [])):
         if isinstance(message, dict) and message.get("role") == "user":
             content = message.get("content", "")
             if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
                 return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-            return str(content)
+            text = str(content)
+            quoted = re.fullmatch(r"[^«\n]*«(.*)»", text)
+            return quoted.group(1) if quoted else text
     return ""
 
 
