@@ -229,7 +229,7 @@ def _unfilter(kind: int, line: np.ndarray, up: np.ndarray, bpp: int) -> np.ndarr
 
 
 def open_stage(pages: PageRecorder, kagura: KaguraProcess, query: str = "") -> tuple[Page, Frames]:
-    page, frames = pages.open(f"{kagura.http_url}/{query}")
+    page, frames = pages.open(f"{kagura.http_url}/stage{query}")
     wait_connected(page)
     return page, frames
 
