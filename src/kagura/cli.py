@@ -181,6 +181,7 @@ def config_import_olv(
 
     Writes the config and one preset per character file (in characters/ beside it); the
     models, backgrounds, avatars and built frontend are used where they are."""
+    from rich.markup import escape
     from rich.table import Table
 
     from kagura.olv import OlvImportError, plan_import, write_import
@@ -191,13 +192,14 @@ def config_import_olv(
     except OlvImportError as exc:
         err.print(f"[bold red]Cannot import[/]: {exc}", highlight=False)
         raise typer.Exit(2) from None
-    table = Table(title=f"Imported from {plan.source}", show_lines=False)
-    for column in ("part", "Open-LLM-VTuber", "Kagura", "note"):
-        table.add_column(column, overflow="fold")
+    table = Table(title=f"Imported from {plan.source}", show_lines=True, expand=True)
+    for column, share in (("part", 2), ("Open-LLM-VTuber", 3), ("Kagura", 5)):
+        table.add_column(column, overflow="fold", ratio=share)
     for line in plan.lines:
-        kagura_side = line.result if line.carried else f"[yellow]{line.result}[/]"
-        table.add_row(line.part, line.source, kagura_side, line.note)
-    Console().print(table)
+        result = escape(line.result) if line.carried else f"[yellow]{escape(line.result)}[/]"
+        note = f"\n[dim]{escape(line.note)}[/]" if line.note else ""
+        table.add_row(escape(line.part), escape(line.source), result + note)
+    Console(highlight=False).print(table)
     for path in written:
         err.print(f"wrote {path}")
     left = sum(not line.carried for line in plan.lines)
