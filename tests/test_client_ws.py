@@ -56,10 +56,11 @@ async def test_full_turn_in_protocol_order(kagura: KaguraProcess, fake: FakeOpen
     assert seen[1]["text"] == "Thinking..."
     audio = [m for m in seen if m["type"] == "audio"]
     # Segments in order; the first is cut at the first clause boundary with enough words.
+    # Each later one brings the space before it, for frontends that append them as they come.
     assert [a["display_text"]["text"] for a in audio] == [
         "Hello there, nice to meet you.",
-        "[joy] I am Kagura!",
-        "How are you today?",
+        " [joy] I am Kagura!",
+        " How are you today?",
     ]
     for payload in audio:
         with wave.open(io.BytesIO(base64.b64decode(payload["audio"]))) as wav:
