@@ -347,7 +347,19 @@ live_config:
     sessdata: ""
 """)
 
-DEFAULTS: dict[str, dict[str, str]] = {
+# Engine settings as both templates ship them (the tests change what they need).
+ENGINES = {
+    "llm_provider": "ollama_llm",
+    "llm_base_url": "http://localhost:11434/v1",
+    "llm_api_key": "somethingelse",
+    "llm_model": "qwen2.5:latest",
+    "extra_llm": "",
+    "asr_model": "sherpa_onnx_asr",
+    "tts_model": "edge_tts",
+    "tts_base_url": "http://localhost:8880/v1",
+    "vad_model": "null",
+}
+CHARACTERS: dict[str, dict[str, str]] = {
     "en": {
         "conf_name": "mira_conf",
         "conf_uid": "mira_001",
@@ -357,15 +369,6 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "human": "Sam",
         "persona": "You are Mira, a cheerful fox spirit who streams from a mountain shrine.\n"
         "You love puns and tea.",
-        "llm_provider": "ollama_llm",
-        "llm_base_url": "http://localhost:11434/v1",
-        "llm_api_key": "somethingelse",
-        "llm_model": "qwen2.5:latest",
-        "extra_llm": "",
-        "asr_model": "sherpa_onnx_asr",
-        "tts_model": "edge_tts",
-        "tts_base_url": "http://localhost:8880/v1",
-        "vad_model": "null",
     },
     "zh": {
         "conf_name": "米粒",
@@ -375,15 +378,6 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "avatar": "mira.png",
         "human": "主播",
         "persona": "你是米粒，一个开朗的狐仙主播。\n你喜欢喝茶和讲笑话。",
-        "llm_provider": "ollama_llm",
-        "llm_base_url": "http://localhost:11434/v1",
-        "llm_api_key": "somethingelse",
-        "llm_model": "qwen2.5:latest",
-        "extra_llm": "",
-        "asr_model": "sherpa_onnx_asr",
-        "tts_model": "edge_tts",
-        "tts_base_url": "http://localhost:8880/v1",
-        "vad_model": "null",
     },
 }
 
@@ -429,8 +423,9 @@ MODELS = [
 
 
 def write_olv(root: Path, shape: Literal["en", "zh"] = "en", **values: str) -> Path:
-    """The whole folder; `values` fill the template (see `DEFAULTS`). Returns conf.yaml."""
-    settings = {**DEFAULTS[shape], **values}
+    """The whole folder; `values` fill the template (see `ENGINES`, `CHARACTERS`).
+    Returns conf.yaml."""
+    settings = {**ENGINES, **CHARACTERS[shape], **values}
     settings["persona"] = "\n".join(f"    {line}" for line in settings["persona"].split("\n"))
     template = ENGLISH if shape == "en" else CHINESE
     root.mkdir(parents=True, exist_ok=True)

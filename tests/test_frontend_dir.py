@@ -17,7 +17,7 @@ from kagura.testing.server import KaguraProcess
 
 from .conftest import fake_engines
 from .test_cli import kagura
-from .web_browser import PageRecorder, launch_browser, recorded_pages, wait_connected
+from .web_browser import PageRecorder, server_pages, wait_connected
 
 INDEX = """<!doctype html>
 <html><head><meta charset="utf-8"><title>My frontend</title>
@@ -95,10 +95,7 @@ async def test_kaguras_pages_and_endpoints_keep_their_paths(server: KaguraProces
 
 @pytest.fixture
 def pages(request: pytest.FixtureRequest, server: KaguraProcess) -> Iterator[PageRecorder]:
-    for browser in launch_browser():
-        for recorder in recorded_pages(request, browser):
-            recorder.server_logs.append(server.log)
-            yield recorder
+    yield from server_pages(request, server)
 
 
 @pytest.mark.browser

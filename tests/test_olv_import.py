@@ -40,6 +40,15 @@ def import_olv(source: Path, output: Path, *extra: str) -> subprocess.CompletedP
     )
 
 
+def imported(olv: Path, output: Path) -> str:
+    """Import into `output` (its folder made); the summary table, on one line."""
+    output.parent.mkdir(exist_ok=True)
+    result = import_olv(olv, output)
+    assert result.returncode == 0, result.stderr
+    assert str(output) in result.stderr  # "wrote ..."
+    return flat(result.stdout)
+
+
 def flat(text: str) -> str:
     """rich wraps table cells: compare on one line of words."""
     return " ".join(text.replace("│", " ").split())
@@ -58,38 +67,35 @@ async def test_english_layout_imports_and_talks(tmp_path: Path, fake: FakeOpenAI
         tts_base_url=fake.base_url,
     )
     out = tmp_path / "kagura"
-    out.mkdir()
-    result = import_olv(olv, out / "conf.yaml")
-    assert result.returncode == 0, result.stderr
-    table = flat(result.stdout)
+    table = imported(olv, out / "conf.yaml")
     assert "openai_compatible_llm: olv-model" in table and "kokoro / af_sky+af_bella" in table
-    assert OLV_KEY not in result.stdout + result.stderr  # the summary never shows a key
+    assert OLV_KEY not in table  # the summary never shows a key
     assert "MCP tools" in table  # that project's tools are reported as not carried over
     check = kagura("config", "check", "conf.yaml", cwd=out)
     assert check.returncode == 0, check.stderr
 
-    imported = yaml.safe_load((out / "conf.yaml").read_text("utf-8"))
-    character = imported["character"]
+    written = yaml.safe_load((out / "conf.yaml").read_text("utf-8"))
+    character = written["character"]
     assert character["persona"].startswith("You are Mira, a cheerful fox spirit")
     assert (character["name"], character["human_name"], character["avatar"]) == (
         "Mira",
         "Sam",
         "mira.png",
     )
-    assert imported["llm"]["openai"] == {
+    assert written["llm"]["openai"] == {
         "base_url": fake.base_url,
         "model": "olv-model",
         "api_key": OLV_KEY,
     }
-    assert imported["llm"]["temperature"] == 0.6
-    assert imported["system"]["frontend_dir"] == str(olv / "frontend")
+    assert written["llm"]["temperature"] == 0.6
+    assert written["system"]["frontend_dir"] == str(olv / "frontend")
     preset = yaml.safe_load((out / "characters" / "alt_aiko.yaml").read_text("utf-8"))
     assert preset["character"]["live2d_model"] == "kei"
     assert not (out / "characters" / "README.md").exists()
 
-    # Served as imported: a turn with the persona, the model and the LLM of that folder.
-    overrides = {k: v for k, v in imported.items() if k != "system"}
-    system = {k: v for k, v in imported["system"].items() if k not in ("host", "port")}
+    # Served as written: a turn with the persona, the model and the LLM of that folder.
+    overrides = {k: v for k, v in written.items() if k != "system"}
+    system = {k: v for k, v in written["system"].items() if k not in ("host", "port")}
     overrides["system"] = {**system, "characters_dir": str(out / "characters")}
     fake.script = LLMScript(reply="Hello Sam! [joy] Tea is ready.")
     with KaguraProcess(tmp_path / "run", overrides) as server:
@@ -130,10 +136,7 @@ def test_chinese_layout_imports_with_what_kagura_has(tmp_path: Path) -> None:
     olv = tmp_path / "olv"
     write_olv(olv, "zh")
     out = tmp_path / "kagura"
-    out.mkdir()
-    result = import_olv(olv, out / "conf.yaml")
-    assert result.returncode == 0, result.stderr
-    table = flat(result.stdout)
+    table = imported(olv, out / "conf.yaml")
     assert "edge_tts: zh-CN-XiaoxiaoNeural" in table and "espeak (cmn)" in table
     assert "sherpa_onnx_asr" in table and "OpenAI-compatible transcription server" in table
     text = (out / "conf.yaml").read_text("utf-8")
@@ -152,9 +155,8 @@ def test_chinese_layout_imports_with_what_kagura_has(tmp_path: Path) -> None:
 def test_an_unknown_provider_is_reported_not_dropped(tmp_path: Path) -> None:
     extra = "\n      my_cloud_llm:\n        base_url: 'https://llm.example/v1'\n        model: m\n"
     write_olv(tmp_path / "olv", "en", llm_provider="my_cloud_llm", extra_llm=extra)
-    result = import_olv(tmp_path / "olv", tmp_path / "conf.yaml")
-    assert result.returncode == 0, result.stderr
-    assert "unknown LLM provider 'my_cloud_llm'" in flat(result.stdout)
+    table = imported(tmp_path / "olv", tmp_path / "conf.yaml")
+    assert "unknown LLM provider 'my_cloud_llm'" in table
     text = (tmp_path / "conf.yaml").read_text("utf-8")
     assert "unknown LLM provider 'my_cloud_llm'" in " ".join(text.replace("#", "").split())
     assert load_config(tmp_path / "conf.yaml").llm.provider == "smollm2"

@@ -155,6 +155,15 @@ def recorded_pages(request: pytest.FixtureRequest, browser: Browser) -> Iterator
         context.close()
 
 
+def server_pages(request: pytest.FixtureRequest, server: KaguraProcess) -> Iterator[PageRecorder]:
+    """Fixture body: a browser of its own and recorded pages, with `server`'s log saved on
+    failure."""
+    for browser in launch_browser():
+        for recorder in recorded_pages(request, browser):
+            recorder.server_logs.append(server.log)
+            yield recorder
+
+
 def wait_connected(page: Page, timeout_ms: float = 15_000) -> None:
     page.wait_for_function("window.kagura && window.kagura.state === 'open'", timeout=timeout_ms)
 
