@@ -1,8 +1,8 @@
 """A frontend served from another origin, as the Open-LLM-VTuber web build is from its
 desktop app or a copy hosted elsewhere: in a real Chromium, a page on a second server loads
 the Live2D model (model file and textures), the model list and a background from Kagura and
-talks over `/client-ws`, the way that frontend does; a page from an origin that is not
-allowed gets none of it.
+talks over `/client-ws`, the way that frontend does; so does a desktop app's page opened
+from `file://`; a page from an origin that is not allowed gets none of it.
 
 Chromium resolves `allowed.test` and `blocked.test` to 127.0.0.1 (`--host-resolver-rules`),
 so both pages are real non-loopback origins served by one local HTTP server.
@@ -184,7 +184,8 @@ def server(
     (workdir / "bg").mkdir()
     shutil.copy(TEXTURE, workdir / "bg" / "room.png")
     folder, port = site
-    allowed = [f"http://{HOSTS[0]}:{port}"]
+    # A desktop app's page opened from file://: Chromium sends it as Origin "null".
+    allowed = [f"http://{HOSTS[0]}:{port}", "null"]
     system = {"backgrounds_dir": str(workdir / "bg"), "allowed_origins": allowed}
     with KaguraProcess(workdir, fake_engines(fake, system=system)) as running:
         page = INDEX_HTML.format(kagura=running.http_url, model_url=haru_url())
@@ -215,11 +216,17 @@ def run_probe(pages: PageRecorder, url: str) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.parametrize("where", ["allowed.test", "file"])
 def test_a_page_from_an_allowed_origin_gets_everything(
-    pages: PageRecorder, site: tuple[Path, int], fake: FakeOpenAI
+    pages: PageRecorder, site: tuple[Path, int], fake: FakeOpenAI, where: str
 ) -> None:
+    """A second site listed in system.allowed_origins, or a desktop app's page opened from
+    file:// (listed as null)."""
     fake.script = LLMScript(reply=REPLY)
-    probe = run_probe(pages, f"http://{HOSTS[0]}:{site[1]}/index.html")
+    folder, port = site
+    page = (folder / "index.html").as_uri() if where == "file" else None
+    url = page or f"http://{HOSTS[0]}:{port}/index.html"
+    probe = run_probe(pages, url)
     info = probe["fetches"]["info"]
     assert info["status"] == 200 and info["body"]["type"] == "live2d-models/info"
     assert probe["fetches"]["model"]["status"] == 200  # the .model3.json
