@@ -298,3 +298,14 @@ def test_what_cannot_be_imported_is_refused_clearly(tmp_path: Path) -> None:
         plan_import(old, tmp_path / "out.yaml")
     missing = import_olv(tmp_path / "nowhere", tmp_path / "out.yaml")
     assert missing.returncode == 2 and "file not found" in flat(missing.stderr)
+
+
+def test_a_server_open_to_the_network_is_told_about_tokens(tmp_path: Path) -> None:
+    conf = write_olv(tmp_path / "olv")
+    conf.write_text(conf.read_text("utf-8").replace("host: 'localhost'", "host: '0.0.0.0'"))
+    plan = plan_import(conf, tmp_path / "conf.yaml")
+    assert plan.config["system"]["host"] == "0.0.0.0"
+    server = next(line for line in plan.lines if line.part == "server")
+    assert "kagura tokens" in server.note
+    local = plan_import(write_olv(tmp_path / "local"), tmp_path / "conf.yaml")
+    assert next(line for line in local.lines if line.part == "server").note == ""

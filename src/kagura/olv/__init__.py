@@ -7,8 +7,8 @@ where they are. Every part that Kagura cannot carry over as it was gets a line s
 Kagura uses instead and what to do.
 """
 
-from .importer import ImportPlan, config_text, plan_import, write_import
+from .importer import ImportPlan, plan_import, write_import
 from .layout import OlvImportError
 from .report import Line
 
-__all__ = ["ImportPlan", "Line", "OlvImportError", "config_text", "plan_import", "write_import"]
+__all__ = ["ImportPlan", "Line", "OlvImportError", "plan_import", "write_import"]

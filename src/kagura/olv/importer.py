@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from kagura.auth import is_loopback
 from kagura.config import ConfigError, load_config
 
 from .character import character_section, import_presets, main_character_lines, model_lines
@@ -31,6 +32,7 @@ FOLDERS = {  # Kagura setting → Open-LLM-VTuber folder
 }
 FRONTEND_DIR = "frontend"
 FRONTEND_INDEX = "index.html"
+LOOPBACK = "127.0.0.1"
 
 
 @dataclass
@@ -93,7 +95,9 @@ def _system(layout: OlvLayout, lines: list[Line]) -> dict[str, Any]:
     if isinstance(port, int) and not isinstance(port, bool):
         system["port"] = port
     if system:
-        lines.append(Line("server", f"{host}:{port}", f"system.host/port {host}:{port}"))
+        # Beyond this machine Kagura asks every client for a token (Open-LLM-VTuber did not).
+        note = "" if is_loopback(host or LOOPBACK) else "clients need a token: `kagura tokens`"
+        lines.append(Line("server", f"{host}:{port}", f"system.host/port {host}:{port}", note))
     for setting, name in FOLDERS.items():
         folder = (layout.root / name).resolve()
         system[setting] = str(folder)  # even when missing: Kagura then serves nothing there
