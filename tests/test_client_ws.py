@@ -56,10 +56,11 @@ async def test_full_turn_in_protocol_order(kagura: KaguraProcess, fake: FakeOpen
     assert seen[1]["text"] == "Thinking..."
     audio = [m for m in seen if m["type"] == "audio"]
     # Segments in order; the first is cut at the first clause boundary with enough words.
+    # Each later one brings the space before it, for frontends that append them as they come.
     assert [a["display_text"]["text"] for a in audio] == [
         "Hello there, nice to meet you.",
-        "[joy] I am Kagura!",
-        "How are you today?",
+        " [joy] I am Kagura!",
+        " How are you today?",
     ]
     for payload in audio:
         with wave.open(io.BytesIO(base64.b64decode(payload["audio"]))) as wav:
@@ -134,12 +135,15 @@ async def test_models_info_and_static_routes(kagura: KaguraProcess) -> None:
     async with httpx.AsyncClient(base_url=kagura.http_url) as http:
         info = (await http.get("/live2d-models/info")).json()
         missing = await http.get("/undefined/undefined.model3.json")
-        index = await http.get("/")
+        root = await http.get("/?lang=zh")
+        stage = await http.get("/stage")
     assert info["type"] == "live2d-models/info"
     assert info["count"] == len(info["characters"]) >= 2
     assert {c["name"] for c in info["characters"]} >= {"haru", "shizuku"}
     assert missing.status_code == 404  # the frontend asks for this before it knows the model
-    assert index.status_code == 200 and "Kagura" in index.text
+    # Without a frontend of the user's, / leads to the stage page, the query going along.
+    assert root.status_code == 307 and root.headers["location"] == "/stage?lang=zh"
+    assert stage.status_code == 200 and "Kagura" in stage.text
 
 
 PIXEL = (  # a 1x1 PNG
@@ -173,7 +177,7 @@ async def test_images_go_to_the_llm_with_the_new_input_only(
 
 async def test_page_security_headers(kagura: KaguraProcess) -> None:
     async with httpx.AsyncClient(base_url=kagura.http_url) as http:
-        stage, overlay = await http.get("/"), await http.get("/overlay")
+        stage, overlay = await http.get("/stage"), await http.get("/overlay")
     for response in (stage, overlay):
         assert response.headers["referrer-policy"] == "no-referrer"
         assert "script-src 'self'" in response.headers["content-security-policy"]

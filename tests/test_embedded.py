@@ -70,7 +70,7 @@ async def test_embedded_turn_speaks(embedded: KaguraProcess) -> None:
         assert len({round(v, 2) for v in volumes}) > 5, "lip sync needs a moving curve"
     # Segments arrive in the order the LLM wrote them: together they are the stored reply.
     stored = listing[0]["latest_message"]["content"]
-    joined = " ".join(a["display_text"]["text"] for a in audio)
+    joined = "".join(a["display_text"]["text"] for a in audio)
     assert re.sub(r"\s+", " ", joined) == re.sub(r"\s+", " ", stored)
 
 

@@ -182,7 +182,7 @@ async def test_small_gifts_are_thanked_without_the_llm(
         await platform.chat("Flower", user="Max", kind="gift", amount=0.5)
         await platform.chat("", user="Ned", kind="follow")
     assert fake.chat_requests() == []
-    said = " ".join(m["display_text"]["text"] for m in seen.messages if m["type"] == "audio")
+    said = "".join(m["display_text"]["text"] for m in seen.messages if m["type"] == "audio")
     assert said.endswith("Thank you Liv, Max and Ned for the Heart, Flower and follow!")
 
 

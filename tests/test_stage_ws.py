@@ -258,7 +258,7 @@ async def test_clients_joining_and_leaving_during_broadcast(
     assert turns == "SESESE"
     # Each turn's audio reached it whole and in order.
     said = [m["display_text"]["text"] for m in seen.messages if m["type"] == "audio"]
-    assert " ".join(said) == " ".join(["One. Two. Three. Four. Five. Six."] * 3)
+    assert "".join(said) == "One. Two. Three. Four. Five. Six." * 3
     assert not [m for m in seen.messages if m["type"] == "error"]
     assert "Traceback" not in server_log(stage)
 

@@ -90,7 +90,7 @@ async def test_tts_failure_sends_display_only_segment(
         seen = await client.turn("Go on.")
     audio = [m for m in seen if m["type"] == "audio"]
     texts = [a["display_text"]["text"] for a in audio]
-    assert texts == ["This part is fine,", "really.", "This part breaks the voice.", "The end."]
+    assert texts == ["This part is fine,", " really.", " This part breaks the voice.", " The end."]
     assert [a["audio"] is None for a in audio] == [False, False, True, False]
     assert audio[2]["volumes"] == []
     [message] = errors(seen)

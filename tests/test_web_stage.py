@@ -181,8 +181,9 @@ def test_websocket_url_follows_the_page_address(pages: PageRecorder, kagura: Kag
     host = f"127.0.0.1:{kagura.port}"
     urls = {
         "/overlay": f"ws://{host}/proxy-ws?role=page",  # the shared stage, as a page
-        "/": f"ws://{host}/proxy-ws",  # the token's (here: loopback) role
-        "/?endpoint=client": f"ws://{host}/client-ws",  # a private session
+        "/stage": f"ws://{host}/proxy-ws",  # the token's (here: loopback) role
+        "/stage?endpoint=client": f"ws://{host}/client-ws",  # a private session
+        "/?endpoint=client": f"ws://{host}/client-ws",  # / leads to the stage page
         "/overlay?endpoint=client": f"ws://{host}/client-ws",
         "/overlay?token=s3cret": f"ws://{host}/proxy-ws?token=s3cret&role=page",
         "/overlay?endpoint=proxy&token=s3cret&role=admin": (

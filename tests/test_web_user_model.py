@@ -18,9 +18,8 @@ from .conftest import REPO, fake_engines
 from .web_browser import (
     MODEL_TIMEOUT_MS,
     PageRecorder,
-    launch_browser,
-    recorded_pages,
     require_live2d_runtime,
+    server_pages,
 )
 
 pytestmark = pytest.mark.browser
@@ -57,10 +56,7 @@ def server(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 @pytest.fixture
 def pages(request: pytest.FixtureRequest, server: KaguraProcess) -> Iterator[PageRecorder]:
-    for browser in launch_browser():
-        for recorder in recorded_pages(request, browser):
-            recorder.server_logs.append(server.log)
-            yield recorder
+    yield from server_pages(request, server)
 
 
 def test_registered_model_is_served_and_announced(server: KaguraProcess) -> None:

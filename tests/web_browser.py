@@ -12,7 +12,7 @@ import re
 import struct
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,13 +44,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-def launch_browser() -> Iterator[Browser]:
+def launch_browser(extra_args: Sequence[str] = ()) -> Iterator[Browser]:
     """One headless Chromium (use as a module-scoped fixture body)."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/setup.sh (it installs Debian's chromium)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *extra_args]
         )
         try:
             yield browser
@@ -155,6 +155,15 @@ def recorded_pages(request: pytest.FixtureRequest, browser: Browser) -> Iterator
         context.close()
 
 
+def server_pages(request: pytest.FixtureRequest, server: KaguraProcess) -> Iterator[PageRecorder]:
+    """Fixture body: a browser of its own and recorded pages, with `server`'s log saved on
+    failure."""
+    for browser in launch_browser():
+        for recorder in recorded_pages(request, browser):
+            recorder.server_logs.append(server.log)
+            yield recorder
+
+
 def wait_connected(page: Page, timeout_ms: float = 15_000) -> None:
     page.wait_for_function("window.kagura && window.kagura.state === 'open'", timeout=timeout_ms)
 
@@ -229,7 +238,7 @@ def _unfilter(kind: int, line: np.ndarray, up: np.ndarray, bpp: int) -> np.ndarr
 
 
 def open_stage(pages: PageRecorder, kagura: KaguraProcess, query: str = "") -> tuple[Page, Frames]:
-    page, frames = pages.open(f"{kagura.http_url}/{query}")
+    page, frames = pages.open(f"{kagura.http_url}/stage{query}")
     wait_connected(page)
     return page, frames
 

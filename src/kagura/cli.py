@@ -47,24 +47,45 @@ def serve(
     config: ConfigOption = None,
     host: Annotated[str | None, typer.Option(help="Bind address (system.host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (system.port).")] = None,
+    frontend_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Serve this prebuilt web frontend at / (system.frontend_dir), e.g. "
+            "Open-LLM-VTuber's frontend folder; Kagura's stage page stays at /stage."
+        ),
+    ] = None,
 ) -> None:
-    """Run the server: the stage page, /client-ws and the engines."""
+    """Run the server: the pages, /client-ws, /proxy-ws and the engines."""
     import uvicorn
 
     from kagura.server.app import create_app
+    from kagura.server.frontend import FrontendError
     from kagura.server.transport import protocols
 
     settings = _load(config)
-    if host is not None or port is not None:
+    overrides = {
+        "host": host,
+        "port": port,
+        "frontend_dir": str(frontend_dir.resolve()) if frontend_dir is not None else None,
+    }
+    if any(value is not None for value in overrides.values()):
         system = settings.system.model_copy(
-            update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+            update={k: v for k, v in overrides.items() if v is not None}
         )
         settings = settings.model_copy(update={"system": system})
     _configure_logging(settings.system.log_level)
-    err.print(f"Kagura on [bold]http://{settings.system.host}:{settings.system.port}[/]")
+    try:
+        server_app = create_app(settings)
+    except FrontendError as exc:
+        err.print(f"[bold red]Refusing to start[/]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    base = f"http://{settings.system.host}:{settings.system.port}"
+    err.print(f"Kagura on [bold]{base}[/] (stage page {base}/stage, overlay {base}/overlay)")
+    if settings.system.frontend_dir:
+        err.print(f"Frontend from {settings.resolve_path(settings.system.frontend_dir)} at /")
     http_protocol, ws_protocol = protocols(limits(settings))
     uvicorn.run(
-        create_app(settings),
+        server_app,
         http=http_protocol,
         ws=ws_protocol,
         host=settings.system.host,
@@ -141,11 +162,57 @@ def config_check(
     path: Annotated[Path, typer.Argument(help="The config file.")] = DEFAULT_CONFIG,
 ) -> None:
     """Validate a config file; name every bad field and the file."""
+    from kagura.server.frontend import FrontendError, frontend_folder
+
     settings = _load(path)
+    try:
+        frontend_folder(settings)
+    except FrontendError as exc:
+        err.print(f"[bold red]Config error[/]\n{path}: {exc}", highlight=False)
+        raise typer.Exit(2) from None
     err.print(
         f"{path}: OK (character {settings.character.conf_name!r}, LLM {settings.llm.provider}, "
         f"TTS {settings.tts.provider}, ASR {settings.asr.provider})"
     )
+
+
+@config_app.command("import-olv")
+def config_import_olv(
+    source: Annotated[Path, typer.Argument(help="An Open-LLM-VTuber folder, or its conf.yaml.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The Kagura config to write.")
+    ] = DEFAULT_CONFIG,
+    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+) -> None:
+    """Import an Open-LLM-VTuber setup: character, presets, models, LLM, TTS, ASR.
+
+    Writes the config and one preset per character file (in characters/ beside it); the
+    models, backgrounds, avatars and built frontend are used where they are."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from kagura.olv import OlvImportError, plan_import, write_import
+
+    try:
+        plan = plan_import(source, output)
+        written = write_import(plan, force=force)
+    except OlvImportError as exc:
+        err.print(f"[bold red]Cannot import[/]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    table = Table(title=f"Imported from {plan.source}", show_lines=True, expand=True)
+    for column, share in (("part", 2), ("Open-LLM-VTuber", 3), ("Kagura", 5)):
+        table.add_column(column, overflow="fold", ratio=share)
+    for line in plan.lines:
+        result = escape(line.result) if line.carried else f"[yellow]{escape(line.result)}[/]"
+        note = f"\n[dim]{escape(line.note)}[/]" if line.note else ""
+        table.add_row(escape(line.part), escape(line.source), result + note)
+    Console(highlight=False).print(table)
+    for path in written:
+        err.print(f"wrote {path}")
+    left = sum(not line.carried for line in plan.lines)
+    if left:
+        err.print(f"{left} part(s) not carried over as they were: see the notes (also in the file)")
+    err.print(f"Next: kagura config check {output} && kagura serve -c {output}")
 
 
 @widget_app.command("serve")

@@ -2,7 +2,9 @@
 
 Kagura ships entries for its default models (installed from npm at set-up); a user adds
 their own by dropping a `model_dict.json` (the Open-LLM-VTuber format: a list of entries)
-into the models folder.
+into the models folder. Open-LLM-VTuber keeps that file beside its `live2d-models` folder
+instead, so a models folder without one uses the file beside it: pointing
+`system.models_dir` at that project's folder is enough.
 """
 
 from __future__ import annotations
@@ -48,12 +50,23 @@ class ModelInfo(BaseModel):
         return [lowered[t.lower()].model_dump() for t in text_tags if t.lower() in lowered]
 
 
+MODEL_DICT = "model_dict.json"
+
+
+def model_dict_path(models_dir: Path) -> Path | None:
+    """The user's registry: in the models folder, else beside it (Open-LLM-VTuber's place)."""
+    for candidate in (models_dir / MODEL_DICT, models_dir.parent / MODEL_DICT):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def load_registry(models_dir: Path) -> dict[str, ModelInfo]:
-    """Shipped entries, overridden or extended by `models_dir/model_dict.json` when present."""
-    shipped = resources.files("kagura.resources").joinpath("model_dict.json").read_text("utf-8")
+    """Shipped entries, overridden or extended by the user's `model_dict.json` when present."""
+    shipped = resources.files("kagura.resources").joinpath(MODEL_DICT).read_text("utf-8")
     registry = {m.name: m for m in _parse(json.loads(shipped), "the shipped model_dict.json")}
-    user_file = models_dir / "model_dict.json"
-    if user_file.is_file():
+    user_file = model_dict_path(models_dir)
+    if user_file is not None:
         try:
             entries = json.loads(user_file.read_text("utf-8"))
         except (OSError, json.JSONDecodeError) as exc:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, field_validator
 
 from .engines import ASRConfig, LLMConfig, TTSConfig, VADConfig
 from .fields import F, Section
@@ -27,6 +28,20 @@ DEFAULT_PERSONA = (
 
 
 # --- system -----------------------------------------------------------------------------
+
+
+def is_origin(value: str) -> bool:
+    """A browser origin as sent in the Origin header: scheme://host[:port] (file:// has no
+    host), `null` for opaque origins, or `*` for any."""
+    if value in ("*", "null"):
+        return True
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return False
+    has_host = bool(parts.netloc) or parts.scheme == "file"
+    return bool(parts.scheme) and has_host and parts.path in ("", "/") and not parts.query
 
 
 class SystemConfig(Section):
@@ -53,8 +68,23 @@ class SystemConfig(Section):
     )
     allowed_origins: list[str] = F(
         default_factory=list,
-        en="Extra browser origins allowed to connect, e.g. https://example.com.",
-        zh="额外允许连接的浏览器来源，例如 https://example.com。",
+        en="Extra browser origins allowed to connect to /client-ws and /proxy-ws (and to load "
+        "the files below), e.g. http://127.0.0.1:18000 for a frontend served elsewhere, "
+        "app://... or null for a desktop app (null: pages opened from file://). Pages from "
+        "this machine and from this server are always allowed.",
+        zh="额外允许连接 /client-ws 与 /proxy-ws（并加载下列文件）的浏览器来源，例如另行托管的前端 "
+        "http://127.0.0.1:18000，桌面应用的 app://... 或 null（null：从 file:// 打开的页面）。"
+        "本机页面和本服务器自己的页面总是允许的。",
+    )
+    cors_origins: list[str] = F(
+        default_factory=list,
+        en="Extra browser origins that may load the public files (Live2D models, backgrounds, "
+        "avatars, the pages' scripts) from another site, besides this machine's pages, this "
+        "server's own and allowed_origins. '*' lets every site load them; it never opens "
+        "the WebSocket endpoints.",
+        zh="额外允许从其他网站加载公开文件（Live2D 模型、背景、头像、页面脚本）的浏览器来源；"
+        "本机页面、本服务器自己的页面和 allowed_origins 之外的来源。'*' 允许所有网站加载这些文件，"
+        "但不会开放 WebSocket 端点。",
     )
     data_dir: str = F(
         "data",
@@ -70,7 +100,23 @@ class SystemConfig(Section):
         "backgrounds", en="Directory of background images.", zh="背景图片所在目录。"
     )
     models_dir: str = F(
-        "live2d-models", en="Directory of Live2D models.", zh="Live2D 模型所在目录。"
+        "live2d-models",
+        en="Directory of Live2D models, served at /live2d-models. Models are registered in "
+        "its model_dict.json, or in the one beside it (the Open-LLM-VTuber layout).",
+        zh="Live2D 模型所在目录，在 /live2d-models 提供。模型登记在其中的 model_dict.json，"
+        "或与它同级的 model_dict.json（Open-LLM-VTuber 的布局）。",
+    )
+    avatars_dir: str = F(
+        "avatars",
+        en="Directory of avatar images, served at /avatars.",
+        zh="头像图片所在目录，在 /avatars 提供。",
+    )
+    frontend_dir: str = F(
+        "",
+        en="A prebuilt web frontend (a folder with an index.html, e.g. Open-LLM-VTuber's "
+        "frontend folder) served at /. Empty: / opens Kagura's stage page, /stage.",
+        zh="在 / 提供的预构建网页前端（含 index.html 的文件夹，例如 Open-LLM-VTuber 的 frontend "
+        "文件夹）。留空：/ 打开 Kagura 的舞台页面 /stage。",
     )
     log_level: Literal["debug", "info", "warning", "error"] = F(
         "info", en="How much the server logs.", zh="日志详细程度。"
@@ -115,6 +161,18 @@ class SystemConfig(Section):
         ge=1,
         le=100_000,
     )
+
+    @field_validator("allowed_origins", "cors_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not is_origin(origin):
+                raise ValueError(
+                    f"{origin!r} is not a browser origin: write scheme://host[:port] without "
+                    "a path (http://127.0.0.1:18000, https://example.com, app://my-app), "
+                    "null (pages opened from file://) or *"
+                )
+        return origins
 
 
 # --- character --------------------------------------------------------------------------

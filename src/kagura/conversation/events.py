@@ -30,7 +30,8 @@ class SegmentDelivered:
 @dataclass(frozen=True, slots=True)
 class ReplyComplete:
     """`backend-synth-complete`: every segment has been sent; `text` is the whole reply
-    without tags, its segments joined with spaces."""
+    without tags, its segments joined as displayed (spaces between English sentences,
+    none in Chinese)."""
 
     text: str
 

@@ -29,7 +29,7 @@ from .events import Listener, ReplyComplete, SegmentDelivered, TurnEnded, TurnEv
 from .expressions import find_tags, strip_tags
 from .segmenter import Segmenter
 from .speech import Spoken, aclose, segments, speak_in_order, with_deadlines
-from .text import heard_part
+from .text import heard_part, join_pieces, separator
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class TurnReport:
         (without the user's word on it, all that was sent)."""
         if not self.interrupted:
             return self.reply
-        sent = " ".join(self.delivered)
+        sent = join_pieces(self.delivered)
         return sent if self.heard is None else heard_part(self.heard, sent)
 
 
@@ -162,7 +162,7 @@ class Turn:
                 first_audio_at = await self._deliver(script.reply(messages))
             self._playback.expect()
             self._emit(out.simple("backend-synth-complete"))
-            self._tell(ReplyComplete(" ".join(self._shown)))
+            self._tell(ReplyComplete(join_pieces(self._shown)))
             synth_complete = True
             self.report.acknowledged = await self._playback.wait(self._ack_timeout(first_audio_at))
         except asyncio.CancelledError:
@@ -267,10 +267,14 @@ class Turn:
         tags = find_tags(spoken.text, self._model.emotionMap)
         expressions = tuple(self._model.emotionMap[tag] for tag in tags)
         motions = tuple(self._model.motions_for(tags))
+        shown = strip_tags(spoken.text)
+        # A frontend that appends `display_text.text` as it arrives (the Open-LLM-VTuber
+        # one) then reads "here. I'm glad", and Chinese without stray spaces.
+        gap = separator(self._shown[-1], shown) if self._shown and shown else ""
         self._emit(
             out.audio(
                 spoken.speech,
-                text=spoken.text,
+                text=gap + spoken.text,
                 name=character.name,
                 avatar=character.avatar,
                 expressions=expressions,
@@ -278,7 +282,6 @@ class Turn:
             )
         )
         self.report.delivered.append(spoken.text)
-        shown = strip_tags(spoken.text)
         if shown:
             self._shown.append(shown)
         self._tell(SegmentDelivered(spoken.index, shown, expressions, motions))

@@ -13,6 +13,8 @@ from kagura.config import KaguraConfig
 from kagura.runtime import Runtime
 
 from .client_ws import client_ws
+from .cors import PublicFilesCORS
+from .frontend import frontend_folder, install_root
 from .pages import install_pages
 from .proxy_ws import router as stage_router
 from .proxy_ws import stage_lifespan
@@ -22,7 +24,10 @@ from .widget_ws import widget_lifespan
 
 
 def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
-    """Build the app; engines load in the lifespan, so importing or building is cheap."""
+    """Build the app; engines load in the lifespan, so importing or building is cheap.
+
+    Raises `FrontendError` when `system.frontend_dir` is set but cannot be served."""
+    frontend = frontend_folder(config)  # first: a bad folder stops everything else
     runtime = runtime or Runtime.from_config(config)
 
     @asynccontextmanager
@@ -53,14 +58,17 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
     async def health() -> dict[str, Any]:
         return {"status": "ok", "character": runtime.config.character.conf_name}
 
-    install_pages(app)  # before /live2d-models: the sample models' paths come first
     system = config.system
+    # Before /live2d-models: the sample models' paths come first.
+    install_pages(app, config.resolve_path(system.models_dir))
     for route, folder in (
         ("/live2d-models", system.models_dir),
         ("/bg", system.backgrounds_dir),
-        ("/avatars", "avatars"),
+        ("/avatars", system.avatars_dir),
     ):
         app.mount(
             route, OptionalStaticFiles(directory=config.resolve_path(folder), check_dir=False)
         )
+    install_root(app, frontend)  # last: a frontend at / answers every path left
+    app.add_middleware(PublicFilesCORS, origins=[*system.allowed_origins, *system.cors_origins])
     return app

@@ -1,4 +1,4 @@
-"""The web pages: the stage page at `/`, the OBS overlay at `/overlay`, and their files.
+"""The web pages: the stage page at `/stage`, the OBS overlay at `/overlay`, and their files.
 
 The pages are plain HTML/JS/CSS in `kagura/web/`. The Live2D runtime and the sample models
 come from npm (`kagura/web/node_modules`, installed by `scripts/setup.sh`, never committed:
@@ -6,7 +6,9 @@ Live2D's licence) and are served under stable paths, so the pages never name a p
 folder:
 
 - `/vendor/<file>`: the few JavaScript files the pages load (an allow-list, not the folder);
-- `/live2d-models/haru/...`, `/live2d-models/shizuku/...`: the sample models' folders.
+- `/live2d-models/haru/...`, `/live2d-models/shizuku/...`: the sample models' folders (a
+  file they lack is looked up in the user's models folder of the same name, so an
+  Open-LLM-VTuber `shizuku` folder still works).
 
 Without `node_modules` those paths answer 404 and the pages run without a model (subtitles,
 audio and chat still work) and say why.
@@ -65,6 +67,7 @@ CONSOLE_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
+STAGE_PATH = "/stage"
 router = APIRouter()
 assets = APIRouter()  # what every page loads, also served by the standalone widget app
 
@@ -73,7 +76,7 @@ def page(name: str, headers: dict[str, str] = PAGE_HEADERS) -> FileResponse:
     return FileResponse(WEB_DIR / name, media_type="text/html", headers=headers)
 
 
-@router.get("/", include_in_schema=False)
+@router.get(STAGE_PATH, include_in_schema=False)
 async def stage_page() -> FileResponse:
     """The stage page: model, subtitles, chat log, input and the admin panel."""
     return page("stage.html", CONSOLE_HEADERS)
@@ -94,18 +97,22 @@ async def vendor_file(name: str) -> FileResponse:
     return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
-def install_pages(app: FastAPI) -> None:
+def install_pages(app: FastAPI, models_dir: Path) -> None:
     """Add the pages and their files. Call before the general `/live2d-models` mount, so the
-    sample models' paths win; a user model folder named like a sample model is shadowed."""
+    sample models' paths come first."""
     app.include_router(router)
-    install_assets(app)
+    install_assets(app, models_dir)
 
 
-def install_assets(app: FastAPI) -> None:
+def install_assets(app: FastAPI, models_dir: Path) -> None:
     """The scripts, styles and sample models the pages load (not the pages themselves)."""
     app.include_router(assets)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="web-static")
     for name, folder in SAMPLE_MODELS.items():
         path = NODE_MODULES / folder
         if path.is_dir():
-            app.mount(f"/live2d-models/{name}", StaticFiles(directory=path), name=f"model-{name}")
+            files = StaticFiles(directory=path)
+            # A user model folder named like a sample model (Open-LLM-VTuber ships a
+            # `shizuku`) still serves the files the sample lacks.
+            files.all_directories.append(models_dir / name)
+            app.mount(f"/live2d-models/{name}", files, name=f"model-{name}")

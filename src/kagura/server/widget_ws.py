@@ -117,6 +117,6 @@ def create_widget_app(config: KaguraConfig, server: WidgetServer) -> FastAPI:
     app.state.widget_model = widget_model(config, load_registry(models_dir))
     app.state.auth = server.auth  # the page's server binds where the WebSocket one does
     app.include_router(router)
-    install_assets(app)
+    install_assets(app, models_dir)
     app.mount("/live2d-models", OptionalStaticFiles(directory=models_dir, check_dir=False))
     return app

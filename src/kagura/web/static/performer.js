@@ -12,17 +12,9 @@ import { Connection, isStageUrl, websocketUrl } from "./connection.js";
 import { t } from "./i18n.js";
 import { ModelView } from "./model-view.js";
 import { AudioQueue } from "./player.js";
+import { stripTags } from "./text.js";
 
-const TAG = /\[\s*[^\[\]\n]{1,32}?\s*\]/g;
 const SUBTITLE_HOLD_MS = 6000; // the last subtitle stays this long after the reply ends
-
-/** Display text without `[emotion]` tags (the same rule as the server's). */
-export function stripTags(text) {
-  return String(text ?? "")
-    .replace(TAG, " ")
-    .replace(/[ \t]{2,}/g, " ")
-    .trim();
-}
 
 export class Performer extends EventTarget {
   /**

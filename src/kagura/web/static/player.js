@@ -11,6 +11,8 @@
 // Events: "segmentstart" detail {text, actions, index} when a segment's audio begins (for
 // display-only segments: when their turn in the queue comes).
 
+import { joinText } from "./text.js";
+
 const LEAD_S = 0.05; // scheduling margin: a source started in the past is cut short
 // A display-only segment (TTS failed) still needs reading time, and the next one must wait.
 const TEXT_ONLY_S_PER_CHAR = 0.06;
@@ -164,7 +166,7 @@ export class AudioQueue extends EventTarget {
         parts.push(seg.text.slice(0, Math.floor(seg.text.length * share)));
       }
     }
-    return parts.filter(Boolean).join(" ").trim();
+    return parts.reduce(joinText, "").trim();
   }
 
   /** Stop at once: playing audio, scheduled audio and decodes in flight. */

@@ -5,7 +5,8 @@
 import { startAdmin } from "./admin.js";
 import { savedUrl, saveUrl } from "./connection.js";
 import { applyStrings, t } from "./i18n.js";
-import { Performer, stripTags } from "./performer.js";
+import { Performer } from "./performer.js";
+import { joinText, stripTags } from "./text.js";
 
 const MAX_LOG_LINES = 300; // the log is bounded; old lines scroll away for good
 const $ = (id) => document.getElementById(id);
@@ -59,8 +60,7 @@ function appendToAi(text) {
     return;
   }
   const body = aiLine.querySelector(".text");
-  const joiner = /[\u3000-\u9fff\uff00-\uffef]$/.test(body.textContent) ? "" : " ";
-  body.textContent += joiner + text;
+  body.textContent = joinText(body.textContent, text);
   log.scrollTop = log.scrollHeight;
 }
 
