@@ -67,6 +67,7 @@ def role_token(admin_token: str, role: Role) -> str:
 # is listed (a test checks it against the protocol), so a new type is a decision, not a gap.
 MIN_ROLE: dict[str, Role] = {
     "text-input": Role.PLATFORM,
+    "chat-withdraw": Role.PLATFORM,
     "heartbeat": Role.PLATFORM,
     "frontend-playback-complete": Role.PAGE,
     "audio-play-start": Role.PAGE,

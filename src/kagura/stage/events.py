@@ -61,6 +61,7 @@ class ChatEvent:
     currency: str = ""
     event_id: str = ""
     origin: str = ""  # client_uid of the connection that sent it
+    free: bool = False  # a free gift: thanked with the template, never answered as paid
 
     @property
     def user_key(self) -> str:
@@ -115,6 +116,7 @@ def chat_event(
         currency=clean_name(source.currency or ""),
         event_id=str(source.id) if source.id is not None else "",
         origin=origin,
+        free=source.free and source.kind == "gift",
     )
 
 
