@@ -184,8 +184,8 @@ class _Inflater:
             out: bytes = inflater.process(self._pending, output_buffer_limit=INLINE_STEP_BYTES)
         except brotli.error as exc:
             raise FrameError(f"bad brotli batch: {exc}") from None
-        self._pending = b""
+        fed, self._pending = bool(self._pending), b""
         self.finished = inflater.is_finished()
-        if not self.finished and inflater.can_accept_more_data():
-            raise FrameError("brotli batch cut short")
+        if not self.finished and not out and not fed:
+            raise FrameError("brotli batch cut short")  # no input left, no output coming
         return out

@@ -134,15 +134,18 @@ class FakeBilibili:
         """Read the fake's state on its own thread: `fake.read(lambda: fake.web.calls)`."""
         return self._loop().call(read)
 
-    def push(self, *commands: dict[str, Any], compression: str | None = None) -> int:
+    def push(
+        self, *commands: dict[str, Any], compression: str | None = None, room: int | None = None
+    ) -> int:
         """One frame holding `commands` (several packets back to back, or one compressed
-        batch of them) to every connected client; returns how many got it."""
+        batch of them) to every connected client (of real room id `room`, if given);
+        returns how many got it."""
         packets = [wire.command(command) for command in commands]
         frame = wire.batch(packets, compression) if compression else b"".join(packets)
-        return self.send_frame(frame)
+        return self.send_frame(frame, room)
 
-    def send_frame(self, frame: bytes | str) -> int:
-        return self._loop().run(self.danmaku.send(frame))
+    def send_frame(self, frame: bytes | str, room: int | None = None) -> int:
+        return int(self._loop().run(self.danmaku.send(frame, room)))
 
     def cut(self, *commands: dict[str, Any], compression: str = "brotli") -> int:
         """Cut every client off halfway through a frame holding `commands`."""

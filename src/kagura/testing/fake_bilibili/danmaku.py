@@ -37,7 +37,8 @@ class DanmakuServer:
         self.heartbeat_bodies: list[bytes] = []
         self.answer_heartbeats = True
         self.popularity = 12345
-        self._live: set[ServerConnection] = set()
+        self.user_agents: set[str] = set()
+        self._live: dict[ServerConnection, Any] = {}  # authenticated → its room id
         self._server: Server | None = None
         self.port = 0
 
@@ -64,6 +65,8 @@ class DanmakuServer:
 
     async def _serve(self, ws: ServerConnection) -> None:
         self.connects += 1
+        if ws.request is not None:
+            self.user_agents.add(ws.request.headers.get("User-Agent", ""))
         try:
             first = await asyncio.wait_for(ws.recv(), AUTH_WAIT_S)
         except (TimeoutError, websockets.ConnectionClosed):
@@ -82,7 +85,7 @@ class DanmakuServer:
         if code != 0:
             await ws.close()
             return
-        self._live.add(ws)
+        self._live[ws] = body.get("roomid") if isinstance(body, dict) else None
         try:
             async for frame in ws:
                 if isinstance(frame, bytes):
@@ -90,7 +93,7 @@ class DanmakuServer:
         except websockets.ConnectionClosed:
             pass
         finally:
-            self._live.discard(ws)
+            self._live.pop(ws, None)
 
     async def _heartbeats(self, ws: ServerConnection, frame: bytes) -> None:
         for op, _, body in wire.parse(frame):
@@ -100,10 +103,13 @@ class DanmakuServer:
                 if self.answer_heartbeats:
                     await ws.send(wire.heartbeat_reply(self.popularity, body))
 
-    async def send(self, frame: bytes | str) -> int:
-        """Send one WebSocket frame to every authenticated connection; how many got it."""
+    async def send(self, frame: bytes | str, room: int | None = None) -> int:
+        """Send one WebSocket frame to every authenticated connection (of `room`, if
+        given); returns how many got it."""
         sent = 0
-        for ws in list(self._live):
+        for ws, room_id in list(self._live.items()):
+            if room is not None and room_id != room:
+                continue
             with contextlib.suppress(websockets.ConnectionClosed):
                 await ws.send(frame)
                 sent += 1
