@@ -8,6 +8,8 @@ independent of the client's parsers, so the two cannot agree on a mistake.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import resource
 import zlib
 from pathlib import Path
@@ -116,7 +118,7 @@ async def test_a_batch_inside_a_batch_is_refused() -> None:
 
 async def test_large_batches_decompress_off_the_event_loop() -> None:
     # An incompressible body well over the inline threshold: the loop stays free to tick.
-    noise = wire.command({"cmd": "X", "data": __import__("os").urandom(200_000).hex()})
+    noise = wire.command({"cmd": "X", "data": os.urandom(200_000).hex()})
     batch = wire.batch([noise], "brotli")
     assert len(batch) > packets.OFFLOOP_INPUT_BYTES
     ticks = 0
@@ -239,11 +241,9 @@ def test_events_always_make_messages_the_stage_accepts() -> None:
         id="i" * 500,
         room=1007,
     )
-    message = parse(__import__("json").dumps(long.message()))
+    message = parse(json.dumps(long.message()))
     assert message.type == "text-input"
-    assert all(
-        parse(__import__("json").dumps(w.message())) for w in withdrawals("b", list(range(250)))
-    )
+    assert all(parse(json.dumps(w.message())) for w in withdrawals("b", list(range(250))))
     assert [len(w.ids) for w in withdrawals("b", list(range(250)))] == [100, 100, 50]
 
 
