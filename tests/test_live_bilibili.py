@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from kagura.config import deep_merge
 from kagura.config.live import BROWSER_USER_AGENT
 from kagura.testing.fake_bilibili import SESSDATA, UID, FakeBilibili, wire
 from kagura.testing.fake_bilibili import messages as m
@@ -25,15 +24,22 @@ from kagura.testing.proxy_recorder import ProxyRecorder
 from kagura.testing.wait import until
 
 from .conftest import REPO
-
-ROOM, REAL = 7, 21_452_505  # the short id a streamer shares, and the room's real id
-OTHER = 8_080_808
-TOKEN = "platform-token-for-tests"
+from .live_helpers import (
+    OTHER,
+    REAL,
+    ROOM,
+    TOKEN,
+    bilibili_client,
+    connected,
+    fake_bilibili,
+    received,
+    summary,
+)
 
 
 @pytest.fixture
 def bili(tmp_path: Path) -> Iterator[FakeBilibili]:
-    with FakeBilibili(tmp_path / "bili", rooms={ROOM: REAL, REAL: REAL, OTHER: OTHER}) as server:
+    with fake_bilibili(tmp_path) as server:
         yield server
 
 
@@ -50,38 +56,7 @@ def bilibili(
     *rooms: int,
     live: dict[str, Any] | None = None,
 ) -> LiveClient:
-    args = ["bilibili", *[f"--room={room}" for room in rooms or (ROOM,)]]
-    args += ["--web-api", bili.api_url, "--live-api", bili.api_url, "--ca-file", str(bili.ca_file)]
-    args += ["--proxy-url", stage.url, "--token", TOKEN]
-    # The secret comes from the environment, as the config file's comments advise.
-    section = {"bilibili": {"heartbeat_s": 0.5, "sessdata": "${BILIBILI_SESSDATA}"}}
-    return LiveClient(
-        tmp_path / "client",
-        args,
-        deep_merge(section, live or {}),
-        env={"BILIBILI_SESSDATA": SESSDATA},
-    )
-
-
-async def connected(bili: FakeBilibili, count: int = 1, connects: int | None = None) -> None:
-    def ready() -> bool:
-        opened = bili.read(lambda: bili.danmaku.connects)
-        return bili.connected() == count and (connects is None or opened >= connects)
-
-    await until(ready, 20, f"{count} authenticated connection(s)")
-
-
-async def received(stage: ProxyRecorder, count: int) -> list[dict[str, Any]]:
-    await until(lambda: len(stage.snapshot()) >= count, 15, f"{count} messages at the stage")
-    return stage.snapshot()
-
-
-def summary(message: dict[str, Any]) -> tuple[Any, ...]:
-    if message["type"] == "chat-withdraw":
-        return ("withdraw", *message["ids"])
-    source = message["source"]
-    name = source.get("user", {}).get("name")
-    return (source["kind"], message["text"], name, source.get("amount"), source["free"])
+    return bilibili_client(tmp_path, bili, stage.url, *rooms, live=live)
 
 
 async def test_bootstrap_logs_in_signs_and_authenticates(
