@@ -27,7 +27,10 @@ class BackgroundLoop:
         self.loop.run_forever()
 
     def run(self, coro: Coroutine[Any, Any, T], timeout_s: float = CALL_TIMEOUT_S) -> T:
-        """Run `coro` on the background loop and wait for its result."""
+        """Run `coro` on the background loop and wait for its result (not from the loop's
+        own thread: that would wait for itself)."""
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("BackgroundLoop.run called from its own loop")
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         try:
             return future.result(timeout_s)
