@@ -67,7 +67,6 @@ class ProxyLink:
                     additional_headers=headers,
                     user_agent_header=USER_AGENT,
                     max_size=MAX_INCOMING_BYTES,
-                    max_queue=None,
                     open_timeout=OPEN_TIMEOUT_S,
                     close_timeout=CLOSE_TIMEOUT_S,
                     ping_interval=PING_S,
