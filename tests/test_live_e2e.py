@@ -18,13 +18,7 @@ from kagura.testing.stage import StageClient, Watcher, stage_url, user_messages
 from kagura.testing.wait import until
 
 from .conftest import fake_engines
-from .live_helpers import bilibili_client, connected, fake_bilibili
-
-
-@pytest.fixture
-def bili(tmp_path: Path) -> Iterator[FakeBilibili]:
-    with fake_bilibili(tmp_path) as server:
-        yield server
+from .live_helpers import bilibili_client, connected
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,26 +24,14 @@ from kagura.testing.live import LiveClient
 from kagura.testing.proxy_recorder import ProxyRecorder
 from kagura.testing.wait import until
 
-from .live_helpers import TOKEN, connected, fake_bilibili, received, summary
-
-
-@pytest.fixture
-def bili(tmp_path: Path) -> Iterator[FakeBilibili]:
-    with fake_bilibili(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def stage() -> Iterator[ProxyRecorder]:
-    with ProxyRecorder(token=TOKEN) as recorder:
-        yield recorder
+from .live_helpers import TOKEN, connected, received, summary
 
 
 def open_client(
-    tmp_path: Path, bili: FakeBilibili, stage: ProxyRecorder, **section: Any
+    tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder, **section: Any
 ) -> LiveClient:
     args = ["bilibili-open", "--open-api", bili.api_url, "--ca-file", str(bili.ca_file)]
-    args += ["--proxy-url", stage.url, "--token", TOKEN]
+    args += ["--proxy-url", recorder.url, "--token", TOKEN]
     settings = {
         "access_key_id": OPEN_KEY_ID,
         "access_key_secret": "${BILIBILI_ACCESS_KEY_SECRET}",
@@ -63,10 +50,10 @@ def started(bili: FakeBilibili) -> list[str]:
 
 
 async def test_an_open_platform_session_from_start_to_end(
-    tmp_path: Path, bili: FakeBilibili, stage: ProxyRecorder
+    tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
 ) -> None:
     room = bili.open.room_id
-    with open_client(tmp_path, bili, stage) as client:
+    with open_client(tmp_path, bili, recorder) as client:
         await connected(bili)
         [game] = started(bili)
         [auth] = bili.read(lambda: list(bili.danmaku.auths))
@@ -86,7 +73,7 @@ async def test_an_open_platform_session_from_start_to_end(
             m.open_super_chat_delete("m8", room, 77),
             m.open_danmaku("m1", "open-a", "Alice", "hello", room),  # delivered again
         )
-        messages = await received(stage, 6)
+        messages = await received(recorder, 6)
         assert [summary(message) for message in messages] == [
             ("danmaku", "hello", "Alice", None, False),
             ("gift", "Rocket x2", "Bob", 100.0, False),
@@ -107,7 +94,7 @@ async def test_an_open_platform_session_from_start_to_end(
         await until(lambda: len(started(bili)) == 3, 10, "a new session after expiry")
         await connected(bili, connects=3)
         bili.push(m.open_danmaku("m9", "open-h", "Hana", "still here", room))
-        await received(stage, 7)
+        await received(recorder, 7)
         assert client.stop(signal.SIGTERM) == 0
     games = started(bili)
     assert bili.read(lambda: list(bili.open.ended)) == [games[-1]]  # `end` on SIGTERM
@@ -125,8 +112,12 @@ async def test_an_open_platform_session_from_start_to_end(
     ],
 )
 def test_wrong_or_missing_credentials_are_clear_errors(
-    tmp_path: Path, bili: FakeBilibili, stage: ProxyRecorder, section: dict[str, Any], message: str
+    tmp_path: Path,
+    bili: FakeBilibili,
+    recorder: ProxyRecorder,
+    section: dict[str, Any],
+    message: str,
 ) -> None:
-    with open_client(tmp_path, bili, stage, **section) as client:
+    with open_client(tmp_path, bili, recorder, **section) as client:
         assert client.wait(30) == 2
     assert message in client.log()

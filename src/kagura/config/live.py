@@ -11,7 +11,9 @@ are best written as `${VAR}` and set in the environment; the clients never log t
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from typing import Annotated
+
+from pydantic import Field, model_validator
 
 from .fields import F, Section
 
@@ -25,7 +27,7 @@ BROWSER_USER_AGENT = (
 
 
 class BilibiliConfig(Section):
-    room_ids: list[int] = F(
+    room_ids: list[Annotated[int, Field(ge=1)]] = F(
         default_factory=list,
         en="Rooms to read (the number in live.bilibili.com/<id>; short ids work). Several "
         "rooms are read at once, each event tagged with its room. `--room` overrides this.",

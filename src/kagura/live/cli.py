@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -108,6 +108,27 @@ def run_platforms(
     raise typer.Exit(code)
 
 
+class Closable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+C = TypeVar("C", bound=Closable)
+
+
+def sharing(client: Callable[[], C], platforms: Callable[[C], list[LivePlatform]]) -> Platforms:
+    """Platforms that share one client (e.g. an HTTP API), closed after the last of them."""
+
+    @asynccontextmanager
+    async def build() -> AsyncIterator[list[LivePlatform]]:
+        shared = client()
+        try:
+            yield platforms(shared)
+        finally:
+            await shared.aclose()
+
+    return build
+
+
 @live_app.command("bilibili")
 def bilibili(
     room: Annotated[
@@ -143,14 +164,10 @@ def bilibili(
     if not section.room_ids:
         raise fail("no room to read: pass --room ID or set live.bilibili.room_ids")
 
-    @asynccontextmanager
-    async def rooms() -> AsyncIterator[list[LivePlatform]]:
-        api = BilibiliApi(section)
-        try:
-            yield [BilibiliRoom(room_id, api, section) for room_id in section.room_ids]
-        finally:
-            await api.aclose()
-
+    rooms = sharing(
+        lambda: BilibiliApi(section),
+        lambda api: [BilibiliRoom(room_id, api, section) for room_id in section.room_ids],
+    )
     run_platforms(settings, proxy_url, token, rooms)
 
 
@@ -177,12 +194,5 @@ def bilibili_open(
         ca_file=str(ca_file) if ca_file else None,
     )
 
-    @asynccontextmanager
-    async def app() -> AsyncIterator[list[LivePlatform]]:
-        api = OpenApi(section)
-        try:
-            yield [BilibiliOpen(section, api)]
-        finally:
-            await api.aclose()
-
+    app = sharing(lambda: OpenApi(section), lambda api: [BilibiliOpen(section, api)])
     run_platforms(settings, proxy_url, token, app)

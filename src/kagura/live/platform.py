@@ -119,7 +119,7 @@ class CommandTable(Generic[Context, Payload]):
             return []
         try:
             return list(handler(context, payload))
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        except Exception as exc:  # one message, however odd, never ends the session
             self.unreadable += 1
             log.warning(
                 "%s: could not read a %s message (%s: %s); skipped",
