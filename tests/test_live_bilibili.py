@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kagura.config.live import BROWSER_USER_AGENT
 from kagura.testing.fake_bilibili import SESSDATA, UID, FakeBilibili, wire
 from kagura.testing.fake_bilibili import messages as m
@@ -31,6 +33,8 @@ from .live_helpers import (
     received,
     summary,
 )
+
+pytestmark = pytest.mark.live
 
 
 def bilibili(

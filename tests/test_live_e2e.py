@@ -20,6 +20,8 @@ from kagura.testing.wait import until
 from .conftest import fake_engines
 from .live_helpers import bilibili_client, connected
 
+pytestmark = pytest.mark.live
+
 
 @pytest.fixture(scope="module")
 def stage_server(

@@ -26,6 +26,8 @@ from kagura.testing.wait import until
 
 from .live_helpers import TOKEN, connected, received, summary
 
+pytestmark = pytest.mark.live
+
 
 def open_client(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder, **section: Any

@@ -22,6 +22,8 @@ from kagura.testing.wait import until
 
 from .live_helpers import bilibili_client, connected, received
 
+pytestmark = pytest.mark.live
+
 
 def push_danmaku(bili: FakeBilibili, prefix: str, count: int, per_frame: int = 3) -> list[str]:
     texts = [f"{prefix}{n}" for n in range(count)]
