@@ -18,7 +18,7 @@ from typing import Any
 import brotli
 import pytest
 
-from kagura.auth import MIN_ROLE, Role, role_token
+from kagura.auth import Role, role_token
 from kagura.config import KaguraConfig
 from kagura.live.backoff import Backoff
 from kagura.live.bilibili import commands, packets, proto, wbi
@@ -27,7 +27,7 @@ from kagura.live.events import LiveEvent, Withdrawal, withdrawals
 from kagura.live.outbox import Outbox
 from kagura.live.platform import CommandTable
 from kagura.live.settings import PLATFORM_TOKEN_ENV, platform_token, safe_url, with_role
-from kagura.protocol.client import KNOWN_TYPES, parse
+from kagura.protocol.client import parse
 from kagura.testing.fake_bilibili import messages as m
 from kagura.testing.fake_bilibili import wire
 from kagura.testing.fake_bilibili.open_api import OpenApiState
@@ -245,11 +245,6 @@ def test_events_always_make_messages_the_stage_accepts() -> None:
     assert message.type == "text-input"
     assert all(parse(json.dumps(w.message())) for w in withdrawals("b", list(range(250))))
     assert [len(w.ids) for w in withdrawals("b", list(range(250)))] == [100, 100, 50]
-
-
-def test_every_client_message_type_has_a_role() -> None:
-    assert set(MIN_ROLE) == set(KNOWN_TYPES)
-    assert MIN_ROLE["chat-withdraw"] is Role.PLATFORM
 
 
 async def test_outbox_drops_the_oldest_and_puts_failed_sends_back_in_front() -> None:
