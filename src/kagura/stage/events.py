@@ -120,6 +120,11 @@ def chat_event(
     )
 
 
+def platform_name(platform: str) -> str:
+    """A platform's name as its events carry it (a withdrawal names its platform so)."""
+    return clean_name(platform)
+
+
 def display_line(event: ChatEvent) -> str:
     """The line other clients show in their chat log (`user-input-transcription`)."""
     if not event.user_name:

@@ -22,7 +22,7 @@ from kagura.runtime import Runtime
 from kagura.sender import BoundedSender
 
 from .broadcast import Broadcast
-from .events import ChatEvent, Lane, announcement, clean_name, thanks_text, turn_input
+from .events import ChatEvent, Lane, announcement, platform_name, thanks_text, turn_input
 from .monitor import LagMonitor
 from .policy import ACCEPTED, Batch, Clock, FloodPolicy
 
@@ -66,9 +66,10 @@ class Stage:
     def withdraw(self, platform: str, ids: Iterable[str | int]) -> int:
         """A platform took events back (e.g. a deleted super chat): those still waiting are
         dropped; one already being answered is not stopped."""
-        removed = self.policy.withdraw(clean_name(platform), (str(i) for i in ids))
+        name = platform_name(platform)
+        removed = self.policy.withdraw(name, (str(i) for i in ids))
         if removed:
-            log.info("withdrew %d waiting %s event(s)", removed, clean_name(platform))
+            log.info("withdrew %d waiting %s event(s)", removed, name)
         return removed
 
     def add_client(self, client_uid: str, sender: BoundedSender, role: str) -> None:
