@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser
 
+from kagura.testing.fake_bilibili import FakeBilibili
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript
+from kagura.testing.proxy_recorder import ProxyRecorder
 from kagura.testing.server import KaguraProcess
 
 REPO = Path(__file__).resolve().parent.parent
@@ -70,3 +72,21 @@ def browser() -> Iterator[Browser]:
     from .web_browser import launch_browser
 
     yield from launch_browser()
+
+
+@pytest.fixture
+def bili(tmp_path: Path) -> Iterator[FakeBilibili]:
+    """A fake Bilibili (HTTP APIs and danmaku server over TLS) with the test rooms."""
+    from .live_helpers import fake_bilibili
+
+    with fake_bilibili(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def recorder() -> Iterator[ProxyRecorder]:
+    """A stand-in for the stage's /proxy-ws that records what platform clients send."""
+    from .live_helpers import TOKEN
+
+    with ProxyRecorder(token=TOKEN) as stage:
+        yield stage

@@ -94,7 +94,8 @@ def test_defaults_match_the_brief() -> None:
     assert cfg.tts.provider == "piper"
     assert cfg.asr.whisper.language == "en"
     assert cfg.character.live2d_model == "haru"
-    assert cfg.stage.enabled and not cfg.live.enabled
+    assert cfg.stage.enabled
+    assert cfg.live.proxy_url == "ws://127.0.0.1:12393/proxy-ws" and not cfg.live.bilibili.room_ids
 
 
 # --- shipped default files --------------------------------------------------------------

@@ -149,6 +149,27 @@ def test_small_gifts_get_a_template_big_ones_the_llm() -> None:
     assert "everyone" in thanks_text("{names}", [chat("", user="", kind="follow")])
 
 
+def test_free_gifts_get_the_template_even_when_every_gift_goes_to_the_llm() -> None:
+    flood, _ = policy(gift_llm_min_amount=0)
+    flood.offer(chat("Rocket", user="a", kind="gift", amount=50))
+    flood.offer(chat("Silver heart", user="b", kind="gift", free=True))
+    first, second = flood.take(), flood.take()
+    assert first is not None and not first.template
+    assert second is not None and second.template
+    assert [event.text for event in second.events] == ["Silver heart"]
+
+
+def test_withdrawn_events_are_never_answered() -> None:
+    flood, _ = policy(batch_max=1)
+    flood.offer(chat("read me", user="a", kind="superchat", amount=30, id="sc:1"))
+    flood.offer(chat("me too", user="b", kind="superchat", amount=30, id="sc:2"))
+    flood.offer(chat("chatting", user="c", id="sc:1x"))
+    assert flood.withdraw("twitch", ["sc:1"]) == 0  # another platform's ids are not ours
+    assert flood.withdraw("bilibili", ["sc:1", "sc:404"]) == 1
+    assert texts(flood) == [["me too"], ["chatting"]]
+    assert flood.stats()["withdrawn"] == 1
+
+
 def test_memory_of_senders_is_bounded() -> None:
     import kagura.stage.policy as module
 

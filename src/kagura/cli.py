@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from kagura.config import ConfigError, KaguraConfig, load_config, render_default_yaml
+from kagura.live.cli import live_app
 from kagura.logs import RedactSecrets
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ config_app = typer.Typer(help="Create and check the config file.", no_args_is_he
 app.add_typer(config_app, name="config")
 widget_app = typer.Typer(help="The widget channel: replies pushed to Live2D widget pages.")
 app.add_typer(widget_app, name="widget", no_args_is_help=True)
+app.add_typer(live_app, name="live")
 
 err = Console(stderr=True)
 DEFAULT_CONFIG = Path("conf.yaml")

@@ -33,6 +33,8 @@ ADMIN, PAGE, PLATFORM = Role.ADMIN, Role.PAGE, Role.PLATFORM
 # message type → the least role that may send it on (/client-ws, /proxy-ws); None: never.
 TABLE: dict[str, tuple[Role | None, Role | None]] = {
     "text-input": (PAGE, PLATFORM),
+    # A chat client withdraws its own events (a moderator deleted them on the platform).
+    "chat-withdraw": (None, PLATFORM),
     "heartbeat": (PAGE, PLATFORM),
     "frontend-playback-complete": (PAGE, PAGE),
     "audio-play-start": (PAGE, PAGE),

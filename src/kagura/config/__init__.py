@@ -18,6 +18,7 @@ from .engines import (
     VADConfig,
     WhisperConfig,
 )
+from .live import BilibiliConfig, BilibiliOpenConfig, LiveConfig
 from .loader import (
     ConfigError,
     apply_character_preset,
@@ -29,7 +30,6 @@ from .schema import (
     CharacterConfig,
     ConversationConfig,
     KaguraConfig,
-    LiveConfig,
     SystemConfig,
 )
 from .stage import LaneConfig, LanesConfig, StageConfig
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASRConfig",
+    "BilibiliConfig",
+    "BilibiliOpenConfig",
     "CharacterConfig",
     "ConfigError",
     "ConversationConfig",

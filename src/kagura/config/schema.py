@@ -16,6 +16,7 @@ from pydantic import PrivateAttr, field_validator
 
 from .engines import ASRConfig, LLMConfig, TTSConfig, VADConfig
 from .fields import F, Section
+from .live import LiveConfig
 from .stage import StageConfig
 from .widget import WidgetConfig
 
@@ -257,13 +258,6 @@ class ConversationConfig(Section):
     )
 
 
-# --- live platforms (later work) -------------------------------------------------------
-
-
-class LiveConfig(Section):
-    enabled: bool = F(False, en="Read chat from live platforms.", zh="从直播平台读取弹幕。")
-
-
 # --- the whole file ---------------------------------------------------------------------
 
 
@@ -301,7 +295,12 @@ class KaguraConfig(Section):
         en="How replies are split into spoken segments and paced.",
         zh="回复如何切分为语音片段以及播放节奏。",
     )
-    live: LiveConfig = F(default_factory=LiveConfig, en="Live platform chat.", zh="直播平台弹幕。")
+    live: LiveConfig = F(
+        default_factory=LiveConfig,
+        en="Live-platform clients (`kagura live ...`): where the stage is, buffering, "
+        "reconnecting, and each platform's settings.",
+        zh="直播平台客户端（`kagura live ...`）：舞台地址、缓冲、重连以及各平台的设置。",
+    )
     stage: StageConfig = F(
         default_factory=StageConfig,
         en="The shared stage (/proxy-ws): live chat queueing, flood policy and broadcast.",

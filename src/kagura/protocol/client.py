@@ -55,6 +55,8 @@ class ChatSource(_Message):
     currency: str | None = Field(default=None, max_length=16)
     id: _Id | None = None
     ts: float | None = None
+    room: _Id | None = None  # the live room it came from, when a client listens to several
+    free: bool = False  # a free (e.g. Bilibili silver) gift: thanked, never answered as paid
 
 
 class TextInput(_Message):
@@ -122,6 +124,18 @@ class RemoveClientFromGroup(_Message):
     target_uid: str = Field(max_length=128)
 
 
+MAX_WITHDRAW_IDS = 100
+
+
+class ChatWithdraw(_Message):
+    """Stage extension: a platform took these events back (a deleted super chat or message);
+    the ones still waiting are never answered."""
+
+    type: Literal["chat-withdraw"]
+    platform: str = Field(max_length=32)
+    ids: list[_Id] = Field(min_length=1, max_length=MAX_WITHDRAW_IDS)
+
+
 class Simple(_Message):
     """Messages that carry nothing but their type."""
 
@@ -150,6 +164,7 @@ ClientMessage = Annotated[
     | DeleteHistory
     | AddClientToGroup
     | RemoveClientFromGroup
+    | ChatWithdraw
     | Simple,
     Field(discriminator="type"),
 ]

@@ -60,6 +60,8 @@ class StageClient:
         match message:
             case m.TextInput(text=text, source=source):
                 self._submit(text, source)
+            case m.ChatWithdraw(platform=platform, ids=ids):
+                stage.withdraw(platform, ids)
             case m.InterruptSignal(text=heard):
                 if stage.interrupt(heard):
                     # One stage, one voice: every other page stops playing as well.

@@ -67,6 +67,7 @@ class ChatEvent:
     currency: str = ""
     event_id: str = ""
     origin: str = ""  # client_uid of the connection that sent it
+    free: bool = False  # a free gift: thanked with the template, never answered as paid
 
     @property
     def user_key(self) -> str:
@@ -110,7 +111,13 @@ def chat_event(
         currency=clean_name(source.currency or ""),
         event_id=str(source.id) if source.id is not None else "",
         origin=origin,
+        free=source.free and source.kind == "gift",
     )
+
+
+def platform_name(platform: str) -> str:
+    """A platform's name as its events carry it (a withdrawal names its platform so)."""
+    return clean_name(platform)
 
 
 def display_line(event: ChatEvent) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -84,6 +84,7 @@ class FloodPolicy:
         self.dropped: Counter[str] = Counter()
         self.merged = 0
         self.answered = 0
+        self.withdrawn = 0
 
     # -- intake ------------------------------------------------------------------------
 
@@ -197,10 +198,22 @@ class FloodPolicy:
         return Batch(lane, tuple(waiting.popleft().event for _ in range(count)))
 
     def _is_small(self, event: ChatEvent) -> bool:
-        if event.kind == "follow":
+        if event.kind == "follow" or event.free:
             return True
         threshold = self.config.gift_llm_min_amount
         return threshold > 0 and (event.amount is None or event.amount < threshold)
+
+    def withdraw(self, platform: str, ids: Iterable[str]) -> int:
+        """Remove the waiting events of `platform` with these message ids (a super chat or a
+        message deleted on the platform); returns how many were still waiting."""
+        wanted = set(ids)
+        removed = 0
+        for lane, waiting in self._lanes.items():
+            kept = deque(w for w in waiting if not _withdrawn(w.event, platform, wanted))
+            removed += len(waiting) - len(kept)
+            self._lanes[lane] = kept
+        self.withdrawn += removed
+        return removed
 
     def expire(self) -> None:
         """Drop every event older than its lane's time-to-live."""
@@ -224,12 +237,17 @@ class FloodPolicy:
             "dropped": dict(sorted(self.dropped.items())),
             "merged": self.merged,
             "answered": self.answered,
+            "withdrawn": self.withdrawn,
             "waiting": {lane.key: len(self._lanes[lane]) for lane in Lane},
         }
 
     def _lane_config(self, lane: Lane) -> LaneConfig:
         config: LaneConfig = getattr(self.config.lanes, lane.key)
         return config
+
+
+def _withdrawn(event: ChatEvent, platform: str, ids: set[str]) -> bool:
+    return bool(event.event_id) and event.platform == platform and event.event_id in ids
 
 
 def _fingerprint(scope: str, text: str) -> bytes:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from kagura.conversation.conversation import Conversation
@@ -22,7 +22,7 @@ from kagura.runtime import Runtime
 from kagura.sender import BoundedSender
 
 from .broadcast import Broadcast
-from .events import ChatEvent, Lane, announcement, thanks_text, turn_input
+from .events import ChatEvent, Lane, announcement, platform_name, thanks_text, turn_input
 from .monitor import LagMonitor
 from .policy import ACCEPTED, Batch, Clock, FloodPolicy
 
@@ -64,6 +64,15 @@ class Stage:
         else:
             log.debug("dropped %s event (%s): %r", event.lane.key, verdict, event.text[:40])
         return verdict
+
+    def withdraw(self, platform: str, ids: Iterable[str | int]) -> int:
+        """A platform took events back (e.g. a deleted super chat): those still waiting are
+        dropped; one already being answered is not stopped."""
+        name = platform_name(platform)
+        removed = self.policy.withdraw(name, (str(i) for i in ids))
+        if removed:
+            log.info("withdrew %d waiting %s event(s)", removed, name)
+        return removed
 
     def add_client(self, client_uid: str, sender: BoundedSender, role: str) -> None:
         """A client joins the broadcast. Idle talk counts from when someone is there to hear

@@ -1,0 +1,239 @@
+"""The `live` section: the live-platform client processes (`kagura live ...`).
+
+Each platform client is its own process: it reads one platform's chat and feeds the stage
+through `/proxy-ws`. What every client shares (where the stage is, its token, buffering,
+reconnecting) is set once here; each platform adds one sub-section. Every outside endpoint
+is a setting, so a local fake (tests) or a mirror can stand in for the real service.
+
+Secrets (`token`, `bilibili.sessdata`, `bilibili_open.access_key_secret`, the identity code)
+are best written as `${VAR}` and set in the environment; the clients never log them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from .fields import F, Section
+
+DEFAULT_PROXY_URL = "ws://127.0.0.1:12393/proxy-ws"
+# Bilibili signs the danmaku token for the User-Agent of the HTTP calls, so the WebSocket
+# must present the same one; a current desktop browser's is the least conspicuous.
+BROWSER_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/147.0.0.0 Safari/537.36"
+)
+
+
+class BilibiliConfig(Section):
+    room_ids: list[Annotated[int, Field(ge=1)]] = F(
+        default_factory=list,
+        en="Rooms to read (the number in live.bilibili.com/<id>; short ids work). Several "
+        "rooms are read at once, each event tagged with its room. `--room` overrides this.",
+        zh="要读取的直播间（live.bilibili.com/<id> 中的数字，短号也可以）。可同时读取多个房间，"
+        "每条事件都标明所属房间。`--room` 会覆盖此项。",
+    )
+    sessdata: str = F(
+        "",
+        en="SESSDATA cookie of a Bilibili account (any account; copy it from the browser "
+        "after logging in). Without it Bilibili masks viewer names (X***). Secret: write "
+        "${BILIBILI_SESSDATA} and set that environment variable.",
+        zh="任意一个 B 站账号的 SESSDATA Cookie（登录网页后从浏览器复制）。不填时 B 站会隐藏"
+        "观众名字（X***）。这是机密：请写成 ${BILIBILI_SESSDATA} 并设置该环境变量。",
+    )
+    web_api: str = F(
+        "https://api.bilibili.com",
+        en="Base URL of Bilibili's main API (login check, WBI keys, buvid). `--web-api` "
+        "overrides it.",
+        zh="B 站主站 API 的基础地址（登录检查、WBI 密钥、buvid）。`--web-api` 会覆盖此项。",
+    )
+    live_api: str = F(
+        "https://api.live.bilibili.com",
+        en="Base URL of Bilibili's live API (room info, danmaku servers). `--live-api` "
+        "overrides it.",
+        zh="B 站直播 API 的基础地址（房间信息、弹幕服务器）。`--live-api` 会覆盖此项。",
+    )
+    fallback_url: str = F(
+        "wss://broadcastlv.chat.bilibili.com:443/sub",
+        en="Danmaku server used when getDanmuInfo fails (anonymous: names masked).",
+        zh="getDanmuInfo 失败时使用的弹幕服务器（匿名连接：名字会被隐藏）。",
+    )
+    ca_file: str = F(
+        "",
+        en="Extra CA certificate (PEM) to trust for TLS, e.g. a test certificate. "
+        "`--ca-file` overrides it.",
+        zh="额外信任的 CA 证书（PEM），例如测试证书。`--ca-file` 会覆盖此项。",
+    )
+    user_agent: str = F(
+        BROWSER_USER_AGENT,
+        en="User-Agent of every HTTP and WebSocket request (the same on both, as Bilibili "
+        "expects).",
+        zh="所有 HTTP 与 WebSocket 请求使用的 User-Agent（两者必须一致）。",
+    )
+    heartbeat_s: float = F(
+        30,
+        en="Seconds between heartbeats on the danmaku connection.",
+        zh="弹幕连接上发送心跳的间隔（秒）。",
+        gt=0,
+        le=300,
+    )
+    mirrored_danmaku: bool = F(
+        False,
+        en="Also pass on DANMU_MSG_MIRROR: danmaku mirrored from another room (not this "
+        "room's viewers).",
+        zh="也转发 DANMU_MSG_MIRROR：从其他直播间同步过来的弹幕（不是本房间观众发的）。",
+    )
+    http_timeout_s: float = F(
+        10,
+        en="Deadline of each HTTP call to Bilibili, in seconds.",
+        zh="每次调用 B 站 HTTP 接口的超时（秒）。",
+        gt=0,
+        le=120,
+    )
+
+
+class BilibiliOpenConfig(Section):
+    access_key_id: str = F(
+        "",
+        en="access_key_id of your app on the Bilibili open platform (open-live.bilibili.com).",
+        zh="你在 B 站直播开放平台（open-live.bilibili.com）上的应用的 access_key_id。",
+    )
+    access_key_secret: str = F(
+        "",
+        en="access_key_secret of that app. Secret: write ${BILIBILI_ACCESS_KEY_SECRET}.",
+        zh="该应用的 access_key_secret。这是机密：请写成 ${BILIBILI_ACCESS_KEY_SECRET}。",
+    )
+    app_id: int = F(
+        0,
+        en="Project id (app_id) of that app.",
+        zh="该应用的项目 ID（app_id）。",
+        ge=0,
+    )
+    identity_code: str = F(
+        "",
+        en="The streamer's identity code (身份码), shown on the live-streaming page. Keep "
+        "it private: write ${BILIBILI_IDENTITY_CODE}.",
+        zh="主播身份码（在直播姬或开播页面查看）。请勿公开：写成 ${BILIBILI_IDENTITY_CODE}。",
+    )
+    open_api: str = F(
+        "https://live-open.biliapi.com",
+        en="Base URL of the open platform API. `--open-api` overrides it.",
+        zh="开放平台 API 的基础地址。`--open-api` 会覆盖此项。",
+    )
+    ca_file: str = F(
+        "",
+        en="Extra CA certificate (PEM) to trust for TLS. `--ca-file` overrides it.",
+        zh="额外信任的 CA 证书（PEM）。`--ca-file` 会覆盖此项。",
+    )
+    heartbeat_s: float = F(
+        30,
+        en="Seconds between heartbeats on the message connection.",
+        zh="消息连接上发送心跳的间隔（秒）。",
+        gt=0,
+        le=300,
+    )
+    game_heartbeat_s: float = F(
+        20,
+        en="Seconds between the app heartbeats the open platform requires (HTTP).",
+        zh="开放平台要求的应用心跳（HTTP）间隔（秒）。",
+        gt=0,
+        le=60,
+    )
+    http_timeout_s: float = F(
+        10,
+        en="Deadline of each HTTP call to the open platform, in seconds.",
+        zh="每次调用开放平台 HTTP 接口的超时（秒）。",
+        gt=0,
+        le=120,
+    )
+
+
+class LiveConfig(Section):
+    proxy_url: str = F(
+        DEFAULT_PROXY_URL,
+        en="The stage endpoint of `kagura serve` that the clients feed. `--proxy-url` "
+        "overrides it.",
+        zh="平台客户端要连接的 `kagura serve` 舞台端点。`--proxy-url` 会覆盖此项。",
+    )
+    token: str = F(
+        "",
+        en="The platform token (printed by `kagura tokens`) presented to the stage. Empty: "
+        "the KAGURA_PLATFORM_TOKEN environment variable, else one derived from this file's "
+        "admin token (system.auth_token, KAGURA_AUTH_TOKEN or the token the server saved in "
+        "data_dir), else none (a loopback server that requires no token). `--token` "
+        "overrides it.",
+        zh="向舞台出示的平台令牌（由 `kagura tokens` 打印）。留空：使用环境变量 "
+        "KAGURA_PLATFORM_TOKEN；否则由本文件的管理员令牌（system.auth_token、KAGURA_AUTH_TOKEN "
+        "或服务器保存在 data_dir 中的令牌）推导；否则不使用令牌（不要求令牌的本机服务器）。"
+        "`--token` 会覆盖此项。",
+    )
+    buffer_events: int = F(
+        1000,
+        en="Events kept while the stage is unreachable, sent once it is back; when full, the "
+        "oldest are dropped (and counted).",
+        zh="舞台无法连接时暂存的事件数，恢复连接后发送；满了就丢弃最旧的（并计数）。",
+        ge=1,
+        le=100_000,
+    )
+    watchdog_s: float = F(
+        75,
+        en="Reconnect to a platform that has sent nothing (not even a heartbeat reply) for "
+        "this many seconds.",
+        zh="平台连续这么多秒没有任何数据（包括心跳回复）时重新连接。",
+        gt=0,
+        le=3600,
+    )
+    backoff_initial_s: float = F(
+        1,
+        en="First wait before reconnecting (to the platform or the stage); it doubles on "
+        "each failure, with random jitter.",
+        zh="重新连接（平台或舞台）前的首次等待；每次失败加倍，并带随机抖动。",
+        gt=0,
+        le=600,
+    )
+    backoff_max_s: float = F(
+        60,
+        en="Longest wait between reconnection attempts.",
+        zh="两次重连尝试之间的最长等待。",
+        gt=0,
+        le=3600,
+    )
+    status_interval_s: float = F(
+        60,
+        en="Seconds between status lines (events in, sent, dropped; reconnects). 0: none.",
+        zh="状态行的间隔秒数（收到、发送、丢弃的事件；重连次数）。0 表示不输出。",
+        ge=0,
+        le=86_400,
+    )
+    forward_entries: bool = F(
+        False,
+        en="Pass on viewers entering the room (the stage does not answer them).",
+        zh="转发观众进入直播间的事件（舞台不会回应它们）。",
+    )
+    forward_likes: bool = F(
+        False,
+        en="Pass on likes (the stage does not answer them).",
+        zh="转发点赞事件（舞台不会回应它们）。",
+    )
+    bilibili: BilibiliConfig = F(
+        default_factory=BilibiliConfig,
+        en="Bilibili through its web danmaku protocol (`kagura live bilibili`).",
+        zh="通过网页弹幕协议连接 B 站（`kagura live bilibili`）。",
+    )
+    bilibili_open: BilibiliOpenConfig = F(
+        default_factory=BilibiliOpenConfig,
+        en="Bilibili through the official open platform (`kagura live bilibili-open`): "
+        "names are never masked, but it needs an app's keys and the streamer's identity code.",
+        zh="通过官方直播开放平台连接 B 站（`kagura live bilibili-open`）：名字不会被隐藏，"
+        "但需要应用的密钥和主播身份码。",
+    )
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> LiveConfig:
+        if self.backoff_max_s < self.backoff_initial_s:
+            raise ValueError(
+                f"backoff_max_s ({self.backoff_max_s:g}) must be at least backoff_initial_s "
+                f"({self.backoff_initial_s:g})"
+            )
+        return self

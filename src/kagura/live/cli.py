@@ -1,0 +1,202 @@
+"""`kagura live ...`: one command per platform, each a separate light process.
+
+Every command takes the same `--proxy-url`, `--token` and `--config`; settings come from
+the `live` section of the config file (default `./conf.yaml`), flags override them. A
+new platform adds one command here that builds its `LivePlatform`s and hands them to
+`run_platforms`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, Protocol, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+
+from kagura.config import BilibiliConfig, BilibiliOpenConfig, ConfigError, KaguraConfig, load_config
+from kagura.logs import RedactSecrets
+
+from .platform import Fatal, LivePlatform
+from .runner import EXIT_FATAL, Runner
+from .settings import RunnerSettings, SettingError
+
+live_app = typer.Typer(
+    help="Live-platform clients: read a platform's chat and feed the stage (/proxy-ws).",
+    no_args_is_help=True,
+)
+
+DEFAULT_CONFIG = Path("conf.yaml")
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(message)s"
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file (default: ./conf.yaml if it exists)."),
+]
+ProxyUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--proxy-url",
+        help="The stage endpoint of `kagura serve` (live.proxy_url; default "
+        "ws://127.0.0.1:12393/proxy-ws).",
+    ),
+]
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        help="The platform token from `kagura tokens` (else live.token, "
+        "KAGURA_PLATFORM_TOKEN, or derived from the config's admin token).",
+    ),
+]
+CaFileOption = Annotated[
+    Path | None,
+    typer.Option("--ca-file", help="Extra CA certificate (PEM) to trust, e.g. a test one."),
+]
+
+Platforms = Callable[[], AbstractAsyncContextManager[list[LivePlatform]]]
+S = TypeVar("S", bound=BaseModel)
+
+
+def fail(message: str) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(EXIT_FATAL)
+
+
+def load(path: Path | None) -> KaguraConfig:
+    if path is None and DEFAULT_CONFIG.is_file():
+        path = DEFAULT_CONFIG
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise fail(f"config\n{exc}") from None
+
+
+def override(section: S, where: str, **flags: Any) -> S:
+    """`section` with the flags that were given laid over it, validated."""
+    given = {name: value for name, value in flags.items() if value is not None}
+    try:
+        return type(section).model_validate({**section.model_dump(), **given})
+    except ValidationError as exc:
+        problems = "; ".join(f"{where}.{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        raise fail(problems) from None
+
+
+def run_platforms(
+    config: KaguraConfig, proxy_url: str | None, token: str | None, platforms: Platforms
+) -> None:
+    """Run `platforms` (an async context that builds and later closes them) until a
+    signal or a fatal problem; exits with the runner's code."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, datefmt="%Y-%m-%d %H:%M:%S"))
+    handler.addFilter(RedactSecrets())  # cookies and tokens never reach the log
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    logging.getLogger("kagura").setLevel(config.system.log_level.upper())
+    try:
+        settings = RunnerSettings.load(config, proxy_url=proxy_url, token=token)
+    except SettingError as exc:
+        raise fail(str(exc)) from None
+
+    async def main() -> int:
+        async with platforms() as built:
+            return await Runner(built, settings).run()
+
+    try:
+        code = asyncio.run(main())
+    except (Fatal, SettingError) as exc:
+        raise fail(str(exc)) from None
+    raise typer.Exit(code)
+
+
+class Closable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+C = TypeVar("C", bound=Closable)
+
+
+def sharing(client: Callable[[], C], platforms: Callable[[C], list[LivePlatform]]) -> Platforms:
+    """Platforms that share one client (e.g. an HTTP API), closed after the last of them."""
+
+    @asynccontextmanager
+    async def build() -> AsyncIterator[list[LivePlatform]]:
+        shared = client()
+        try:
+            yield platforms(shared)
+        finally:
+            await shared.aclose()
+
+    return build
+
+
+@live_app.command("bilibili")
+def bilibili(
+    room: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--room", help="A room id; repeat for several rooms (live.bilibili.room_ids)."
+        ),
+    ] = None,
+    web_api: Annotated[
+        str | None, typer.Option("--web-api", help="Main API base URL (live.bilibili.web_api).")
+    ] = None,
+    live_api: Annotated[
+        str | None, typer.Option("--live-api", help="Live API base URL (live.bilibili.live_api).")
+    ] = None,
+    ca_file: CaFileOption = None,
+    proxy_url: ProxyUrlOption = None,
+    token: TokenOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Read Bilibili rooms over the web danmaku protocol."""
+    from .bilibili.api import BilibiliApi
+    from .bilibili.client import BilibiliRoom
+
+    settings = load(config)
+    section: BilibiliConfig = override(
+        settings.live.bilibili,
+        "live.bilibili",
+        room_ids=room or None,
+        web_api=web_api,
+        live_api=live_api,
+        ca_file=str(ca_file) if ca_file else None,
+    )
+    if not section.room_ids:
+        raise fail("no room to read: pass --room ID or set live.bilibili.room_ids")
+
+    rooms = sharing(
+        lambda: BilibiliApi(section),
+        lambda api: [BilibiliRoom(room_id, api, section) for room_id in section.room_ids],
+    )
+    run_platforms(settings, proxy_url, token, rooms)
+
+
+@live_app.command("bilibili-open")
+def bilibili_open(
+    open_api: Annotated[
+        str | None,
+        typer.Option("--open-api", help="Open platform base URL (live.bilibili_open.open_api)."),
+    ] = None,
+    ca_file: CaFileOption = None,
+    proxy_url: ProxyUrlOption = None,
+    token: TokenOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Read the streamer's Bilibili room through the official open platform."""
+    from .bilibili.open_api import OpenApi
+    from .bilibili.open_client import BilibiliOpen
+
+    settings = load(config)
+    section: BilibiliOpenConfig = override(
+        settings.live.bilibili_open,
+        "live.bilibili_open",
+        open_api=open_api,
+        ca_file=str(ca_file) if ca_file else None,
+    )
+
+    app = sharing(lambda: OpenApi(section), lambda api: [BilibiliOpen(section, api)])
+    run_platforms(settings, proxy_url, token, app)

@@ -1,0 +1,108 @@
+"""What the runner needs from config, environment and flags, resolved once at start.
+
+The platform token comes from, in order: `--token`, `live.token`, the
+`KAGURA_PLATFORM_TOKEN` environment variable, or — when the client shares the server's
+config file — the platform token derived from the server's admin token (the same one
+`kagura tokens` prints). Without any, the client connects without a token, which a
+loopback server accepts. URLs are logged without their query (a `?token=` never shows).
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from kagura.auth import TOKEN_ENV, TOKEN_FILE, Role, role_token
+from kagura.config import KaguraConfig
+
+PLATFORM_TOKEN_ENV = "KAGURA_PLATFORM_TOKEN"
+
+
+class SettingError(ValueError):
+    """A setting the client cannot start with; the text names it and what to do."""
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    proxy_url: str
+    token: str
+    buffer_events: int
+    watchdog_s: float
+    backoff_initial_s: float
+    backoff_max_s: float
+    status_interval_s: float
+    forward_entries: bool
+    forward_likes: bool
+
+    @classmethod
+    def load(
+        cls, config: KaguraConfig, *, proxy_url: str | None = None, token: str | None = None
+    ) -> RunnerSettings:
+        live = config.live
+        url = proxy_url or live.proxy_url
+        if urlsplit(url).scheme not in ("ws", "wss"):
+            raise SettingError(
+                f"live.proxy_url / --proxy-url must be a ws:// or wss:// URL, got {safe_url(url)!r}"
+            )
+        return cls(
+            proxy_url=url,
+            token=platform_token(config, token),
+            buffer_events=live.buffer_events,
+            watchdog_s=live.watchdog_s,
+            backoff_initial_s=live.backoff_initial_s,
+            backoff_max_s=live.backoff_max_s,
+            status_interval_s=live.status_interval_s,
+            forward_entries=live.forward_entries,
+            forward_likes=live.forward_likes,
+        )
+
+
+def platform_token(config: KaguraConfig, flag: str | None = None) -> str:
+    """The token to present on `/proxy-ws` ("" for none); see the module docstring."""
+    for candidate in (flag, config.live.token, os.environ.get(PLATFORM_TOKEN_ENV)):
+        if candidate:
+            return candidate.strip()
+    admin = config.system.auth_token or os.environ.get(TOKEN_ENV, "")
+    if not admin:
+        admin = _saved_admin_token(config.resolve_path(config.system.data_dir) / TOKEN_FILE)
+    return role_token(admin, Role.PLATFORM) if admin else ""
+
+
+def _saved_admin_token(path: Path) -> str:
+    try:
+        return path.read_text("utf-8").strip()
+    except OSError:
+        return ""
+
+
+def safe_url(url: str) -> str:
+    """`url` fit for a log line: no user info, no query, no fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def with_role(url: str, role: str = "platform") -> str:
+    """`url` asking for `role`: a platform client never holds more rights than it needs,
+    even on a loopback server that would trust it as admin."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "role"]
+    query.append(("role", role))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def ssl_context(ca_file: str = "") -> ssl.SSLContext:
+    """The system's trusted CAs, plus `ca_file` (a PEM, e.g. a test certificate)."""
+    context = ssl.create_default_context()
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise SettingError(f"cannot read the CA file {ca_file!r} (--ca-file): {exc}") from None
+    return context

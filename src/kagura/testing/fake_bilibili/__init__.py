@@ -1,0 +1,170 @@
+"""A local stand-in for Bilibili: the HTTP APIs (web, live, open platform) and the
+danmaku WebSocket server, over TLS with a test certificate.
+
+    with FakeBilibili(tmp_path, rooms={7: 21452505}) as fake:
+        # kagura live bilibili --room 7 --web-api {fake.api_url} --live-api {fake.api_url}
+        #                      --ca-file {fake.ca_file}
+        fake.push(messages.danmaku("hello", 42, "Alice"), compression="brotli")
+
+The client under test never knows: every endpoint it uses comes from its flags, and the
+danmaku server's address from `getDanmuInfo` (or the open platform's `start`), as it
+would from Bilibili. The fake runs on its own loop in a background thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from pathlib import Path
+from typing import Any, Self
+
+import uvicorn
+from starlette.applications import Starlette
+
+from kagura.testing.background import BackgroundLoop
+from kagura.testing.tls import Certificates
+
+from . import messages, wire
+from .danmaku import DanmakuServer
+from .open_api import OpenApiState
+from .open_api import routes as open_routes
+from .web_api import WebApiState
+from .web_api import routes as web_routes
+
+__all__ = ["FakeBilibili", "messages", "wire"]
+
+SESSDATA = "fake-sessdata-cookie"
+UID = 4242
+OPEN_KEY_ID = "fake-access-key-id"
+OPEN_SECRET = "fake-access-key-secret"
+OPEN_APP_ID = 1650000000
+IDENTITY_CODE = "FAKEIDCODE"
+
+
+class FakeBilibili:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        rooms: dict[int, int] | None = None,
+        open_room: int = 21452505,
+    ) -> None:
+        self.workdir = workdir
+        self.certificates = Certificates(workdir / "tls")
+        self.web = WebApiState(rooms=rooms or {21452505: 21452505}, sessdata_uids={SESSDATA: UID})
+        self.open = OpenApiState(OPEN_KEY_ID, OPEN_SECRET, OPEN_APP_ID, IDENTITY_CODE, open_room)
+        self.danmaku = DanmakuServer(self._check_auth, self.certificates.server_context())
+        self._background: BackgroundLoop | None = None
+        self._http: uvicorn.Server | None = None
+        self._http_task: asyncio.Task[None] | None = None
+        self.port = 0
+
+    # -- what a client is given ------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of every HTTP API (web, live and open platform share the server)."""
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.certificates.ca_file
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        self._background = BackgroundLoop("fake-bilibili")
+        self._background.run(self._start())
+        return self
+
+    async def _start(self) -> None:
+        await self.danmaku.start()
+        self.open.danmaku_url = self.danmaku.url
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        app = Starlette(
+            routes=[*web_routes(self.web, lambda: self.danmaku.port), *open_routes(self.open)]
+        )
+        config = uvicorn.Config(
+            app,
+            lifespan="off",
+            log_config=None,
+            log_level=None,
+            ssl_certfile=str(self.certificates.cert_file),
+        )
+        self._http = uvicorn.Server(config)
+        self._http_task = asyncio.create_task(self._http.serve(sockets=[sock]))
+        while not self._http.started:
+            if self._http_task.done():
+                self._http_task.result()
+            await asyncio.sleep(0.01)
+
+    def stop(self) -> None:
+        if self._background is None:
+            return
+        with contextlib.suppress(Exception):
+            self._background.run(self._stop())
+        self._background.close()
+        self._background = None
+
+    async def _stop(self) -> None:
+        await self.danmaku.stop()
+        if self._http is not None and self._http_task is not None:
+            self._http.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._http_task, 5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- driving it ------------------------------------------------------------------------
+
+    def _loop(self) -> BackgroundLoop:
+        if self._background is None:
+            raise RuntimeError("the fake is not running")
+        return self._background
+
+    def read(self, read: Any) -> Any:
+        """Read the fake's state on its own thread: `fake.read(lambda: fake.web.calls)`."""
+        return self._loop().call(read)
+
+    def push(
+        self, *commands: dict[str, Any], compression: str | None = None, room: int | None = None
+    ) -> int:
+        """One frame holding `commands` (several packets back to back, or one compressed
+        batch of them) to every connected client (of real room id `room`, if given);
+        returns how many got it."""
+        packets = [wire.command(command) for command in commands]
+        frame = wire.batch(packets, compression) if compression else b"".join(packets)
+        return self.send_frame(frame, room)
+
+    def send_frame(self, frame: bytes | str, room: int | None = None) -> int:
+        return int(self._loop().run(self.danmaku.send(frame, room)))
+
+    def cut(self, *commands: dict[str, Any], compression: str = "brotli") -> int:
+        """Cut every client off halfway through a frame holding `commands`."""
+        frame = wire.batch([wire.command(command) for command in commands], compression)
+        return self._loop().run(self.danmaku.cut(frame))
+
+    def connected(self) -> int:
+        return int(self.read(lambda: self.danmaku.authenticated))
+
+    def _check_auth(self, body: str) -> int:
+        if self.open.check_auth(body) == 0:
+            return 0
+        try:
+            auth = json.loads(body)
+        except ValueError:
+            return -101
+        if not isinstance(auth, dict):
+            return -101
+        if auth.get("roomid") not in self.web.rooms.values():
+            return -101
+        # No key: an anonymous connection, which the real server accepts (names masked).
+        return 0 if "key" not in auth or auth["key"] in self.web.tokens else -101

@@ -1,0 +1,113 @@
+"""The fake Bilibili HTTP API a web danmaku client bootstraps from.
+
+`nav` (login state by `SESSDATA`, WBI keys either way), `finger/spi` (buvid cookies),
+`Room/get_info` (short → real room id) and `getDanmuInfo`, which checks the WBI signature
+and the `buvid3` cookie like the real one: a wrong or missing signature, stale keys or no
+buvid get code -352. The signature check uses the client's mixin function, whose result
+the unit tests pin to Bilibili's published example.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from kagura.live.bilibili.wbi import mixin_key
+
+WTS_TOLERANCE_S = 300
+
+
+@dataclass
+class WebApiState:
+    rooms: dict[int, int]  # any id a viewer may type → the real id
+    sessdata_uids: dict[str, int]  # valid SESSDATA cookies → their uid
+    img_key: str = "7cd084941338484aae1ad9425b84077c"
+    sub_key: str = "4932caff0ff746eab6f01bf08b70ac45"
+    tokens: set[str] = field(default_factory=set)  # danmaku tokens handed out
+    buvids: set[str] = field(default_factory=set)
+    danmu_info_fails: bool = False  # answer getDanmuInfo with an error (fallback test)
+    calls: dict[str, int] = field(default_factory=dict)
+    refused_signatures: int = 0
+    user_agents: set[str] = field(default_factory=set)
+
+    def rotate_wbi(self) -> None:
+        """New WBI keys, as Bilibili rotates them: signatures with the old ones get -352."""
+        self.img_key, self.sub_key = secrets.token_hex(16), secrets.token_hex(16)
+
+
+def _answer(data: Any = None, code: int = 0, message: str = "0") -> JSONResponse:
+    return JSONResponse({"code": code, "message": message, "ttl": 1, "data": data})
+
+
+def routes(state: WebApiState, danmaku_port: Callable[[], int]) -> list[Route]:
+    def count(request: Request) -> None:
+        state.calls[request.url.path] = state.calls.get(request.url.path, 0) + 1
+        state.user_agents.add(request.headers.get("user-agent", ""))
+
+    async def nav(request: Request) -> JSONResponse:
+        count(request)
+        images = {
+            "img_url": f"https://i0.hdslb.com/bfs/wbi/{state.img_key}.png",
+            "sub_url": f"https://i0.hdslb.com/bfs/wbi/{state.sub_key}.png",
+        }
+        uid = state.sessdata_uids.get(request.cookies.get("SESSDATA", ""))
+        if uid is None:
+            return _answer({"isLogin": False, "wbi_img": images}, -101, "账号未登录")
+        return _answer({"isLogin": True, "mid": uid, "uname": "tester", "wbi_img": images})
+
+    async def finger(request: Request) -> JSONResponse:
+        count(request)
+        buvid3 = f"{secrets.token_hex(16).upper()}infoc"
+        state.buvids.add(buvid3)
+        return _answer({"b_3": buvid3, "b_4": f"{secrets.token_hex(16).upper()}-buvid4"})
+
+    async def room_info(request: Request) -> JSONResponse:
+        count(request)
+        real = state.rooms.get(int(request.query_params.get("room_id", "0") or 0))
+        if real is None:
+            return _answer(None, 1, "未找到该房间")
+        return _answer({"room_id": real, "short_id": 0, "uid": 777, "live_status": 1})
+
+    async def danmu_info(request: Request) -> JSONResponse:
+        count(request)
+        params = dict(request.query_params)
+        if not _signed(params, mixin_key(f"/{state.img_key}.png", f"/{state.sub_key}.png")):
+            state.refused_signatures += 1
+            return _answer(None, -352, "-352")
+        if request.cookies.get("buvid3") not in state.buvids:
+            return _answer(None, -352, "-352")
+        if state.danmu_info_fails or int(params.get("id", 0)) not in state.rooms.values():
+            return _answer(None, -400, "invalid room")
+        token = secrets.token_urlsafe(24)
+        state.tokens.add(token)
+        port = danmaku_port()
+        hosts = [{"host": "127.0.0.1", "port": 2243, "wss_port": port, "ws_port": 2244}]
+        return _answer({"group": "live", "refresh_rate": 100, "max_delay": 5000,
+                        "token": token, "host_list": hosts})  # fmt: skip
+
+    return [
+        Route("/x/web-interface/nav", nav),
+        Route("/x/frontend/finger/spi", finger),
+        Route("/room/v1/Room/get_info", room_info),
+        Route("/xlive/web-room/v1/index/getDanmuInfo", danmu_info),
+    ]
+
+
+def _signed(params: dict[str, str], key: str) -> bool:
+    w_rid = params.pop("w_rid", "")
+    try:
+        fresh = abs(time.time() - int(params.get("wts", "0"))) < WTS_TOLERANCE_S
+    except ValueError:
+        return False
+    ordered = {name: params[name] for name in sorted(params)}
+    expected = hashlib.md5((urlencode(ordered, quote_via=quote) + key).encode()).hexdigest()
+    return fresh and secrets.compare_digest(w_rid, expected)
