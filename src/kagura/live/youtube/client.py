@@ -51,27 +51,29 @@ class YouTubeChat(LivePlatform):
         self.stream = Stream(self.video_id)
         self.polls = 0
         self.backlog_skipped = 0
-        self._interval_s = 0.0  # YouTube's last pollingIntervalMillis
+        self._interval_s: float | None = None  # YouTube's last pollingIntervalMillis
         self._spacing_s = 0.0  # what the client used last: that, or slower for the budget
         self._logged_spacing_s = 0.0
         self._answered_at = float("-inf")  # monotonic time of the last answer
         self._ended_videos: deque[str] = deque(maxlen=ENDED_REMEMBERED)
         self._read_any = False
         self._said_waiting = False
+        self._over = ""  # how the stream ended, once it has and nothing else is awaited
 
     # -- the status line -----------------------------------------------------------------
 
     def status(self) -> str:
-        state = "waiting for a live stream"
+        state = self._over or "waiting for a live stream"
         if (blocked := self.budget.blocked_for()) > 0:
             state = f"paused for the quota ({blocked / 60:.0f} min left)"
         elif self.chat_id and self._spacing_s:
             slowed = " (slowed by the quota budget)" if self._slowed() else ""
-            state = f"polling every {self._spacing_s:.1f} s{slowed}"
+            state = f"polling every {self._spacing_s:.3g} s{slowed}"
         return f"youtube {self.budget.summary()}, {self.polls} polls, {state}"
 
     def _slowed(self) -> bool:
-        return self._spacing_s > self._interval_s + 1e-6
+        """Whether the budget, not YouTube, sets the pace (known after the first answer)."""
+        return self._interval_s is not None and self._spacing_s > self._interval_s + 1e-6
 
     # -- a session -----------------------------------------------------------------------
 
@@ -180,6 +182,7 @@ class YouTubeChat(LivePlatform):
             self.video_id = ""
             return
         hint = "" if not self.channel_id else " (live.youtube.on_end: wait waits for the next one)"
+        self._over = "the stream is over"
         raise Finished(f"the stream of video {video} is over: {how}; exiting{hint}")
 
     # -- pacing --------------------------------------------------------------------------
@@ -188,7 +191,7 @@ class YouTubeChat(LivePlatform):
         """Wait until the next poll is due: YouTube's interval after its last answer, or
         longer when the budget says so (or while the quota is paused)."""
         await self._wait_for_quota(link)
-        self._spacing_s = max(self._interval_s, self.budget.spacing(COST[MESSAGES]))
+        self._spacing_s = max(self._interval_s or 0.0, self.budget.spacing(COST[MESSAGES]))
         self._note_pace()
         wait = self._answered_at + self._spacing_s - time.monotonic()
         if wait > 0:
@@ -215,7 +218,7 @@ class YouTubeChat(LivePlatform):
         if self._slowed() and (not logged or spacing >= logged * SLOWER_LOGGED):
             self._logged_spacing_s = spacing
             log.warning(
-                "%s: polling every %.1f s instead of YouTube's %.1f s, so that the %d quota "
+                "%s: polling every %.3g s instead of YouTube's %.3g s, so that the %d quota "
                 "units left today last (live.youtube.quota_per_day %d, budget_hours %g)",
                 self.label,
                 spacing,
@@ -226,4 +229,4 @@ class YouTubeChat(LivePlatform):
             )
         elif logged and not self._slowed():
             self._logged_spacing_s = 0.0
-            log.info("%s: polling at YouTube's pace again (%.1f s)", self.label, spacing)
+            log.info("%s: polling at YouTube's pace again (%.3g s)", self.label, spacing)

@@ -13,17 +13,15 @@ would from Bilibili. The fake runs on its own loop in a background thread.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import socket
 from pathlib import Path
 from typing import Any, Self
 
-import uvicorn
 from starlette.applications import Starlette
 
 from kagura.testing.background import BackgroundLoop
+from kagura.testing.https import HttpsServer
 from kagura.testing.tls import Certificates
 
 from . import messages, wire
@@ -57,16 +55,15 @@ class FakeBilibili:
         self.open = OpenApiState(OPEN_KEY_ID, OPEN_SECRET, OPEN_APP_ID, IDENTITY_CODE, open_room)
         self.danmaku = DanmakuServer(self._check_auth, self.certificates.server_context())
         self._background: BackgroundLoop | None = None
-        self._http: uvicorn.Server | None = None
-        self._http_task: asyncio.Task[None] | None = None
-        self.port = 0
+        self._http: HttpsServer | None = None
 
     # -- what a client is given ------------------------------------------------------------
 
     @property
     def api_url(self) -> str:
         """Base URL of every HTTP API (web, live and open platform share the server)."""
-        return f"https://127.0.0.1:{self.port}"
+        assert self._http is not None, "the fake is not running"
+        return self._http.url
 
     @property
     def ca_file(self) -> Path:
@@ -82,25 +79,11 @@ class FakeBilibili:
     async def _start(self) -> None:
         await self.danmaku.start()
         self.open.danmaku_url = self.danmaku.url
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
         app = Starlette(
             routes=[*web_routes(self.web, lambda: self.danmaku.port), *open_routes(self.open)]
         )
-        config = uvicorn.Config(
-            app,
-            lifespan="off",
-            log_config=None,
-            log_level=None,
-            ssl_certfile=str(self.certificates.cert_file),
-        )
-        self._http = uvicorn.Server(config)
-        self._http_task = asyncio.create_task(self._http.serve(sockets=[sock]))
-        while not self._http.started:
-            if self._http_task.done():
-                self._http_task.result()
-            await asyncio.sleep(0.01)
+        self._http = HttpsServer(app, self.certificates)
+        await self._http.start()
 
     def stop(self) -> None:
         if self._background is None:
@@ -112,10 +95,8 @@ class FakeBilibili:
 
     async def _stop(self) -> None:
         await self.danmaku.stop()
-        if self._http is not None and self._http_task is not None:
-            self._http.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._http_task, 5)
+        if self._http is not None:
+            await self._http.stop()
 
     def __enter__(self) -> Self:
         return self.start()
