@@ -184,6 +184,22 @@ async def test_quota_exceeded_is_said_paused_and_resumed_losing_nothing(
     never_too_soon(youtube)
 
 
+async def test_a_quota_used_up_before_the_start_is_waited_out_too(
+    tmp_path: Path, youtube: FakeYouTube, recorder: ProxyRecorder
+) -> None:
+    youtube.go_live(YT_VIDEO, YT_CHANNEL)
+    youtube.set(quota_left=0)  # another program used the key's quota today
+    with client(tmp_path, youtube, recorder, live={"youtube": {"quota_error_wait_s": 1}}) as live:
+        await until(lambda: "pausing for" in live.log(), 20, "the pause")
+        youtube.set(quota_left=None)
+        await polled(youtube, YT_VIDEO, 1)
+        youtube.post(YT_VIDEO, text("late", ALICE, "read after all"))
+        [message] = await received(recorder, 1)
+        assert message["text"] == "read after all"
+        assert live.stop() == 0
+    assert youtube.read(lambda: youtube.refused["quotaExceeded"]) <= 2  # no hammering
+
+
 async def test_a_small_daily_budget_slows_polling_down_and_says_so(
     tmp_path: Path, youtube: FakeYouTube, recorder: ProxyRecorder
 ) -> None:

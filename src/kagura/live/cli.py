@@ -91,7 +91,9 @@ def override(section: S, where: str, **flags: Any) -> S:
     try:
         return type(section).model_validate({**section.model_dump(), **given})
     except ValidationError as exc:
-        problems = "; ".join(f"{where}.{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join([where, *map(str, e['loc'][:1])])}: {e['msg']}" for e in exc.errors()
+        )
         raise fail(problems) from None
 
 

@@ -25,10 +25,10 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
-from .events import Id, Item
+from .events import Id, Item, Withdrawal, withdrawals
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,8 @@ class Fatal(Exception):
 class Finished(Exception):
     """The platform has nothing more to read (the stream ended and the user asked to exit
     then): this platform stops with this message, and once every platform of the process
-    has finished, the process exits 0 after sending what it still holds."""
+    has finished, the process sends what it still holds (for a few seconds at most) and
+    exits 0."""
 
 
 class LivePlatform(ABC):
@@ -206,6 +207,11 @@ class Authors:
         ]
         self.forget(ids)
         return ids
+
+    def removed(self, platform: str, ids: Sequence[Id]) -> list[Withdrawal]:
+        """Withdrawals of messages removed one by one (a moderator's delete), forgotten."""
+        self.forget(ids)
+        return withdrawals(platform, ids)
 
     def forget(self, ids: Iterable[Id]) -> None:
         for message_id in ids:

@@ -22,12 +22,12 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import websockets
 from websockets.asyncio.server import Server, ServerConnection
 
-from kagura.testing.background import BackgroundLoop
+from kagura.testing.background import BackgroundFake
 from kagura.testing.tls import Certificates
 
 ANONYMOUS = re.compile(r"^justinfan\d+$")
@@ -128,8 +128,11 @@ class _Client:
     channels: set[str] = field(default_factory=set)
 
 
-class FakeTwitch:
+class FakeTwitch(BackgroundFake):
+    loop_name = "fake-twitch"
+
     def __init__(self, workdir: Path, *, tokens: dict[str, str] | None = None) -> None:
+        super().__init__()
         self.certificates = Certificates(workdir / "tls")
         self.tokens = tokens or {}  # valid OAuth tokens → their account's login
         self.connects = 0
@@ -143,7 +146,6 @@ class FakeTwitch:
         self.answer_pings = True
         self._clients: set[_Client] = set()
         self._server: Server | None = None
-        self._background: BackgroundLoop | None = None
         self.port = 0
 
     @property
@@ -156,24 +158,11 @@ class FakeTwitch:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> Self:
-        self._background = BackgroundLoop("fake-twitch")
-        self._background.run(self._start())
-        return self
-
     async def _start(self) -> None:
         self._server = await websockets.serve(
             self._serve, "127.0.0.1", 0, ssl=self.certificates.server_context(), ping_interval=None
         )
         self.port = next(iter(self._server.sockets)).getsockname()[1]
-
-    def stop(self) -> None:
-        if self._background is None:
-            return
-        with contextlib.suppress(Exception):
-            self._background.run(self._stop())
-        self._background.close()
-        self._background = None
 
     async def _stop(self) -> None:
         if self._server is not None:
@@ -181,22 +170,7 @@ class FakeTwitch:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), 5)
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
     # -- driving it ------------------------------------------------------------------------
-
-    def _loop(self) -> BackgroundLoop:
-        if self._background is None:
-            raise RuntimeError("the fake is not running")
-        return self._background
-
-    def read(self, read: Any) -> Any:
-        """Read the fake's state on its own thread: `twitch.read(lambda: twitch.joins)`."""
-        return self._loop().call(read)
 
     def joined(self, channel: str) -> int:
         """Clients in `channel` right now."""

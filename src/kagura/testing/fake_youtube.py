@@ -17,20 +17,19 @@ Items are built here from the API reference, independently of the client's reade
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from kagura.testing.background import BackgroundLoop
+from kagura.testing.background import BackgroundFake
 from kagura.testing.https import HttpsServer
 from kagura.testing.tls import Certificates
 
@@ -158,8 +157,11 @@ class Stream:
     chat: LiveChat | None = None
 
 
-class FakeYouTube:
+class FakeYouTube(BackgroundFake):
+    loop_name = "fake-youtube"
+
     def __init__(self, workdir: Path, *, key: str = API_KEY, interval_ms: int = 300) -> None:
+        super().__init__()
         self.certificates = Certificates(workdir / "tls")
         self.key = key
         self.interval_ms = interval_ms
@@ -171,12 +173,10 @@ class FakeYouTube:
         self.units = 0
         self.refused: Counter[str] = Counter()  # reason → count
         self.keys_seen: set[str] = set()
-        self._background: BackgroundLoop | None = None
-        self._http: HttpsServer | None = None
+        self._http = HttpsServer(Starlette(routes=self._routes()), self.certificates)
 
     @property
     def api_url(self) -> str:
-        assert self._http is not None, "the fake is not running"
         return f"{self._http.url}/youtube/v3"
 
     @property
@@ -185,34 +185,13 @@ class FakeYouTube:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> Self:
-        self._background = BackgroundLoop("fake-youtube")
-        app = Starlette(routes=self._routes())
-        self._http = HttpsServer(app, self.certificates)
-        self._background.run(self._http.start())
-        return self
+    async def _start(self) -> None:
+        await self._http.start()
 
-    def stop(self) -> None:
-        if self._background is None:
-            return
-        if self._http is not None:
-            with contextlib.suppress(Exception):
-                self._background.run(self._http.stop())
-        self._background.close()
-        self._background = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    async def _stop(self) -> None:
+        await self._http.stop()
 
     # -- driving it (every change on the fake's own thread) --------------------------------
-
-    def read(self, read: Any) -> Any:
-        if self._background is None:
-            raise RuntimeError("the fake is not running")
-        return self._background.call(read)
 
     def add(self, video_id: str, channel_id: str, state: str, title: str = "Kagura live!") -> None:
         def add() -> None:

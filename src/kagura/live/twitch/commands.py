@@ -202,9 +202,7 @@ def _raid(chat: Chat, line: Line) -> Iterator[Item]:
 
 @commands.on("CLEARMSG")
 def _deleted(chat: Chat, line: Line) -> Iterator[Item]:
-    ids = [f"tw:{line.tags['target-msg-id']}"]
-    chat.authors.forget(ids)
-    yield from withdrawals(PLATFORM, ids)
+    yield from chat.authors.removed(PLATFORM, [f"tw:{line.tags['target-msg-id']}"])
 
 
 @commands.on("CLEARCHAT")

@@ -79,10 +79,15 @@ class YouTubeChat(LivePlatform):
 
     async def run(self, link: Link) -> None:
         while True:
-            if not self.chat_id:
-                await self._find_chat(link)
-            link.connected(f"reading the live chat of video {self.video_id}")
-            self._ended(await self._read(link))
+            try:
+                if not self.chat_id:
+                    await self._find_chat(link)
+                link.connected(f"reading the live chat of video {self.video_id}")
+                self._ended(await self._read(link))
+            except ApiError as exc:
+                if exc.reason != QUOTA:
+                    raise
+                self._quota_exceeded()  # whichever call it was: pause, then carry on
 
     async def _find_chat(self, link: Link) -> None:
         while True:
@@ -140,9 +145,6 @@ class YouTubeChat(LivePlatform):
                 self._answered_at = time.monotonic()
                 if exc.reason in ENDED:
                     return f"the live chat is over ({exc.reason})"
-                if exc.reason == QUOTA:
-                    self._quota_exceeded()
-                    continue
                 if exc.reason == TOO_SOON:
                     log.warning("%s: YouTube says the poll came too soon", self.label)
                     continue

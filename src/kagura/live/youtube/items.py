@@ -132,9 +132,8 @@ def _gifted(stream: Stream, item: Chat) -> Iterator[Item]:
 
 @items.on("messageDeletedEvent")
 def _deleted(stream: Stream, item: Chat) -> Iterator[Item]:
-    ids = [f"yt:{item['snippet']['messageDeletedDetails']['deletedMessageId']}"]
-    stream.authors.forget(ids)
-    yield from withdrawals(PLATFORM, ids)
+    target = item["snippet"]["messageDeletedDetails"]["deletedMessageId"]
+    yield from stream.authors.removed(PLATFORM, [f"yt:{target}"])
 
 
 @items.on("userBannedEvent")

@@ -13,14 +13,13 @@ would from Bilibili. The fake runs on its own loop in a background thread.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 from starlette.applications import Starlette
 
-from kagura.testing.background import BackgroundLoop
+from kagura.testing.background import BackgroundFake
 from kagura.testing.https import HttpsServer
 from kagura.testing.tls import Certificates
 
@@ -41,7 +40,9 @@ OPEN_APP_ID = 1650000000
 IDENTITY_CODE = "FAKEIDCODE"
 
 
-class FakeBilibili:
+class FakeBilibili(BackgroundFake):
+    loop_name = "fake-bilibili"
+
     def __init__(
         self,
         workdir: Path,
@@ -49,12 +50,12 @@ class FakeBilibili:
         rooms: dict[int, int] | None = None,
         open_room: int = 21452505,
     ) -> None:
+        super().__init__()
         self.workdir = workdir
         self.certificates = Certificates(workdir / "tls")
         self.web = WebApiState(rooms=rooms or {21452505: 21452505}, sessdata_uids={SESSDATA: UID})
         self.open = OpenApiState(OPEN_KEY_ID, OPEN_SECRET, OPEN_APP_ID, IDENTITY_CODE, open_room)
         self.danmaku = DanmakuServer(self._check_auth, self.certificates.server_context())
-        self._background: BackgroundLoop | None = None
         self._http: HttpsServer | None = None
 
     # -- what a client is given ------------------------------------------------------------
@@ -71,11 +72,6 @@ class FakeBilibili:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> Self:
-        self._background = BackgroundLoop("fake-bilibili")
-        self._background.run(self._start())
-        return self
-
     async def _start(self) -> None:
         await self.danmaku.start()
         self.open.danmaku_url = self.danmaku.url
@@ -85,35 +81,12 @@ class FakeBilibili:
         self._http = HttpsServer(app, self.certificates)
         await self._http.start()
 
-    def stop(self) -> None:
-        if self._background is None:
-            return
-        with contextlib.suppress(Exception):
-            self._background.run(self._stop())
-        self._background.close()
-        self._background = None
-
     async def _stop(self) -> None:
         await self.danmaku.stop()
         if self._http is not None:
             await self._http.stop()
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
     # -- driving it ------------------------------------------------------------------------
-
-    def _loop(self) -> BackgroundLoop:
-        if self._background is None:
-            raise RuntimeError("the fake is not running")
-        return self._background
-
-    def read(self, read: Any) -> Any:
-        """Read the fake's state on its own thread: `fake.read(lambda: fake.web.calls)`."""
-        return self._loop().call(read)
 
     def push(
         self, *commands: dict[str, Any], compression: str | None = None, room: int | None = None
