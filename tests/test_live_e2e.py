@@ -120,13 +120,8 @@ async def test_paid_events_first_free_gifts_thanked_deleted_super_chats_never(
                     compression="brotli",
                 )
                 bili.push(m.super_chat_delete(502))  # Eve's super chat is taken back
-
-                async def queued() -> bool:
-                    now = await stats(stage_server)
-                    accepted = now["accepted"] - before["accepted"]
-                    return accepted == 5 and now["withdrawn"] - before["withdrawn"] == 1
-
-                await until(queued, 15, "five events queued and one withdrawn")
+                lanes = {"superchat": 1, "gift": 1, "danmaku": 2}
+                await queued(stage_server, before, 5, 1, lanes)
                 await pause(stage_server, False)
                 await seen.wait_turns(4, timeout=60)
                 assert client.stop() == 0
