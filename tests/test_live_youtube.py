@@ -110,6 +110,7 @@ async def test_a_videos_chat_page_by_page_every_kind_never_polled_too_soon(
     gaps = never_too_soon(youtube)
     assert len(gaps) >= 6  # 13 items, two a page
     assert API_KEY not in live.log() and youtube.read(lambda: youtube.keys_seen) == {API_KEY}
+    assert "left out 1 chat messages older than 60 s" in live.log()
     assert youtube.read(lambda: dict(youtube.calls)) == {"videos": 1, "messages": len(gaps) + 1}
 
 

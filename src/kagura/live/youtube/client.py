@@ -23,7 +23,7 @@ from collections import deque
 from kagura.config import YouTubeConfig
 from kagura.live.platform import Fatal, Finished, Link, LivePlatform, idle
 
-from .api import COST, MESSAGES, SEARCH, ApiError, Page, YouTubeApi
+from .api import COST, MESSAGES, SEARCH, VIDEOS, ApiError, Page, YouTubeApi
 from .items import CHAT_ENDED, PLATFORM, Stream, items, published
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ class YouTubeChat(LivePlatform):
         self.page_token = ""
         self.stream = Stream(self.video_id)
         self.polls = 0
-        self.backlog_skipped = 0
         self._interval_s: float | None = None  # YouTube's last pollingIntervalMillis
         self._spacing_s = 0.0  # what the client used last: that, or slower for the budget
         self._logged_spacing_s = 0.0
@@ -107,9 +106,10 @@ class YouTubeChat(LivePlatform):
             if not video.is_live_stream:
                 raise Fatal(f"YouTube video {self.video_id} is not a live stream")
             if video.ended_at:
-                if self.channel_id:
+                if self.channel_id:  # a search may still find a stream that just ended
                     self._ended_videos.append(self.video_id)
                     self.video_id = ""
+                    await self._wait_for_stream(link, f"channel {self.channel_id} is not live")
                     continue
                 message = f"the stream of video {self.video_id} ended at {video.ended_at}"
                 if self._read_any:
@@ -123,16 +123,16 @@ class YouTubeChat(LivePlatform):
             self.chat_id, self.page_token = video.chat_id, ""
             self.stream = Stream(self.video_id)
             self._said_waiting = False
-            log.info("%s: found the live chat of %r (video %s)", self.label, video.title[:80],
-                     self.video_id)  # fmt: skip
+            title = video.title[:80]
+            log.info("%s: found the live chat of %r (video %s)", self.label, title, self.video_id)
             return
 
     async def _wait_for_stream(self, link: Link, why: str) -> None:
-        cost = COST[SEARCH] if self.channel_id else 1
+        cost = COST[SEARCH] if not self.video_id else COST[VIDEOS]
         wait = max(self.config.check_interval_s, self.budget.spacing(cost))
         if not self._said_waiting:
             self._said_waiting = True
-            log.info("%s: %s; looking again every %.0f s", self.label, why, wait)
+            log.info("%s: %s; looking again every %.3g s", self.label, why, wait)
         await idle(link, wait)
 
     async def _read(self, link: Link) -> str:
@@ -165,14 +165,22 @@ class YouTubeChat(LivePlatform):
         """Emit the page's events; returns whether the chat ended in it."""
         cutoff = time.time() - self.config.backlog_s if not self.page_token else None
         ended = False
+        old = 0
         for item in page.items:
             kind = str((item.get("snippet") or {}).get("type", ""))
             ended = ended or kind == CHAT_ENDED
             if cutoff is not None and (published(item) or cutoff) < cutoff:
-                self.backlog_skipped += 1  # chat from before the client started
+                old += 1  # chat from before the client started
                 continue
             for event in items.dispatch(self.stream, kind, item):
                 link.emit(event)
+        if old:
+            log.info(
+                "%s: left out %d chat messages older than %g s (live.youtube.backlog_s)",
+                self.label,
+                old,
+                self.config.backlog_s,
+            )
         self._interval_s = page.interval_s
         return ended
 
