@@ -11,6 +11,8 @@ from playwright.sync_api import Browser
 
 from kagura.testing.fake_bilibili import FakeBilibili
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript
+from kagura.testing.fake_twitch import FakeTwitch
+from kagura.testing.fake_youtube import FakeYouTube
 from kagura.testing.proxy_recorder import ProxyRecorder
 from kagura.testing.server import KaguraProcess
 
@@ -80,6 +82,22 @@ def bili(tmp_path: Path) -> Iterator[FakeBilibili]:
     from .live_helpers import fake_bilibili
 
     with fake_bilibili(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def twitch(tmp_path: Path) -> Iterator[FakeTwitch]:
+    """A fake Twitch chat server (IRC over WebSocket, TLS) that knows the test bot's token."""
+    from .live_helpers import TWITCH_BOT, TWITCH_OAUTH
+
+    with FakeTwitch(tmp_path / "twitch", tokens={TWITCH_OAUTH: TWITCH_BOT}) as server:
+        yield server
+
+
+@pytest.fixture
+def youtube(tmp_path: Path) -> Iterator[FakeYouTube]:
+    """A fake YouTube Data API (TLS) that polls may ask every 0.3 s."""
+    with FakeYouTube(tmp_path / "youtube") as server:
         yield server
 
 

@@ -1,5 +1,5 @@
-"""Helpers for the live-platform tests: a fake Bilibili with test rooms, a client process
-pointed at it, and waits on what the fake and the stage have seen."""
+"""Helpers for the live-platform tests: fake platforms with test rooms and channels, client
+processes pointed at them, and waits on what the fakes and the stage have seen."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 
 from kagura.config import deep_merge
 from kagura.testing.fake_bilibili import SESSDATA, FakeBilibili
+from kagura.testing.fake_twitch import FakeTwitch
+from kagura.testing.fake_youtube import API_KEY, FakeYouTube
 from kagura.testing.live import LiveClient
 from kagura.testing.proxy_recorder import ProxyRecorder
 from kagura.testing.wait import until
@@ -66,3 +68,75 @@ def summary(message: dict[str, Any]) -> tuple[Any, ...]:
     source = message["source"]
     name = source.get("user", {}).get("name")
     return (source["kind"], message["text"], name, source.get("amount"), source["free"])
+
+
+# -- Twitch -------------------------------------------------------------------------------
+
+TWITCH_CHANNELS = ("kagura_tv", "second_channel")
+TWITCH_BOT, TWITCH_OAUTH = "kagura_bot", "twitch-oauth-secret-123"
+
+
+def twitch_client(
+    tmp_path: Path,
+    twitch: FakeTwitch,
+    proxy_url: str,
+    *channels: str,
+    token: str | None = TOKEN,
+    live: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> LiveClient:
+    """`kagura live twitch` pointed at the fake and at `proxy_url`."""
+    args = ["twitch", *[f"--channel={channel}" for channel in channels or TWITCH_CHANNELS[:1]]]
+    args += ["--irc-url", twitch.url, "--ca-file", str(twitch.ca_file), "--proxy-url", proxy_url]
+    if token is not None:
+        args += ["--token", token]
+    section = {"twitch": {"ping_s": 0.5}}
+    return LiveClient(tmp_path / "client", args, deep_merge(section, live or {}), env=env)
+
+
+async def joined(twitch: FakeTwitch, *channels: str, connects: int = 1) -> None:
+    """Wait until a client has joined `channels` (on its `connects`-th connection)."""
+
+    def ready() -> bool:
+        opened = twitch.read(lambda: twitch.connects)
+        return opened >= connects and all(twitch.joined(c) for c in channels or TWITCH_CHANNELS[:1])
+
+    await until(ready, 20, f"a client in {channels or TWITCH_CHANNELS[:1]}")
+
+
+# -- YouTube ------------------------------------------------------------------------------
+
+YT_VIDEO, YT_NEXT_VIDEO = "kAgUrA-live", "kAgUrA_next"
+YT_CHANNEL = "UCkagura0000000000000001"
+
+
+def youtube_client(
+    tmp_path: Path,
+    youtube: FakeYouTube,
+    proxy_url: str,
+    *args: str,
+    token: str | None = TOKEN,
+    live: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> LiveClient:
+    """`kagura live youtube` (default: `--video YT_VIDEO`) pointed at the fake and at
+    `proxy_url`, with the key from the environment and a budget that YouTube's interval
+    outpaces (a quota test sets its own)."""
+    command = ["youtube", *(args or ("--video", YT_VIDEO))]
+    command += ["--api", youtube.api_url, "--ca-file", str(youtube.ca_file)]
+    command += ["--proxy-url", proxy_url]
+    if token is not None:
+        command += ["--token", token]
+    section = {"youtube": {"api_key": "${YOUTUBE_API_KEY}", "budget_hours": 0.01}}
+    section["youtube"] |= {"check_interval_s": 0.2, "backlog_s": 60}
+    return LiveClient(
+        tmp_path / "client",
+        command,
+        deep_merge(section, live or {}),
+        env={"YOUTUBE_API_KEY": API_KEY, **(env or {})},
+    )
+
+
+async def polled(youtube: FakeYouTube, video: str, polls: int) -> None:
+    """Wait until the chat of `video` has been polled `polls` times."""
+    await until(lambda: youtube.chat(video).polls >= polls, 20, f"{polls} polls of {video}")

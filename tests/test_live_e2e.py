@@ -1,5 +1,6 @@
-"""End to end: fake Bilibili → `kagura live bilibili` process → a real `kagura serve`
-stage → replies broadcast to a stage page, in priority order, with viewers' names."""
+"""End to end: a fake platform (Bilibili, Twitch, YouTube) → its `kagura live …` process →
+a real `kagura serve` stage → replies broadcast to a stage page, in priority order, with
+viewers' names; what moderators delete while it waits is never answered."""
 
 from __future__ import annotations
 
@@ -13,12 +14,24 @@ import pytest
 from kagura.testing.fake_bilibili import FakeBilibili
 from kagura.testing.fake_bilibili import messages as m
 from kagura.testing.fake_openai import FakeOpenAI
+from kagura.testing.fake_twitch import FakeTwitch, clearmsg, privmsg, usernotice
+from kagura.testing.fake_youtube import FakeYouTube, author, deleted, new_member, super_chat, text
 from kagura.testing.server import KaguraProcess
 from kagura.testing.stage import StageClient, Watcher, stage_url, user_messages
 from kagura.testing.wait import until
 
 from .conftest import fake_engines
-from .live_helpers import bilibili_client, connected
+from .live_helpers import (
+    TWITCH_CHANNELS,
+    YT_CHANNEL,
+    YT_VIDEO,
+    bilibili_client,
+    connected,
+    joined,
+    polled,
+    twitch_client,
+    youtube_client,
+)
 
 pytestmark = pytest.mark.live
 
@@ -46,6 +59,27 @@ async def pause(server: KaguraProcess, paused: bool) -> None:
 
 def transcriptions(seen: Watcher) -> list[dict[str, Any]]:
     return [msg for msg in seen.messages if msg["type"] == "user-input-transcription"]
+
+
+async def queued(
+    server: KaguraProcess,
+    before: dict[str, Any],
+    accepted: int,
+    withdrawn: int,
+    waiting: dict[str, int],
+) -> None:
+    """Wait until the stage has taken `accepted` events, withdrawn `withdrawn`, and these
+    wait in these lanes."""
+
+    async def ready() -> bool:
+        now = await stats(server)
+        return (
+            now["accepted"] - before["accepted"] == accepted
+            and now["withdrawn"] - before["withdrawn"] == withdrawn
+            and all(now["waiting"][lane] == count for lane, count in waiting.items())
+        )
+
+    await until(ready, 20, f"{accepted} events queued, {withdrawn} withdrawn, waiting {waiting}")
 
 
 async def test_a_viewers_danmaku_is_answered_on_the_stage_by_name(
@@ -86,13 +120,8 @@ async def test_paid_events_first_free_gifts_thanked_deleted_super_chats_never(
                     compression="brotli",
                 )
                 bili.push(m.super_chat_delete(502))  # Eve's super chat is taken back
-
-                async def queued() -> bool:
-                    now = await stats(stage_server)
-                    accepted = now["accepted"] - before["accepted"]
-                    return accepted == 5 and now["withdrawn"] - before["withdrawn"] == 1
-
-                await until(queued, 15, "five events queued and one withdrawn")
+                lanes = {"superchat": 1, "gift": 1, "danmaku": 2}
+                await queued(stage_server, before, 5, 1, lanes)
                 await pause(stage_server, False)
                 await seen.wait_turns(4, timeout=60)
                 assert client.stop() == 0
@@ -108,3 +137,79 @@ async def test_paid_events_first_free_gifts_thanked_deleted_super_chats_never(
         if msg["type"] == "audio" and "Thank you Fay" in msg["display_text"]["text"]
     ]
     assert thanks
+
+
+async def test_twitch_chat_answered_by_name_cheers_and_raids_first_deleted_never(
+    tmp_path: Path, twitch: FakeTwitch, stage_server: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    channel = TWITCH_CHANNELS[0]
+    before = await stats(stage_server)
+    async with StageClient(stage_server, "page") as page:
+        await page.connect_sequence()
+        async with Watcher(page) as seen:
+            with twitch_client(tmp_path, twitch, stage_url(stage_server), token=None) as client:
+                await joined(twitch)
+                await pause(stage_server, True)
+                twitch.send(
+                    channel,
+                    privmsg(channel, "alice", "hi Kagura, how are you?", msg_id="t1"),
+                    privmsg(channel, "bob", "something the mods remove", msg_id="t2"),
+                    privmsg(channel, "carol", "Cheer500 sing us a song", bits=500, msg_id="t3"),
+                    usernotice(channel, "dee", "raid", viewerCount=12),
+                    usernotice(channel, "eve", "subgift", sub_plan="1000",
+                               recipient_display_name="Fay"),
+                )  # fmt: skip
+                twitch.send(channel, clearmsg(channel, "bob", "t2", "something the mods remove"))
+                lanes = {"superchat": 1, "membership": 1, "gift": 1, "danmaku": 1}
+                await queued(stage_server, before, 5, 1, lanes)
+                await pause(stage_server, False)
+                await seen.wait_turns(4, timeout=60)
+                assert client.stop() == 0
+    lines = transcriptions(seen)
+    assert [line["name"] for line in lines] == ["Carol", "Dee", "Eve", "Alice"]
+    assert {line["platform"] for line in lines} == {"twitch"}
+    assert lines[0]["text"] == "Carol [Super Chat 500 bits]: sing us a song"
+    asked = user_messages(fake.chat_requests())
+    assert len(asked) == 3  # the gift sub got the template thank-you, not the LLM
+    assert "Carol on twitch sends a Super Chat (500 bits)" in asked[0]
+    assert "Dee on twitch raids the channel with «12 viewers»" in asked[1]
+    assert "Alice" in asked[2] and "hi Kagura, how are you?" in asked[2]
+    assert not any("something the mods remove" in text for text in asked)
+    assert any(
+        msg["type"] == "audio" and "Thank you Eve" in msg["display_text"]["text"]
+        for msg in seen.messages
+    )
+
+
+async def test_youtube_chat_answered_by_name_super_chats_first_deleted_never(
+    tmp_path: Path, youtube: FakeYouTube, stage_server: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    youtube.go_live(YT_VIDEO, YT_CHANNEL)
+    before = await stats(stage_server)
+    async with StageClient(stage_server, "page") as page:
+        await page.connect_sequence()
+        async with Watcher(page) as seen:
+            with youtube_client(tmp_path, youtube, stage_url(stage_server), token=None) as client:
+                await polled(youtube, YT_VIDEO, 1)
+                await pause(stage_server, True)
+                youtube.post(
+                    YT_VIDEO,
+                    text("y1", author("Alice"), "hello from YouTube!"),
+                    text("y2", author("Bob"), "a message the mods remove"),
+                    super_chat("y3", author("Carol"), "Sing for us!", 4_990_000, "USD"),
+                    new_member("y4", author("Dee")),
+                    deleted("y5", "y2"),
+                )
+                lanes = {"superchat": 1, "membership": 1, "danmaku": 1}
+                await queued(stage_server, before, 4, 1, lanes)
+                await pause(stage_server, False)
+                await seen.wait_turns(3, timeout=60)
+                assert client.stop() == 0
+    lines = transcriptions(seen)
+    assert [line["name"] for line in lines] == ["Carol", "Dee", "Alice"]
+    assert lines[0]["text"] == "Carol [Super Chat 4.99 USD]: Sing for us!"
+    asked = user_messages(fake.chat_requests())
+    assert "Carol on youtube sends a Super Chat (4.99 USD)" in asked[0]
+    assert "Dee on youtube becomes a member «Member»" in asked[1]
+    assert "Alice" in asked[2] and "hello from YouTube!" in asked[2]
+    assert not any("a message the mods remove" in text for text in asked)

@@ -18,7 +18,7 @@ from .engines import (
     VADConfig,
     WhisperConfig,
 )
-from .live import BilibiliConfig, BilibiliOpenConfig, LiveConfig
+from .live import BilibiliConfig, BilibiliOpenConfig, LiveConfig, TwitchConfig, YouTubeConfig
 from .loader import (
     ConfigError,
     apply_character_preset,
@@ -59,9 +59,11 @@ __all__ = [
     "StageConfig",
     "SystemConfig",
     "TTSConfig",
+    "TwitchConfig",
     "VADConfig",
     "WhisperConfig",
     "WidgetConfig",
+    "YouTubeConfig",
     "apply_character_preset",
     "deep_merge",
     "default_config_path",

@@ -6,15 +6,18 @@ class (`kagura.config.live`) and one command in `kagura.live.cli`; the shared `R
 """
 
 from .events import Item, LiveEvent, Withdrawal
-from .platform import CommandTable, Fatal, Link, LivePlatform, Recent
+from .platform import Authors, CommandTable, Fatal, Finished, Link, LivePlatform, Recent, idle
 
 __all__ = [
+    "Authors",
     "CommandTable",
     "Fatal",
+    "Finished",
     "Item",
     "Link",
     "LiveEvent",
     "LivePlatform",
     "Recent",
     "Withdrawal",
+    "idle",
 ]

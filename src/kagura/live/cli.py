@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -18,7 +19,15 @@ from typing import Annotated, Any, Protocol, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 
-from kagura.config import BilibiliConfig, BilibiliOpenConfig, ConfigError, KaguraConfig, load_config
+from kagura.config import (
+    BilibiliConfig,
+    BilibiliOpenConfig,
+    ConfigError,
+    KaguraConfig,
+    TwitchConfig,
+    YouTubeConfig,
+    load_config,
+)
 from kagura.logs import RedactSecrets
 
 from .platform import Fatal, LivePlatform
@@ -82,7 +91,9 @@ def override(section: S, where: str, **flags: Any) -> S:
     try:
         return type(section).model_validate({**section.model_dump(), **given})
     except ValidationError as exc:
-        problems = "; ".join(f"{where}.{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join([where, *map(str, e['loc'][:1])])}: {e['msg']}" for e in exc.errors()
+        )
         raise fail(problems) from None
 
 
@@ -117,6 +128,21 @@ class Closable(Protocol):
 
 
 C = TypeVar("C", bound=Closable)
+
+
+def fixed(platforms: Callable[[], list[LivePlatform]]) -> Platforms:
+    """Platforms with nothing to share or close beyond themselves."""
+
+    @asynccontextmanager
+    async def build() -> AsyncIterator[list[LivePlatform]]:
+        yield platforms()
+
+    return build
+
+
+def secret(value: str, variable: str) -> str:
+    """A secret from its setting, else from the environment variable `variable`."""
+    return (value or os.environ.get(variable, "")).strip()
 
 
 def sharing(client: Callable[[], C], platforms: Callable[[C], list[LivePlatform]]) -> Platforms:
@@ -200,3 +226,94 @@ def bilibili_open(
 
     app = sharing(lambda: OpenApi(section), lambda api: [BilibiliOpen(section, api)])
     run_platforms(settings, proxy_url, token, app)
+
+
+@live_app.command("twitch")
+def twitch(
+    channel: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--channel", help="A channel name; repeat for several channels (live.twitch.channels)."
+        ),
+    ] = None,
+    irc_url: Annotated[
+        str | None, typer.Option("--irc-url", help="Chat server URL (live.twitch.irc_url).")
+    ] = None,
+    ca_file: CaFileOption = None,
+    proxy_url: ProxyUrlOption = None,
+    token: TokenOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Read Twitch channels' chat (IRC over WebSocket), anonymously or with a token."""
+    from .twitch.client import TwitchChat
+
+    settings = load(config)
+    section: TwitchConfig = override(
+        settings.live.twitch,
+        "live.twitch",
+        channels=channel or None,
+        irc_url=irc_url,
+        ca_file=str(ca_file) if ca_file else None,
+    )
+    if not section.channels:
+        raise fail("no channel to read: pass --channel NAME or set live.twitch.channels")
+    oauth = secret(section.token, "TWITCH_TOKEN")
+    if oauth and not section.login:
+        raise fail("live.twitch.login: set it to the login of the account whose token is used")
+    run_platforms(settings, proxy_url, token, fixed(lambda: [TwitchChat(section, oauth)]))
+
+
+@live_app.command("youtube")
+def youtube(
+    video: Annotated[
+        str | None,
+        typer.Option("--video", help="The live stream's video id or URL (live.youtube.video_id)."),
+    ] = None,
+    channel_id: Annotated[
+        str | None,
+        typer.Option(
+            "--channel-id", help="Or a channel id (UC…): its live stream (live.youtube.channel_id)."
+        ),
+    ] = None,
+    api: Annotated[
+        str | None, typer.Option("--api", help="Data API base URL (live.youtube.api).")
+    ] = None,
+    ca_file: CaFileOption = None,
+    proxy_url: ProxyUrlOption = None,
+    token: TokenOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Read a YouTube live chat through the Data API v3, within a daily quota."""
+    from .youtube.api import YouTubeApi
+    from .youtube.client import YouTubeChat
+    from .youtube.quota import QuotaBudget
+
+    settings = load(config)
+    if video or channel_id:  # a flag chooses the stream: the other setting no longer applies
+        video, channel_id = video or "", channel_id or ""
+    section: YouTubeConfig = override(
+        settings.live.youtube,
+        "live.youtube",
+        video_id=video,
+        channel_id=channel_id,
+        api=api,
+        ca_file=str(ca_file) if ca_file else None,
+    )
+    if bool(section.video_id) == bool(section.channel_id):
+        raise fail(
+            "say which stream to read: --video ID (or live.youtube.video_id) or --channel-id "
+            "UC… (or live.youtube.channel_id), one of them"
+        )
+    key = secret(section.api_key, "YOUTUBE_API_KEY")
+    if not key:
+        raise fail(
+            "no API key: set live.youtube.api_key (e.g. ${YOUTUBE_API_KEY}) or the "
+            "YOUTUBE_API_KEY environment variable to a key of a Google Cloud project with the "
+            "YouTube Data API v3 enabled"
+        )
+    ledger = settings.resolve_path(settings.system.data_dir) / "youtube-quota.json"
+    budget = QuotaBudget(section.quota_per_day, section.budget_hours, key, ledger)
+    chat = sharing(
+        lambda: YouTubeApi(section, key, budget), lambda client: [YouTubeChat(section, client)]
+    )
+    run_platforms(settings, proxy_url, token, chat)

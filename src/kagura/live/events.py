@@ -7,6 +7,7 @@ refuse: over-long names, texts and ids are clipped here rather than rejected the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +99,7 @@ class Withdrawal:
 Item = LiveEvent | Withdrawal
 
 
-def withdrawals(platform: str, ids: list[Id]) -> list[Withdrawal]:
+def withdrawals(platform: str, ids: Sequence[Id]) -> list[Withdrawal]:
     """`ids` withdrawn in messages of at most `MAX_WITHDRAW_IDS` each."""
     step = MAX_WITHDRAW_IDS
     return [Withdrawal(platform, tuple(ids[i : i + step])) for i in range(0, len(ids), step)]

@@ -12,23 +12,29 @@ its reader, and a task group cannot safely stay open across the `yield` of an as
 generator.
 
 Platform messages are dispatched to per-event handlers with a `CommandTable`: one small
-function per command name, each turning one message into zero or more events.
+function per command name, each turning one message into zero or more events. A platform
+that removes messages by their author (a ban, a cleared chat) remembers who sent what in
+`Authors`; one that waits on purpose (between polls, for a stream to start) waits with
+`idle`, which keeps the watchdog fed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
-from .events import Item
+from .events import Id, Item, Withdrawal, withdrawals
 
 log = logging.getLogger(__name__)
 
 MAX_UNKNOWN_LOGGED = 200  # distinct unknown command names remembered (and logged once each)
 RECENT_KEYS = 4096
+ALIVE_EVERY_S = 5.0  # how often `idle` tells the watchdog that waiting is on purpose
 
 
 class Link(Protocol):
@@ -49,6 +55,13 @@ class Fatal(Exception):
     the runner stops with this message instead of retrying forever."""
 
 
+class Finished(Exception):
+    """The platform has nothing more to read (the stream ended and the user asked to exit
+    then): this platform stops with this message, and once every platform of the process
+    has finished, the process sends what it still holds (for a few seconds at most) and
+    exits 0."""
+
+
 class LivePlatform(ABC):
     """One source of live chat: a room, a channel, a stream."""
 
@@ -67,6 +80,21 @@ class LivePlatform(ABC):
     async def close(self) -> None:  # noqa: B027 - most platforms have nothing to close
         """Called once when the process stops, after the last session (e.g. to end an
         open-platform app session); bounded by the runner's shutdown deadline."""
+
+    def status(self) -> str:
+        """A few words for the runner's status line (e.g. a polling platform's quota), or
+        "" for nothing."""
+        return ""
+
+
+async def idle(link: Link, seconds: float) -> None:
+    """Wait `seconds` on purpose (between polls, for a stream to start), telling the
+    watchdog all along that the silence is expected."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        link.alive()
+        await asyncio.sleep(min(left, ALIVE_EVERY_S))
+    link.alive()
 
 
 Context = TypeVar("Context")
@@ -152,3 +180,39 @@ class Recent:
         while len(self._keys) > self.limit:
             self._keys.popitem(last=False)
         return False
+
+
+class Authors:
+    """Who sent the messages passed on lately, per room (bounded, the oldest forgotten
+    first): a platform that removes every message of a user (a ban, a timeout) or of a
+    whole room (a cleared chat) withdraws by it the ones still waiting on the stage."""
+
+    def __init__(self, limit: int = RECENT_KEYS) -> None:
+        self.limit = limit
+        self._sent: OrderedDict[Id, tuple[Id | None, str]] = OrderedDict()
+
+    def add(self, message_id: Id, room: Id | None, author: str) -> None:
+        self._sent[message_id] = (room, author)
+        self._sent.move_to_end(message_id)
+        while len(self._sent) > self.limit:
+            self._sent.popitem(last=False)
+
+    def sent(self, room: Id | None, author: str | None = None) -> list[Id]:
+        """The ids of messages sent in `room` (by `author`, or by anyone), now forgotten:
+        each is withdrawn once."""
+        ids = [
+            message_id
+            for message_id, (where, who) in self._sent.items()
+            if where == room and (author is None or who == author)
+        ]
+        self.forget(ids)
+        return ids
+
+    def removed(self, platform: str, ids: Sequence[Id]) -> list[Withdrawal]:
+        """Withdrawals of messages removed one by one (a moderator's delete), forgotten."""
+        self.forget(ids)
+        return withdrawals(platform, ids)
+
+    def forget(self, ids: Iterable[Id]) -> None:
+        for message_id in ids:
+            self._sent.pop(message_id, None)

@@ -11,8 +11,9 @@ side by side, so that either side can fail and come back without the other notic
 - every event carries an id (the platform's, or one made here), so that even a resend
   after a connection died mid-send is dropped by the stage as a duplicate;
 - SIGINT and SIGTERM stop the sessions, let each platform close (e.g. the open
-  platform's `end` call), flush the outbox briefly and exit 0;
-- one status line per `live.status_interval_s`.
+  platform's `end` call), flush the outbox briefly and exit 0; so does the end of the
+  last platform that has `Finished` (a stream that ended);
+- one status line per `live.status_interval_s`, with what each platform adds to it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 from .backoff import Backoff
 from .events import Item, LiveEvent
 from .outbox import Outbox
-from .platform import Fatal, LivePlatform
+from .platform import Fatal, Finished, LivePlatform
 from .proxy import ProxyLink, ProxyRefused
 from .settings import RunnerSettings
 
@@ -118,17 +119,20 @@ class Runner:
         stopping = asyncio.create_task(self._stopping.wait())
         code = EXIT_OK
         try:
-            done, _ = await asyncio.wait(
-                [proxy, stopping, *sessions], return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in done:
-                exc = None if task.cancelled() else task.exception()
-                if isinstance(exc, (Fatal, ProxyRefused)):
-                    log.error("%s", exc)
-                    code = EXIT_FATAL
-                elif exc is not None:
-                    log.error("stopping after an unexpected error", exc_info=exc)
-                    code = EXIT_FATAL
+            running: set[asyncio.Task[Any]] = {proxy, stopping, *sessions}
+            while True:
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    exc = None if task.cancelled() else task.exception()
+                    if isinstance(exc, (Fatal, ProxyRefused)):
+                        log.error("%s", exc)
+                        code = EXIT_FATAL
+                    elif exc is not None:
+                        log.error("stopping after an unexpected error", exc_info=exc)
+                        code = EXIT_FATAL
+                finished = done <= set(sessions) and code == EXIT_OK
+                if not (finished and running & set(sessions)):
+                    break  # a stop, a failure, or the last platform has finished
             log.info("stopping")
             self._stopping.set()
         finally:
@@ -167,6 +171,9 @@ class Runner:
             task = asyncio.create_task(platform.run(session))
             try:
                 reason = await self._watch(task, session)
+            except Finished as done:
+                log.info("%s: %s", platform.label, done)
+                return
             finally:
                 self._connected.discard(platform.label)
                 if not task.done():
@@ -194,7 +201,7 @@ class Runner:
                 if task.cancelled():
                     return "the session was cancelled"
                 exc = task.exception()
-                if isinstance(exc, Fatal):
+                if isinstance(exc, (Fatal, Finished)):
                     raise exc
                 if exc is None:
                     return "the connection ended"
@@ -211,13 +218,15 @@ class Runner:
         stage = "connected" if proxy.connected else "unreachable"
         if self._stopping is not None and self._stopping.is_set():
             stage = "closed"
-        return (
+        line = (
             f"{self._name}: events in {self.received}, sent {proxy.sent}, "
             f"buffered {len(self.outbox)}, dropped {self.outbox.dropped}, "
             f"skipped {self.skipped}; connected {len(self._connected)}/{len(self.platforms)}, "
             f"reconnects {self.reconnects} (watchdog {self.watchdog_fired}); stage {stage}, "
             f"reconnects {proxy.reconnects}"
         )
+        extra = [status for status in (p.status() for p in self.platforms) if status]
+        return "; ".join([line, *extra])
 
     async def _report(self) -> None:
         interval = self.settings.status_interval_s

@@ -35,7 +35,9 @@ def image_urls(images: list[Image] | None) -> tuple[str, ...]:
     return tuple(image.data for image in images or ())
 
 
-ChatKind = Literal["danmaku", "superchat", "gift", "guard", "membership", "follow", "like", "enter"]
+ChatKind = Literal[
+    "danmaku", "superchat", "gift", "guard", "membership", "raid", "follow", "like", "enter"
+]
 # Platform ids arrive as numbers or strings; both are kept as text.
 _Id = Annotated[str, Field(max_length=128)] | int
 

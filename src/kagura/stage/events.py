@@ -45,6 +45,7 @@ KIND_LANES: dict[str, Lane | None] = {
     "superchat": Lane.SUPERCHAT,
     "guard": Lane.MEMBERSHIP,
     "membership": Lane.MEMBERSHIP,
+    "raid": Lane.MEMBERSHIP,  # a streamer bringing their viewers: greeted before gifts
     "gift": Lane.GIFT,
     "follow": Lane.GIFT,
     "danmaku": Lane.DANMAKU,
@@ -124,7 +125,9 @@ def display_line(event: ChatEvent) -> str:
     """The line other clients show in their chat log (`user-input-transcription`)."""
     if not event.user_name:
         return event.text
-    tag = {"superchat": "Super Chat", "gift": "Gift", "guard": "Guard"}.get(event.kind)
+    tag = {"superchat": "Super Chat", "gift": "Gift", "guard": "Guard", "raid": "Raid"}.get(
+        event.kind
+    )
     if tag and event.worth:
         tag = f"{tag} {event.worth}"
     label = f"{event.user_name} [{tag}]" if tag else event.user_name
@@ -152,6 +155,9 @@ def viewer_event(event: ChatEvent) -> ViewerEvent:
             label = f" {quoted_label(event.text)}" if event.text else ""
             action = f"becomes a member{label}{worth}"
             return ViewerEvent(event.user_name, event.platform, action=action)
+        case "raid":
+            label = f" with {quoted_label(event.text)}" if event.text else ""
+            return ViewerEvent(event.user_name, event.platform, action=f"raids the channel{label}")
         case "follow":
             return ViewerEvent(event.user_name, event.platform, action="follows the channel")
         case _:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 T = TypeVar("T")
 CALL_TIMEOUT_S = 10.0
@@ -59,3 +60,48 @@ class BackgroundLoop:
         self._thread.join(5)
         if not self.loop.is_running():
             self.loop.close()
+
+
+class BackgroundFake:
+    """A fake service living on its own `BackgroundLoop`: `with Fake(...) as fake:` starts
+    it (`_start` on the loop) and stops it (`_stop`); `fake.read(fn)` calls `fn` on the
+    loop's thread, to read or change the fake's state safely."""
+
+    loop_name = "fake"
+
+    def __init__(self) -> None:
+        self._background: BackgroundLoop | None = None
+
+    async def _start(self) -> None:
+        """Open the fake's servers (on its loop)."""
+
+    async def _stop(self) -> None:
+        """Close them (on its loop)."""
+
+    def start(self) -> Self:
+        self._background = BackgroundLoop(self.loop_name)
+        self._background.run(self._start())
+        return self
+
+    def stop(self) -> None:
+        if self._background is None:
+            return
+        with contextlib.suppress(Exception):
+            self._background.run(self._stop())
+        self._background.close()
+        self._background = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _loop(self) -> BackgroundLoop:
+        if self._background is None:
+            raise RuntimeError("the fake is not running")
+        return self._background
+
+    def read(self, read: Callable[[], T]) -> T:
+        """`read()`, called on the fake's own thread: `fake.read(lambda: fake.calls)`."""
+        return self._loop().call(read)

@@ -13,17 +13,14 @@ would from Bilibili. The fake runs on its own loop in a background thread.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import socket
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 
-from kagura.testing.background import BackgroundLoop
+from kagura.testing.background import BackgroundFake
+from kagura.testing.https import HttpsServer
 from kagura.testing.tls import Certificates
 
 from . import messages, wire
@@ -43,7 +40,9 @@ OPEN_APP_ID = 1650000000
 IDENTITY_CODE = "FAKEIDCODE"
 
 
-class FakeBilibili:
+class FakeBilibili(BackgroundFake):
+    loop_name = "fake-bilibili"
+
     def __init__(
         self,
         workdir: Path,
@@ -51,22 +50,21 @@ class FakeBilibili:
         rooms: dict[int, int] | None = None,
         open_room: int = 21452505,
     ) -> None:
+        super().__init__()
         self.workdir = workdir
         self.certificates = Certificates(workdir / "tls")
         self.web = WebApiState(rooms=rooms or {21452505: 21452505}, sessdata_uids={SESSDATA: UID})
         self.open = OpenApiState(OPEN_KEY_ID, OPEN_SECRET, OPEN_APP_ID, IDENTITY_CODE, open_room)
         self.danmaku = DanmakuServer(self._check_auth, self.certificates.server_context())
-        self._background: BackgroundLoop | None = None
-        self._http: uvicorn.Server | None = None
-        self._http_task: asyncio.Task[None] | None = None
-        self.port = 0
+        self._http: HttpsServer | None = None
 
     # -- what a client is given ------------------------------------------------------------
 
     @property
     def api_url(self) -> str:
         """Base URL of every HTTP API (web, live and open platform share the server)."""
-        return f"https://127.0.0.1:{self.port}"
+        assert self._http is not None, "the fake is not running"
+        return self._http.url
 
     @property
     def ca_file(self) -> Path:
@@ -74,65 +72,21 @@ class FakeBilibili:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> Self:
-        self._background = BackgroundLoop("fake-bilibili")
-        self._background.run(self._start())
-        return self
-
     async def _start(self) -> None:
         await self.danmaku.start()
         self.open.danmaku_url = self.danmaku.url
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
         app = Starlette(
             routes=[*web_routes(self.web, lambda: self.danmaku.port), *open_routes(self.open)]
         )
-        config = uvicorn.Config(
-            app,
-            lifespan="off",
-            log_config=None,
-            log_level=None,
-            ssl_certfile=str(self.certificates.cert_file),
-        )
-        self._http = uvicorn.Server(config)
-        self._http_task = asyncio.create_task(self._http.serve(sockets=[sock]))
-        while not self._http.started:
-            if self._http_task.done():
-                self._http_task.result()
-            await asyncio.sleep(0.01)
-
-    def stop(self) -> None:
-        if self._background is None:
-            return
-        with contextlib.suppress(Exception):
-            self._background.run(self._stop())
-        self._background.close()
-        self._background = None
+        self._http = HttpsServer(app, self.certificates)
+        await self._http.start()
 
     async def _stop(self) -> None:
         await self.danmaku.stop()
-        if self._http is not None and self._http_task is not None:
-            self._http.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._http_task, 5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        if self._http is not None:
+            await self._http.stop()
 
     # -- driving it ------------------------------------------------------------------------
-
-    def _loop(self) -> BackgroundLoop:
-        if self._background is None:
-            raise RuntimeError("the fake is not running")
-        return self._background
-
-    def read(self, read: Any) -> Any:
-        """Read the fake's state on its own thread: `fake.read(lambda: fake.web.calls)`."""
-        return self._loop().call(read)
 
     def push(
         self, *commands: dict[str, Any], compression: str | None = None, room: int | None = None

@@ -1,0 +1,1 @@
+"""Twitch chat: IRC lines (`irc`), their handlers (`commands`), the session (`client`)."""
