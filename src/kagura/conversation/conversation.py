@@ -34,8 +34,11 @@ class Conversation:
         emit: Emit,
         config: KaguraConfig | None = None,
         listener: Listener | None = None,
+        max_sentences: int = 0,
     ) -> None:
         self.runtime = runtime
+        # Replies end after this many sentences, and the prompt asks for it (0: no limit).
+        self.max_sentences = max_sentences
         self.config = config or runtime.config
         self.emit = emit
         self.listener = listener
@@ -59,7 +62,15 @@ class Conversation:
             self._task = asyncio.current_task()
             # A turn records into the memory, character and history it started with.
             history_uid = await self.ensure_history()
-            script = Answer(self.runtime, self.config, self.memory, history_uid, request, self.emit)
+            script = Answer(
+                self.runtime,
+                self.config,
+                self.memory,
+                history_uid,
+                request,
+                self.emit,
+                self.max_sentences,
+            )
             if request.proactive:
                 self.emit(out.full_text(out.PROACTIVE_TEXT))
             return await self._run(script)
@@ -79,6 +90,7 @@ class Conversation:
             emit=self.emit,
             playback=self.playback,
             listener=self.listener,
+            max_sentences=self.max_sentences,
         )
         self._turn = turn
         try:

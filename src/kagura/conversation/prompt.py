@@ -1,4 +1,4 @@
-"""Build the chat messages for one turn: persona, emotion tags, memory, the new input."""
+"""Build the chat messages for one turn: persona, emotion tags, reply length, memory, input."""
 
 from __future__ import annotations
 
@@ -8,19 +8,40 @@ from kagura.config import CharacterConfig
 from kagura.engines.llm import ChatMessage, ImagePart, TextPart
 
 from .expressions import prompt_instructions
-from .memory import ConversationMemory
+from .memory import Memory
+
+_NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
-def system_prompt(character: CharacterConfig, emotion_map: Mapping[str, int | str]) -> str:
-    parts = [character.persona.strip(), prompt_instructions(emotion_map)]
+def length_instructions(max_sentences: int) -> str:
+    """The sentence that asks for a reply of one to `max_sentences` sentences (0: none)."""
+    if max_sentences <= 0:
+        return ""
+    if max_sentences == 1:
+        return "Answer in one sentence."
+    if max_sentences == 2:
+        return "Answer in one or two sentences."
+    most = _NUMBERS[max_sentences - 1] if max_sentences <= len(_NUMBERS) else str(max_sentences)
+    return f"Answer in one to {most} sentences."
+
+
+def system_prompt(
+    character: CharacterConfig, emotion_map: Mapping[str, int | str], max_sentences: int = 0
+) -> str:
+    parts = [
+        character.persona.strip(),
+        length_instructions(max_sentences),
+        prompt_instructions(emotion_map),
+    ]
     return "\n\n".join(part for part in parts if part)
 
 
 def build_messages(
     character: CharacterConfig,
     emotion_map: Mapping[str, int | str],
-    memory: ConversationMemory,
+    memory: Sequence[Memory],
     images: Sequence[str] = (),
+    max_sentences: int = 0,
 ) -> list[ChatMessage]:
     """The system prompt followed by memory, which already ends with the new user input.
 
@@ -28,9 +49,9 @@ def build_messages(
     the prompt stays small and bounded.
     """
     messages: list[ChatMessage] = [
-        {"role": "system", "content": system_prompt(character, emotion_map)}
+        {"role": "system", "content": system_prompt(character, emotion_map, max_sentences)}
     ]
-    messages.extend({"role": m.role, "content": m.content} for m in memory.messages())
+    messages.extend({"role": m.role, "content": m.content} for m in memory)
     last = messages[-1]
     if images and last["role"] == "user" and isinstance(last["content"], str):
         parts: list[TextPart | ImagePart] = [{"type": "text", "text": last["content"]}]

@@ -38,7 +38,12 @@ class Stage:
         self.config = runtime.config.stage
         self.clock = clock
         self.broadcast = Broadcast()
-        self.conversation = Conversation(runtime, self.broadcast.send, listener=self._on_event)
+        self.conversation = Conversation(
+            runtime,
+            self.broadcast.send,
+            listener=self._on_event,
+            max_sentences=self.config.reply_max_sentences,
+        )
         self.policy = FloodPolicy(self.config, clock)
         self.lag = LagMonitor()
         self._wake = asyncio.Event()
