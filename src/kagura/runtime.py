@@ -24,12 +24,14 @@ from kagura.live2d import ModelInfo, load_registry
 log = logging.getLogger(__name__)
 
 
-def release_free_memory() -> None:
+def return_freed_memory() -> None:
     """Hand memory that loading freed back to the system (glibc keeps it otherwise).
 
     Loading a model allocates large temporary buffers in worker threads; glibc keeps the
-    freed space in per-thread arenas, where it counts against the server's resident memory
+    freed space in per-thread heaps, where it counts against the server's resident memory
     for good (measured: about 25 MB after loading piper). Elsewhere this does nothing.
+    Not repeated after turns: memory given back then is faulted in again by the next
+    synthesis, which would slow the first audio down.
     """
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).malloc_trim(0)
@@ -83,7 +85,7 @@ class Runtime:
         )
         started = time.perf_counter()
         await asyncio.gather(_load("LLM", self.llm), _load("TTS", self.tts))
-        release_free_memory()
+        return_freed_memory()
         log.info("engines ready %.1f s after start-up", time.perf_counter() - started)
 
     async def close(self) -> None:
