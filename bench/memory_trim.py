@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import itertools
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from kagura.conversation.conversation import Conversation, TurnInput
 from kagura.runtime import Runtime
 
 sys.path.insert(0, str(Path(__file__).parent))
-from report import write_section
+from report import machine, nearest_rank, write_section
 
 TARGET_RATIO = 2.0
 CHAT = [
@@ -47,12 +46,7 @@ CHAT = [
 ]
 
 
-def nearest_rank(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def run(turns: int, workdir: Path) -> tuple[list[float], list[float]]:
+async def run(turns: int, workdir: Path, verbose: bool = False) -> tuple[list[float], list[float]]:
     """First-token seconds of normal turns and of post-trim turns."""
     config = KaguraConfig.model_validate(
         {"system": {"data_dir": str(workdir)}, "conversation": {"playback_margin_s": 0}}
@@ -75,16 +69,22 @@ async def run(turns: int, workdir: Path) -> tuple[list[float], list[float]]:
             )
             if report.first_token_s is None:
                 raise RuntimeError(f"turn {index} got no reply: {report.error}")
+            post_trim = previous_oldest is not None and oldest is not previous_oldest
             if index >= 2:  # the first turns fill an empty cache
-                post_trim = previous_oldest is not None and oldest is not previous_oldest
                 (trimmed if post_trim else normal).append(report.first_token_s)
+            if verbose:
+                print(
+                    f"turn {index:2}: first token {1000 * report.first_token_s:5.0f} ms"
+                    f"{' after a trim' if post_trim else ''}; memory {conversation.memory.tokens}"
+                    f" tokens; {report.reply!r}"
+                )
             previous_oldest = oldest
     finally:
         await runtime.close()
     return normal, trimmed
 
 
-def render(normal: list[float], trimmed: list[float], turns: int, load: str) -> str:
+def render(normal: list[float], trimmed: list[float], turns: int, load: float) -> str:
     normal_p90 = 1000 * nearest_rank(normal, 0.9)
     trimmed_p90 = 1000 * nearest_rank(trimmed, 0.9) if trimmed else float("nan")
     ratio = trimmed_p90 / normal_p90
@@ -104,9 +104,8 @@ def render(normal: list[float], trimmed: list[float], turns: int, load: str) -> 
             f"{1000 * statistics.median(trimmed):.0f} ms | {trimmed_p90:.0f} ms "
             f"(**{ratio:.2f}×** a normal turn's p90) | ≤ {TARGET_RATIO:.0f}× {verdict} |",
             "",
-            f"Before the prompt was read ahead, the post-trim first token was about 1 s (the "
-            f"embedded p90 above, before this change). Machine: {platform.machine()}, Python "
-            f"{platform.python_version()}, {os.cpu_count()} cores, shared (load average {load}).",
+            "Before the prompt was read ahead, the post-trim first token was 1 to 2.5 s. "
+            + machine(load),
         ]
     )
 
@@ -115,14 +114,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=40)
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--verbose", action="store_true", help="print every turn")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        normal, trimmed = asyncio.run(run(args.turns, Path(tmp)))
+        normal, trimmed = asyncio.run(run(args.turns, Path(tmp), args.verbose))
     if not trimmed:
         raise SystemExit("no memory trim happened: run more turns")
-    load = f"{load_before:.1f} → {os.getloadavg()[0]:.1f}"
-    text = render(normal, trimmed, args.turns, load)
+    text = render(normal, trimmed, args.turns, load_before)
     print(text)
     if not args.no_write:
         write_section("First token after a memory trim", text)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -35,7 +34,7 @@ from kagura.testing.client import ProtocolClient
 from kagura.testing.server import free_port
 
 sys.path.insert(0, str(Path(__file__).parent))
-from report import write_section
+from report import machine, write_section
 
 TARGET_PORT_S = 3.0
 TARGET_RSS_MB = 350.0
@@ -129,7 +128,7 @@ def model_files_mb() -> float:
     return sum(f.stat().st_size for f in files) / 2**20
 
 
-def render(rounds: list[dict[str, float]], floors: list[tuple[float, float]], load: str) -> str:
+def render(rounds: list[dict[str, float]], floors: list[tuple[float, float]], load: float) -> str:
     def med(key: str) -> float:
         return statistics.median(r[key] for r in rounds)
 
@@ -165,8 +164,7 @@ def render(rounds: list[dict[str, float]], floors: list[tuple[float, float]], lo
             "and a turn that comes before the engines are ready waits for them. Speech "
             "recognition (Whisper) and voice activity detection (silero) load on first use, in "
             "a worker thread, so a server nobody speaks to never holds them (Whisper adds about "
-            f"100 MB once used). Machine: {platform.machine()}, Python "
-            f"{platform.python_version()}, {os.cpu_count()} cores, shared (load average {load}).",
+            "100 MB once used). " + machine(load),
         ]
     )
 
@@ -182,8 +180,7 @@ def main() -> None:
         for i in range(args.runs):
             floors.append(import_floor())
             rounds.append(one_start(Path(tmp) / f"round{i}"))
-    load = f"{load_before:.1f} → {os.getloadavg()[0]:.1f}"
-    text = render(rounds, floors, load)
+    text = render(rounds, floors, load_before)
     print(text)
     if not args.no_write:
         write_section("Start-up and memory", text)

@@ -41,4 +41,3 @@ async def test_chinese_reply_spoken_by_espeak(fake: FakeOpenAI, tmp_path) -> Non
         assert np.sqrt(np.mean(samples**2)) > 300
         assert len(payload["volumes"]) > 10
     assert audio[0]["actions"]["expressions"] == [1]
-
