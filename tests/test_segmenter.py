@@ -167,7 +167,7 @@ def test_emotion_tags() -> None:
         "[sur, prise] Really?",
         "[joy]",
     ]
-    assert segments("Hi![joy] Nice to see you.") == ["Hi!", "[joy] Nice to see you."]
+    assert segments("Oh. Hi![joy] Nice to see you.") == ["Oh.", "Hi!", "[joy] Nice to see you."]
 
 
 def test_chinese() -> None:
@@ -178,6 +178,20 @@ def test_chinese() -> None:
     ]
     assert first_release("嗯，好的。") == ("嗯，", "嗯，")
     assert segments("「你好！」他说。好的,走吧。") == ["「你好！」", "他说。", "好的,走吧。"]
+    # Full-width marks end a clause whatever follows; a run of them stays together.
+    assert segments("好的。OK，走吧。", step=1000) == ["好的。", "OK，走吧。"]
+    assert segments("太好了！！真的吗？！好。", step=1000) == ["太好了！！", "真的吗？！", "好。"]
+
+
+def test_dashes_and_list_numbers() -> None:
+    assert segments("Well—I think so. Yes.") == ["Well—", "I think so.", "Yes."]
+    assert segments("我想——算了。好吧。", step=1000) == ["我想——", "算了。", "好吧。"]
+    # A list item's number is not a sentence of its own.
+    assert segments("Here you go:\n1. Apples are red.\n2. Pears are green.") == [
+        "Here you go:",
+        "1. Apples are red.",
+        "2. Pears are green.",
+    ]
 
 
 def test_later_segments_wait_for_the_next_character() -> None:
@@ -221,13 +235,10 @@ def test_short_sentences_merge_while_audio_is_ahead() -> None:
 
 
 def test_short_sentences_are_not_held_without_audio_ahead() -> None:
-    assert segments(REPLY, short_words=5, ahead=lambda: 0.5, merge_ahead_s=1.5) == [
-        "Hello there,",
-        "friend.",
-        "I am Kagura!",
-        "How are you today?",
-        "Let us sing a song together now.",
-    ]
+    expected = ["Hello there,", "friend.", "I am Kagura!", "How are you today?"]
+    expected.append("Let us sing a song together now.")
+    for step in (None, 1000):  # token by token, or all at once
+        assert segments(REPLY, step, short_words=5, ahead=lambda: 0.5) == expected
 
 
 def test_a_held_sentence_leaves_when_the_audio_ahead_runs_low() -> None:

@@ -56,9 +56,6 @@ def boundary_end(text: str, i: int, *, eager: bool) -> int | Verdict:
     if mark in RUN_MARKS:
         while j < len(text) and text[j] in RUN_MARKS:
             j += 1
-    elif mark == "—":
-        while j < len(text) and text[j] == "—":
-            j += 1
     while j < len(text) and text[j] in CLOSERS:
         j += 1
     digit_before = text[i - 1].isdigit() if i else False
