@@ -65,17 +65,21 @@ class Heard:
 
 @dataclass
 class Measured:
+    """One reply's rounds. Each Kagura turn is paired with the floor measured around it (the
+    clause's arrival just before, its synthesis alone just before and just after), so a
+    moment of load on this shared machine weighs on both sides of the difference."""
+
     reply: Reply
     boundary_s: list[float] = field(default_factory=list)
     synthesis_s: list[float] = field(default_factory=list)
     turns: list[Heard] = field(default_factory=list)
 
-    @property
-    def floor_s(self) -> float:
-        return statistics.median(self.boundary_s) + statistics.median(self.synthesis_s)
+    def floors_s(self) -> list[float]:
+        return [b + s for b, s in zip(self.boundary_s, self.synthesis_s, strict=True)]
 
     def gaps_ms(self) -> list[float]:
-        return [1000 * (turn.first_audio_s - self.floor_s) for turn in self.turns]
+        pairs = zip(self.turns, self.floors_s(), strict=True)
+        return [1000 * (turn.first_audio_s - floor) for turn, floor in pairs]
 
 
 def script(reply: Reply) -> LLMScript:
@@ -162,8 +166,10 @@ async def bench_language(lang: str, workdir: Path, runs: int) -> list[Measured]:
                         fake.script = script(measured.reply)
                         measured.boundary_s.append(await boundary_s(http, measured.reply))
                         spoken = measured.reply.spoken_first
-                        measured.synthesis_s.append(await synthesis_s(engine, spoken))
+                        before = await synthesis_s(engine, spoken)
                         measured.turns.append(await kagura_turn(client, "Hello!"))
+                        after = await synthesis_s(engine, spoken)
+                        measured.synthesis_s.append((before + after) / 2)
     await engine.aclose()
     return replies
 
@@ -197,10 +203,11 @@ def _reply_row(m: Measured) -> str:
         str(m.reply.words),
         f"{1000 * statistics.median(m.boundary_s):.0f}",
         f"{1000 * statistics.median(m.synthesis_s):.0f}",
-        f"{1000 * m.floor_s:.0f}",
+        f"{1000 * statistics.median(m.floors_s()):.0f}",
         f"{1000 * kagura:.0f}",
         f"{statistics.median(m.gaps_ms()):+.1f}",
         f"{right}/{len(m.turns)}",
+        str(sum(wait > 0 for t in m.turns for wait in playback_waits(t.segments))),
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -241,15 +248,17 @@ def render(measured: list[Measured], embedded: list[float], runs: int, load: flo
             "times the first `audio` message from sending `text-input`. The **floor** is the "
             "earliest the first clause can be heard: when its last token reaches a bare HTTP "
             "client of the same server, plus the time the same engine takes to synthesise that "
-            f"clause alone, both measured in this run ({runs} rounds of the corpus; medians).",
+            "clause alone, measured around each of Kagura's turns in this run "
+            f"({runs} rounds of the corpus; medians per reply below).",
             "",
             "| measurement | value | target |",
             "|---|---|---|",
             *rows,
             "",
             "| lang | first clause | words | clause complete (ms) | synthesis alone (ms) | "
-            "floor (ms) | Kagura first audio (ms) | − floor (ms) | first audio = clause |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "floor (ms) | Kagura first audio (ms) | − floor (ms) | first audio = clause | "
+            "playback waits |",
+            "|---|---|---|---|---|---|---|---|---|---|",
             *(_reply_row(m) for m in measured),
             "",
             "A playback wait is counted when a segment reaches the client after the audio before "
