@@ -17,3 +17,5 @@ lint: setup
 
 bench: setup
 	uv run python bench/first_audio.py
+	uv run python bench/startup.py
+	uv run python bench/memory_trim.py

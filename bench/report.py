@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import os
+import platform
 import re
 from pathlib import Path
 
@@ -23,3 +25,18 @@ def write_section(title: str, body: str) -> None:
     text = pattern.sub(lambda _: section, text) if pattern.search(text) else text + "\n" + section
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text(text, "utf-8")
+
+
+def nearest_rank(samples: list[float], q: float) -> float:
+    """The `q` quantile of `samples` by the nearest-rank method (p90: q=0.9)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def machine(load_before: float) -> str:
+    """The machine and how busy it was over the run (`load_before`: the load at its start)."""
+    return (
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores, shared (load average {load_before:.1f} → "
+        f"{os.getloadavg()[0]:.1f} over the run)."
+    )

@@ -49,16 +49,18 @@ async def test_full_turn_in_protocol_order(kagura: KaguraProcess, fake: FakeOpen
         "audio",
         "audio",
         "audio",
+        "audio",
         "backend-synth-complete",
         "force-new-message",
         "control:conversation-chain-end",
     ]
     assert seen[1]["text"] == "Thinking..."
     audio = [m for m in seen if m["type"] == "audio"]
-    # Segments in order; the first is cut at the first clause boundary with enough words.
+    # Segments in order; the first is cut at the first clause boundary, then sentences.
     # Each later one brings the space before it, for frontends that append them as they come.
     assert [a["display_text"]["text"] for a in audio] == [
-        "Hello there, nice to meet you.",
+        "Hello there,",
+        " nice to meet you.",
         " [joy] I am Kagura!",
         " How are you today?",
     ]
@@ -96,14 +98,59 @@ async def test_emotion_tags_become_expressions_and_are_not_spoken(
         seen = await client.turn("I am moving away.")
     audio = [m for m in seen if m["type"] == "audio"]
     emotion_map = {"joy": 1, "sadness": 3}  # haru's map in resources/model_dict.json
-    assert [a["actions"]["expressions"] for a in audio] == [
+    # A segment without a tag carries no actions.
+    assert [(a["actions"] or {}).get("expressions") for a in audio] == [
         [emotion_map["joy"]],
+        None,
         [emotion_map["sadness"]],
     ]
     assert audio[0]["actions"]["motions"] == [{"group": "Use", "index": 1}]
     spoken = [r["input"] for r in fake.speech_requests()]
-    assert spoken == ["Wow, that is wonderful news!", "But I will miss you."]
+    assert spoken == ["Wow,", "that is wonderful news!", "But I will miss you."]
     assert all("[" not in text for text in spoken)
+
+
+async def test_first_audio_carries_the_first_clause(
+    kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    """The first clause is spoken on its own, however short, while the LLM writes on: a
+    realistic time to first token and token rate, as a real server streams."""
+    fake.script = LLMScript(reply="Hello there, nice to meet you.", ttft_s=0.2, tokens_per_s=50.0)
+    async with ProtocolClient(kagura.ws_url) as client:
+        await client.connect_sequence()
+        seen = await client.turn("Hi!")
+    audio = [m for m in seen if m["type"] == "audio"]
+    assert [a["display_text"]["text"] for a in audio] == ["Hello there,", "nice to meet you."]
+    assert fake.speech_requests()[0]["input"] == "Hello there,"
+
+
+async def test_a_repeated_sentence_is_spoken_once(kagura: KaguraProcess, fake: FakeOpenAI) -> None:
+    """Small models loop; a sentence already said in the reply is neither spoken nor
+    remembered."""
+    fake.script = LLMScript(
+        reply="I am Kagura, a virtual streamer. I love chatting with you! "
+        "I am Kagura, a virtual streamer. [joy] I love chatting with you!"
+    )
+    async with ProtocolClient(kagura.ws_url) as client:
+        await client.connect_sequence()
+        seen = await client.turn("Who are you?")
+        await client.turn("Tell me more.")
+    audio = [m for m in seen if m["type"] == "audio"]
+    assert [a["display_text"]["text"] for a in audio] == [
+        "I am Kagura,",
+        "a virtual streamer.",
+        "I love chatting with you!",
+    ]
+    assert [r["input"] for r in fake.speech_requests()][:3] == [
+        "I am Kagura,",
+        "a virtual streamer.",
+        "I love chatting with you!",
+    ]
+    remembered = fake.chat_requests()[-1]["messages"][2]
+    assert remembered == {
+        "role": "assistant",
+        "content": "I am Kagura, a virtual streamer. I love chatting with you!",
+    }
 
 
 async def test_memory_carries_the_conversation(kagura: KaguraProcess, fake: FakeOpenAI) -> None:

@@ -252,6 +252,15 @@ def test_unknown_key_suggests_the_closest_field(tmp_path: Path) -> None:
     assert text == f"{path}: llm.tempreature: unknown field (did you mean 'temperature'?)"
 
 
+def test_a_retired_field_says_what_became_of_it(tmp_path: Path) -> None:
+    path = write(tmp_path / "conf.yaml", "conversation:\n  first_segment_min_words: 3\n")
+    text = error_text(path)
+    assert text.startswith(
+        f"{path}: conversation.first_segment_min_words: this setting was removed"
+    )
+    assert "first clause boundary" in text and "delete the line" in text
+
+
 def test_unknown_section_and_nested_key_are_reported(tmp_path: Path) -> None:
     path = write(tmp_path / "conf.yaml", "lm: {}\ntts:\n  piper:\n    lenght_scale: 1\n")
     text = error_text(path)

@@ -14,6 +14,7 @@ import pytest
 
 from kagura.testing.client import ProtocolClient
 from kagura.testing.server import KaguraProcess
+from kagura.testing.wait import until
 
 from .conftest import REPO
 from .test_client_ws import types
@@ -45,6 +46,23 @@ def spoken_16k(text: str, pad_s: float = 0.0) -> np.ndarray:
     audio = np.interp(times, np.arange(len(samples)) / rate, samples).astype(np.float32)
     pad = np.zeros(int(pad_s * 16000), dtype=np.float32)
     return np.concatenate([pad, audio, pad])
+
+
+def server_log(server: KaguraProcess) -> str:
+    """The whole log, with Rich's line wrapping undone."""
+    return " ".join(server.log_path.read_text("utf-8", "replace").split())
+
+
+async def test_the_port_opens_first_and_speech_recognition_waits_for_a_speaker(
+    embedded: KaguraProcess,
+) -> None:
+    """The LLM and TTS load behind an open port, with progress lines; Whisper and silero
+    are not loaded until someone speaks (the first test of this module: nobody has)."""
+    await until(lambda: "engines ready" in server_log(embedded), 60, "the engines to load")
+    log = server_log(embedded)
+    assert log.index("Application startup complete") < log.index("engines ready")
+    assert "LLM ready in" in log and "TTS ready in" in log
+    assert "loading Whisper" not in log and "voice activity detector" not in log
 
 
 async def test_embedded_turn_speaks(embedded: KaguraProcess) -> None:
@@ -88,6 +106,7 @@ async def test_embedded_voice_input(embedded: KaguraProcess) -> None:
     [transcription] = [m["text"] for m in seen if m["type"] == "user-input-transcription"]
     assert "weather" in transcription.lower()
     assert any(m["type"] == "audio" and m["audio"] for m in seen)
+    assert "loading Whisper for its first use" in server_log(embedded)
 
 
 async def test_embedded_server_side_vad(embedded: KaguraProcess) -> None:
@@ -105,6 +124,7 @@ async def test_embedded_server_side_vad(embedded: KaguraProcess) -> None:
         turn = await client.collect_turn(timeout=120)
     [transcription] = [m["text"] for m in turn if m["type"] == "user-input-transcription"]
     assert "morning" in transcription.lower()
+    assert "loading the silero voice activity detector for its first use" in server_log(embedded)
 
 
 async def test_embedded_speech_during_a_reply_interrupts(embedded: KaguraProcess) -> None:

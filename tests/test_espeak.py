@@ -30,7 +30,8 @@ async def test_chinese_reply_spoken_by_espeak(fake: FakeOpenAI, tmp_path) -> Non
             seen = await client.turn("你好")
     audio = [m for m in seen if m["type"] == "audio"]
     assert [a["display_text"]["text"] for a in audio] == [
-        "[joy] 你好，我是神乐。",
+        "[joy] 你好，",  # the first clause, on its own: speech starts at once
+        "我是神乐。",
         "今天天气很好！",
     ]
     for payload in audio:

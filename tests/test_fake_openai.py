@@ -66,6 +66,7 @@ def test_split_tokens_join_back_exactly(text: str) -> None:
 
 def test_split_tokens_are_word_pieces() -> None:
     assert split_tokens("Hello there, friend.") == ["Hello", " there", ",", " friend", "."]
+    assert split_tokens("你好，我是神乐。") == ["你好", "，", "我是", "神乐", "。"]
 
 
 async def test_streamed_chunks_concatenate_to_the_reply(fake: FakeOpenAI) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
 from kagura.testing.stage import (
@@ -22,6 +23,7 @@ from kagura.testing.stage import (
     stalled_client,
     user_messages,
 )
+from kagura.testing.wait import until
 
 from .conftest import fake_engines
 
@@ -200,7 +202,14 @@ async def test_stalled_client_is_dropped_without_delaying_others(
 ) -> None:
     """A client that never reads fills its buffer and is closed with 1013; the others'
     turns take as long as before."""
-    fake.script = LLMScript(reply="A fairly long sentence to fill the buffers of everyone. " * 4)
+    # Three different sentences (the stage's limit; a repeated one is spoken once).
+    fake.script = LLMScript(
+        reply=" ".join(
+            f"A fairly long sentence number {n} to fill the buffers of everyone, "
+            "and then a few more words to make it longer."
+            for n in range(3)
+        )
+    )
     stalled = await stalled_client(stage_url(stage))
     try:
         async with StageClient(stage) as admin:
@@ -256,9 +265,9 @@ async def test_clients_joining_and_leaving_during_broadcast(
         "S" if m == CHAIN_START else "E" if m == CHAIN_END else "" for m in seen.messages
     )
     assert turns == "SESESE"
-    # Each turn's audio reached it whole and in order.
+    # Each turn's audio reached it whole and in order (three sentences: the stage's limit).
     said = [m["display_text"]["text"] for m in seen.messages if m["type"] == "audio"]
-    assert "".join(said) == "One. Two. Three. Four. Five. Six." * 3
+    assert "".join(said) == "One. Two. Three." * 3
     assert not [m for m in seen.messages if m["type"] == "error"]
     assert "Traceback" not in server_log(stage)
 
@@ -304,3 +313,40 @@ async def test_a_character_switch_reaches_every_page(stage: KaguraProcess) -> No
         finally:
             await admin.send({"type": "switch-config", "file": "conf.yaml"})
             await admin.recv_until("config-switched", timeout=10)
+
+
+LONG_REPLY = (
+    "Hello Dana, welcome! I love your name. It sounds lovely. Stay a while. "
+    "Let me tell you a long story about the sea and the stars and the moon tonight."
+)
+
+
+async def test_the_stage_answers_in_one_to_three_sentences(
+    stage: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    """The stage asks for a short answer and stops the LLM after three sentences; a private
+    `/client-ws` session on the same server is not limited."""
+    fake.script = LLMScript(reply=LONG_REPLY, tokens_per_s=30)
+    abandoned = fake.streams_abandoned
+    async with (
+        StageClient(stage, "page") as page,
+        Watcher(page) as seen,
+        StageClient(stage, "platform") as viewer,
+    ):
+        await viewer.connect_sequence()
+        await viewer.chat("hi!", user="Dana")
+        await seen.wait_turns(1)
+    said = [m["display_text"]["text"] for m in seen.messages if m["type"] == "audio"]
+    assert said == ["Hello Dana,", "welcome!", "I love your name.", "It sounds lovely."]
+    stage_prompt = fake.chat_requests()[-1]["messages"][0]["content"]
+    assert "Answer in one to three sentences." in stage_prompt
+    # The LLM was stopped rather than left writing what nobody will hear.
+    await until(lambda: fake.streams_abandoned > abandoned, 5, "the LLM stream to be closed")
+
+    fake.script = LLMScript(reply=LONG_REPLY)
+    async with ProtocolClient(stage.ws_url) as client:
+        await client.connect_sequence()
+        private = await client.turn("hi!")
+    spoken = [m["display_text"]["text"] for m in private if m["type"] == "audio"]
+    assert len(spoken) == 6 and spoken[-1].endswith("the moon tonight.")
+    assert "Answer in one to" not in fake.chat_requests()[-1]["messages"][0]["content"]

@@ -140,8 +140,8 @@ async def test_tts_server_sending_a_broken_wav(kagura: KaguraProcess, fake: Fake
     async with ProtocolClient(kagura.ws_url) as client:
         await client.connect_sequence()
         seen = await client.turn("Hi")
-        assert [m["audio"] for m in seen if m["type"] == "audio"] == [None, None]
-        assert all("bad WAV" in e for e in errors(seen)) and len(errors(seen)) == 2
+        assert [m["audio"] for m in seen if m["type"] == "audio"] == [None, None, None]
+        assert all("bad WAV" in e for e in errors(seen)) and len(errors(seen)) == 3
         assert types(seen)[-3:] == [
             "backend-synth-complete",
             "force-new-message",
@@ -173,7 +173,10 @@ async def test_a_client_that_stops_reading_is_disconnected(
     kagura: KaguraProcess, fake: FakeOpenAI
 ) -> None:
     """Audio for a client that never reads piles up; the server drops that client only."""
-    fake.script = LLMScript(reply=" ".join(["This sentence becomes ten seconds of audio."] * 60))
+    # Sixty different sentences: a sentence said twice in one reply is spoken once.
+    fake.script = LLMScript(
+        reply=" ".join(f"Sentence {n} becomes ten seconds of audio." for n in range(60))
+    )
     fake.tts_script = TTSScript(seconds_per_char=1.0)  # ~10 s, ~440 kB of WAV per segment
     # max_queue=1: the client library stops reading the socket once one message waits.
     stalled = await websockets.connect(kagura.ws_url, max_queue=1, max_size=2**25)

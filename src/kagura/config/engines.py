@@ -39,6 +39,21 @@ class SmolLM2Config(Section):
         2048, en="Context window in tokens.", zh="上下文窗口大小（token）。", ge=256, le=131_072
     )
     n_threads: int = F(2, en="CPU threads used.", zh="使用的 CPU 线程数。", ge=1, le=256)
+    kv_cache: Literal["f16", "q8_0"] = F(
+        "q8_0",
+        en="Precision of the attention cache: q8_0 takes half the memory of f16 (about 20 MB "
+        "less at n_ctx 2048) at no measurable cost in speed.",
+        zh="注意力缓存的精度：q8_0 占用的内存是 f16 的一半（n_ctx 为 2048 时约少 20 MB），"
+        "速度几乎不变。",
+    )
+    repeat_penalty: float = F(
+        1.15,
+        en="Penalty on tokens the model has just written; above 1 keeps the small model from "
+        "repeating itself. 1 disables it.",
+        zh="对模型刚写过的 token 的惩罚；大于 1 可避免小模型自我重复。1 表示不启用。",
+        ge=1,
+        le=2,
+    )
 
 
 class LLMConfig(Section):

@@ -172,7 +172,19 @@ def _model_at(root: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseMod
     return model
 
 
+# Fields that existed once, and what became of them: an old config gets told, not puzzled.
+RETIRED: dict[tuple[str, ...], str] = {
+    ("conversation", "first_segment_min_words"): (
+        "this setting was removed: the first segment is now cut at the first clause "
+        "boundary whatever its length (see conversation.short_sentence_words); delete the line"
+    ),
+}
+
+
 def _unknown_field(root: type[BaseModel], loc: tuple[str | int, ...]) -> str:
+    retired = RETIRED.get(tuple(str(part) for part in loc))
+    if retired is not None:
+        return retired
     parent = _model_at(root, loc[:-1])
     if parent is None:
         return "unknown field"

@@ -23,8 +23,8 @@ from .widget import WidgetConfig
 DEFAULT_PERSONA = (
     "You are Kagura, a cheerful and curious virtual streamer who loves chatting with viewers. "
     "Be warm, playful and kind, and keep the conversation flowing. "
-    "Answer in one to three short sentences of plain spoken language, without emojis, "
-    "lists or markdown, because everything you write is read aloud."
+    "Keep your answers short, in plain spoken language, without emojis, lists or markdown, "
+    "because everything you write is read aloud."
 )
 
 
@@ -217,13 +217,25 @@ class CharacterConfig(Section):
 
 
 class ConversationConfig(Section):
-    first_segment_min_words: int = F(
-        3,
-        en="The first spoken segment is cut at the first clause boundary once it has "
-        "this many words, so speech starts early.",
-        zh="第一段语音达到这么多词后在第一个分句处切分，让角色尽早开口。",
-        ge=1,
-        le=50,
+    short_sentence_words: int = F(
+        5,
+        en="After the first segment, a sentence with fewer words than this (a CJK character "
+        "counts as half a word) waits to be spoken together with the next one, as long as "
+        "merge_ahead_s of audio is still to play. 0 never merges. The first segment is always "
+        "cut at the first clause boundary, however short, so speech starts at once.",
+        zh="第一段之后，少于这么多词的句子（一个汉字算半个词）会与下一句合并朗读，前提是还有 "
+        "merge_ahead_s 秒的音频待播放。0 表示从不合并。第一段总是在第一个分句处切分，无论多短，"
+        "让角色立刻开口。",
+        ge=0,
+        le=100,
+    )
+    merge_ahead_s: float = F(
+        1.5,
+        en="Seconds of audio that must still be queued to play before a short sentence waits "
+        "for the next one; with less, it is spoken at once so playback never pauses.",
+        zh="短句等待与下一句合并时，至少还要有这么多秒的音频待播放；不足时立即朗读，避免播放中断。",
+        ge=0,
+        le=60,
     )
     max_segment_chars: int = F(
         220,

@@ -140,6 +140,18 @@ class StageConfig(Section):
         zh="小礼物与关注的模板致谢；会填入 {names} 和 {gifts}。",
         max_length=300,
     )
+    reply_max_sentences: int = F(
+        3,
+        en="The character answers the stage in one to this many sentences: the prompt asks "
+        "for it, and speech stops after that many. A viewer will not sit through a long "
+        "monologue. 0 leaves the length to the persona and llm.max_reply_tokens "
+        "(private /client-ws sessions always do).",
+        zh="角色在舞台上用一句到这么多句话回答：提示词会这样要求，说到这么多句后即停止。"
+        "观众不会耐心听完长篇独白。0 表示由人设与 llm.max_reply_tokens 决定长度"
+        "（私人 /client-ws 会话总是如此）。",
+        ge=0,
+        le=50,
+    )
     idle_after_s: float = F(
         0,
         en="After this many seconds without chat the character starts a topic itself. "

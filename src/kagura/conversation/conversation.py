@@ -34,10 +34,13 @@ class Conversation:
         emit: Emit,
         config: KaguraConfig | None = None,
         listener: Listener | None = None,
+        max_sentences: int = 0,
         *,
         viewers: bool = False,
     ) -> None:
         self.runtime = runtime
+        # Replies end after this many sentences, and the prompt asks for it (0: no limit).
+        self.max_sentences = max_sentences
         # A conversation with viewers (the stage) tells the model how their chat is framed.
         self.viewers = viewers
         self.config = config or runtime.config
@@ -70,6 +73,7 @@ class Conversation:
                 history_uid,
                 request,
                 self.emit,
+                self.max_sentences,
                 viewers=self.viewers,
             )
             if request.proactive:
@@ -91,6 +95,7 @@ class Conversation:
             emit=self.emit,
             playback=self.playback,
             listener=self.listener,
+            max_sentences=self.max_sentences,
         )
         self._turn = turn
         try:

@@ -28,6 +28,10 @@ class Memory:
 
 # When memory overflows it is cut down to this share of its budget at once.
 LOW_WATER = 0.5
+# After a reply, this share of the budget is kept free for the next input: memory is trimmed
+# when the reply is added, while its audio plays, rather than when the next input arrives,
+# so the trimmed prompt can be read into the LLM's cache before anyone waits for it.
+HEADROOM = 0.125
 
 
 class ConversationMemory:
@@ -37,7 +41,9 @@ class ConversationMemory:
     (llama.cpp, vLLM, Ollama, OpenAI) reuses the computed prompt prefix between requests, and
     a prompt that loses its oldest message on every turn has a new prefix every time. With
     the embedded model that costs seconds per turn (measured: 4.2 s to the first token for a
-    full 1,000-token memory, against 0.1 s with the prefix reused).
+    full 1,000-token memory, against 0.1 s with the prefix reused). The turn after a trim
+    still has a new prefix: `after()` tells in advance what it will be, so the embedded
+    model can read it while the reply before it is playing.
     """
 
     def __init__(self, budget_tokens: int) -> None:
@@ -49,8 +55,17 @@ class ConversationMemory:
         item = Memory(role, content, estimate_tokens(content))
         self._items.append(item)
         self._tokens += item.tokens
-        if self._tokens > self._budget:
+        limit = self._budget if role == "user" else self._budget - int(self._budget * HEADROOM)
+        if self._tokens > limit:
             self._trim(int(self._budget * LOW_WATER))
+
+    def after(self, role: Literal["user", "assistant"], content: str) -> list[Memory]:
+        """The messages memory will hold after `add(role, content)`; memory is unchanged."""
+        future = ConversationMemory(self._budget)
+        future._items = deque(self._items)
+        future._tokens = self._tokens
+        future.add(role, content)
+        return future.messages()
 
     def _trim(self, target: int) -> None:
         # Keep the newest message even if it alone is over budget, and start on a user

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from kagura.engines.llm import ChatMessage
 from kagura.protocol import outgoing as out
 
 from .framing import strip_template_tokens
-from .memory import ConversationMemory
+from .memory import ConversationMemory, Memory
 from .prompt import build_messages
 from .turn import Emit, TurnReport
 
@@ -69,6 +69,7 @@ class Answer:
         history_uid: str,
         request: TurnInput,
         emit: Emit,
+        max_sentences: int = 0,
         *,
         viewers: bool = False,
     ) -> None:
@@ -79,6 +80,7 @@ class Answer:
         self._history_uid = history_uid
         self._request = request
         self._emit = emit
+        self._max_sentences = max_sentences
         self._text = request.text
         self._human_write: asyncio.Task[None] | None = None
 
@@ -101,17 +103,24 @@ class Answer:
             # Written while the LLM starts: the disk is not on the path to first audio.
             self._human_write = asyncio.create_task(self._remember_human(text))
         self._memory.add("user", request.prompt_text(text))
+        return self._messages(self._memory.messages(), request.images)
+
+    def _messages(self, memory: list[Memory], images: tuple[str, ...] = ()) -> list[ChatMessage]:
         emotions = self._runtime.model_for(self._config).emotionMap
+        character = self._config.character
         return build_messages(
-            self._config.character,
-            emotions,
-            self._memory,
-            request.images,
-            viewers=self._viewers,
+            character, emotions, memory, images, self._max_sentences, viewers=self._viewers
         )
 
     def reply(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
         return self._runtime.llm.stream(messages)
+
+    def replied(self, report: TurnReport) -> None:
+        """While the reply plays, the LLM reads the prompt the next turn will start with."""
+        text = remembered(report)
+        if text:
+            future = self._messages(self._memory.after("assistant", text))
+            background(self._runtime.llm.prepare(future), "reading the next prompt ahead")
 
     async def record(self, report: TurnReport) -> None:
         if self._human_write is not None:
@@ -119,8 +128,7 @@ class Answer:
         text = report.said().strip()
         if not text:
             return
-        # Memory marks an interrupted reply so the model knows it was cut off.
-        self._memory.add("assistant", f"{text}..." if report.interrupted else text)
+        self._memory.add("assistant", remembered(report))
         character = self._config.character
         await self._runtime.history.append(
             self._history_uid,
@@ -139,6 +147,30 @@ class Answer:
             log.exception("could not store the human message in history %s", self._history_uid)
 
 
+def remembered(report: TurnReport) -> str:
+    """The reply as memory keeps it: an interrupted one is marked, so the model knows it
+    was cut off."""
+    text = report.said().strip()
+    return f"{text}..." if text and report.interrupted else text
+
+
+# Fire-and-forget work, referenced until done (the event loop keeps only weak references).
+_background: set[asyncio.Task[None]] = set()
+
+
+def background(work: Coroutine[Any, Any, None], what: str) -> None:
+    """Run `work` without waiting for it; a failure is logged, never raised into a turn."""
+
+    def done(task: asyncio.Task[None]) -> None:
+        _background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("%s failed", what, exc_info=task.exception())
+
+    task = asyncio.create_task(work)
+    _background.add(task)
+    task.add_done_callback(done)
+
+
 class CannedLine:
     """A fixed line (a gift thank-you): segmented, voiced, broadcast and acknowledged like
     any reply, with no LLM and nothing remembered."""
@@ -154,6 +186,9 @@ class CannedLine:
 
     async def reply(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
         yield self._text
+
+    def replied(self, report: TurnReport) -> None:
+        return None
 
     async def record(self, report: TurnReport) -> None:
         return None

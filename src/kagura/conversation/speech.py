@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,24 @@ log = logging.getLogger(__name__)
 
 # Segments waiting for their turn to be delivered: synthesis may run this far ahead.
 MAX_AHEAD = 16
+
+
+class Playhead:
+    """Where the listener is in the reply's audio, as if each segment played the moment it
+    arrived, right after the one before it. Tells how much audio is still ahead of them."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._end: float | None = None  # when the audio sent so far will have played
+
+    def add(self, seconds: float) -> None:
+        """A segment of `seconds` was sent; it plays after the one before, or now."""
+        now = self._clock()
+        self._end = max(now, self._end if self._end is not None else now) + seconds
+
+    def ahead_s(self) -> float:
+        """Seconds of audio sent but not yet played (0 before the first audio)."""
+        return 0.0 if self._end is None else max(0.0, self._end - self._clock())
 
 
 @dataclass(frozen=True)
@@ -60,11 +79,14 @@ async def with_deadlines(
 
 
 async def segments(chunks: AsyncIterator[str], segmenter: Segmenter) -> AsyncIterator[str]:
-    """Group chunks into segments. If the stream breaks, what was received is still spoken."""
+    """Group chunks into segments. If the stream breaks, what was received is still spoken;
+    once the segmenter has all the reply it wants, the LLM is stopped."""
     try:
         async for chunk in chunks:
             for piece in segmenter.feed(chunk):
                 yield piece
+            if segmenter.done:
+                break
     except Exception:
         # Whatever broke the stream, what arrived before it is still said.
         for piece in segmenter.flush():

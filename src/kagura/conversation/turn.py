@@ -28,7 +28,7 @@ from kagura.protocol import outgoing as out
 from .events import Listener, ReplyComplete, SegmentDelivered, TurnEnded, TurnEvent, TurnStarted
 from .expressions import find_tags, strip_tags
 from .segmenter import Segmenter
-from .speech import Spoken, aclose, segments, speak_in_order, with_deadlines
+from .speech import Playhead, Spoken, aclose, segments, speak_in_order, with_deadlines
 from .text import heard_part, join_pieces, separator
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,9 @@ class TurnScript(Protocol):
     def reply(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
         """The reply's text, in chunks; closing it stops generation."""
         ...
+
+    def replied(self, report: TurnReport) -> None:
+        """The reply is complete and its audio is playing: get ready for the next turn."""
 
     async def record(self, report: TurnReport) -> None:
         """Remember what was said; runs before chain end, also when interrupted."""
@@ -133,6 +136,7 @@ class Turn:
         emit: Emit,
         playback: PlaybackAck,
         listener: Listener | None = None,
+        max_sentences: int = 0,
     ) -> None:
         self._config = config
         self._model = model
@@ -141,7 +145,15 @@ class Turn:
         self._playback = playback
         self._listener = listener
         self.report = TurnReport()
-        self._raw: list[str] = []
+        conversation = config.conversation
+        self._playhead = Playhead()
+        self._segmenter = Segmenter(
+            conversation.max_segment_chars,
+            short_words=conversation.short_sentence_words,
+            merge_ahead_s=conversation.merge_ahead_s,
+            max_sentences=max_sentences,
+            ahead=self._playhead.ahead_s,
+        )
         self._shown: list[str] = []
         self._started = time.monotonic()
 
@@ -156,20 +168,21 @@ class Turn:
         self._emit(out.full_text(out.THINKING_TEXT))
         synth_complete = False
         try:
-            first_audio_at = None
             messages = await self._prepare(script)
             if messages is not None:
-                first_audio_at = await self._deliver(script.reply(messages))
+                await self._deliver(script.reply(messages))
+                self.report.reply = self._segmenter.transcript()
+                self._replied(script)
             self._playback.expect()
             self._emit(out.simple("backend-synth-complete"))
             self._tell(ReplyComplete(join_pieces(self._shown)))
             synth_complete = True
-            self.report.acknowledged = await self._playback.wait(self._ack_timeout(first_audio_at))
+            self.report.acknowledged = await self._playback.wait(self._ack_timeout())
         except asyncio.CancelledError:
             self.report.interrupted = True
             raise
         finally:
-            self.report.reply = "".join(self._raw).strip()
+            self.report.reply = self._segmenter.transcript()
             try:
                 await self._record(script)
             finally:
@@ -179,6 +192,12 @@ class Turn:
                 self._emit(out.control("conversation-chain-end"))
                 self._tell(TurnEnded(self.report.interrupted))
         return self.report
+
+    def _replied(self, script: TurnScript) -> None:
+        try:
+            script.replied(self.report)
+        except Exception:  # getting ready for the next turn must not break this one
+            log.exception("preparing the next turn failed")
 
     def _tell(self, event: TurnEvent) -> None:
         if self._listener is not None:
@@ -224,30 +243,27 @@ class Turn:
         self.report.error = message
         self._emit(out.error(f"{stage} failed: {message}"))
 
-    async def _deliver(self, reply: AsyncIterator[str]) -> float | None:
-        """Stream the reply out; return when the first audio left (None if there was none)."""
-        conversation = self._config.conversation
+    async def _deliver(self, reply: AsyncIterator[str]) -> None:
+        """Stream the reply out, segment by segment, keeping the playhead up to date."""
         llm_settings = self._config.llm
         chunks = with_deadlines(
             reply, llm_settings.first_token_timeout_s, llm_settings.stream_idle_timeout_s
         )
-        segmenter = Segmenter(conversation.first_segment_min_words, conversation.max_segment_chars)
         spoken_stream = speak_in_order(
-            segments(self._recorded(chunks), segmenter),
+            segments(self._recorded(chunks), self._segmenter),
             self._speak,
             concurrency=self._config.tts.max_concurrency,
             timeout_s=self._config.tts.segment_timeout_s,
         )
-        first_audio_at: float | None = None
         self._started = time.monotonic()
         try:
             async for spoken in spoken_stream:
                 self._send_segment(spoken)
                 if spoken.speech is not None and len(spoken.speech.samples):
                     self.report.audio_s += spoken.speech.duration_s
-                    if first_audio_at is None:
-                        first_audio_at = time.monotonic()
-                        self.report.first_audio_s = first_audio_at - self._started
+                    self._playhead.add(spoken.speech.duration_s)
+                    if self.report.first_audio_s is None:
+                        self.report.first_audio_s = time.monotonic() - self._started
                         log.debug(
                             "first audio after %.0f ms (first token %.0f ms): %r",
                             1000 * self.report.first_audio_s,
@@ -258,7 +274,6 @@ class Turn:
             self._fail("LLM", exc)
         finally:
             await aclose(spoken_stream)
-        return first_audio_at
 
     def _send_segment(self, spoken: Spoken) -> None:
         if spoken.error:
@@ -299,16 +314,14 @@ class Turn:
     async def _recorded(self, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
         try:
             async for chunk in chunks:
-                if not self._raw:
+                if self.report.first_token_s is None:
                     self.report.first_token_s = time.monotonic() - self._started
-                self._raw.append(chunk)
                 yield chunk
         finally:
             await aclose(chunks)
 
-    def _ack_timeout(self, first_audio_at: float | None) -> float:
+    def _ack_timeout(self) -> float:
         """Remaining audio time plus a margin: a client that never acks cannot stall us."""
         conversation = self._config.conversation
-        played = time.monotonic() - first_audio_at if first_audio_at else 0.0
-        remaining = max(0.0, self.report.audio_s - played)
-        return min(conversation.playback_timeout_max_s, remaining + conversation.playback_margin_s)
+        remaining = self._playhead.ahead_s() + conversation.playback_margin_s
+        return min(conversation.playback_timeout_max_s, remaining)

@@ -39,7 +39,11 @@ class Stage:
         self.clock = clock
         self.broadcast = Broadcast()
         self.conversation = Conversation(
-            runtime, self.broadcast.send, listener=self._on_event, viewers=True
+            runtime,
+            self.broadcast.send,
+            listener=self._on_event,
+            max_sentences=self.config.reply_max_sentences,
+            viewers=True,
         )
         self.policy = FloodPolicy(self.config, clock)
         self.lag = LagMonitor()

@@ -21,11 +21,14 @@ MODEL_ID = "fake-model"
 Frames = list[tuple[float, bytes]]  # (due time on the server's loop clock, bytes to send)
 
 
-_TOKEN = re.compile(r"\s*(?:\w{1,6}|[^\w\s])|\s+")
+# Chinese and Japanese come one or two characters per token, as real tokenizers cut them.
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
+_TOKEN = re.compile(rf"\s*(?:[{_CJK_CHARS}]{{1,2}}|[^\W{_CJK_CHARS}]{{1,6}}|[^\w\s])|\s+")
 
 
 def split_tokens(text: str) -> list[str]:
-    """Split text roughly as a tokenizer would: word pieces that carry their leading space.
+    """Split text roughly as a tokenizer would: word pieces that carry their leading space,
+    CJK text in pairs of characters.
 
     The pieces join back into `text` exactly, which is what streaming clients rely on.
     """

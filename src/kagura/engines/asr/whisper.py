@@ -31,7 +31,8 @@ def _model_dir(config: ASRConfig) -> Path:
 
 
 class WhisperASR(LocalModel[Any]):
-    """faster-whisper in one worker thread: one transcription at a time, loaded once."""
+    """faster-whisper in one worker thread: one transcription at a time, loaded once, on
+    first use (its worker thread, not the event loop, waits for the load)."""
 
     def __init__(self, config: ASRConfig) -> None:
         super().__init__(workers=1, thread_name_prefix="kagura-asr")
@@ -43,9 +44,10 @@ class WhisperASR(LocalModel[Any]):
             raise EngineError(f"no Whisper model in {path} (asr.whisper.model_path)")
         # The model is local; never let the hub client try the network.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        started = time.perf_counter()
+        log.info("loading Whisper for its first use (in the background)")
         from faster_whisper import WhisperModel
 
-        started = time.perf_counter()
         model = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=2)
         log.info("loaded Whisper from %s in %.1f s", path, time.perf_counter() - started)
         return model

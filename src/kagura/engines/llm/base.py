@@ -40,5 +40,12 @@ class LLMEngine(Protocol):
         """Yield the reply in chunks; closing the iterator stops generation at once."""
         ...
 
+    async def prepare(self, messages: list[ChatMessage]) -> None:
+        """Get ready for a request that will start with `messages`, while nobody waits.
+
+        A local model reads them into its cache now (after a memory trim that takes about a
+        second); engines that cannot do anything useful here do nothing.
+        """
+
     async def aclose(self) -> None:
         """Release the model or the HTTP client."""

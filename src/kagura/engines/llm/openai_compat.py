@@ -29,6 +29,10 @@ class OpenAICompatibleLLM:
     async def load(self) -> None:
         """Nothing to load: the server owns the model. The first turn reports a bad URL."""
 
+    async def prepare(self, messages: list[ChatMessage]) -> None:
+        """Nothing: servers keep their own prompt caches, and a request made only to warm
+        one would be billed by the paid APIs."""
+
     async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
         settings = self._config.openai
         try:
