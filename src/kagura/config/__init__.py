@@ -18,7 +18,9 @@ from .engines import (
     VADConfig,
     WhisperConfig,
 )
-from .live import BilibiliConfig, BilibiliOpenConfig, LiveConfig, TwitchConfig, YouTubeConfig
+from .live import BilibiliConfig, BilibiliOpenConfig, LiveConfig
+from .live_twitch import TwitchConfig
+from .live_youtube import YouTubeConfig
 from .loader import (
     ConfigError,
     apply_character_preset,

@@ -1,0 +1,120 @@
+"""`live.youtube`: YouTube live chat through the Data API v3 (`kagura live youtube`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import field_validator
+
+from .fields import F, Section
+
+# The 11-character id in youtube.com/watch?v=ID, youtu.be/ID, youtube.com/live/ID.
+YOUTUBE_VIDEO = re.compile(r"(?:[?&]v=|youtu\.be/|/live/|/shorts/)([A-Za-z0-9_-]{11})")
+YOUTUBE_VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+YOUTUBE_CHANNEL_ID = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
+
+
+class YouTubeConfig(Section):
+    api_key: str = F(
+        "",
+        en="YouTube Data API v3 key (Google Cloud console → APIs & Services → Credentials). "
+        "Secret: write ${YOUTUBE_API_KEY}; when empty, the YOUTUBE_API_KEY environment "
+        "variable is used.",
+        zh="YouTube Data API v3 的 API 密钥（Google Cloud 控制台 → API 和服务 → 凭据）。这是"
+        "机密：请写成 ${YOUTUBE_API_KEY}；留空时使用环境变量 YOUTUBE_API_KEY。",
+    )
+    video_id: str = F(
+        "",
+        en="The live stream to read: its video id or URL. `--video` overrides it.",
+        zh="要读取的直播：视频 ID 或网址。`--video` 会覆盖此项。",
+    )
+    channel_id: str = F(
+        "",
+        en="Or a channel id (UC…): its current live stream is found (a search costs 100 "
+        "quota units). `--channel-id` overrides it.",
+        zh="或者频道 ID（UC…）：自动找到它正在进行的直播（每次搜索消耗 100 配额单位）。"
+        "`--channel-id` 会覆盖此项。",
+    )
+    api: str = F(
+        "https://www.googleapis.com/youtube/v3",
+        en="Base URL of the YouTube Data API. `--api` overrides it.",
+        zh="YouTube Data API 的基础地址。`--api` 会覆盖此项。",
+    )
+    ca_file: str = F(
+        "",
+        en="Extra CA certificate (PEM) to trust for TLS. `--ca-file` overrides it.",
+        zh="额外信任的 CA 证书（PEM）。`--ca-file` 会覆盖此项。",
+    )
+    quota_per_day: int = F(
+        10_000,
+        en="Quota units this client may spend per day (Google's default for a project is "
+        "10,000; it resets at midnight Pacific Time). Reading chat costs 5 units a poll.",
+        zh="本客户端每天可消耗的配额单位（Google 项目默认 10,000，太平洋时间午夜重置）。"
+        "每次读取聊天消耗 5 单位。",
+        ge=1,
+    )
+    budget_hours: float = F(
+        4,
+        en="Polls are spaced so that the units left today would last this many more hours "
+        "at that pace: polling slows down as the quota runs low, and never runs out.",
+        zh="轮询间隔按此计算：以当前速度，今天剩余的配额还能再用这么多小时。配额越少轮询"
+        "越慢，永远不会用完。",
+        gt=0,
+        le=24,
+    )
+    check_interval_s: float = F(
+        120,
+        en="While waiting for a stream to start, look this often (never faster than the "
+        "quota budget allows).",
+        zh="等待直播开始时的检查间隔（秒；不会快于配额预算允许的速度）。",
+        gt=0,
+        le=3600,
+    )
+    quota_error_wait_s: float = F(
+        1800,
+        en="After YouTube answers quotaExceeded, try again after this long (or when the "
+        "quota resets, if sooner).",
+        zh="YouTube 返回 quotaExceeded 后，等待这么久再试（若配额更早重置则提前）。",
+        gt=0,
+    )
+    on_end: Literal["exit", "wait"] = F(
+        "exit",
+        en="When the stream ends: `exit` (code 0), or `wait` for the channel's next stream "
+        "(with a channel id).",
+        zh="直播结束时：`exit` 退出（代码 0），或 `wait` 等待该频道的下一场直播（需频道 ID）。",
+    )
+    backlog_s: float = F(
+        30,
+        en="Chat from before the client started is passed on only if it is at most this old.",
+        zh="客户端启动前的聊天消息，只转发不超过这么多秒的。",
+        ge=0,
+    )
+    http_timeout_s: float = F(
+        10,
+        en="Deadline of each call to the API, in seconds.",
+        zh="每次调用 API 的超时（秒）。",
+        gt=0,
+        le=120,
+    )
+
+    @field_validator("video_id")
+    @classmethod
+    def _video(cls, value: str) -> str:
+        value = value.strip()
+        found = YOUTUBE_VIDEO.search(value)
+        video = found.group(1) if found else value
+        if video and not YOUTUBE_VIDEO_ID.match(video):
+            raise ValueError(f"{value!r} is not a YouTube video id or URL")
+        return video
+
+    @field_validator("channel_id")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        value = value.strip().rstrip("/").rpartition("/")[2]
+        if value and not YOUTUBE_CHANNEL_ID.match(value):
+            raise ValueError(
+                f"{value!r} is not a channel id: it starts with UC and has 24 characters "
+                "(youtube.com/account_advanced shows yours)"
+            )
+        return value
