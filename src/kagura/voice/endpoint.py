@@ -59,6 +59,7 @@ class TurnEnded:
     speech_start_s: float
     speech_end_s: float
     reason: str
+    audio_start_s: float = 0.0  # where `audio` begins in the stream
 
 
 EndpointEvent = SpeechStarted | Paused | Resumed | TurnEnded
@@ -79,7 +80,7 @@ class Endpointer:
         self._silence_timeout_ms = max(voice.turn.silence_timeout_ms, vad.min_silence_ms)
         self._strong = voice.barge_in.threshold
         self._preroll: deque[FloatAudio] = deque(
-            maxlen=max(1, round(voice.pre_roll_ms / self._window_ms))
+            maxlen=round(voice.pre_roll_ms / self._window_ms)
         )
         self._max_windows = max(1, int(max_seconds * 1000 / self._window_ms))
         self._pending = np.zeros(0, dtype=np.float32)
@@ -192,6 +193,7 @@ class Endpointer:
             speech_start_s=self._speech_start / SAMPLE_RATE,
             speech_end_s=self._speech_end / SAMPLE_RATE,
             reason=reason,
+            audio_start_s=self._segment_start / SAMPLE_RATE,
         )
         self._clear()
         return ended

@@ -1,0 +1,173 @@
+"""Voice input on the real embedded engines, in this process: faster-whisper, silero VAD and
+the Smart Turn model hear real speech of known sentences (piper's voice, made here)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from kagura.config import KaguraConfig
+from kagura.engines import asr, turn, vad
+from kagura.testing import speech
+from kagura.testing.wait import until
+from kagura.voice import Utterance, VoiceEngines, VoiceEvent, VoiceInput
+from kagura.voice.endpoint import Endpointer, TurnEnded
+
+pytestmark = pytest.mark.embedded
+
+SENTENCES = [
+    "What is your favourite colour?",
+    "Please tell me a story about a brave little dragon.",
+    "I would like to hear a song about the sea.",
+    "How was the weather in your town today?",
+    "Can you tell me what you had for breakfast this morning?",
+]
+CHUNK_S = 0.02  # what a browser's audio worklet sends at a time
+
+
+@pytest.fixture(scope="module")
+def engines() -> Iterator[VoiceEngines]:
+    config = KaguraConfig()
+    loop = asyncio.new_event_loop()
+    recognizer, model = asr.create(config.asr), turn.create(config.voice.turn)
+    yield VoiceEngines(config, recognizer, model)
+    loop.run_until_complete(recognizer.aclose())
+    loop.run_until_complete(model.aclose())
+    loop.close()
+
+
+def endpoint(audio: np.ndarray, **voice: Any) -> list[Any]:
+    config = KaguraConfig.model_validate({"voice": voice})
+    endpointer = Endpointer(vad.create(config.vad), config.vad, config.voice, 60)
+    events: list[Any] = []
+    step = int(CHUNK_S * speech.RATE)
+    for start in range(0, audio.size, step):
+        events += endpointer.feed(audio[start : start + step])
+    return events
+
+
+class Listener:
+    """A voice input fed in real time, as a microphone would, recording its events."""
+
+    def __init__(self, engines: VoiceEngines, audible: bool = False) -> None:
+        self.events: list[tuple[float, VoiceEvent]] = []
+        self.started = time.monotonic()
+        self.input = VoiceInput(engines, self._sink, lambda: audible, "test")
+
+    def _sink(self, event: VoiceEvent) -> None:
+        self.events.append((time.monotonic() - self.started, event))
+
+    async def stream(self, audio: np.ndarray) -> None:
+        step = int(CHUNK_S * speech.RATE)
+        self.started = time.monotonic()
+        for i, start in enumerate(range(0, audio.size, step)):
+            await self.input.feed(audio[start : start + step])
+            ahead = self.started + (i + 1) * CHUNK_S - time.monotonic()
+            if ahead > 0:
+                await asyncio.sleep(ahead)  # the microphone's pace
+
+    def utterances(self) -> list[tuple[float, Utterance]]:
+        return [(t, e) for t, e in self.events if isinstance(e, Utterance)]
+
+
+@pytest.fixture
+async def listener(engines: VoiceEngines) -> AsyncIterator[Listener]:
+    heard = Listener(engines)
+    yield heard
+    await heard.input.aclose()
+
+
+async def test_whisper_transcribes_known_sentences(engines: VoiceEngines) -> None:
+    errors = []
+    for sentence in SENTENCES:
+        text = await engines.asr.transcribe(speech.piper(sentence))
+        errors.append(speech.word_error_rate(sentence, text))
+    assert float(np.mean(errors)) <= 0.10, list(zip(SENTENCES, errors, strict=True))
+
+
+def test_vad_finds_speech_within_a_fifth_of_a_second_of_its_edges() -> None:
+    for sentence in SENTENCES[:3]:
+        voice = speech.piper(sentence)
+        audio = speech.padded(voice, 1.0, 2.0)
+        start, end = speech.speech_edges(audio)
+        ended = [e for e in endpoint(audio, turn={"provider": "silence"}) if isinstance(e, TurnEnded)]
+        assert len(ended) == 1, f"{sentence!r}: {ended}"
+        assert abs(ended[0].speech_start_s - start) <= 0.2, (sentence, ended[0], start)
+        assert abs(ended[0].speech_end_s - end) <= 0.2, (sentence, ended[0], end)
+
+
+async def test_the_pre_roll_keeps_the_first_word(engines: VoiceEngines) -> None:
+    """The detector is sure of speech only some windows after it began: with the pre-roll
+    the turn's audio starts before the speech does, and the first word is transcribed;
+    without it the onset of the first word ("s") is cut off, and the word is lost."""
+    sentence = "Sing me a song."
+    audio = speech.padded(speech.piper(sentence), 1.0, 2.0)
+    onset, _ = speech.speech_edges(audio)
+    kept, cut = (
+        next(
+            event
+            for event in endpoint(audio, turn={"provider": "silence"}, pre_roll_ms=ms)
+            if isinstance(event, TurnEnded)
+        )
+        for ms in (400, 0)
+    )
+    assert kept.audio_start_s < onset - 0.1 < kept.speech_start_s
+    assert cut.audio_start_s > onset, "without a pre-roll the onset is lost"
+    first = speech.words(await engines.asr.transcribe(kept.audio))
+    assert first[:1] == ["sing"], first
+    without = speech.words(await engines.asr.transcribe(cut.audio))
+    assert without[:1] != ["sing"], f"the cut onset still gave {without}: the test proves nothing"
+
+
+def spoken(*parts: str | float) -> tuple[np.ndarray, float]:
+    """Sentences (trimmed to their sound) and pauses in seconds; → audio with 0.5 s of
+    silence before and 2 s after, and where the last speech ends."""
+    pieces = [speech.silence(0.5)]
+    for part in parts:
+        if isinstance(part, str):
+            voice = speech.piper(part)
+            start, end = speech.speech_edges(voice)
+            pieces.append(voice[int(start * speech.RATE) : int(end * speech.RATE)])
+        else:
+            pieces.append(speech.silence(part))
+    end_s = sum(piece.size for piece in pieces) / speech.RATE
+    return np.concatenate([*pieces, speech.silence(2.0)]), end_s
+
+
+async def test_a_pause_in_the_middle_of_a_sentence_does_not_end_the_turn(
+    listener: Listener,
+) -> None:
+    audio, _ = spoken("So I was thinking that maybe we could", 0.4, "go to the park tomorrow.")
+    await listener.stream(audio)
+    await until(lambda: listener.utterances(), 10, "the turn to be transcribed")
+    [(_, utterance)] = listener.utterances()
+    said = speech.words(utterance.text)
+    assert "thinking" in said and "park" in said, utterance.text
+
+
+async def test_a_finished_sentence_ends_the_turn_well_before_the_silence_fallback(
+    engines: VoiceEngines,
+) -> None:
+    audio, end_s = spoken("Please tell me a story about dragons.")
+    arrivals = {}
+    for provider in ("smart_turn", "silence"):
+        config = engines.config.model_copy(deep=True)
+        config.voice.turn.provider = provider  # type: ignore[assignment]
+        heard = Listener(VoiceEngines(config, engines.asr, engines.turn))
+        await heard.stream(audio)
+        await until(lambda heard=heard: heard.utterances(), 10, "the turn to be transcribed")
+        [(arrived, utterance)] = heard.utterances()
+        await heard.input.aclose()
+        arrivals[provider] = (arrived - end_s, utterance.reason)
+    model_s, reason = arrivals["smart_turn"]
+    fallback_s, fallback_reason = arrivals["silence"]
+    assert (reason, fallback_reason) == ("model", "silence")
+    timeout_s = engines.config.voice.turn.silence_timeout_ms / 1000
+    # Transcribed before the fallback would even have decided; half a second sooner.
+    assert model_s < timeout_s <= fallback_s, arrivals
+    assert model_s < fallback_s - 0.5, arrivals
