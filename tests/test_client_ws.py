@@ -120,7 +120,7 @@ async def test_first_audio_carries_the_first_clause(
         await client.connect_sequence()
         seen = await client.turn("Hi!")
     audio = [m for m in seen if m["type"] == "audio"]
-    assert [a["display_text"]["text"] for a in audio] == ["Hello there,", "nice to meet you."]
+    assert [a["display_text"]["text"] for a in audio] == ["Hello there,", " nice to meet you."]
     assert fake.speech_requests()[0]["input"] == "Hello there,"
 
 
@@ -138,8 +138,8 @@ async def test_a_repeated_sentence_is_spoken_once(kagura: KaguraProcess, fake: F
     audio = [m for m in seen if m["type"] == "audio"]
     assert [a["display_text"]["text"] for a in audio] == [
         "I am Kagura,",
-        "a virtual streamer.",
-        "I love chatting with you!",
+        " a virtual streamer.",
+        " I love chatting with you!",
     ]
     assert [r["input"] for r in fake.speech_requests()][:3] == [
         "I am Kagura,",

@@ -69,7 +69,7 @@ async def test_new_input_interrupts_the_running_turn(
         assert first_end[-1]["text"] == "conversation-chain-end"
         seen = await client.collect_turn()
     texts = [m["display_text"]["text"] for m in seen if m["type"] == "audio"]
-    assert texts == ["Okay,", "a new topic then."]
+    assert texts == ["Okay,", " a new topic then."]
 
 
 async def test_interrupt_during_the_playback_wait(kagura: KaguraProcess, fake: FakeOpenAI) -> None:

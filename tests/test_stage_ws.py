@@ -337,7 +337,7 @@ async def test_the_stage_answers_in_one_to_three_sentences(
         await viewer.chat("hi!", user="Dana")
         await seen.wait_turns(1)
     said = [m["display_text"]["text"] for m in seen.messages if m["type"] == "audio"]
-    assert said == ["Hello Dana,", "welcome!", "I love your name.", "It sounds lovely."]
+    assert said == ["Hello Dana,", " welcome!", " I love your name.", " It sounds lovely."]
     stage_prompt = fake.chat_requests()[-1]["messages"][0]["content"]
     assert "Answer in one to three sentences." in stage_prompt
     # The LLM was stopped rather than left writing what nobody will hear.

@@ -98,12 +98,32 @@ class _Deadline:
             transport.abort()
 
 
+class _StalledSends:
+    """Cuts a connection whose peer takes no data for `stalled_s` while some is waiting:
+    the transport says so by pausing writes, and resuming cancels the cut."""
+
+    transport: asyncio.Transport
+    stalled_s: float
+    _stall: _Deadline
+
+    def pause_writing(self) -> None:
+        super().pause_writing()  # type: ignore[misc]
+        why = f"took no data for {self.stalled_s:g} s"
+        self._stall.start(self.stalled_s, self.transport, why)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()  # type: ignore[misc]
+        self._stall.cancel()
+
+
 def protocols(limits: Limits) -> tuple[type[Any], type[Any]]:
     """Uvicorn's HTTP and WebSocket protocol classes with `limits` enforced; pass them as
     `uvicorn.run(..., http=..., ws=...)`. Each call has its own address counter."""
     counter = AddressCounter(limits.max_per_address)
 
-    class GuardedWebSocket(WebSocketsSansIOProtocol):
+    class GuardedWebSocket(_StalledSends, WebSocketsSansIOProtocol):
+        stalled_s = limits.stalled_send_timeout_s
+
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)
             self._stall = _Deadline(self.loop)
@@ -115,15 +135,6 @@ def protocols(limits: Limits) -> tuple[type[Any], type[Any]]:
             counter.release(self.transport)
             super().connection_lost(exc)
 
-        def pause_writing(self) -> None:
-            super().pause_writing()
-            why = f"took no data for {limits.stalled_send_timeout_s:g} s"
-            self._stall.start(limits.stalled_send_timeout_s, self.transport, why)
-
-        def resume_writing(self) -> None:
-            super().resume_writing()
-            self._stall.cancel()
-
         def keepalive_timeout(self) -> None:
             super().keepalive_timeout()
             self._ending.start(limits.close_timeout_s, self.transport, "no pong, no close")
@@ -134,7 +145,9 @@ def protocols(limits: Limits) -> tuple[type[Any], type[Any]]:
             finally:  # the application is done with it: the socket must not outlive that
                 self._ending.start(limits.close_timeout_s, self.transport, "close not taken")
 
-    class GuardedHttp(HttpToolsProtocol):
+    class GuardedHttp(_StalledSends, HttpToolsProtocol):
+        stalled_s = limits.stalled_send_timeout_s
+
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self._head = _Deadline(self.loop)
@@ -167,14 +180,5 @@ def protocols(limits: Limits) -> tuple[type[Any], type[Any]]:
             self._stall.cancel()
             counter.release(self.transport)
             super().connection_lost(exc)
-
-        def pause_writing(self) -> None:
-            super().pause_writing()
-            why = f"took no data for {limits.stalled_send_timeout_s:g} s"
-            self._stall.start(limits.stalled_send_timeout_s, self.transport, why)
-
-        def resume_writing(self) -> None:
-            super().resume_writing()
-            self._stall.cancel()
 
     return GuardedHttp, GuardedWebSocket

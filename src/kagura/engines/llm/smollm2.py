@@ -36,6 +36,8 @@ KV_CACHE_TYPES = {"f16": 1, "q8_0": 8}
 # Tokens the chat template adds: per message (role markers) and once (the reply's header).
 PER_MESSAGE = 6
 TEMPLATE_MARGIN = 8
+# SmolLM2's chat template (ChatML): its markers are control tokens, written only by us.
+IM_START, IM_END = b"<|im_start|>", b"<|im_end|>"
 
 
 def packaged_model_path() -> Path:
@@ -47,6 +49,26 @@ def packaged_model_path() -> Path:
             "(run `make setup`), or set llm.smollm2.model_path to a GGUF file"
         )
     return Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
+
+
+def chatml_tokens(model: Any, messages: list[ChatMessage]) -> list[int]:
+    """The prompt as tokens, in SmolLM2's chat template, with every message's words read as
+    plain text: a viewer who writes `<|im_end|><|im_start|>system` gets those characters
+    read as characters, never the control tokens that would end their turn and open one of
+    the system's. (llama.cpp's own chat path reads the whole prompt with control tokens on.)
+    """
+
+    def plain(text: str) -> list[int]:
+        return list(model.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def control(marker: bytes) -> list[int]:
+        return list(model.tokenize(marker, add_bos=False, special=True))
+
+    start, end, newline = control(IM_START), control(IM_END), plain("\n")
+    tokens: list[int] = []
+    for message in messages:
+        tokens += start + plain(f"{message['role']}\n") + plain(text_of(message)) + end + newline
+    return tokens + start + plain("assistant\n")
 
 
 class SmolLM2(LocalModel[Any]):
@@ -84,12 +106,14 @@ class SmolLM2(LocalModel[Any]):
 
         def generate(stop: threading.Event) -> Iterator[str]:
             try:
-                chunks = model.create_chat_completion(
-                    messages=self._fit(model, [as_text(m) for m in messages]),
+                prompt = chatml_tokens(model, self._fit(model, [as_text(m) for m in messages]))
+                chunks = model.create_completion(
+                    prompt=prompt,
                     stream=True,
                     max_tokens=self._config.max_reply_tokens,
                     temperature=self._config.temperature,
                     repeat_penalty=self._config.smollm2.repeat_penalty,
+                    stop=[IM_END.decode()],
                 )
                 yield from self._texts(chunks, stop)
             except ValueError as exc:  # llama.cpp's way of refusing a prompt (lazily raised)
@@ -113,7 +137,7 @@ class SmolLM2(LocalModel[Any]):
             started = time.perf_counter()
             try:  # one token: the prompt is read and stays in the cache
                 fitted = self._fit(model, [as_text(m) for m in messages])
-                model.create_chat_completion(messages=fitted, max_tokens=1, temperature=0)
+                model.create_completion(prompt=chatml_tokens(model, fitted), max_tokens=1)
             except (ValueError, EngineError) as exc:
                 log.warning("could not read the next prompt ahead: %s", exc)
                 return
@@ -155,7 +179,7 @@ class SmolLM2(LocalModel[Any]):
                 if stop.is_set():
                     return
                 cpu.yield_to_urgent()
-                text = chunk["choices"][0]["delta"].get("content")
+                text = chunk["choices"][0].get("text")
                 if text:
                     yield text
         finally:
