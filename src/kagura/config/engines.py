@@ -212,6 +212,13 @@ class WhisperConfig(Section):
         ge=1,
         le=10,
     )
+    short_window: bool = F(
+        True,
+        en="Let the model hear only the utterance (plus 1 s) instead of a padded 30 s "
+        "window: about three times faster on a spoken sentence, the same transcript.",
+        zh="模型只听这段语音（另加 1 秒）而不是补齐到 30 秒的窗口："
+        "一句话的识别快约三倍，结果相同。",
+    )
 
 
 class OpenAIASRConfig(Section):

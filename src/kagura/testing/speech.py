@@ -28,9 +28,7 @@ def resample(samples: npt.NDArray[Any], rate: int) -> Audio:
     if rate == RATE or samples.size == 0:
         return samples
     times = np.arange(0, samples.size / rate, 1 / RATE)
-    resampled: Audio = np.interp(times, np.arange(samples.size) / rate, samples).astype(
-        np.float32
-    )
+    resampled: Audio = np.interp(times, np.arange(samples.size) / rate, samples).astype(np.float32)
     return resampled
 
 

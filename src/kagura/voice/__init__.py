@@ -7,6 +7,7 @@ acts on its events (a private session starts a turn; the stage queues the stream
 from .input import (
     Interruption,
     Sink,
+    TurnTiming,
     Utterance,
     VoiceEngines,
     VoiceEvent,
@@ -17,6 +18,7 @@ from .input import (
 __all__ = [
     "Interruption",
     "Sink",
+    "TurnTiming",
     "Utterance",
     "VoiceEngines",
     "VoiceEvent",

@@ -79,9 +79,7 @@ class Endpointer:
         self._window_ms = 1000 * self._window / SAMPLE_RATE
         self._silence_timeout_ms = max(voice.turn.silence_timeout_ms, vad.min_silence_ms)
         self._strong = voice.barge_in.threshold
-        self._preroll: deque[FloatAudio] = deque(
-            maxlen=round(voice.pre_roll_ms / self._window_ms)
-        )
+        self._preroll: deque[FloatAudio] = deque(maxlen=round(voice.pre_roll_ms / self._window_ms))
         self._max_windows = max(1, int(max_seconds * 1000 / self._window_ms))
         self._pending = np.zeros(0, dtype=np.float32)
         self._position = 0  # samples heard since the stream began

@@ -46,12 +46,24 @@ class Interruption:
 
 
 @dataclass(frozen=True)
+class TurnTiming:
+    """When each stage of a turn was done, in `time.perf_counter()` seconds: where the
+    time between the end of speech and the transcript went (logged; the benchmark reads it)."""
+
+    paused: float  # the pause that ended the turn was heard (the turn's end for "recorded")
+    ended: float  # the turn was found to be over
+    transcribed: float  # its transcript was ready
+    model_s: float = 0.0  # the end-of-turn model's time on that pause (0: not asked)
+
+
+@dataclass(frozen=True)
 class Utterance:
     """A finished turn and what was said in it (never empty)."""
 
     text: str
     audio: FloatAudio
     reason: str  # what ended the turn: "model", "silence", "length" or "recorded"
+    timing: TurnTiming | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,9 @@ class VoiceInput:
         self.echo = EchoReference()
         self._tasks: set[asyncio.Task[None]] = set()
         self._early: _Transcript | None = None
+        # When the latest pause was heard, and the model's time on it.
+        self._paused_at = 0.0
+        self._model_s = 0.0
         self._reset_segment()
 
     def _reset_segment(self) -> None:
@@ -137,7 +152,8 @@ class VoiceInput:
         transcribed and reported like a turn the server ended itself."""
         seconds = audio.size / SAMPLE_RATE
         ended = TurnEnded(audio, 0.0, seconds, "recorded")
-        self._spawn(self._deliver(ended, self._start_transcript(audio), False))
+        now = time.perf_counter()
+        self._spawn(self._deliver(ended, self._start_transcript(audio), False, now, now))
 
     async def _ready(self) -> Endpointer:
         if self._endpointer is None:
@@ -177,6 +193,7 @@ class VoiceInput:
             self._sink(Interruption())
 
     def _paused(self, event: Paused) -> None:
+        self._paused_at, self._model_s = time.perf_counter(), 0.0
         if self._echo:
             return
         voice = self._config.voice
@@ -195,6 +212,8 @@ class VoiceInput:
             log.warning("end of turn: %s; silence decides instead", exc)
             return
         elapsed_ms = 1000 * (time.perf_counter() - started)
+        if event.pause == self.pauses_heard:
+            self._model_s = elapsed_ms / 1000
         if probability is None or probability < self._config.voice.turn.threshold:
             log.debug("%s: pause %d, turn not over (p=%s)", self._name, event.pause, probability)
             return
@@ -211,7 +230,13 @@ class VoiceInput:
                 )
                 self._ended(ended)
 
+    @property
+    def pauses_heard(self) -> int:
+        return self._endpointer.pauses if self._endpointer is not None else 0
+
     def _ended(self, ended: TurnEnded) -> None:
+        now = time.perf_counter()
+        paused_at = self._paused_at if ended.reason in ("model", "silence") else now
         early, judged_echo = self._early, self._echo
         unjudged = self._overlaps_reply and self._judged_at_ms == 0.0
         self._early = None
@@ -223,7 +248,7 @@ class VoiceInput:
             transcript = early.task
         else:
             transcript = self._start_transcript(ended.audio)
-        self._spawn(self._deliver(ended, transcript, unjudged))
+        self._spawn(self._deliver(ended, transcript, unjudged, paused_at, now))
 
     def _start_transcript(self, audio: FloatAudio) -> asyncio.Task[str]:
         task = asyncio.create_task(self._transcribe(audio))
@@ -244,9 +269,13 @@ class VoiceInput:
             return await self._engines.asr.transcribe(audio)
 
     async def _deliver(
-        self, ended: TurnEnded, transcript: asyncio.Task[str], unjudged: bool
+        self,
+        ended: TurnEnded,
+        transcript: asyncio.Task[str],
+        unjudged: bool,
+        paused_at: float,
+        decided: float,
     ) -> None:
-        decided = time.perf_counter()
         if unjudged and await self._is_echo(ended.audio):
             log.debug("%s: ignored the character's own voice (%s)", self._name, ended.reason)
             transcript.cancel()
@@ -258,16 +287,20 @@ class VoiceInput:
             log.warning("%s: transcription failed: %s", self._name, message)
             self._sink(VoiceFailed(f"ASR failed: {message}"))
             return
+        timing = TurnTiming(paused_at, decided, time.perf_counter(), self._model_s)
         log.debug(
-            "%s: turn (%s, %.1f s of audio) transcribed %.0f ms after it ended: %r",
+            "%s: turn (%s, %.1f s of audio) ended %.0f ms after its pause (model %.0f ms), "
+            "transcribed %.0f ms after it ended: %r",
             self._name,
             ended.reason,
             ended.audio.size / SAMPLE_RATE,
-            1000 * (time.perf_counter() - decided),
+            1000 * (timing.ended - timing.paused),
+            1000 * timing.model_s,
+            1000 * max(0.0, timing.transcribed - timing.ended),
             text[:60],
         )
         if text:
-            self._sink(Utterance(text, ended.audio, ended.reason))
+            self._sink(Utterance(text, ended.audio, ended.reason, timing))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
