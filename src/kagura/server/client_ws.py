@@ -43,7 +43,11 @@ class ClientSession:
         self.requests = Requests(self.conversation, self.client_uid, self.send)
         self._turn_task: asyncio.Task[Any] | None = None
         self._mic = MicBuffer(runtime.config.asr.max_seconds)
-        self._voice: VoiceInput | None = None  # made when streamed audio first arrives
+        # Made at once, though nothing loads before audio arrives: it follows every reply,
+        # so a microphone opened in the middle of one still knows the character's voice.
+        self._voice: VoiceInput = voice_input(
+            runtime, self._on_voice, lambda: self.conversation.active, self.client_uid
+        )
         # The server started a turn from streamed audio; a client of the original protocol
         # answers its `mic-audio-end` control with a `mic-audio-end` of its own: not a turn.
         self._answered_stream = False
@@ -58,8 +62,7 @@ class ClientSession:
                 with contextlib.suppress(BaseException):
                     await asyncio.wait_for(self._turn_task, 5)
             self.conversation.close()
-            if self._voice is not None:
-                await self._voice.aclose()
+            await self._voice.aclose()
 
     async def handle(self, message: m.Incoming) -> None:
         conversation = self.conversation
@@ -123,10 +126,6 @@ class ClientSession:
 
     async def _hear(self, audio: FloatAudio) -> None:
         """Streamed audio: the server decides when a turn starts, ends and interrupts."""
-        if self._voice is None:
-            self._voice = voice_input(
-                self.runtime, self._on_voice, lambda: self.conversation.active, self.client_uid
-            )
         await self._voice.feed(audio)
 
     def _on_voice(self, event: VoiceEvent) -> None:

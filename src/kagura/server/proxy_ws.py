@@ -57,6 +57,8 @@ class StageClient:
     async def serve(self) -> None:
         self.connection.greet(model_and_conf(self.stage.conversation, self.client_uid))
         self.stage.add_client(self.client_uid, self.connection.sender, self.role.value)
+        if self.role is auth.Role.ADMIN:
+            self._listening()  # follows replies from the start (see `_listening`)
         try:
             await self.connection.serve(self.handle)
         finally:
@@ -110,6 +112,9 @@ class StageClient:
                 await self.requests.handle(message)
 
     def _listening(self) -> VoiceInput:
+        """The streamer's voice input, made when the admin connects: it keeps the reply being
+        spoken as its echo reference, so a microphone opened in the middle of a reply still
+        knows the character's voice (nothing is loaded before audio arrives)."""
         if self._voice is None:
             audible = lambda: self.stage.active  # noqa: E731
             self._voice = voice_input(self.stage.runtime, self._on_voice, audible, self.client_uid)

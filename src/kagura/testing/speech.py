@@ -7,16 +7,20 @@ for `kagura chat` and the browser's fake microphone, and the word error rate.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import io
 import re
 import subprocess
+import time
 import wave
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from .client import ProtocolClient
 
 RATE = 16000
 Audio = npt.NDArray[np.float32]
@@ -76,7 +80,7 @@ def speech_edges(audio: Audio, level: float = 0.02) -> tuple[float, float]:
 
 def to_pcm16(audio: Audio) -> bytes:
     """16-bit little-endian PCM: a binary frame's payload."""
-    return (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    return (np.clip(audio, -1.0, 1.0) * 32767).round().astype("<i2").tobytes()
 
 
 def write_wav(path: Path, audio: Audio, rate: int = RATE) -> Path:
@@ -113,3 +117,34 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
                 min(row[j] + 1, row[j - 1] + 1, previous + (word != other)),
             )
     return row[-1] / max(1, len(ref))
+
+
+def quantised(audio: Audio) -> Audio:
+    """The floats a binary frame of `audio` stands for: what the JSON-float form must carry
+    for both forms to hold the very same samples."""
+    return np.frombuffer(to_pcm16(audio), "<i2").astype(np.float32) / np.float32(32768.0)
+
+
+async def stream(
+    client: ProtocolClient,
+    audio: Audio,
+    *,
+    binary: bool = True,
+    chunk_s: float = 0.02,
+    speed: float = 1.0,
+) -> float:
+    """Send `audio` as a microphone would: chunks of `chunk_s` at `speed` times real time,
+    as binary PCM frames or `raw-audio-data` floats. Returns when the last chunk was sent
+    (`time.perf_counter()`)."""
+    step = int(chunk_s * RATE)
+    started = time.perf_counter()
+    for i, start in enumerate(range(0, audio.size, step)):
+        chunk = audio[start : start + step]
+        if binary:
+            await client.send_raw(to_pcm16(chunk))
+        else:
+            await client.send({"type": "raw-audio-data", "audio": quantised(chunk).tolist()})
+        ahead = started + (i + 1) * chunk_s / speed - time.perf_counter()
+        if ahead > 0:
+            await asyncio.sleep(ahead)
+    return time.perf_counter()

@@ -38,28 +38,53 @@ def to_16k(speech: Speech) -> FloatAudio:
 
 
 class EchoReference:
-    """The character's voice of the reply being played, bounded to `MAX_REFERENCE_S`."""
+    """The character's voice of the reply being played, bounded to `MAX_REFERENCE_S`.
+
+    Every speaker's input keeps one from the moment it connects (a microphone may open in
+    the middle of a reply), so adding a segment only keeps it: the conversion to 16 kHz
+    waits until speech over the reply is actually judged."""
 
     def __init__(self, max_seconds: float = MAX_REFERENCE_S) -> None:
         self._limit = int(max_seconds * SAMPLE_RATE)
-        self._audio = np.zeros(0, dtype=np.float32)
+        self._segments: list[Speech] = []
+        self._size = 0  # in 16 kHz samples
+        self._converted: FloatAudio | None = None
 
     def add(self, speech: Speech) -> None:
-        self._audio = np.concatenate([self._audio, to_16k(speech)])[-self._limit :]
+        self._segments.append(speech)
+        self._size += len(speech.samples) * SAMPLE_RATE // speech.sample_rate
+        while len(self._segments) > 1 and self._size - self._first_size() >= self._limit:
+            self._size -= self._first_size()
+            self._segments.pop(0)
+        self._converted = None
+
+    def _first_size(self) -> int:
+        first = self._segments[0]
+        return len(first.samples) * SAMPLE_RATE // first.sample_rate
 
     def clear(self) -> None:
-        self._audio = np.zeros(0, dtype=np.float32)
+        self._segments, self._size, self._converted = [], 0, None
 
     def __len__(self) -> int:
-        return int(self._audio.size)
+        return self._size
+
+    def _audio(self) -> FloatAudio:
+        if self._converted is None:
+            parts = [to_16k(speech) for speech in self._segments]
+            joined = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+            self._converted = joined[-self._limit :]
+        return self._converted
 
     def similarity(self, heard: FloatAudio) -> float:
         """The best normalised cross-correlation (0..1) of `heard` with the reference at
         any delay; 0 when there is nothing to compare."""
         probe = np.asarray(heard[-int(MAX_PROBE_S * SAMPLE_RATE) :], dtype=np.float64)
-        reference = self._audio.astype(np.float64)
-        if probe.size < SAMPLE_RATE // 10 or reference.size < probe.size:
+        audio = self._audio()
+        if probe.size < SAMPLE_RATE // 10 or audio.size == 0:
             return 0.0
+        # The probe may begin before the reply did (the pre-roll, a microphone's latency):
+        # silence in front of the reference lets it line up there too.
+        reference = np.concatenate([np.zeros(probe.size - 1), audio.astype(np.float64)])
         probe = probe - probe.mean()
         probe_energy = float(probe @ probe)
         if probe_energy <= 0.0:
