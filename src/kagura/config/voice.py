@@ -50,6 +50,15 @@ class EndOfTurnConfig(Section):
         ge=100,
         le=10_000,
     )
+    recheck_ms: int = F(
+        200,
+        en="While a pause goes on, ask the model again this often, in milliseconds (a "
+        "finished sentence sounds more finished with more silence after it); 0 asks once.",
+        zh="停顿持续期间每隔此时长（毫秒）再问一次模型"
+        "（说完的句子后面静音越长越像说完了）；0 表示只问一次。",
+        ge=0,
+        le=5000,
+    )
     smart_turn: SmartTurnConfig = F(
         default_factory=SmartTurnConfig,
         en="Settings of the Smart Turn model.",

@@ -8,7 +8,9 @@ this turns those probabilities into events, with hysteresis and bounded buffers:
 - speech must last `vad.min_speech_ms` to count (a click or a cough does not start a turn);
 - a pause of `vad.min_silence_ms` after speech is reported as `Paused`: the next stage asks
   the end-of-turn model whether the speaker has finished, and may end the turn at once
-  (`end_turn`); otherwise silence alone ends it after `voice.turn.silence_timeout_ms`;
+  (`end_turn`); as the pause goes on it is reported again every `voice.turn.recheck_ms`
+  (a finished sentence sounds more finished with more silence after it, an unfinished
+  one does not); silence alone ends the turn after `voice.turn.silence_timeout_ms`;
 - a turn longer than the buffer's limit ends where the limit is.
 
 Synchronous and single-threaded: the caller feeds it from one place at a time.
@@ -40,6 +42,7 @@ class Paused:
 
     pause: int  # numbers the pauses of a stream: a later decision about this one names it
     audio: FloatAudio
+    again: bool = False  # the same pause, longer: asked about once more
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Endpointer:
         self._window_ms = 1000 * self._window / SAMPLE_RATE
         self._silence_timeout_ms = max(voice.turn.silence_timeout_ms, vad.min_silence_ms)
         self._strong = voice.barge_in.threshold
+        self._recheck_ms = voice.turn.recheck_ms
         self._preroll: deque[FloatAudio] = deque(maxlen=round(voice.pre_roll_ms / self._window_ms))
         self._max_windows = max(1, int(max_seconds * 1000 / self._window_ms))
         self._pending = np.zeros(0, dtype=np.float32)
@@ -92,6 +96,7 @@ class Endpointer:
         self._paused = False
         self._speech_ms = 0.0
         self._silence_ms = 0.0
+        self._next_check_ms = 0.0
         # Speech heard at the barge-in threshold, for the next stage to judge.
         self.strong_speech_ms = 0.0
         self._segment_start = 0
@@ -156,9 +161,13 @@ class Endpointer:
         if not self._paused and self._silence_ms >= self._vad.min_silence_ms:
             self._paused = True
             self.pauses += 1
+            self._next_check_ms = self._silence_ms + self._recheck_ms
             return Paused(self.pauses, self.segment())
         if self._silence_ms >= self._silence_timeout_ms:
             return self._finish("silence")
+        if self._paused and self._recheck_ms and self._silence_ms >= self._next_check_ms:
+            self._next_check_ms += self._recheck_ms
+            return Paused(self.pauses, self.segment(), again=True)
         return None
 
     def _speech(self, probability: float) -> EndpointEvent | None:

@@ -193,12 +193,13 @@ class VoiceInput:
             self._sink(Interruption())
 
     def _paused(self, event: Paused) -> None:
-        self._paused_at, self._model_s = time.perf_counter(), 0.0
+        if not event.again:
+            self._paused_at, self._model_s = time.perf_counter(), 0.0
         if self._echo:
             return
         voice = self._config.voice
         running = self._early is not None and not self._early.task.done()
-        if voice.early_transcription and not running:
+        if voice.early_transcription and not running and not event.again:
             self._early = _Transcript(event.pause, self._start_transcript(event.audio))
         if voice.turn.provider != "silence":
             self._spawn(self._decide(event))
@@ -213,7 +214,7 @@ class VoiceInput:
             return
         elapsed_ms = 1000 * (time.perf_counter() - started)
         if event.pause == self.pauses_heard:
-            self._model_s = elapsed_ms / 1000
+            self._model_s += elapsed_ms / 1000
         if probability is None or probability < self._config.voice.turn.threshold:
             log.debug("%s: pause %d, turn not over (p=%s)", self._name, event.pause, probability)
             return
