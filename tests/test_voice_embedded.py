@@ -11,12 +11,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from kagura.audio import Speech, float_to_int16
 from kagura.config import KaguraConfig
 from kagura.engines import asr, turn, vad
+from kagura.engines.asr.whisper import _loops
 from kagura.testing import speech
 from kagura.testing.wait import until
-from kagura.voice import Utterance, VoiceEngines, VoiceEvent, VoiceInput
-from kagura.voice.endpoint import Endpointer, TurnEnded
+from kagura.voice import Interruption, Utterance, VoiceEngines, VoiceEvent, VoiceInput
+from kagura.voice.endpoint import Endpointer, Paused, TurnEnded
 
 pytestmark = pytest.mark.embedded
 
@@ -176,3 +178,60 @@ async def test_a_finished_sentence_ends_the_turn_well_before_the_silence_fallbac
     assert fallback_s >= timeout_s - 0.05, ends
     # The pause (vad.min_silence_ms) and one run of the model: half a second sooner at least.
     assert model_s < fallback_s - 0.5, ends
+
+
+def test_a_pause_is_asked_about_again_as_it_goes_on() -> None:
+    audio, _ = spoken("So I was thinking that maybe we could")
+    for recheck_ms, again in ((200, 3), (0, 0)):
+        events = endpoint(audio, turn={"silence_timeout_ms": 1000, "recheck_ms": recheck_ms})
+        paused = [e for e in events if isinstance(e, Paused)]
+        # The first at vad.min_silence_ms (200), again at 400, 600 and 800; silence ends it.
+        assert [p.again for p in paused] == [False] + [True] * again, paused
+        assert {p.pause for p in paused} == {1}
+        assert [e.reason for e in events if isinstance(e, TurnEnded)] == ["silence"]
+
+
+@pytest.mark.parametrize("similarity", [0.6, 1.0])
+async def test_the_characters_own_voice_does_not_interrupt_it(
+    engines: VoiceEngines, similarity: float
+) -> None:
+    """The reply comes back into the microphone (quieter, 150 ms late, with noise) while it
+    plays: ignored. With the echo check off (1.0) the same audio interrupts: the check, not
+    the thresholds, is what keeps the character from interrupting itself."""
+    config = engines.config.model_copy(deep=True)
+    config.voice.barge_in.echo_similarity = similarity
+    playing = [True]
+    events: list[VoiceEvent] = []
+    voice = VoiceInput(
+        VoiceEngines(config, engines.asr, engines.turn), events.append, lambda: playing[0], "t"
+    )
+    reply = speech.piper("The little dragon flew over the sea. It was a long way home.")
+    voice.reply_started()
+    voice.character_said(Speech(float_to_int16(reply), speech.RATE))
+    # Fed faster than real time: the silence after it (longer than the silence timeout)
+    # ends the echo's segment whenever the end-of-turn model answers.
+    echo = np.concatenate([speech.silence(0.15), 0.5 * reply, speech.silence(1.2)])
+    echo += np.random.default_rng(3).normal(0, 0.003, echo.size).astype(np.float32)
+    step = int(CHUNK_S * speech.RATE)
+    for start in range(0, echo.size, step):
+        await voice.feed(echo[start : start + step])
+    playing[0] = False  # the reply is over; the streamer speaks
+    asked = speech.padded(speech.piper(SENTENCES[0]), 0.5, 2.0)
+    for start in range(0, asked.size, step):
+        await voice.feed(asked[start : start + step])
+    await until(lambda: any(isinstance(e, Utterance) for e in events), 10, "the question")
+    await voice.aclose()
+    interruptions = [e for e in events if isinstance(e, Interruption)]
+    utterances = [e for e in events if isinstance(e, Utterance)]
+    if similarity < 1.0:
+        assert not interruptions, events
+        assert len(utterances) == 1, utterances
+        assert speech.word_error_rate(SENTENCES[0], utterances[0].text) <= 0.2, utterances
+    else:
+        assert interruptions, "without the echo check its own voice must interrupt"
+
+
+def test_a_looping_transcript_is_recognised() -> None:
+    assert _loops("can you tell me what you had can you tell me what")
+    assert not _loops("please tell me a story about a brave little dragon")
+    assert not _loops("no no no")
