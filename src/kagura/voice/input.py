@@ -166,7 +166,9 @@ class VoiceInput:
         match event:
             case SpeechStarted():
                 self._reset_segment()
-                self._overlaps_reply = self._audible() and len(self.echo) > 0
+                # Over the reply, or over its wait for the first audio: judged either way
+                # (with nothing played yet, nothing can be its echo).
+                self._overlaps_reply = self._audible()
             case Paused():
                 self._paused(event)
             case Resumed():
