@@ -147,11 +147,16 @@ async def measure(
     sentence: str,
     recognizer: asr.ASREngine,
     piper: tts.TTSEngine,
-) -> Turn:
+) -> Turn | None:
+    """One voice turn and the floor around it; None when the turn was answered before the
+    utterance was over (a pause inside it taken for its end)."""
     audio = voice(lang, sentence)
     before = len(LOG_LINE.findall(server_log(server)))
     seen = await speak(client, audio)
     await stop_reply(client, seen["first_text"])
+    if "speech_end" not in seen:
+        print(f"cut: {sentence!r} answered as {seen.get('text')!r}", flush=True)
+        return None
     logged = LOG_LINE.findall(server_log(server))
     if len(logged) <= before:
         raise RuntimeError(f"no timing line in the server log for {sentence!r}")
@@ -178,13 +183,14 @@ async def measure(
     )
 
 
-async def run(workdir: Path, runs: int) -> list[Turn]:
+async def run(workdir: Path, runs: int) -> tuple[list[Turn], dict[str, int]]:
     recognizer = asr.create(ASRConfig())
     piper = tts.create(TTSConfig())
     await recognizer.load()
     await piper.load()
     config = {"system": {"log_level": "debug"}, "conversation": {"playback_margin_s": 0.5}}
     turns: list[Turn] = []
+    cut = {lang: 0 for lang in UTTERANCES}
     with KaguraProcess(workdir / "voice", config) as server:
         async with ProtocolClient(server.ws_url) as client:
             await client.connect_sequence()
@@ -194,20 +200,22 @@ async def run(workdir: Path, runs: int) -> list[Turn]:
             for _ in range(runs):
                 for lang, sentences in UTTERANCES.items():
                     for sentence in sentences:
-                        turns.append(
-                            await measure(server, client, lang, sentence, recognizer, piper)
-                        )
-                        print(turns[-1], flush=True)
+                        turn = await measure(server, client, lang, sentence, recognizer, piper)
+                        if turn is None:
+                            cut[lang] += 1
+                        else:
+                            turns.append(turn)
+                            print(turn, flush=True)
     await recognizer.aclose()
     await piper.aclose()
-    return turns
+    return turns, cut
 
 
 def _ms(values: list[float]) -> str:
     return f"{1000 * statistics.median(values):.0f}"
 
 
-def render(turns: list[Turn], runs: int, load: float) -> str:
+def render(turns: list[Turn], cut: dict[str, int], runs: int, load: float) -> str:
     en = [t for t in turns if t.lang == "en"]
     total = [t.total_s for t in en]
     median, p90 = 1000 * statistics.median(total), 1000 * nearest_rank(total, 0.9)
@@ -221,6 +229,8 @@ def render(turns: list[Turn], runs: int, load: float) -> str:
         f"{_ms([t.floor_s for t in en])} ms | — |",
         f"| turns ended by the model / by silence | "
         f"{sum(t.reason == 'model' for t in en)} / {sum(t.reason == 'silence' for t in en)} | — |",
+        f"| turns answered before the utterance was over (a pause in it taken for its end; "
+        f"not timed) | {cut['en']} of {cut['en'] + len(en)} | 0 |",
     ]
     zh = [t for t in turns if t.lang == "zh"]
     if zh:
@@ -299,8 +309,8 @@ async def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        turns = await run(Path(tmp), args.runs)
-    text = render(turns, args.runs, load_before)
+        turns, cut = await run(Path(tmp), args.runs)
+    text = render(turns, cut, args.runs, load_before)
     print(text)
     if not args.no_write:
         write_section("Voice to voice", text)

