@@ -46,9 +46,10 @@ async def test_bad_frame_gets_named_error(kagura: KaguraProcess, frame: str, exp
 async def test_binary_frame(kagura: KaguraProcess) -> None:
     async with ProtocolClient(kagura.ws_url) as client:
         await client.connect_sequence()
-        await client.send_raw(b"\x00\x01binary")
+        # A binary frame is 16-bit PCM audio: an odd number of bytes cannot be that.
+        await client.send_raw(b"\x00\x01binar")
         reply = await client.recv(5)
-        assert reply["type"] == "error" and "binary" in reply["message"]
+        assert reply["type"] == "error" and "binary frame" in reply["message"]
         await client.send({"type": "heartbeat"})
         assert await client.recv(5) == {"type": "heartbeat-ack"}
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from kagura.config import ASRConfig, LLMConfig, TTSConfig, VADConfig
-from kagura.engines import asr, llm, tts, vad
+from kagura.config import ASRConfig, EndOfTurnConfig, LLMConfig, TTSConfig, VADConfig
+from kagura.engines import asr, llm, tts, turn, vad
 from kagura.engines.errors import EngineError
 from kagura.engines.local import LocalModel
 from kagura.engines.registry import Registry, UnknownProvider
@@ -29,6 +29,7 @@ KINDS: dict[str, tuple[type[BaseModel], Registry[Any], tuple[str, ...]]] = {
     "tts": (TTSConfig, tts.PROVIDERS, ("load", "synthesize", "aclose", "runs_locally")),
     "asr": (ASRConfig, asr.PROVIDERS, ("load", "transcribe", "aclose")),
     "vad": (VADConfig, vad.PROVIDERS, ("probability",)),
+    "turn": (EndOfTurnConfig, turn.PROVIDERS, ("load", "probability", "aclose")),
 }
 
 
@@ -37,9 +38,14 @@ def _entries() -> list[tuple[str, str]]:
 
 
 def _create(kind: str, config: Any) -> Any:
-    if kind == "vad":
-        return vad.create(config, max_seconds=10)
-    return {"llm": llm.create, "tts": tts.create, "asr": asr.create}[kind](config)
+    creators = {
+        "llm": llm.create,
+        "tts": tts.create,
+        "asr": asr.create,
+        "vad": vad.create,
+        "turn": turn.create,
+    }
+    return creators[kind](config)
 
 
 # --- config and registries agree -----------------------------------------------------------
@@ -58,8 +64,9 @@ def test_the_registries_list_the_documented_engines() -> None:
     # Guards the test above against both sides losing an engine together.
     assert llm.PROVIDERS.names == ("openai", "smollm2")
     assert tts.PROVIDERS.names == ("espeak", "openai", "piper")
-    assert asr.PROVIDERS.names == ("openai", "whisper")
+    assert asr.PROVIDERS.names == ("openai", "pocketsphinx", "whisper")
     assert vad.PROVIDERS.names == ("silero",)
+    assert turn.PROVIDERS.names == ("silence", "smart_turn")
 
 
 @pytest.mark.parametrize(("kind", "name"), _entries())
@@ -82,8 +89,13 @@ def test_every_entry_resolves_to_a_class_of_its_kind(kind: str, name: str) -> No
             "tts",
             "unknown tts provider 'foo'; choose one of: espeak, openai, piper (tts.provider)",
         ),
-        ("asr", "unknown asr provider 'foo'; choose one of: openai, whisper (asr.provider)"),
+        (
+            "asr",
+            "unknown asr provider 'foo'; choose one of: openai, pocketsphinx, whisper "
+            "(asr.provider)",
+        ),
         ("vad", "unknown vad provider 'foo'; choose one of: silero (vad.provider)"),
+        ("turn", "unknown turn provider 'foo'; choose one of: silence, smart_turn (turn.provider)"),
     ],
 )
 def test_create_rejects_an_unknown_provider_naming_the_choices(kind: str, message: str) -> None:
@@ -115,12 +127,15 @@ def test_resolve_reports_an_entry_that_does_not_exist() -> None:
 _LAZY_PROBE = """
 import sys
 from kagura.config import TTSConfig
-from kagura.engines import asr, llm, tts, vad
+from kagura.engines import asr, llm, tts, turn, vad
 
 def loaded():
     return sorted(m for m in sys.modules if m.rsplit(".", 1)[-1] in ENGINE_MODULES)
 
-ENGINE_MODULES = {"openai_compat", "piper", "espeak", "smollm2", "whisper", "silero"}
+ENGINE_MODULES = {
+    "openai_compat", "piper", "espeak", "smollm2", "whisper", "silero", "pocketsphinx",
+    "smart_turn", "silence",
+}
 print(loaded())
 tts.create(TTSConfig(provider="espeak"))
 print(loaded())

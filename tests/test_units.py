@@ -13,12 +13,10 @@ import numpy as np
 import pytest
 
 from kagura.audio import Speech, decode_wav, encode_wav, rms_volumes
-from kagura.config import VADConfig
 from kagura.conversation.expressions import find_tags, strip_tags
 from kagura.conversation.memory import ConversationMemory
 from kagura.conversation.speech import speak_in_order
 from kagura.engines.errors import EngineError
-from kagura.engines.vad.detector import SpeechEnded, SpeechStarted, VoiceActivityDetector
 
 
 def test_tags() -> None:
@@ -161,32 +159,6 @@ async def test_speak_in_order_raises_llm_error_after_delivering() -> None:
         async for spoken in speak_in_order(texts(), speak, concurrency=1, timeout_s=1):
             delivered.append(spoken.text)
     assert delivered == ["first"]
-
-
-class _ScriptedModel:
-    """Speech probability from the signal's loudness: isolates the VAD state machine."""
-
-    window = 512
-
-    def probability(self, window: np.ndarray) -> float:
-        return 0.9 if float(np.abs(window).mean()) > 0.05 else 0.0
-
-
-def test_vad_state_machine() -> None:
-    config = VADConfig(threshold=0.5, min_silence_ms=300, min_speech_ms=200, speech_pad_ms=64)
-    detector = VoiceActivityDetector(_ScriptedModel(), config, max_seconds=10)
-    silence = np.zeros(16000, np.float32)
-    speech = np.full(16000, 0.3, np.float32)
-    click = np.full(1024, 0.3, np.float32)  # 64 ms: too short to count
-    events = []
-    for chunk in (silence, click, silence, speech, silence):
-        for start in range(0, chunk.size, 4096):
-            events += detector.feed(chunk[start : start + 4096])
-    assert [type(e) for e in events] == [SpeechStarted, SpeechEnded]
-    ended = events[1]
-    assert isinstance(ended, SpeechEnded)
-    # One second of speech, plus pre-roll and the trailing silence that ended it.
-    assert 1.0 <= ended.audio.size / 16000 <= 1.5
 
 
 def test_cpu_priority_pauses_background_work_boundedly() -> None:

@@ -2,8 +2,8 @@
 
 Sessions and the stage share one Runtime. The port opens as soon as the history is open: the
 LLM and TTS load at start-up in the background, with a progress line, and a turn that comes
-before they are ready waits for them. Speech recognition loads on first use, since many
-sessions only type.
+before they are ready waits for them. Speech recognition and the end-of-turn model load on
+first use, since many sessions only type.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from kagura.config import KaguraConfig
-from kagura.engines import asr, llm, tts
+from kagura.engines import asr, llm, tts, turn
 from kagura.engines.errors import EngineError
 from kagura.history import HistoryStore
 from kagura.live2d import ModelInfo, load_registry
@@ -43,6 +43,7 @@ class Runtime:
     llm: llm.LLMEngine
     tts: tts.TTSEngine
     asr: asr.ASREngine
+    turn: turn.EndOfTurnModel
     history: HistoryStore
     models: dict[str, ModelInfo]
     _loading: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
@@ -56,6 +57,7 @@ class Runtime:
             llm=llm.create(config.llm),
             tts=tts.create(config.tts),
             asr=asr.create(config.asr),
+            turn=turn.create(config.voice.turn),
             history=HistoryStore(data_dir / "history.sqlite3"),
             models=load_registry(config.resolve_path(config.system.models_dir)),
         )
@@ -93,7 +95,7 @@ class Runtime:
             self._loading.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._loading
-        for engine in (self.llm, self.tts, self.asr):
+        for engine in (self.llm, self.tts, self.asr, self.turn):
             try:
                 await engine.aclose()
             except Exception:  # closing must go on for the others

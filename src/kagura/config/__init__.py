@@ -13,6 +13,7 @@ from .engines import (
     OpenAILLMConfig,
     OpenAITTSConfig,
     PiperConfig,
+    PocketsphinxConfig,
     SmolLM2Config,
     TTSConfig,
     VADConfig,
@@ -35,6 +36,7 @@ from .schema import (
     SystemConfig,
 )
 from .stage import LaneConfig, LanesConfig, StageConfig
+from .voice import BargeInConfig, EndOfTurnConfig, SmartTurnConfig, VoiceConfig
 from .widget import WidgetConfig
 
 if TYPE_CHECKING:
@@ -42,11 +44,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASRConfig",
+    "BargeInConfig",
     "BilibiliConfig",
     "BilibiliOpenConfig",
     "CharacterConfig",
     "ConfigError",
     "ConversationConfig",
+    "EndOfTurnConfig",
     "EspeakConfig",
     "KaguraConfig",
     "LLMConfig",
@@ -57,12 +61,15 @@ __all__ = [
     "OpenAILLMConfig",
     "OpenAITTSConfig",
     "PiperConfig",
+    "PocketsphinxConfig",
+    "SmartTurnConfig",
     "SmolLM2Config",
     "StageConfig",
     "SystemConfig",
     "TTSConfig",
     "TwitchConfig",
     "VADConfig",
+    "VoiceConfig",
     "WhisperConfig",
     "WidgetConfig",
     "YouTubeConfig",

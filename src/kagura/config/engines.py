@@ -212,6 +212,13 @@ class WhisperConfig(Section):
         ge=1,
         le=10,
     )
+    short_window: bool = F(
+        True,
+        en="Let the model hear only the utterance (plus 1 s) instead of a padded 30 s "
+        "window: about three times faster on a spoken sentence, the same transcript.",
+        zh="模型只听这段语音（另加 1 秒）而不是补齐到 30 秒的窗口："
+        "一句话的识别快约三倍，结果相同。",
+    )
 
 
 class OpenAIASRConfig(Section):
@@ -229,11 +236,23 @@ class OpenAIASRConfig(Section):
     )
 
 
+class PocketsphinxConfig(Section):
+    model_path: str = F(
+        "",
+        en="PocketSphinx model directory (acoustic model, dictionary and language model, as "
+        "in the package's model/en-us). Empty means the US English model in the wheel.",
+        zh="PocketSphinx 模型目录（声学模型、词典和语言模型，同包内 model/en-us 的布局）。"
+        "留空表示使用包自带的美式英语模型。",
+    )
+
+
 class ASRConfig(Section):
-    provider: Literal["whisper", "openai"] = F(
+    provider: Literal["whisper", "openai", "pocketsphinx"] = F(
         "whisper",
-        en="Which engine transcribes: embedded faster-whisper or an OpenAI-compatible API.",
-        zh="由哪个引擎识别语音：内置 faster-whisper 或 OpenAI 兼容 API。",
+        en="Which engine transcribes: embedded faster-whisper, an OpenAI-compatible API "
+        "(any language), or PocketSphinx (a light English fallback: fast, far less accurate).",
+        zh="由哪个引擎识别语音：内置 faster-whisper、OpenAI 兼容 API（任何语言），或 PocketSphinx"
+        "（轻量的英语备选：快，但准确率低得多）。",
     )
     max_seconds: float = F(
         60,
@@ -259,6 +278,11 @@ class ASRConfig(Section):
         en="Settings of the OpenAI-compatible provider.",
         zh="OpenAI 兼容提供方的设置。",
     )
+    pocketsphinx: PocketsphinxConfig = F(
+        default_factory=PocketsphinxConfig,
+        en="Settings of the PocketSphinx engine.",
+        zh="PocketSphinx 引擎的设置。",
+    )
 
 
 # --- vad --------------------------------------------------------------------------------
@@ -274,9 +298,10 @@ class VADConfig(Section):
         lt=1,
     )
     min_silence_ms: int = F(
-        500,
-        en="Silence that ends an utterance, in milliseconds.",
-        zh="结束一段语音所需的静音时长（毫秒）。",
+        200,
+        en="Silence that makes a pause, in milliseconds: then the end-of-turn model decides "
+        "whether the turn is over (voice.turn).",
+        zh="构成一次停顿的静音时长（毫秒）：此时由本轮结束模型判断是否说完（voice.turn）。",
         ge=0,
         le=10_000,
     )
@@ -286,11 +311,4 @@ class VADConfig(Section):
         zh="短于此时长的语音会被忽略（毫秒）。",
         ge=0,
         le=10_000,
-    )
-    speech_pad_ms: int = F(
-        100,
-        en="Audio kept before and after speech, in milliseconds.",
-        zh="语音前后保留的音频时长（毫秒）。",
-        ge=0,
-        le=2000,
     )

@@ -178,6 +178,10 @@ RETIRED: dict[tuple[str, ...], str] = {
         "this setting was removed: the first segment is now cut at the first clause "
         "boundary whatever its length (see conversation.short_sentence_words); delete the line"
     ),
+    ("vad", "speech_pad_ms"): (
+        "this setting was replaced by voice.pre_roll_ms (the audio kept from before speech "
+        "was detected); move the value there"
+    ),
 }
 
 

@@ -18,6 +18,7 @@ from .engines import ASRConfig, LLMConfig, TTSConfig, VADConfig
 from .fields import F, Section
 from .live import LiveConfig
 from .stage import StageConfig
+from .voice import VoiceConfig
 from .widget import WidgetConfig
 
 DEFAULT_PERSONA = (
@@ -301,6 +302,11 @@ class KaguraConfig(Section):
         default_factory=VADConfig,
         en="Voice activity detection: when the human starts and stops talking.",
         zh="语音活动检测：判断人何时开始和停止说话。",
+    )
+    voice: VoiceConfig = F(
+        default_factory=VoiceConfig,
+        en="Spoken input: pre-roll, end of turn, and interrupting the character by voice.",
+        zh="语音输入：预录、本轮结束判断，以及用语音打断角色。",
     )
     conversation: ConversationConfig = F(
         default_factory=ConversationConfig,

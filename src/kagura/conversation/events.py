@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kagura.audio import Speech
+
 
 @dataclass(frozen=True, slots=True)
 class TurnStarted:
@@ -25,6 +27,8 @@ class SegmentDelivered:
     text: str  # as displayed, without `[emotion]` tags
     expressions: tuple[int | str, ...]
     motions: tuple[dict[str, Any], ...]
+    # What was sent to be played (None: display only); voice input listens for its echo.
+    speech: Speech | None = None
 
 
 @dataclass(frozen=True, slots=True)

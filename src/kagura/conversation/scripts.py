@@ -44,6 +44,7 @@ class TurnInput:
     speaker: str | None = None
     proactive: bool = False
     audio: FloatAudio | None = None  # transcribed at the start of the turn
+    transcribed: bool = False  # `text` was spoken (transcribed already): shown as such
     images: tuple[str, ...] = ()  # data URLs shown to a vision model with this input only
 
     def prompt_text(self, text: str | None = None) -> str:
@@ -85,9 +86,10 @@ class Answer:
         self._human_write: asyncio.Task[None] | None = None
 
     async def hear(self) -> str | None:
-        if self._request.audio is None:
+        if self._request.audio is not None:
+            self._text = await self._transcribe(self._request.audio)
+        elif not self._request.transcribed:
             return self._text
-        self._text = await self._transcribe(self._request.audio)
         self._emit(out.transcription(self._text))
         return self._text if self._text.strip() else None
 

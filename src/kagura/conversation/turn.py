@@ -299,7 +299,7 @@ class Turn:
         self.report.delivered.append(spoken.text)
         if shown:
             self._shown.append(shown)
-        self._tell(SegmentDelivered(spoken.index, shown, expressions, motions))
+        self._tell(SegmentDelivered(spoken.index, shown, expressions, motions, spoken.speech))
 
     async def _speak(self, index: int, text: str) -> Speech:
         """TTS hears the text without tags; the client still gets them in display_text.

@@ -17,14 +17,16 @@ from starlette.websockets import WebSocket
 
 from kagura.auth import Role
 from kagura.conversation.conversation import Conversation, TurnInput
-from kagura.engines import vad
-from kagura.engines.asr import SAMPLE_RATE, FloatAudio
+from kagura.conversation.events import TurnEvent
+from kagura.engines.asr import FloatAudio
 from kagura.permissions import Endpoint
 from kagura.protocol import client as m
 from kagura.protocol import outgoing as out
 from kagura.runtime import Runtime
+from kagura.voice import Interruption, Utterance, VoiceEvent, VoiceFailed, VoiceInput
 
 from .connection import Connection, accept
+from .listening import MicBuffer, follow_reply, voice_input
 from .requests import Requests, model_and_conf
 
 log = logging.getLogger(__name__)
@@ -37,11 +39,18 @@ class ClientSession:
         self.client_uid = f"client_{uuid.uuid4().hex[:12]}"
         self.connection = Connection(websocket, self.client_uid, Endpoint.CLIENT, role)
         self.send = self.connection.send
-        self.conversation = Conversation(runtime, self.send)
+        self.conversation = Conversation(runtime, self.send, listener=self._on_turn_event)
         self.requests = Requests(self.conversation, self.client_uid, self.send)
         self._turn_task: asyncio.Task[Any] | None = None
-        self._mic = _MicBuffer(runtime.config.asr.max_seconds)
-        self._vad: vad.VoiceActivityDetector | None = None
+        self._mic = MicBuffer(runtime.config.asr.max_seconds)
+        # Made at once, though nothing loads before audio arrives: it follows every reply,
+        # so a microphone opened in the middle of one still knows the character's voice.
+        self._voice: VoiceInput = voice_input(
+            runtime, self._on_voice, lambda: self.conversation.active, self.client_uid
+        )
+        # The server started a turn from streamed audio; a client of the original protocol
+        # answers its `mic-audio-end` control with a `mic-audio-end` of its own: not a turn.
+        self._answered_stream = False
 
     async def serve(self) -> None:
         self.connection.greet(model_and_conf(self.conversation, self.client_uid))
@@ -53,8 +62,9 @@ class ClientSession:
                 with contextlib.suppress(BaseException):
                     await asyncio.wait_for(self._turn_task, 5)
             self.conversation.close()
+            await self._voice.aclose()
 
-    async def handle(self, message: m.ClientMessage) -> None:
+    async def handle(self, message: m.Incoming) -> None:
         conversation = self.conversation
         match message:
             case m.TextInput(text=text, images=images):
@@ -64,14 +74,19 @@ class ClientSession:
                     self.send(out.error("text-input: the text is empty"))
             case m.MicAudioData(audio=audio):
                 self._mic.extend(audio)
+                self._answered_stream = False
             case m.MicAudioEnd(images=images):
                 recorded = self._mic.take()
                 if recorded.size:
                     self.start_turn(TurnInput(audio=recorded, images=m.image_urls(images)))
+                elif self._answered_stream:
+                    self._answered_stream = False  # that turn has started already
                 else:
                     self.send(out.error("mic-audio-end: no audio was received"))
             case m.RawAudioData(audio=audio):
-                await self._detect_speech(audio)
+                await self._hear(np.asarray(audio, dtype=np.float32))
+            case m.PcmAudio(samples=samples):
+                await self._hear(samples)
             case m.AISpeakSignal():
                 self.start_turn(TurnInput(proactive=True))
             case m.InterruptSignal(text=heard):
@@ -109,42 +124,25 @@ class ClientSession:
         except Exception:
             log.exception("turn failed")
 
-    async def _detect_speech(self, audio: list[float]) -> None:
-        if self._vad is None:
-            config = self.runtime.config
-            self._vad = await asyncio.to_thread(vad.create, config.vad, config.asr.max_seconds)
-        events = await asyncio.to_thread(self._vad.feed, np.asarray(audio, dtype=np.float32))
-        for event in events:
-            if isinstance(event, vad.SpeechStarted):
+    async def _hear(self, audio: FloatAudio) -> None:
+        """Streamed audio: the server decides when a turn starts, ends and interrupts."""
+        await self._voice.feed(audio)
+
+    def _on_voice(self, event: VoiceEvent) -> None:
+        match event:
+            case Interruption():
                 if self.conversation.active:
+                    # The page stops playing and reports what was heard (interrupt-signal).
                     self.send(out.control("interrupt"))
-            else:
-                self._mic.replace(event.audio)
+            case Utterance(text=text):
                 self.send(out.control("mic-audio-end"))
+                self._answered_stream = True
+                self.start_turn(TurnInput(text=text, transcribed=True))
+            case VoiceFailed(message=message):
+                self.send(out.error(message))
 
-
-class _MicBuffer:
-    """The utterance being recorded, capped at `max_seconds` (the oldest audio is dropped)."""
-
-    def __init__(self, max_seconds: float) -> None:
-        self._limit = int(max_seconds * SAMPLE_RATE)
-        self._chunks: list[FloatAudio] = []
-        self._size = 0
-
-    def extend(self, samples: list[float]) -> None:
-        chunk = np.asarray(samples, dtype=np.float32)
-        self._chunks.append(chunk)
-        self._size += chunk.size
-        while self._size - self._chunks[0].size >= self._limit and len(self._chunks) > 1:
-            self._size -= self._chunks.pop(0).size
-
-    def replace(self, audio: FloatAudio) -> None:
-        self._chunks, self._size = [audio[-self._limit :]], min(audio.size, self._limit)
-
-    def take(self) -> FloatAudio:
-        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
-        self._chunks, self._size = [], 0
-        return audio[-self._limit :]
+    def _on_turn_event(self, event: TurnEvent) -> None:
+        follow_reply(self._voice, event)
 
 
 async def client_ws(websocket: WebSocket) -> None:

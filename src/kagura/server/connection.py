@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # Client mistakes are the client's to fix: one line each, and never a flood.
 mistakes = RateLimitedLog(log)
 
-Handle = Callable[[incoming.ClientMessage], Awaitable[None]]
+Handle = Callable[[incoming.Incoming], Awaitable[None]]
 TEARDOWN_TIMEOUT_S = 5.0
 # Frames larger than this are parsed in a worker thread: decoding a frame of a few hundred
 # kilobytes takes long enough to delay every other client's audio.
@@ -68,7 +68,7 @@ async def accept(websocket: WebSocket, endpoint: Endpoint | None = None) -> Role
     return role
 
 
-async def parse(frame: str | bytes) -> incoming.ClientMessage:
+async def parse(frame: str | bytes) -> incoming.Incoming:
     """`incoming.parse`, off the event loop when the frame is large."""
     if len(frame) > OFF_LOOP_BYTES:
         return await asyncio.to_thread(incoming.parse, frame)

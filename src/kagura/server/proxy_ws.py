@@ -14,20 +14,24 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import numpy as np
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.websockets import WebSocket
 
 from kagura import auth
+from kagura.conversation.events import TurnEvent
 from kagura.permissions import Endpoint
 from kagura.protocol import client as m
 from kagura.protocol import outgoing as out
 from kagura.stage.events import chat_event
 from kagura.stage.policy import BAD_INPUT
 from kagura.stage.stage import Stage
+from kagura.voice import Interruption, Utterance, VoiceEvent, VoiceFailed, VoiceInput
 
 from .connection import Connection, accept, check
+from .listening import MicBuffer, follow_reply, voice_input
 from .requests import Requests, model_and_conf
 
 log = logging.getLogger(__name__)
@@ -46,16 +50,24 @@ class StageClient:
         )
         self.send = self.connection.send
         self.requests = Requests(stage.conversation, self.client_uid, self.send)
+        # The streamer's voice (the permission table lets only the admin role send it).
+        self._voice: VoiceInput | None = None
+        self._mic = MicBuffer(stage.runtime.config.asr.max_seconds)
 
     async def serve(self) -> None:
         self.connection.greet(model_and_conf(self.stage.conversation, self.client_uid))
         self.stage.add_client(self.client_uid, self.connection.sender, self.role.value)
+        if self.role is auth.Role.ADMIN:
+            self._listening()  # follows replies from the start (see `_listening`)
         try:
             await self.connection.serve(self.handle)
         finally:
             self.stage.broadcast.remove(self.client_uid)
+            if self._voice is not None:
+                self.stage.observers.remove(self._follow_reply)
+                await self._voice.aclose()
 
-    async def handle(self, message: m.ClientMessage) -> None:
+    async def handle(self, message: m.Incoming) -> None:
         stage = self.stage
         match message:
             case m.TextInput(text=text, source=source):
@@ -82,10 +94,49 @@ class StageClient:
                         lambda uid: out.frame(model_and_conf(stage.conversation, uid)),
                         exclude=self.client_uid,
                     )
-            case m.MicAudioData() | m.MicAudioEnd() | m.RawAudioData() | m.AISpeakSignal():
+            case m.RawAudioData(audio=audio):
+                await self._listening().feed(np.asarray(audio, dtype=np.float32))
+            case m.PcmAudio(samples=samples):
+                await self._listening().feed(samples)
+            case m.MicAudioData(audio=audio):
+                self._mic.extend(audio)
+            case m.MicAudioEnd():
+                recorded = self._mic.take()
+                if recorded.size:
+                    self._listening().recorded(recorded)
+                else:
+                    self.send(out.error("mic-audio-end: no audio was received"))
+            case m.AISpeakSignal():
                 self.send(out.error(f"{message.type!r} is not supported on the stage"))
             case _:
                 await self.requests.handle(message)
+
+    def _listening(self) -> VoiceInput:
+        """The streamer's voice input, made when the admin connects: it keeps the reply being
+        spoken as its echo reference, so a microphone opened in the middle of a reply still
+        knows the character's voice (nothing is loaded before audio arrives)."""
+        if self._voice is None:
+            audible = lambda: self.stage.active  # noqa: E731
+            self._voice = voice_input(self.stage.runtime, self._on_voice, audible, self.client_uid)
+            self.stage.observers.append(self._follow_reply)
+        return self._voice
+
+    def _follow_reply(self, event: TurnEvent) -> None:
+        follow_reply(self._voice, event)
+
+    def _on_voice(self, event: VoiceEvent) -> None:
+        """The streamer spoke: their words go to the top lane, shown on their page at once
+        and on every other page when the stage answers them."""
+        match event:
+            case Interruption():
+                if self.stage.runtime.config.voice.barge_in.stage and self.stage.interrupt(None):
+                    # One stage, one voice: every page stops playing the reply.
+                    self.stage.broadcast.send(out.interrupt_signal(""))
+            case Utterance(text=text):
+                self.send(out.transcription(text))
+                self._submit(text[: self.stage.config.max_text_chars], None)
+            case VoiceFailed(message=message):
+                self.send(out.error(message))
 
     def _submit(self, text: str, source: m.ChatSource | None) -> None:
         event = chat_event(

@@ -15,6 +15,7 @@ PROVIDERS: Registry[Callable[[ASRConfig], ASREngine]] = Registry(
     "asr",
     {
         "openai": "kagura.engines.asr.openai_compat:OpenAICompatibleASR",
+        "pocketsphinx": "kagura.engines.asr.pocketsphinx:PocketsphinxASR",
         "whisper": "kagura.engines.asr.whisper:WhisperASR",
     },
 )

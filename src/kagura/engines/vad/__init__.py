@@ -1,4 +1,8 @@
-"""Voice activity detection, chosen by `vad.provider` (silero is the only one for now)."""
+"""Voice activity detection, chosen by `vad.provider` (silero is the only one for now).
+
+What is done with the probabilities (speech start, pauses, the end of a turn) is
+`kagura.voice.endpoint`'s job; an engine here only hears windows of audio.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,12 @@ from collections.abc import Callable
 from kagura.config import VADConfig
 from kagura.engines.registry import Registry
 
-from .detector import SpeechEnded, SpeechModel, SpeechStarted, VADEvent, VoiceActivityDetector
+from .base import SpeechModel
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "PROVIDERS",
-    "SpeechEnded",
-    "SpeechStarted",
-    "VADEvent",
-    "VoiceActivityDetector",
-    "create",
-]
+__all__ = ["PROVIDERS", "SpeechModel", "create"]
 
-# A provider here is the speech model; every one is wrapped in the same detector.
 PROVIDERS: Registry[Callable[[], SpeechModel]] = Registry(
     "vad",
     {
@@ -33,8 +29,8 @@ PROVIDERS: Registry[Callable[[], SpeechModel]] = Registry(
 _first_use = True
 
 
-def create(config: VADConfig, max_seconds: float) -> VoiceActivityDetector:
-    """A detector for one audio stream: VAD state belongs to one speaker, never shared.
+def create(config: VADConfig) -> SpeechModel:
+    """A model for one audio stream: VAD state belongs to one speaker, never shared.
 
     Nothing is loaded at start-up: the first stream of audio loads the library (the caller
     runs this in a worker thread, so the event loop never waits for it).
@@ -43,5 +39,4 @@ def create(config: VADConfig, max_seconds: float) -> VoiceActivityDetector:
     if _first_use:
         _first_use = False
         log.info("loading the %s voice activity detector for its first use", config.provider)
-    model = PROVIDERS.resolve(config.provider)()
-    return VoiceActivityDetector(model, config, max_seconds)
+    return PROVIDERS.resolve(config.provider)()
