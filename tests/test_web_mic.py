@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from kagura.testing import speech
-from kagura.testing.fake_openai import FakeOpenAI
+from kagura.testing.fake_openai import FakeOpenAI, TTSScript
 from kagura.testing.server import KaguraProcess
 
 from .conftest import fake_engines
@@ -29,6 +29,7 @@ SENTENCE = "What is your favourite colour?"
 # The capture file loops: speech, then a pause long enough for the turn to end and the
 # reply to arrive before the sentence comes round again.
 LEAD_S, PAUSE_S = 0.3, 3.5
+LOOP_MS = 1000 * (LEAD_S + PAUSE_S + 2.5)  # the sentence itself takes about 2 s
 FRAME_BYTES = 1280  # 40 ms of 16 kHz 16-bit mono: the worklet's chunk
 TRANSCRIPT_TIMEOUT_MS = 40_000  # faster-whisper loads on first use, on 2 shared cores
 
@@ -158,8 +159,7 @@ def test_push_to_talk_sends_only_while_held(pages: PageRecorder, kagura: KaguraP
 
     # Held from the pause before the sentence until just after it.
     wait_sound(page, loud=False, for_ms=1000)
-    page.locator("body").focus()
-    page.keyboard.down("Space")
+    page.keyboard.down("Space")  # the focus is still on the Start button: it must not click
     assert page.locator("#mic-talk").get_attribute("class") == "mic-talk held"
     wait_sound(page, loud=True)
     assert mic(page, "transmitting")
@@ -177,6 +177,22 @@ def test_push_to_talk_sends_only_while_held(pages: PageRecorder, kagura: KaguraP
     page.wait_for_function("!window.kaguraMic.tailing", timeout=2_000)
     after = wait_levels(page, 20)
     assert wait_levels(page) == after  # nothing is sent after the turn, whatever is heard
+    assert mic(page, "state") == "on"
+
+
+def test_talking_over_the_reply_interrupts_it(
+    pages: PageRecorder, kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    """Voice-activated: the sentence comes round again while the (long) reply plays, and
+    the server stops the reply on every page."""
+    fake.tts_script = TTSScript(seconds_per_char=0.5)  # a reply of ~17 s
+    page, frames = open_stage(pages, kagura)
+    start_mic(page)
+    page.wait_for_function("window.kagura.playing", timeout=TRANSCRIPT_TIMEOUT_MS)
+    assert len(transcripts(frames.received)) == 1
+    page.wait_for_function("!window.kagura.playing", timeout=LOOP_MS + 5_000)
+    assert any(f.get("type") == "interrupt-signal" for f in frames.received)
+    assert "(interrupted)" in page.locator("#chat-log").inner_text()
 
 
 def test_a_page_that_is_not_secure_explains_https(
@@ -190,5 +206,10 @@ def test_a_page_that_is_not_secure_explains_https(
     )
     page, _ = open_stage(pages, kagura, "?lang=en")
     status = page.locator("#mic-status").inner_text()
-    assert "https://" in status and "127.0.0.1" in status and "reverse proxy" in status
+    port = str(kagura.port)
+    assert "https://" in status and "reverse proxy" in status, status
+    assert f"ssh -L {port}:127.0.0.1:{port}" in status, status
     assert page.locator("#mic-toggle").is_disabled()
+    page.goto(f"{kagura.http_url}/stage?lang=zh")
+    status = page.locator("#mic-status").inner_text()
+    assert "安全页面" in status and "https://" in status, status

@@ -73,8 +73,8 @@ export function startMicPanel({ performer, toggle, mode, mute, talk, meter, stat
   }
 
   function explain(reason, message = "") {
-    const host = location.host;
-    problem = t(`mic.${reason}`, { host, reason: message });
+    const port = location.port || (location.protocol === "https:" ? "443" : "80");
+    problem = t(`mic.${reason}`, { host: location.host, port, reason: message });
   }
 
   mic.addEventListener("state", (e) => {
