@@ -213,3 +213,16 @@ def test_a_page_that_is_not_secure_explains_https(
     page.goto(f"{kagura.http_url}/stage?lang=zh")
     status = page.locator("#mic-status").inner_text()
     assert "安全页面" in status and "https://" in status, status
+
+
+def test_a_page_role_on_the_stage_is_told_only_the_admin_may_talk(
+    pages: PageRecorder, kagura: KaguraProcess
+) -> None:
+    page, frames = open_stage(pages, kagura, "?role=page&lang=en")
+    page.click("#mic-toggle")  # it starts, sends, and is refused at once
+    page.wait_for_function("window.kaguraMic.state === 'error'", timeout=10_000)
+    assert "Only the admin" in page.locator("#mic-status").inner_text()
+    assert page.locator("#mic-toggle").inner_text() == "Start microphone"
+    refusals = [f for f in frames.received if "raw-audio-data" in str(f.get("message"))]
+    assert refusals, frames.received  # the server refused the audio...
+    assert "raw-audio-data" not in page.locator("#chat-log").inner_text()  # ...said once, here
