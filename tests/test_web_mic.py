@@ -21,7 +21,7 @@ from kagura.testing.fake_openai import FakeOpenAI, TTSScript
 from kagura.testing.server import KaguraProcess
 
 from .conftest import fake_engines
-from .web_browser import PageRecorder, launch_browser, open_stage, recorded_pages
+from .web_browser import PageRecorder, launch_browser, open_stage
 
 pytestmark = [pytest.mark.browser, pytest.mark.embedded]
 
@@ -57,15 +57,6 @@ def browser(capture_wav: Path) -> Iterator[Browser]:
             f"--use-file-for-fake-audio-capture={capture_wav}",
         ]
     )
-
-
-@pytest.fixture
-def pages(
-    request: pytest.FixtureRequest, browser: Browser, kagura: KaguraProcess
-) -> Iterator[PageRecorder]:
-    for recorder in recorded_pages(request, browser):
-        recorder.server_logs.append(kagura.log)
-        yield recorder
 
 
 def mic(page: Page, field: str) -> Any:

@@ -70,6 +70,7 @@ export class Microphone extends EventTarget {
     this.stream = null;
     this.ctx = null;
     this.node = null;
+    this.attempt = 0;
   }
 
   /** Speech is being sent right now. */
@@ -85,14 +86,21 @@ export class Microphone extends EventTarget {
       this.setState("error", { reason });
       return;
     }
+    const attempt = ++this.attempt; // stop() during the permission prompt wins
     this.setState("starting");
     try {
-      this.stream = await navigator.mediaDevices.getUserMedia(CONSTRAINTS);
+      const stream = await navigator.mediaDevices.getUserMedia(CONSTRAINTS);
+      if (attempt !== this.attempt) {
+        for (const track of stream.getTracks()) track.stop();
+        return;
+      }
+      this.stream = stream;
       const Context = window.AudioContext || window.webkitAudioContext;
       this.ctx = new Context({ latencyHint: "interactive" });
       // Same origin, a module file: allowed by the pages' script-src 'self'.
       await this.ctx.audioWorklet.addModule(new URL("./mic-worklet.js", import.meta.url));
-      const source = this.ctx.createMediaStreamSource(this.stream);
+      if (attempt !== this.attempt) return; // stopped meanwhile: released already
+      const source = this.ctx.createMediaStreamSource(stream);
       this.node = new AudioWorkletNode(this.ctx, "kagura-microphone", {
         numberOfInputs: 1,
         numberOfOutputs: 1, // silent (never written); connected so every browser runs it
@@ -101,13 +109,13 @@ export class Microphone extends EventTarget {
       });
       this.node.port.onmessage = (event) => this.onChunk(event.data);
       source.connect(this.node).connect(this.ctx.destination);
-      for (const track of this.stream.getAudioTracks()) {
+      for (const track of stream.getAudioTracks()) {
         track.addEventListener("ended", () => this.fail("ended"));
       }
       await this.ctx.resume();
-      this.setState("on");
+      if (attempt === this.attempt) this.setState("on");
     } catch (err) {
-      this.fail(errorReason(err), String(err?.message || err));
+      if (attempt === this.attempt) this.fail(errorReason(err), String(err?.message || err));
     }
   }
 
@@ -127,6 +135,7 @@ export class Microphone extends EventTarget {
   }
 
   release() {
+    this.attempt += 1; // a start() still waiting gives up
     this.node?.port.close();
     this.node?.disconnect();
     for (const track of this.stream?.getTracks() || []) track.stop();
