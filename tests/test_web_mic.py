@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.embedded]
 SENTENCE = "What is your favourite colour?"
 # The capture file loops: speech, then a pause long enough for the turn to end and the
 # reply to arrive before the sentence comes round again.
-LEAD_S, PAUSE_S = 0.3, 3.5
+LEAD_S, PAUSE_S = 0.6, 3.5
 LOOP_MS = 1000 * (LEAD_S + PAUSE_S + 2.5)  # the sentence itself takes about 2 s
 FRAME_BYTES = 1280  # 40 ms of 16 kHz 16-bit mono: the worklet's chunk
 TRANSCRIPT_TIMEOUT_MS = 40_000  # faster-whisper loads on first use, on 2 shared cores
@@ -90,10 +90,12 @@ def wait_levels(page: Page, chunks: int = 10) -> int:
     return int(mic(page, "sent"))
 
 
+@pytest.mark.parametrize("query", ["", "?endpoint=client"], ids=["stage", "private"])
 def test_voice_activated_speech_is_transcribed_and_answered(
-    pages: PageRecorder, kagura: KaguraProcess
+    pages: PageRecorder, kagura: KaguraProcess, query: str
 ) -> None:
-    page, frames = open_stage(pages, kagura)
+    """On the shared stage (`/proxy-ws`, as the admin) and in a private `/client-ws` session."""
+    page, frames = open_stage(pages, kagura, query)
     assert page.locator("#mic-status").inner_text()  # says the microphone is off
     start_mic(page)
 

@@ -89,17 +89,19 @@ export class Microphone extends EventTarget {
     const attempt = ++this.attempt; // stop() during the permission prompt wins
     this.setState("starting");
     try {
+      // The context first (inside the click, so no autoplay rule holds it) and the worklet
+      // loaded before the device opens: what is said right after the click is not lost.
+      const Context = window.AudioContext || window.webkitAudioContext;
+      this.ctx = new Context({ latencyHint: "interactive" });
+      // Same origin, a module file: allowed by the pages' script-src 'self'.
+      await this.ctx.audioWorklet.addModule(new URL("./mic-worklet.js", import.meta.url));
+      if (attempt !== this.attempt) return; // stopped meanwhile: released already
       const stream = await navigator.mediaDevices.getUserMedia(CONSTRAINTS);
       if (attempt !== this.attempt) {
         for (const track of stream.getTracks()) track.stop();
         return;
       }
       this.stream = stream;
-      const Context = window.AudioContext || window.webkitAudioContext;
-      this.ctx = new Context({ latencyHint: "interactive" });
-      // Same origin, a module file: allowed by the pages' script-src 'self'.
-      await this.ctx.audioWorklet.addModule(new URL("./mic-worklet.js", import.meta.url));
-      if (attempt !== this.attempt) return; // stopped meanwhile: released already
       const source = this.ctx.createMediaStreamSource(stream);
       this.node = new AudioWorkletNode(this.ctx, "kagura-microphone", {
         numberOfInputs: 1,
