@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import Browser
@@ -15,6 +15,9 @@ from kagura.testing.fake_twitch import FakeTwitch
 from kagura.testing.fake_youtube import FakeYouTube
 from kagura.testing.proxy_recorder import ProxyRecorder
 from kagura.testing.server import KaguraProcess
+
+if TYPE_CHECKING:
+    from .web_browser import PageRecorder
 
 REPO = Path(__file__).resolve().parent.parent
 LLM_KEY = "sk-test-llm"
@@ -76,6 +79,19 @@ def browser() -> Iterator[Browser]:
     from .web_browser import launch_browser
 
     yield from launch_browser()
+
+
+@pytest.fixture
+def pages(
+    request: pytest.FixtureRequest, browser: Browser, kagura: KaguraProcess
+) -> Iterator[PageRecorder]:
+    """Pages of one test in a fresh context of the module's browser; on failure, screenshots,
+    console logs and the module's server log in `test-artifacts/`."""
+    from .web_browser import recorded_pages
+
+    for recorder in recorded_pages(request, browser):
+        recorder.server_logs.append(kagura.log)
+        yield recorder
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ interrupt on one page stops them all, and viewer lines carry the viewer's name a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser
 from websockets.sync.client import connect
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript, echo_last_user
@@ -20,22 +18,12 @@ from .web_browser import (
     PageRecorder,
     open_overlay,
     open_stage,
-    recorded_pages,
     sample,
     send_text,
     wait_reply_played,
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def pages(
-    request: pytest.FixtureRequest, browser: Browser, kagura: KaguraProcess
-) -> Iterator[PageRecorder]:
-    for recorder in recorded_pages(request, browser):
-        recorder.server_logs.append(kagura.log)
-        yield recorder
 
 
 STORY = (

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript, echo_last_user
 from kagura.testing.server import KaguraProcess
@@ -23,7 +21,6 @@ from .web_browser import (
     PageRecorder,
     open_stage,
     read_png,
-    recorded_pages,
     require_live2d_runtime,
     sample,
     send_text,
@@ -36,15 +33,6 @@ pytestmark = pytest.mark.browser
 REPLY = "[joy] Hello there, friend! [sadness] It is a rainy day today."
 # The first clause is spoken on its own, then sentence by sentence.
 SHOWN = ["Hello there,", "friend!", "It is a rainy day today."]
-
-
-@pytest.fixture
-def pages(
-    request: pytest.FixtureRequest, browser: Browser, kagura: KaguraProcess
-) -> Iterator[PageRecorder]:
-    for recorder in recorded_pages(request, browser):
-        recorder.server_logs.append(kagura.log)
-        yield recorder
 
 
 def test_overlay_is_transparent_around_an_opaque_haru(

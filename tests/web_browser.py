@@ -70,6 +70,7 @@ class Frames:
     sent: list[dict[str, Any]] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
     both: list[tuple[str, str]] = field(default_factory=list)  # ("sent"|"received", type)
+    binary_sent: list[int] = field(default_factory=list)  # sizes of binary frames (audio)
 
     def attach(self, page: Page) -> None:
         def on_socket(socket: WebSocket) -> None:
@@ -79,6 +80,9 @@ class Frames:
         page.on("websocket", on_socket)
 
     def _add(self, direction: str, payload: str | bytes) -> None:
+        if isinstance(payload, bytes) and direction == "sent":
+            self.binary_sent.append(len(payload))
+            return
         try:
             frame = json.loads(payload)
         except (ValueError, TypeError):
@@ -103,6 +107,7 @@ class Frames:
         self.sent.clear()
         self.received.clear()
         self.both.clear()
+        self.binary_sent.clear()
 
 
 class PageRecorder:

@@ -112,6 +112,15 @@ export class Connection extends EventTarget {
     return true;
   }
 
+  /** Send a binary frame unless the socket is closed or already holds `maxBuffered` bytes
+   * unsent (a stalled link: the caller's data is dropped, not piled up); false if not sent. */
+  sendBinary(data, maxBuffered = Infinity) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    if (this.ws.bufferedAmount > maxBuffered) return false;
+    this.ws.send(data);
+    return true;
+  }
+
   open() {
     this.setState("connecting");
     let ws;

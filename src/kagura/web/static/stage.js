@@ -1,10 +1,11 @@
 // The stage page: the performance (shared with the overlay) plus the chat log, text input,
-// interrupt button, history list, character presets, connection setting and admin panel.
+// interrupt button, microphone, history list, character presets, connection setting and admin panel.
 // Every piece of text from the server or from viewers goes in through textContent.
 
 import { startAdmin } from "./admin.js";
 import { savedUrl, saveUrl } from "./connection.js";
 import { applyStrings, t } from "./i18n.js";
+import { isAudioRefusal, startMicPanel } from "./mic-panel.js";
 import { Performer } from "./performer.js";
 import { joinText, stripTags } from "./text.js";
 
@@ -113,6 +114,7 @@ performer.addEventListener("message", (e) => {
       break;
     }
     case "error":
+      if (isAudioRefusal(msg)) break; // the microphone section says it, once
       addLine("system", t("chat.system"), msg.message);
       break;
     case "history-list":
@@ -245,6 +247,17 @@ startAdmin({
   status: $("admin-status"),
   table: $("admin-stats"),
   pauseButton: $("admin-pause"),
+});
+
+startMicPanel({
+  performer,
+  toggle: $("mic-toggle"),
+  mode: $("mic-mode"),
+  mute: $("mic-mute"),
+  talk: $("mic-talk"),
+  meter: $("mic-level"),
+  status: $("mic-status"),
+  heard: $("mic-heard"),
 });
 
 performer.start();
