@@ -74,25 +74,35 @@ async def say_files(
         if isinstance(heard, Refused):
             failed += 1
             continue
-        if not await _answer(chat, timing.reply_timeout_s, str(path)):
+        try:
+            failed += not await _answer(chat, timing.reply_timeout_s, str(path))
+        except ChatError as exc:
+            if chat.closed:
+                raise
+            screen.problem(str(exc))
+            chat.forget()
             failed += 1
     return failed
 
 
 async def _answer(chat: StageChat, timeout_s: float, what: str) -> bool:
-    """Wait for the end of the turn that answers the input just taken; errors said during
-    it (a segment's TTS failing, say) are shown but do not end the wait."""
+    """Wait for the end of the turn that answers the input just taken; True if it said
+    something. Errors said during it (the LLM or a segment's TTS failing) are shown but do
+    not end the wait: the turn still ends."""
     deadline = time.monotonic() + timeout_s
     while True:
-        outcome = await chat.next_outcome(max(0.0, deadline - time.monotonic()), f"reply to {what}")
+        remaining = max(0.0, deadline - time.monotonic())
+        outcome = await chat.next_outcome(remaining, f"reply to {what}")
         if isinstance(outcome, Answered):
-            return True
+            return bool(outcome.text)
 
 
 async def type_lines(chat: StageChat, screen: Screen, timing: Timing) -> int:
     """Each line of stdin becomes `text-input`; returns how many went unanswered."""
     failed = 0
     echo = not sys.stdin.isatty()  # in a terminal the typed line is already on screen
+    if not echo:
+        screen.note("Type a line and press Enter to say it (Ctrl-D or Ctrl-C to stop).")
     async for line in stdin_lines():
         text = line.strip()
         if not text:
@@ -102,28 +112,28 @@ async def type_lines(chat: StageChat, screen: Screen, timing: Timing) -> int:
         await chat.say(text)
         screen.progress("waiting for the stage…")
         try:
-            refused = await _refused_or_answered(chat, timing.reply_timeout_s)
+            failed += await _refused_or_unanswered(chat, timing.reply_timeout_s)
         except ChatError as exc:
             if chat.closed:
                 raise
             screen.problem(str(exc))
-            refused = True
-        if refused:
             chat.forget()
             failed += 1
     return failed
 
 
-async def _refused_or_answered(chat: StageChat, timeout_s: float) -> bool:
-    """True if the stage refused the line (an `error` before its turn began)."""
+async def _refused_or_unanswered(chat: StageChat, timeout_s: float) -> bool:
+    """True if the stage refused the line (an `error` before its turn began) or its turn
+    said nothing."""
     deadline = time.monotonic() + timeout_s
     while True:
         remaining = max(0.0, deadline - time.monotonic())
         outcome = await chat.next_outcome(remaining, "reply to the typed line")
         if isinstance(outcome, Answered):
-            return False
+            return not outcome.text
         if isinstance(outcome, Refused) and chat.awaiting > 0:
-            return True  # refused before any turn took it up
+            chat.forget()  # refused before any turn took it up: none will
+            return True
 
 
 async def stdin_lines() -> AsyncIterator[str]:

@@ -136,7 +136,7 @@ class Run:
     async def main(self) -> int:
         plan, screen = self.plan, self.screen
         try:
-            microphone = None if plan.files or plan.typed else Microphone()
+            microphone = None if plan.files or plan.typed else _microphone()
             files = ReplyFiles(plan.out) if plan.out is not None else None
             await self._find_server()
             opened = plan.browser and _open_page(plan.target, screen)
@@ -182,6 +182,13 @@ class Run:
             self.screen.note(f"Its log: {server.log_path}")
         else:
             server.discard_log()
+
+
+def _microphone() -> Microphone:
+    try:
+        return Microphone()
+    except SoundError as exc:
+        raise SoundError(f"{exc}; type with --typed, or say WAV files with --wav") from None
 
 
 def _open_page(target: Target, screen: Screen) -> bool:

@@ -12,7 +12,8 @@ MAX_PROGRESS_CHARS = 160
 
 class Screen:
     def __init__(self) -> None:
-        self.err = Console(stderr=True, highlight=False)
+        # soft_wrap: a line is never cut into two, so a URL in it can be copied (or grepped).
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
         self._status: Status | None = None
 
     def progress(self, text: str) -> None:

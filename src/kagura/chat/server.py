@@ -118,7 +118,7 @@ class LocalServer:
 
     def last_line(self) -> str:
         lines = [line.strip() for line in self.tail().splitlines() if line.strip()]
-        return lines[-1] if lines else "…"
+        return lines[-1] if lines else "kagura serve…"
 
     def discard_log(self) -> None:
         self.log_path.unlink(missing_ok=True)
