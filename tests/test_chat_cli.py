@@ -25,7 +25,9 @@ import numpy as np
 import pytest
 import yaml
 
-from kagura.config import deep_merge
+from kagura.auth import Role, role_token
+from kagura.chat.target import Target, TargetError
+from kagura.config import KaguraConfig, deep_merge
 from kagura.testing import speech
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript, echo_last_user
 from kagura.testing.server import KaguraProcess, free_port
@@ -154,6 +156,22 @@ async def test_an_unreachable_server_is_named_with_what_to_do(tmp_path: Path) ->
     assert "kagura serve" in message and "--no-start" in message, message
 
 
+async def test_a_refused_token_is_said_with_what_to_do(fake: FakeOpenAI, tmp_path: Path) -> None:
+    system = {"auth_token": "the-admin-token", "require_token_on_loopback": True}
+    with KaguraProcess(tmp_path / "server", fake_engines(fake, system=system)) as guarded:
+        result = await asyncio.to_thread(
+            subprocess.run,
+            chat_command("--typed", "--no-browser", "--url", guarded.http_url,
+                         "--token", "not-the-token"),
+            input=b"hello\n", capture_output=True, cwd=tmp_path, env=chat_env(), timeout=60,
+        )  # fmt: skip
+    message = result.stderr.decode()
+    assert result.returncode == 1, message
+    assert f"ws://127.0.0.1:{guarded.port}/proxy-ws refused the chat" in message, message
+    assert "wrong or missing token" in message and "--token" in message, message
+    assert "not-the-token" not in message + result.stdout.decode()  # never echoed
+
+
 async def test_a_chat_starts_a_server_when_none_answers_and_stops_it_on_ctrl_c(
     fake: FakeOpenAI, tmp_path: Path
 ) -> None:
@@ -196,3 +214,34 @@ async def test_a_chat_starts_a_server_when_none_answers_and_stops_it_on_ctrl_c(
         if chat.returncode is None:
             chat.kill()
             await chat.wait()
+
+
+@pytest.mark.parametrize(
+    ("given", "stage", "base"),
+    [
+        (None, "ws://127.0.0.1:12393/proxy-ws", "http://127.0.0.1:12393"),
+        ("http://127.0.0.1:9000", "ws://127.0.0.1:9000/proxy-ws", "http://127.0.0.1:9000"),
+        ("https://vtuber.example/", "wss://vtuber.example/proxy-ws", "https://vtuber.example"),
+        ("ws://[::1]:9000/proxy-ws?x=1", "ws://[::1]:9000/proxy-ws", "http://[::1]:9000"),
+        ("ws://u:p@host:1/kagura/proxy-ws", "ws://host:1/kagura/proxy-ws", "http://host:1/kagura"),
+    ],
+)
+def test_the_url_may_be_the_stage_or_the_server(given: str | None, stage: str, base: str) -> None:
+    config = KaguraConfig.model_validate({"system": {"host": "0.0.0.0"}})
+    target = Target.resolve(config, given, None)
+    assert (target.stage_url, target.base_url) == (stage, base)
+
+
+def test_the_token_is_the_admins_and_the_page_gets_only_the_page_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KAGURA_AUTH_TOKEN", raising=False)
+    config = KaguraConfig.model_validate({"system": {"data_dir": str(tmp_path)}})
+    assert Target.resolve(config, None, None).token == ""  # a loopback server needs none
+    (tmp_path / "auth_token").write_text("saved-admin\n")
+    target = Target.resolve(config, None, None)
+    assert target.token == "saved-admin"
+    assert target.page_url().endswith(f"/stage?token={role_token('saved-admin', Role.PAGE)}")
+    assert Target.resolve(config, None, "flag").token == "flag"
+    with pytest.raises(TargetError, match="ftp://host"):
+        Target.resolve(config, "ftp://host/", None)

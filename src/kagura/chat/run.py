@@ -250,16 +250,19 @@ async def _converse(
         raise ChatError(f"cannot connect to {target.shown}: {exc}") from None
     chat = StageChat(ws, screen, shown_url=target.shown, player=player, files=files)
     reader = asyncio.create_task(chat.run())
-    screen.idle()
+    driver: asyncio.Task[int] | None = None
     try:
-        if plan.files:
-            failed = await say_files(chat, screen, plan.files, plan.timing)
-        elif plan.typed:
-            failed = await type_lines(chat, screen, plan.timing)
-        else:
-            assert microphone is not None
-            failed = await listen(chat, screen, microphone)
+        await chat.accepted(OPEN_TIMEOUT_S)
+        screen.idle()
+        driver = asyncio.create_task(_drive(plan, chat, screen, microphone))
+        await asyncio.wait([driver, reader], return_when=asyncio.FIRST_COMPLETED)
+        if not driver.done():  # the connection ended first: nothing more can be said
+            raise chat.lost()
+        failed = driver.result()
     finally:
+        if driver is not None and not driver.done():
+            driver.cancel()
+            await asyncio.gather(driver, return_exceptions=True)
         if microphone is not None:
             microphone.close()
         await chat.aclose()
@@ -269,3 +272,13 @@ async def _converse(
     if failed:
         screen.problem(f"{failed} input(s) got no reply")
     return EXIT_FAILED if failed else 0
+
+
+async def _drive(plan: Plan, chat: StageChat, screen: Screen, microphone: Microphone | None) -> int:
+    """Say what this run says; returns how many inputs went unanswered."""
+    if plan.files:
+        return await say_files(chat, screen, plan.files, plan.timing)
+    if plan.typed:
+        return await type_lines(chat, screen, plan.timing)
+    assert microphone is not None
+    return await listen(chat, screen, microphone)

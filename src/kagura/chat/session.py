@@ -111,6 +111,7 @@ class StageChat:
         self._turn: _Turn | None = None
         self._outcomes: asyncio.Queue[Outcome] = asyncio.Queue(OUTCOME_QUEUE)
         self._closed = asyncio.Event()
+        self._greeted = asyncio.Event()  # the stage's connect sequence came: it accepted us
         self._close_problem = ""
         self._send_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -131,9 +132,22 @@ class StageChat:
             async with self._send_lock:
                 await self.ws.send(frame)
         except ConnectionClosed:
-            raise self._lost() from None
+            raise self.lost() from None
 
     # -- what comes back ------------------------------------------------------------------
+
+    async def accepted(self, timeout_s: float) -> None:
+        """Wait for the stage's greeting; `ChatError` (the reason named) if it refuses us."""
+        waits = [asyncio.ensure_future(e.wait()) for e in (self._greeted, self._closed)]
+        try:
+            await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+        if self._closed.is_set():
+            raise self.lost()
+        if not self._greeted.is_set():
+            raise ChatError(f"{self.shown_url} did not greet the chat within {timeout_s:g} s")
 
     async def next_outcome(self, timeout_s: float, waiting_for: str) -> Outcome:
         """The next outcome, or `ChatError` if the connection ends or `timeout_s` passes."""
@@ -150,7 +164,7 @@ class StageChat:
         if getting in done:
             return getting.result()
         if closing in done:
-            raise self._lost()
+            raise self.lost()
         raise ChatError(f"no {waiting_for} from {self.shown_url} within {timeout_s:g} s")
 
     async def run(self) -> None:
@@ -205,7 +219,8 @@ class StageChat:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=CLOSE_TIMEOUT_S)
 
-    def _lost(self) -> ChatError:
+    def lost(self) -> ChatError:
+        """Why the conversation cannot go on, once the connection has ended."""
         return ChatError(self._close_problem or f"the connection to {self.shown_url} ended")
 
     def _outcome(self, outcome: Outcome) -> None:
@@ -219,6 +234,7 @@ class StageChat:
         match kind:
             case "set-model-and-conf":
                 self.character = str(message.get("conf_name") or self.character)
+                self._greeted.set()
             case "user-input-transcription":
                 self._transcription(message)
             case "control" if message.get("text") == "conversation-chain-start":
