@@ -74,27 +74,31 @@ async def say_files(
         if isinstance(heard, Refused):
             failed += 1
             continue
-        try:
-            failed += not await _answer(chat, timing.reply_timeout_s, str(path))
-        except ChatError as exc:
-            if chat.closed:
-                raise
-            screen.problem(str(exc))
-            chat.forget()
-            failed += 1
+        failed += not await answered(chat, screen, timing.reply_timeout_s, str(path))
     return failed
 
 
-async def _answer(chat: StageChat, timeout_s: float, what: str) -> bool:
+async def answered(chat: StageChat, screen: Screen, timeout_s: float, what: str) -> bool:
     """Wait for the end of the turn that answers the input just taken; True if it said
-    something. Errors said during it (the LLM or a segment's TTS failing) are shown but do
-    not end the wait: the turn still ends."""
+    something. An `error` before that turn began is the stage refusing the input: no turn
+    will come. Errors said during the turn (the LLM or a segment's TTS failing) are shown
+    but do not end the wait, as the turn still ends."""
     deadline = time.monotonic() + timeout_s
-    while True:
-        remaining = max(0.0, deadline - time.monotonic())
-        outcome = await chat.next_outcome(remaining, f"reply to {what}")
-        if isinstance(outcome, Answered):
-            return bool(outcome.text)
+    try:
+        while True:
+            remaining = max(0.0, deadline - time.monotonic())
+            outcome = await chat.next_outcome(remaining, f"reply to {what}")
+            if isinstance(outcome, Answered):
+                return bool(outcome.text)
+            if isinstance(outcome, Refused) and chat.awaiting > 0:
+                chat.forget()
+                return False
+    except ChatError as exc:
+        if chat.closed:
+            raise
+        screen.problem(str(exc))
+        chat.forget()
+        return False
 
 
 async def type_lines(chat: StageChat, screen: Screen, timing: Timing) -> int:
@@ -111,29 +115,8 @@ async def type_lines(chat: StageChat, screen: Screen, timing: Timing) -> int:
             screen.line("you", text)
         await chat.say(text)
         screen.progress("waiting for the stage…")
-        try:
-            failed += await _refused_or_unanswered(chat, timing.reply_timeout_s)
-        except ChatError as exc:
-            if chat.closed:
-                raise
-            screen.problem(str(exc))
-            chat.forget()
-            failed += 1
+        failed += not await answered(chat, screen, timing.reply_timeout_s, "the typed line")
     return failed
-
-
-async def _refused_or_unanswered(chat: StageChat, timeout_s: float) -> bool:
-    """True if the stage refused the line (an `error` before its turn began) or its turn
-    said nothing."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        remaining = max(0.0, deadline - time.monotonic())
-        outcome = await chat.next_outcome(remaining, "reply to the typed line")
-        if isinstance(outcome, Answered):
-            return not outcome.text
-        if isinstance(outcome, Refused) and chat.awaiting > 0:
-            chat.forget()  # refused before any turn took it up: none will
-            return True
 
 
 async def stdin_lines() -> AsyncIterator[str]:
