@@ -91,7 +91,7 @@ def turns(messages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return found
 
 
-async def test_three_wav_files_get_three_replies_on_every_page_and_the_widget(
+async def test_three_wav_files_get_three_replies_on_every_page_and_the_widget_page_opened_once(
     server: KaguraProcess, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     fake.script = LLMScript(reply=said_back)
@@ -100,13 +100,19 @@ async def test_three_wav_files_get_three_replies_on_every_page_and_the_widget(
         for n, sentence in enumerate(SENTENCES, 1)
     ]
     out = tmp_path / "replies"
+    # The "browser" records the pages it is asked to open (Python's webbrowser runs $BROWSER).
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    browser.chmod(0o755)
+    env = chat_env() | {"DISPLAY": ":0", "BROWSER": f"{browser} %s"}
     widget = await asyncio.to_thread(Widget, stage_url(server, "/widget-ws"))
     try:
         async with StageClient(server, role="page") as page, Watcher(page) as stage_page:
             chat = await asyncio.create_subprocess_exec(
                 *chat_command("--wav", *wavs, "--url", server.http_url, "--out", out,
-                              "--no-browser", "--speed", "4"),
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=chat_env(),
+                              "--speed", "4", "--reply-timeout", "60"),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env,
             )  # fmt: skip
             stdout, stderr = await asyncio.wait_for(chat.communicate(), CHAT_TIMEOUT_S)
             assert chat.returncode == 0, stderr.decode()
@@ -140,6 +146,8 @@ async def test_three_wav_files_get_three_replies_on_every_page_and_the_widget(
         assert wav_seconds(path.read_bytes()) == pytest.approx(expected, abs=0.01)
     # The widget channel got each reply as a speech bubble.
     assert [bubble["content"] for bubble in bubbles] == replies
+    # The stage page was opened once, not once per reply.
+    assert opened.read_text().splitlines() == [f"{server.http_url}/stage"]
 
 
 async def test_an_unreachable_server_is_named_with_what_to_do(tmp_path: Path) -> None:
