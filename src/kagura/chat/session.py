@@ -107,7 +107,6 @@ class StageChat:
         self.files = files
         self.character = "AI"
         self.awaiting = 0  # the streamer's inputs taken and not yet answered
-        self.replies = 0
         self._turn: _Turn | None = None
         self._outcomes: asyncio.Queue[Outcome] = asyncio.Queue(OUTCOME_QUEUE)
         self._closed = asyncio.Event()
@@ -299,7 +298,11 @@ class StageChat:
             await before
         if self.player is not None and not turn.interrupted:
             self.screen.progress(f"{turn.speaker} is speaking…")
-            await self.player.play(speech)
+            try:
+                await self.player.play(speech)
+            except Exception as exc:  # PortAudio's errors: the device went away, or is busy
+                turn.interrupted = True  # the rest of this reply is not played either
+                self.screen.problem(f"cannot play the reply: {exc}")
 
     async def _finish(self, turn: _Turn) -> None:
         """The reply is complete: show it, write it, play it out, then tell the stage."""
@@ -308,8 +311,12 @@ class StageChat:
         if text:
             self.screen.line(turn.speaker, text)
         if self.files is not None and turn.speech:
-            path = self.files.write(join_reply(turn.speech))
-            self.screen.note(f"(reply written to {path})")
+            try:
+                path = self.files.write(join_reply(turn.speech))
+            except OSError as exc:
+                self.screen.problem(f"cannot write the reply to {self.files.folder}: {exc}")
+            else:
+                self.screen.note(f"(reply written to {path})")
         if self.player is not None:
             if turn.playback is not None:
                 with contextlib.suppress(Exception):
@@ -323,6 +330,5 @@ class StageChat:
             with contextlib.suppress(Exception):
                 await turn.finished
         self.screen.idle()
-        self.replies += 1
         if turn.mine:
             self._outcome(Answered(turn.text, turn.interrupted))
