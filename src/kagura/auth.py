@@ -193,6 +193,19 @@ class AuthSettings:
         return any(urlsplit(origin).hostname == host for origin in self.allowed_origins)
 
 
+def known_admin_token(config: KaguraConfig) -> str:
+    """The admin token a program on this machine can find without asking: the config's,
+    `KAGURA_AUTH_TOKEN`, or the one the server generated and saved in its data folder
+    ("" when there is none, e.g. a loopback server that needs none)."""
+    token = config.system.auth_token or os.environ.get(TOKEN_ENV, "")
+    if token:
+        return token.strip()
+    try:
+        return (config.resolve_path(config.system.data_dir) / TOKEN_FILE).read_text("utf-8").strip()
+    except OSError:
+        return ""
+
+
 def _presented_token(handshake: Handshake) -> str | None:
     authorization = handshake.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):

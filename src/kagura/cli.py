@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from kagura.chat.command import chat
 from kagura.config import ConfigError, KaguraConfig, load_config, render_default_yaml
 from kagura.live.cli import live_app
 from kagura.logs import RedactSecrets
@@ -24,6 +25,7 @@ app.add_typer(config_app, name="config")
 widget_app = typer.Typer(help="The widget channel: replies pushed to Live2D widget pages.")
 app.add_typer(widget_app, name="widget", no_args_is_help=True)
 app.add_typer(live_app, name="live")
+app.command()(chat)
 
 err = Console(stderr=True)
 DEFAULT_CONFIG = Path("conf.yaml")

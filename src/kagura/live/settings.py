@@ -12,10 +12,9 @@ from __future__ import annotations
 import os
 import ssl
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from kagura.auth import TOKEN_ENV, TOKEN_FILE, Role, role_token
+from kagura.auth import Role, known_admin_token, role_token
 from kagura.config import KaguraConfig
 
 PLATFORM_TOKEN_ENV = "KAGURA_PLATFORM_TOKEN"
@@ -65,17 +64,8 @@ def platform_token(config: KaguraConfig, flag: str | None = None) -> str:
     for candidate in (flag, config.live.token, os.environ.get(PLATFORM_TOKEN_ENV)):
         if candidate:
             return candidate.strip()
-    admin = config.system.auth_token or os.environ.get(TOKEN_ENV, "")
-    if not admin:
-        admin = _saved_admin_token(config.resolve_path(config.system.data_dir) / TOKEN_FILE)
+    admin = known_admin_token(config)
     return role_token(admin, Role.PLATFORM) if admin else ""
-
-
-def _saved_admin_token(path: Path) -> str:
-    try:
-        return path.read_text("utf-8").strip()
-    except OSError:
-        return ""
 
 
 def safe_url(url: str) -> str:
