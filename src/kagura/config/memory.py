@@ -14,7 +14,8 @@ class MemoryConfig(Section):
         True,
         en="Keep long-term memory (viewer profiles, facts, stream summaries) in "
         "data_dir/memory.sqlite3 and recall it into the prompt.",
-        zh="启用长期记忆（观众档案、事实、直播摘要），保存在 data_dir/memory.sqlite3 并在提示词中回忆。",
+        zh="启用长期记忆（观众档案、事实、直播摘要），保存在 data_dir/memory.sqlite3，"
+        "并在提示词中回忆。",
     )
     extract: Extract = F(
         "auto",
@@ -93,3 +94,11 @@ class MemoryConfig(Section):
         ge=1,
         le=1000,
     )
+
+    def writes(self, llm_provider: str) -> Literal["off", "counters", "llm"]:
+        """What is written with this LLM provider (`auto` resolved; nothing when disabled)."""
+        if not self.enabled or self.extract == "off":
+            return "off"
+        if self.extract == "auto":
+            return "counters" if llm_provider == "smollm2" else "llm"
+        return self.extract

@@ -74,3 +74,11 @@ class Recall:
 
     def __bool__(self) -> bool:
         return bool(self.profiles or self.notes)
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A viewer speaking in a turn: who they are and the name they go by."""
+
+    key: ViewerKey
+    name: str

@@ -17,12 +17,13 @@ MAX_TERMS = 12  # a long message searches on its longest words: recall stays fas
 _WORD = re.compile(r"[^\W_]+")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 # Words in nearly every English message: searching on them finds everything, ranks nothing.
-_STOPWORDS = frozenset(
-    "the and you your are was were what when where which who why how that this with have has "
-    "had for not but can could would should will about from they them their there here just "
-    "like know remember yes yeah really very much any some all out our its it's did does "
-    "don't isn't i'm you're".split()
+_COMMON_WORDS = (
+    "the and you your are was were what when where which who why how that this with have "
+    "has had for not but can could would should will about from they them their there "
+    "here just like know remember yes yeah really very much any some all out our its "
+    "it's did does don't isn't i'm you're"
 )
+_STOPWORDS = frozenset(_COMMON_WORDS.split())
 
 
 def terms(text: str) -> list[str]:

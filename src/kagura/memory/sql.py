@@ -50,7 +50,7 @@ _SCHEMA = (
     )
     """,
     "CREATE INDEX IF NOT EXISTS notes_by_viewer ON notes (viewer_id, id)",
-    "CREATE INDEX IF NOT EXISTS notes_by_scope ON notes (scope, id)",
+    "CREATE INDEX IF NOT EXISTS notes_by_scope ON notes (scope, created)",
     "CREATE VIRTUAL TABLE IF NOT EXISTS notes_fts USING fts5("
     " text, content='notes', content_rowid='id', tokenize='trigram')",
     "CREATE TRIGGER IF NOT EXISTS notes_ai AFTER INSERT ON notes BEGIN"
@@ -181,7 +181,8 @@ def _viewer_id(conn: sqlite3.Connection, scope: str, key: ViewerKey) -> int | No
 def prune(
     conn: sqlite3.Connection, scope: str, max_notes: int, max_viewers: int, before: float | None
 ) -> int:
-    """Apply the retention limits; returns how many rows went."""
+    """Apply the retention limits; returns how many rows went. Every statement walks an
+    index from its oldest end, so a prune with nothing to do costs two counts."""
     removed = 0
     with _transaction(conn):
         if before is not None:
@@ -191,16 +192,18 @@ def prune(
             removed += conn.execute(
                 "DELETE FROM viewers WHERE scope = ? AND last_seen < ?", (scope, before)
             ).rowcount
-        removed += conn.execute(
-            "DELETE FROM viewers WHERE scope = ? AND id NOT IN (SELECT id FROM viewers"
-            " WHERE scope = ? ORDER BY last_seen DESC LIMIT ?)",
-            (scope, scope, max_viewers),
-        ).rowcount
-        removed += conn.execute(
-            "DELETE FROM notes WHERE scope = ? AND id NOT IN (SELECT id FROM notes"
-            " WHERE scope = ? ORDER BY id DESC LIMIT ?)",
-            (scope, scope, max_notes),
-        ).rowcount
+        for table, order, limit in (
+            ("viewers", "last_seen", max_viewers),
+            ("notes", "created", max_notes),
+        ):
+            total = conn.execute(f"SELECT count(*) FROM {table} WHERE scope = ?", (scope,))
+            excess = int(total.fetchone()[0]) - limit
+            if excess > 0:
+                removed += conn.execute(
+                    f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table}"
+                    f" WHERE scope = ? ORDER BY {order} LIMIT ?)",
+                    (scope, excess),
+                ).rowcount
     return removed
 
 
