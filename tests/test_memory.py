@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 
-
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
 from kagura.testing.stage import StageClient, Watcher
@@ -24,7 +23,6 @@ from .memory_helpers import (
     reply_prompts,
     viewer_uids,
 )
-
 
 NO_RATE_LIMIT = {"user_rate_per_min": 0}
 
