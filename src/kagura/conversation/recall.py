@@ -23,6 +23,7 @@ HEADER = (
 FOOTER = "[End of memory. The new input follows.]"
 MAX_NOTE_CHARS = 300
 DAY_S = 86_400.0
+RETURNING_S = 6 * 3_600.0  # first seen this long ago: a viewer coming back
 
 
 def quoted(text: str) -> str:
@@ -65,6 +66,12 @@ def note_line(note: Note, now: float) -> str:
     return f"{label} ({when(note.created, now)}): {quoted(note.text)}"
 
 
+def worth_recalling(profile: Profile, now: float) -> bool:
+    """A profile says something when it has facts, paid support, or a viewer coming back:
+    "1 message, first seen today" is only noise in the prompt."""
+    return bool(profile.facts or profile.paid) or now - profile.first_seen >= RETURNING_S
+
+
 def recall_text(recall: Recall, budget_tokens: int, now: float | None = None) -> str:
     """The recall block within `budget_tokens` (estimated), profiles first; "" if empty."""
     if not recall or budget_tokens <= 0:
@@ -72,7 +79,7 @@ def recall_text(recall: Recall, budget_tokens: int, now: float | None = None) ->
     now = time.time() if now is None else now
     used = estimate_tokens(HEADER) + estimate_tokens(FOOTER)
     lines: list[str] = []
-    candidates = [profile_line(p, now) for p in recall.profiles]
+    candidates = [profile_line(p, now) for p in recall.profiles if worth_recalling(p, now)]
     candidates += [note_line(n, now) for n in recall.notes]
     for line in candidates:
         cost = estimate_tokens(line)
