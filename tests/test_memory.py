@@ -63,9 +63,7 @@ async def test_a_viewer_is_remembered_across_a_restart(fake: FakeOpenAI, tmp_pat
 
 async def test_trimmed_memory_is_summarised_and_recalled(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.script = LLMScript(reply=brain)
-    config = fake_engines(
-        fake, llm={"memory_budget_tokens": 64}, stage=NO_RATE_LIMIT, memory=ON
-    )
+    config = fake_engines(fake, llm={"memory_budget_tokens": 64}, stage=NO_RATE_LIMIT, memory=ON)
     with KaguraProcess(tmp_path, config) as kagura:
         async with StageClient(kagura) as admin, Watcher(admin) as seen:
             for n in range(4):  # about 30 tokens a turn: the budget overflows

@@ -47,9 +47,8 @@ def _latin(word: str) -> list[str]:
     return [word] if len(word) >= 3 and word not in _STOPWORDS else []
 
 
-def fts_query(text: str) -> str | None:
-    """An FTS5 MATCH expression: any of the terms, each quoted (so none is an operator)."""
-    pieces = terms(text)
-    if not pieces:
-        return None
-    return " OR ".join('"' + piece.replace('"', '""') + '"' for piece in pieces)
+def score(text: str, words: list[str]) -> int:
+    """How well `text` matches: the characters of the search terms it contains (a longer
+    word, or more of a Chinese phrase's trigrams, counts for more)."""
+    folded = text.casefold()
+    return sum(len(word) for word in words if word in folded)

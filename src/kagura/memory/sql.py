@@ -1,7 +1,10 @@
 """The memory database's schema and statements; everything here runs on the worker thread.
 
-Notes are searched through an external-content FTS5 table (`trigram` tokenizer) kept in step
-by triggers, so a note deleted by any path (its viewer's cascade included) leaves the index.
+Recall must take milliseconds with 100,000 notes, and must never show one viewer's facts in
+another viewer's turn. So only notes about nobody in particular (summaries, facts about the
+stream) are in the full-text index: an external-content FTS5 table (`trigram` tokenizer)
+kept in step by triggers, so a note deleted by any path leaves the index. A viewer's own
+facts are few: the speakers' newest ones are read by index and ranked here.
 """
 
 from __future__ import annotations
@@ -15,11 +18,15 @@ from typing import Any
 from kagura.dbthread import connect_wal
 
 from .records import Kind, Note, Profile, Recall, Sighting, ViewerKey
-from .search import fts_query
+from .search import score, terms
 
 SCHEMA_VERSION = 1
 MAX_NAMES = 8  # names seen per viewer: the newest are kept
 PROFILE_FACTS = 5  # facts shown with a profile in the prompt
+VIEWER_CANDIDATES = 50  # a speaker's further facts ranked against the message
+# Notes about nobody in particular that match the message, newest first, ranked here: an
+# FTS5 bm25 ranking over every match would take tens of milliseconds on a common word.
+SEARCH_CANDIDATES = 100
 
 _SCHEMA = (
     """
@@ -53,11 +60,14 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS notes_by_scope ON notes (scope, created)",
     "CREATE VIRTUAL TABLE IF NOT EXISTS notes_fts USING fts5("
     " text, content='notes', content_rowid='id', tokenize='trigram')",
-    "CREATE TRIGGER IF NOT EXISTS notes_ai AFTER INSERT ON notes BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS notes_ai AFTER INSERT ON notes"
+    " WHEN new.viewer_id IS NULL BEGIN"
     " INSERT INTO notes_fts (rowid, text) VALUES (new.id, new.text); END",
-    "CREATE TRIGGER IF NOT EXISTS notes_ad AFTER DELETE ON notes BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS notes_ad AFTER DELETE ON notes"
+    " WHEN old.viewer_id IS NULL BEGIN"
     " INSERT INTO notes_fts (notes_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
-    "CREATE TRIGGER IF NOT EXISTS notes_au AFTER UPDATE OF text ON notes BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS notes_au AFTER UPDATE OF text ON notes"
+    " WHEN old.viewer_id IS NULL BEGIN"
     " INSERT INTO notes_fts (notes_fts, rowid, text) VALUES ('delete', old.id, old.text);"
     " INSERT INTO notes_fts (rowid, text) VALUES (new.id, new.text); END",
 )
@@ -214,24 +224,34 @@ def recall(
     conn: sqlite3.Connection, scope: str, keys: Sequence[ViewerKey], text: str, limit: int
 ) -> Recall:
     """The profiles of `keys` with their newest facts, and the `limit` notes that best match
-    `text` among those about nobody in particular or about these viewers (never others)."""
+    `text` among the speakers' other facts and the notes about nobody in particular."""
     profiles = [p for p in (_profile(conn, scope, key) for key in keys) if p is not None]
+    words = terms(text) if limit > 0 else []
+    if not words:
+        return Recall(tuple(profiles))
     shown = {fact.id for profile in profiles for fact in profile.facts}
-    query = fts_query(text) if limit > 0 else None
-    notes: list[Note] = []
-    if query is not None:
-        ids = [profile.id for profile in profiles]
-        marks = ",".join("?" * len(ids))
-        whose = f"n.viewer_id IS NULL OR n.viewer_id IN ({marks})" if ids else "n.viewer_id IS NULL"
-        rows = conn.execute(
-            f"SELECT n.id, n.kind, n.text, n.created, n.viewer_id, n.source"
-            f" FROM notes_fts JOIN notes AS n ON n.id = notes_fts.rowid"
-            f" WHERE notes_fts MATCH ? AND n.scope = ? AND ({whose})"
-            f" ORDER BY notes_fts.rank LIMIT ?",
-            (query, scope, *ids, limit + len(shown)),
-        ).fetchall()
-        notes = [note for note in map(_note, rows) if note.id not in shown][:limit]
-    return Recall(tuple(profiles), tuple(notes))
+    candidates = [
+        _note(row)
+        for profile in profiles
+        for row in conn.execute(
+            f"SELECT {_NOTE} FROM notes WHERE viewer_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+            (profile.id, VIEWER_CANDIDATES, PROFILE_FACTS),
+        )
+    ]
+    query = " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
+    candidates += map(
+        _note,
+        conn.execute(
+            "SELECT n.id, n.kind, n.text, n.created, n.viewer_id, n.source"
+            " FROM notes_fts JOIN notes AS n ON n.id = notes_fts.rowid"
+            " WHERE notes_fts MATCH ? AND n.scope = ? ORDER BY notes_fts.rowid DESC LIMIT ?",
+            (query, scope, SEARCH_CANDIDATES),
+        ),
+    )
+    scored = [(score(note.text, words), note) for note in candidates if note.id not in shown]
+    scored = [(points, note) for points, note in scored if points > 0]
+    scored.sort(key=lambda pair: (pair[0], pair[1].id), reverse=True)
+    return Recall(tuple(profiles), tuple(note for _, note in scored[:limit]))
 
 
 def _profile(conn: sqlite3.Connection, scope: str, key: ViewerKey) -> Profile | None:

@@ -3,6 +3,7 @@
 // Every piece of text from the server or from viewers goes in through textContent.
 
 import { startAdmin } from "./admin.js";
+import { startMemory } from "./memory.js";
 import { savedUrl, saveUrl } from "./connection.js";
 import { applyStrings, t } from "./i18n.js";
 import { Performer } from "./performer.js";
@@ -245,6 +246,14 @@ startAdmin({
   status: $("admin-status"),
   table: $("admin-stats"),
   pauseButton: $("admin-pause"),
+});
+
+startMemory({
+  panel: $("memory-panel"),
+  search: $("memory-search"),
+  status: $("memory-status"),
+  viewers: $("memory-viewers"),
+  notes: $("memory-notes"),
 });
 
 performer.start();
