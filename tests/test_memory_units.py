@@ -65,15 +65,14 @@ async def test_store_recall_retention_and_forget(tmp_path: Path) -> None:
         [bob] = await store.viewers("c", "bob")
         assert bob.names == ("Bob", "Bobby") and bob.messages == 2 and bob.paid == {"CNY": 35}
         recall = await store.recall("c", [ALICE], "tell me about the cat", 5)
-        assert [f.text for p in recall.profiles for f in p.facts] == [
-            "Alice's cat is called Mochi."
-        ]
+        [alice] = recall.profiles
+        assert [fact.text for fact in alice.facts] == ["Alice's cat is called Mochi."]
         assert [n.text for n in recall.notes] == ["Bobby won the cat drawing contest."]
         assert await store.recall("other", [ALICE], "cat", 5) == Recall()  # another character
         # Forgetting Bob takes his fact and the summary naming him.
         assert await store.forget("c", BOB) == 3
         assert [n.text for n in await store.notes("c")] == ["Alice's cat is called Mochi."]
-        await store.seen("c", [Sighting(BOB, "Bob", now)])
+        await store.seen("c", [Sighting(BOB, "Bob", now + 1)])  # seen after Alice
         assert await store.prune("c", max_notes=10, max_viewers=1, max_age_days=0) == 1
         assert [v.name for v in await store.viewers("c")] == ["Bob"]
         assert await store.notes("c") == []  # Alice's fact went with her profile
