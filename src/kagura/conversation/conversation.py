@@ -156,7 +156,13 @@ class Conversation:
         assert self._history_uid is not None
         return self._history_uid
 
+    def _summarise_rest(self) -> None:
+        """The conversation is left (a new history, another character): what memory still
+        holds is summarised like a trimmed part, so each history ends with a summary."""
+        self.long_term.trimmed(self.config, self.memory.messages())
+
     async def new_history(self) -> str:
+        self._summarise_rest()
         self.memory.clear()
         uid = await self.runtime.history.create(self.config.character.conf_uid)
         self.history_uid = uid
@@ -170,6 +176,7 @@ class Conversation:
         limit = self.config.system.history_max_messages
         messages = await self.runtime.history.messages(history_uid, limit)
         self.history_uid = history_uid
+        self._summarise_rest()
         self.memory.clear()
         self.memory.on_trim = None  # what loading leaves out was summarised when it was said
         for message in messages:
@@ -180,6 +187,7 @@ class Conversation:
 
     def switch_config(self, config: KaguraConfig) -> None:
         """A new character: new memory and a fresh history on the next turn."""
+        self._summarise_rest()
         self.config = config
         self.memory = self._new_memory()
         self.history_uid = None

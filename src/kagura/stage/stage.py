@@ -26,13 +26,16 @@ from kagura.sender import BoundedSender
 from .broadcast import Broadcast
 from .events import ChatEvent, Lane, announcement, platform_name, thanks_text, turn_input
 from .monitor import LagMonitor
-from .policy import ACCEPTED, Batch, Clock, FloodPolicy
+from .policy import ACCEPTED, BAD_INPUT, Batch, Clock, FloodPolicy
 
 log = logging.getLogger(__name__)
 
 TICK_S = 5.0  # longest the runner sleeps without looking at the queue
 STOP_TIMEOUT_S = 5.0
 MAX_NOTICES = 8
+# Events that do not count into a viewer's profile: a blocked viewer is not remembered, and a
+# duplicate (a platform's redelivery, repeated spam) is counted once.
+UNCOUNTED = frozenset({"blocked_user", "duplicate", *BAD_INPUT})
 
 
 class Stage:
@@ -71,11 +74,10 @@ class Stage:
         here and never reaches the LLM."""
         if self._forget_command(event):
             return ACCEPTED
-        config = self.conversation.config
-        sighting = event.sighting(time.time())
-        if sighting is not None:
-            self.conversation.long_term.sighted(config, sighting)
         verdict = self.policy.offer(event)
+        sighting = event.sighting(time.time())
+        if sighting is not None and verdict not in UNCOUNTED:
+            self.conversation.long_term.sighted(self.conversation.config, sighting)
         if verdict == ACCEPTED:
             self._last_activity = self.clock()
             self._wake.set()
