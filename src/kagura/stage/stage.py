@@ -86,7 +86,8 @@ class Stage:
         return verdict
 
     def _forget_command(self, event: ChatEvent) -> bool:
-        command = self.conversation.config.memory.forget_command.strip().casefold()
+        memory = self.conversation.config.memory
+        command = memory.forget_command.strip().casefold() if memory.enabled else ""
         key = event.viewer
         if not command or key is None or event.text.strip().casefold() != command:
             return False
