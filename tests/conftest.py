@@ -46,6 +46,8 @@ def fake_engines(fake: FakeOpenAI, **extra: Any) -> dict[str, Any]:
         # Short sentences merge only while audio is ahead, which depends on timing: tests
         # that check segments exactly get one segment per sentence (merging: test_segmenter).
         "conversation": {"playback_margin_s": 1.0, "short_sentence_words": 0},
+        # Off unless a test is about it: tests assert on the exact prompts and requests.
+        "memory": {"enabled": False},
     }
     return deep_merge(base, extra)
 

@@ -10,25 +10,22 @@ SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed transaction
 survives the process dying at any point; only an OS crash or power cut may roll
 back the last few commits, which is an acceptable trade for a chat log.
 
-sqlite3 calls block, so none of them run on the event loop. Every call goes to a
-single dedicated worker thread that owns the only connection; besides keeping the
-loop responsive, that serialises all reads and writes without any locking here.
+sqlite3 calls block, so none of them run on the event loop: every call goes to the
+single worker thread of a `DatabaseThread`, which owns the only connection.
 """
 
 from __future__ import annotations
 
-import asyncio
 import builtins
-import functools
 import sqlite3
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, get_args
+from typing import Any, Literal, get_args
 from uuid import uuid4
+
+from kagura.dbthread import DatabaseThread, connect_wal
 
 __all__ = ["SCHEMA_VERSION", "HistoryStore", "HistorySummary", "Role", "StoredMessage"]
 
@@ -38,7 +35,6 @@ Role = Literal["human", "ai"]
 SCHEMA_VERSION = 1
 
 _ROLES: frozenset[str] = frozenset(get_args(Role))
-_BUSY_TIMEOUT_MS = 5_000
 
 _SCHEMA = (
     """
@@ -68,9 +64,6 @@ _SCHEMA = (
 )
 
 _MESSAGE_COLUMNS = "role, content, timestamp, name, avatar, interrupted"
-
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
 
 
 def _now() -> str:
@@ -129,45 +122,22 @@ class HistoryStore:
     """
 
     def __init__(self, db_path: Path) -> None:
-        self._db_path = Path(db_path)
-        self._executor: ThreadPoolExecutor | None = None
-        # Created, used and closed only on the worker thread.
-        self._conn: sqlite3.Connection | None = None
-        self._closed = False
+        self._db = DatabaseThread(db_path, _connect, "history")
+        self._run = self._db.run
         # Histories that a live conversation records into, and how many hold each.
         self._held: Counter[str] = Counter()
 
     @property
     def db_path(self) -> Path:
-        return self._db_path
+        return self._db.db_path
 
     async def open(self) -> None:
         """Create the database (and its directory) if needed and apply the schema."""
-        if self._closed:
-            raise RuntimeError("HistoryStore is closed; create a new one")
-        if self._executor is not None:
-            return
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kagura-history")
-        loop = asyncio.get_running_loop()
-        try:
-            conn = await loop.run_in_executor(executor, _connect, self._db_path)
-        except BaseException:
-            executor.shutdown(wait=False)
-            raise
-        self._executor, self._conn = executor, conn
+        await self._db.open()
 
     async def close(self) -> None:
         """Close the connection. Safe to call more than once."""
-        if self._closed:
-            return
-        self._closed = True  # refuse new calls from here on
-        executor, conn = self._executor, self._conn
-        self._executor = self._conn = None
-        if executor is None or conn is None:
-            return
-        # Queued behind any calls already submitted, so those still complete.
-        await asyncio.get_running_loop().run_in_executor(executor, conn.close)
-        executor.shutdown(wait=True)  # the queue is empty: this returns at once
+        await self._db.close()
 
     async def create(self, conf_uid: str) -> str:
         """Start a new, empty history for `conf_uid` and return its uid."""
@@ -240,19 +210,6 @@ class HistoryStore:
         """How many live conversations record into `history_uid`."""
         return self._held[history_uid]
 
-    async def _run(
-        self,
-        fn: Callable[Concatenate[sqlite3.Connection, _P], _T],
-        *args: _P.args,
-        **kwargs: _P.kwargs,
-    ) -> _T:
-        if self._closed:
-            raise RuntimeError("HistoryStore is closed")
-        if self._executor is None or self._conn is None:
-            raise RuntimeError("HistoryStore is not open; await open() first")
-        call = functools.partial(fn, self._conn, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
-
 
 def _check_limit(limit: int) -> None:
     # SQLite treats a negative LIMIT as "no limit", which would defeat the bound.
@@ -264,19 +221,10 @@ def _check_limit(limit: int) -> None:
 
 
 def _connect(db_path: Path) -> sqlite3.Connection:
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    # Autocommit mode: each statement is its own transaction, committed when it
-    # returns. Every write here is a single statement, so that is exactly
-    # "append-only, committed immediately".
-    conn = sqlite3.connect(db_path, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000)
+    # Autocommit: each statement is its own transaction, committed when it returns. Every
+    # write here is a single statement, so that is exactly "append-only, committed at once".
+    conn = connect_wal(db_path)
     try:
-        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise RuntimeError(f"could not enable WAL mode on {db_path} (got {mode!r})")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        # Per-connection and off by default; needed for ON DELETE CASCADE.
-        conn.execute("PRAGMA foreign_keys = ON")
         _migrate(conn, db_path)
     except BaseException:
         conn.close()

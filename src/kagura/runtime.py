@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import logging
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from kagura.config import KaguraConfig
@@ -20,6 +21,7 @@ from kagura.engines import asr, llm, tts, turn
 from kagura.engines.errors import EngineError
 from kagura.history import HistoryStore
 from kagura.live2d import ModelInfo, load_registry
+from kagura.memory import MemoryStore
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,43 @@ def return_freed_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
+class Activity:
+    """How many turns are running on this server: background work that needs the LLM waits
+    until there are none, so it never competes with a reply."""
+
+    def __init__(self) -> None:
+        self._turns = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        # Told when a turn starts (background LLM work on the embedded model stops for it).
+        self.on_turn: list[Callable[[], None]] = []
+
+    @property
+    def busy(self) -> bool:
+        return self._turns > 0
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        self._turns += 1
+        self._idle.clear()
+        for listener in list(self.on_turn):
+            try:
+                listener()
+            except Exception:  # a listener's bug must not stop the turn
+                log.exception("turn listener failed")
+        try:
+            yield
+        finally:
+            self._turns -= 1
+            if self._turns == 0:
+                self._idle.set()
+
+    async def idle(self) -> None:
+        """Return once no turn is running."""
+        while self._turns:
+            await self._idle.wait()
+
+
 @dataclass
 class Runtime:
     config: KaguraConfig
@@ -46,6 +85,8 @@ class Runtime:
     turn: turn.EndOfTurnModel
     history: HistoryStore
     models: dict[str, ModelInfo]
+    memory: MemoryStore
+    activity: Activity = field(default_factory=Activity)
     _loading: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -60,11 +101,14 @@ class Runtime:
             turn=turn.create(config.voice.turn),
             history=HistoryStore(data_dir / "history.sqlite3"),
             models=load_registry(config.resolve_path(config.system.models_dir)),
+            memory=MemoryStore(data_dir / "memory.sqlite3"),
         )
 
     async def start(self) -> None:
-        """Open the history and start loading the LLM and TTS; returns without waiting."""
+        """Open history and memory, start loading the LLM and TTS; returns without waiting."""
         await self.history.open()
+        if self.config.memory.enabled:
+            await self.memory.open()
         self._loading = asyncio.create_task(self._load_engines())
 
     async def ready(self) -> None:
@@ -101,6 +145,12 @@ class Runtime:
             except Exception:  # closing must go on for the others
                 log.exception("closing an engine failed")
         await self.history.close()
+        await self.memory.close()
+
+    @property
+    def llm_runs_locally(self) -> bool:
+        """Whether the LLM shares this machine's CPU with the replies (the embedded model)."""
+        return self.config.llm.provider == "smollm2"
 
     def model_for(self, config: KaguraConfig) -> ModelInfo:
         """The character's model; an unknown name falls back to the first registered one."""

@@ -17,6 +17,7 @@ from pydantic import PrivateAttr, field_validator
 from .engines import ASRConfig, LLMConfig, TTSConfig, VADConfig
 from .fields import F, Section
 from .live import LiveConfig
+from .memory import MemoryConfig
 from .stage import StageConfig
 from .voice import VoiceConfig
 from .widget import WidgetConfig
@@ -328,6 +329,12 @@ class KaguraConfig(Section):
         default_factory=WidgetConfig,
         en="The widget channel: replies and status lines pushed to Live2D widget pages.",
         zh="小部件通道：把回复和状态推送到 Live2D 小部件页面。",
+    )
+    memory: MemoryConfig = F(
+        default_factory=MemoryConfig,
+        en="Long-term memory: viewer profiles, facts and stream summaries, recalled into the "
+        "prompt (see docs/memory.md).",
+        zh="长期记忆：观众档案、事实与直播摘要，回忆进提示词（见 docs/memory.md）。",
     )
 
     # Directory of the file this config was loaded from; None means "use the CWD".

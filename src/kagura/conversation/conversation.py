@@ -18,7 +18,8 @@ from kagura.protocol import outgoing as out
 from kagura.runtime import Runtime
 
 from .events import Listener
-from .memory import ConversationMemory
+from .long_term import LongTermMemory
+from .memory import ConversationMemory, Memory
 from .scripts import PROACTIVE_PROMPT, Answer, CannedLine, TurnInput
 from .turn import Emit, PlaybackAck, Turn, TurnReport, TurnScript
 
@@ -46,7 +47,8 @@ class Conversation:
         self.config = config or runtime.config
         self.emit = emit
         self.listener = listener
-        self.memory = ConversationMemory(self.config.llm.memory_budget_tokens)
+        self.long_term = LongTermMemory(runtime)
+        self.memory = self._new_memory()
         self.playback = PlaybackAck()
         self._history_uid: str | None = None
         self._lock = asyncio.Lock()
@@ -75,6 +77,7 @@ class Conversation:
                 self.emit,
                 self.max_sentences,
                 viewers=self.viewers,
+                long_term=self.long_term,
             )
             if request.proactive:
                 self.emit(out.full_text(out.PROACTIVE_TEXT))
@@ -99,7 +102,8 @@ class Conversation:
         )
         self._turn = turn
         try:
-            return await turn.run(script)
+            with self.runtime.activity.turn():
+                return await turn.run(script)
         finally:
             self._turn = None
             self._task = None
@@ -144,6 +148,7 @@ class Conversation:
         """The conversation is over: its history is free to be deleted."""
         self.interrupt(None)
         self.history_uid = None
+        self.long_term.detach()
 
     async def ensure_history(self) -> str:
         if self._history_uid is None:
@@ -151,7 +156,13 @@ class Conversation:
         assert self._history_uid is not None
         return self._history_uid
 
+    def _summarise_rest(self) -> None:
+        """The conversation is left (a new history, another character): what memory still
+        holds is summarised like a trimmed part, so each history ends with a summary."""
+        self.long_term.trimmed(self.config, self.memory.messages())
+
     async def new_history(self) -> str:
+        self._summarise_rest()
         self.memory.clear()
         uid = await self.runtime.history.create(self.config.character.conf_uid)
         self.history_uid = uid
@@ -165,14 +176,26 @@ class Conversation:
         limit = self.config.system.history_max_messages
         messages = await self.runtime.history.messages(history_uid, limit)
         self.history_uid = history_uid
+        self._summarise_rest()
         self.memory.clear()
+        self.memory.on_trim = None  # what loading leaves out was summarised when it was said
         for message in messages:
             text = f"{message.content}..." if message.interrupted else message.content
             self.memory.add("user" if message.role == "human" else "assistant", text)
+        self.memory.on_trim = self._trimmed
         return messages
 
     def switch_config(self, config: KaguraConfig) -> None:
         """A new character: new memory and a fresh history on the next turn."""
+        self._summarise_rest()
         self.config = config
-        self.memory = ConversationMemory(config.llm.memory_budget_tokens)
+        self.memory = self._new_memory()
         self.history_uid = None
+
+    def _new_memory(self) -> ConversationMemory:
+        memory = ConversationMemory(self.config.llm.memory_budget_tokens)
+        memory.on_trim = self._trimmed
+        return memory
+
+    def _trimmed(self, dropped: list[Memory]) -> None:
+        self.long_term.trimmed(self.config, dropped)

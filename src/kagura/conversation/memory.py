@@ -7,6 +7,7 @@ stream never grows the prompt (or RAM) without limit.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,6 +51,8 @@ class ConversationMemory:
         self._budget = budget_tokens
         self._items: deque[Memory] = deque()
         self._tokens = 0
+        # Told what a trim dropped (long-term memory summarises it instead of forgetting).
+        self.on_trim: Callable[[list[Memory]], None] | None = None
 
     def add(self, role: Literal["user", "assistant"], content: str) -> None:
         item = Memory(role, content, estimate_tokens(content))
@@ -57,7 +60,9 @@ class ConversationMemory:
         self._tokens += item.tokens
         limit = self._budget if role == "user" else self._budget - int(self._budget * HEADROOM)
         if self._tokens > limit:
-            self._trim(int(self._budget * LOW_WATER))
+            dropped = self._trim(int(self._budget * LOW_WATER))
+            if dropped and self.on_trim is not None:
+                self.on_trim(dropped)
 
     def after(self, role: Literal["user", "assistant"], content: str) -> list[Memory]:
         """The messages memory will hold after `add(role, content)`; memory is unchanged."""
@@ -67,13 +72,16 @@ class ConversationMemory:
         future.add(role, content)
         return future.messages()
 
-    def _trim(self, target: int) -> None:
+    def _trim(self, target: int) -> list[Memory]:
         # Keep the newest message even if it alone is over budget, and start on a user
         # message: some chat templates refuse a conversation that opens with the assistant.
+        dropped: list[Memory] = []
         while len(self._items) > 1 and (
             self._tokens > target or self._items[0].role == "assistant"
         ):
-            self._tokens -= self._items.popleft().tokens
+            dropped.append(self._items.popleft())
+            self._tokens -= dropped[-1].tokens
+        return dropped
 
     def clear(self) -> None:
         self._items.clear()

@@ -17,9 +17,11 @@ import numpy as np
 from kagura.config import KaguraConfig
 from kagura.engines.asr import SAMPLE_RATE, FloatAudio
 from kagura.engines.llm import ChatMessage
+from kagura.memory import Speaker
 from kagura.protocol import outgoing as out
 
 from .framing import strip_template_tokens
+from .long_term import LongTermMemory
 from .memory import ConversationMemory, Memory
 from .prompt import build_messages
 from .turn import Emit, TurnReport
@@ -46,6 +48,7 @@ class TurnInput:
     audio: FloatAudio | None = None  # transcribed at the start of the turn
     transcribed: bool = False  # `text` was spoken (transcribed already): shown as such
     images: tuple[str, ...] = ()  # data URLs shown to a vision model with this input only
+    speakers: tuple[Speaker, ...] = ()  # the viewers who wrote it (long-term memory)
 
     def prompt_text(self, text: str | None = None) -> str:
         """The input as the LLM reads it (`text`: the transcript of spoken input), without
@@ -73,8 +76,11 @@ class Answer:
         max_sentences: int = 0,
         *,
         viewers: bool = False,
+        long_term: LongTermMemory | None = None,
     ) -> None:
         self._runtime = runtime
+        self._long_term = long_term
+        self._recalled = ""
         self._viewers = viewers
         self._config = config
         self._memory = memory
@@ -88,10 +94,20 @@ class Answer:
     async def hear(self) -> str | None:
         if self._request.audio is not None:
             self._text = await self._transcribe(self._request.audio)
-        elif not self._request.transcribed:
-            return self._text
-        self._emit(out.transcription(self._text))
-        return self._text if self._text.strip() else None
+        if self._request.audio is not None or self._request.transcribed:
+            self._emit(out.transcription(self._text))
+            if not self._text.strip():
+                return None
+        await self._recall()
+        return self._text
+
+    async def _recall(self) -> None:
+        """What long-term memory holds about this input's viewers and words."""
+        if self._long_term is None or self._request.proactive:
+            return
+        self._recalled = await self._long_term.recall(
+            self._config, self._request.speakers, self._text
+        )
 
     async def _transcribe(self, audio: FloatAudio) -> str:
         asr = self._config.asr
@@ -105,7 +121,13 @@ class Answer:
             # Written while the LLM starts: the disk is not on the path to first audio.
             self._human_write = asyncio.create_task(self._remember_human(text))
         self._memory.add("user", request.prompt_text(text))
-        return self._messages(self._memory.messages(), request.images)
+        messages = self._messages(self._memory.messages(), request.images)
+        if self._recalled:
+            # The input only: memory (and the next prompt's prefix) keeps the input as is.
+            last = messages[-1]
+            if isinstance(last["content"], str):
+                last["content"] = f"{self._recalled}\n{last['content']}"
+        return messages
 
     def _messages(self, memory: list[Memory], images: tuple[str, ...] = ()) -> list[ChatMessage]:
         emotions = self._runtime.model_for(self._config).emotionMap
@@ -131,6 +153,9 @@ class Answer:
         if not text:
             return
         self._memory.add("assistant", remembered(report))
+        if self._long_term is not None and not report.interrupted:
+            said = self._request.prompt_text(self._text)
+            self._long_term.answered(self._config, self._request.speakers, said, text)
         character = self._config.character
         await self._runtime.history.append(
             self._history_uid,

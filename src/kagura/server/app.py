@@ -15,6 +15,7 @@ from kagura.runtime import Runtime
 from .client_ws import client_ws
 from .cors import PublicFilesCORS
 from .frontend import frontend_folder, install_root
+from .memory_api import router as memory_router
 from .pages import install_pages
 from .proxy_ws import router as stage_router
 from .proxy_ws import stage_lifespan
@@ -45,6 +46,7 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
     app.add_api_websocket_route("/client-ws", client_ws)
     app.include_router(stage_router)  # /proxy-ws and /stage/stats
     app.include_router(widget_router)  # /widget, /widget/settings and /widget-ws
+    app.include_router(memory_router)  # /memory/...: the console's memory panel
 
     @app.get("/live2d-models/info")
     async def models_info() -> dict[str, Any]:

@@ -163,7 +163,7 @@ async def proxy_ws(websocket: WebSocket) -> None:
         await StageClient(_stage(websocket), websocket, role).serve()
 
 
-def _http_role(request: Request) -> auth.Role | JSONResponse:
+def http_role(request: Request) -> auth.Role | JSONResponse:
     """The caller's role, or the error response that refuses it."""
     try:
         return check(request)
@@ -174,7 +174,7 @@ def _http_role(request: Request) -> auth.Role | JSONResponse:
 
 @router.get("/stage/stats")
 async def stage_stats(request: Request) -> JSONResponse:
-    role = _http_role(request)
+    role = http_role(request)
     if isinstance(role, JSONResponse):
         return role
     return JSONResponse(_stage(request).stats())
@@ -187,7 +187,7 @@ class PauseRequest(BaseModel):
 @router.post("/stage/pause")
 async def stage_pause(request: Request, body: PauseRequest) -> JSONResponse:
     """Stop or resume answering (admin only); chat keeps queueing meanwhile."""
-    role = _http_role(request)
+    role = http_role(request)
     if isinstance(role, JSONResponse):
         return role
     if role is not auth.Role.ADMIN:

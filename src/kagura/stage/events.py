@@ -19,6 +19,7 @@ from kagura.conversation.framing import (
     quoted_label,
     viewer_line,
 )
+from kagura.memory import Sighting, Speaker, ViewerKey
 from kagura.protocol import outgoing as out
 from kagura.protocol.client import ChatSource
 
@@ -76,6 +77,23 @@ class ChatEvent:
         if self.user_id:
             return f"{self.platform}:id:{self.user_id}"
         return f"{self.platform}:name:{self.user_name}" if self.user_name else ""
+
+    @property
+    def viewer(self) -> ViewerKey | None:
+        """The viewer's identity for long-term memory (None: the streamer, or unknown)."""
+        if self.lane in (Lane.STREAMER, Lane.IDLE) or not self.platform:
+            return None
+        if self.user_id:
+            return ViewerKey(self.platform, self.user_id)
+        return ViewerKey(self.platform, f"name:{self.user_name}") if self.user_name else None
+
+    def sighting(self, at: float) -> Sighting | None:
+        """What this event adds to its sender's profile (a free gift pays nothing)."""
+        key = self.viewer
+        if key is None:
+            return None
+        paid = self.amount if self.amount and not self.free else 0.0
+        return Sighting(key, self.user_name, at, paid, self.currency)
 
     @property
     def worth(self) -> str:
@@ -174,10 +192,14 @@ def turn_input(events: Sequence[ChatEvent], character_names: Iterable[str] = ())
     if first.lane is Lane.STREAMER:
         return TurnInput(text=first.text)
     lines = [viewer_line(viewer_event(event), names) for event in events]
+    speakers = {
+        key: Speaker(key, event.user_name) for event in events if (key := event.viewer) is not None
+    }
+    who = tuple(speakers.values())
     if len(lines) == 1:
-        return TurnInput(text=lines[0], speaker=first.user_name or None)
+        return TurnInput(text=lines[0], speaker=first.user_name or None, speakers=who)
     header = "Several viewers wrote in chat. Answer them together in one reply, by name:"
-    return TurnInput(text="\n".join([header, *lines]))
+    return TurnInput(text="\n".join([header, *lines]), speakers=who)
 
 
 def join_names(names: Sequence[str]) -> str:

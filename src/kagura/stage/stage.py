@@ -13,23 +13,29 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from kagura.conversation.conversation import Conversation
 from kagura.conversation.events import Listener, TurnEvent, TurnStarted
+from kagura.memory import ViewerKey
 from kagura.runtime import Runtime
 from kagura.sender import BoundedSender
 
 from .broadcast import Broadcast
 from .events import ChatEvent, Lane, announcement, platform_name, thanks_text, turn_input
 from .monitor import LagMonitor
-from .policy import ACCEPTED, Batch, Clock, FloodPolicy
+from .policy import ACCEPTED, BAD_INPUT, Batch, Clock, FloodPolicy
 
 log = logging.getLogger(__name__)
 
 TICK_S = 5.0  # longest the runner sleeps without looking at the queue
 STOP_TIMEOUT_S = 5.0
+MAX_NOTICES = 8
+# Events that do not count into a viewer's profile: a blocked viewer is not remembered, and a
+# duplicate (a platform's redelivery, repeated spam) is counted once.
+UNCOUNTED = frozenset({"blocked_user", "duplicate", *BAD_INPUT})
 
 
 class Stage:
@@ -51,6 +57,8 @@ class Stage:
         self._tasks: list[asyncio.Task[Any]] = []
         self._announce: list[ChatEvent] = []
         self._answering = False  # from taking a batch until its turn is over
+        # Canned lines owed to viewers (the forget command's confirmation), said between turns.
+        self._notices: deque[str] = deque(maxlen=MAX_NOTICES)
         self._last_activity = clock()
         # Told of every turn event on the stage (e.g. the widget channel's relay).
         self.observers: list[Listener] = []
@@ -60,14 +68,46 @@ class Stage:
     # -- clients -----------------------------------------------------------------------
 
     def submit(self, event: ChatEvent) -> str:
-        """Offer an event to the queue; returns `ACCEPTED` or the reason it was dropped."""
+        """Offer an event to the queue; returns `ACCEPTED` or the reason it was dropped.
+
+        Every viewer's event counts into their profile; the forget command is carried out
+        here and never reaches the LLM."""
+        if self._forget_command(event):
+            return ACCEPTED
         verdict = self.policy.offer(event)
+        sighting = event.sighting(time.time())
+        if sighting is not None and verdict not in UNCOUNTED:
+            self.conversation.long_term.sighted(self.conversation.config, sighting)
         if verdict == ACCEPTED:
             self._last_activity = self.clock()
             self._wake.set()
         else:
             log.debug("dropped %s event (%s): %r", event.lane.key, verdict, event.text[:40])
         return verdict
+
+    def _forget_command(self, event: ChatEvent) -> bool:
+        memory = self.conversation.config.memory
+        command = memory.forget_command.strip().casefold() if memory.enabled else ""
+        key = event.viewer
+        if not command or key is None or event.text.strip().casefold() != command:
+            return False
+        self._tasks.append(asyncio.create_task(self._forget(event, key)))
+        return True
+
+    async def _forget(self, event: ChatEvent, key: ViewerKey) -> None:
+        config = self.conversation.config
+        try:
+            removed = await self.conversation.long_term.forget(config, key)
+        except Exception:
+            log.exception("memory: could not forget a viewer")
+            return
+        log.info("memory: forgot a viewer on request (%d row(s))", removed)
+        reply = config.memory.forget_reply
+        try:
+            self._notices.append(reply.format(name=event.user_name or "friend"))
+        except (KeyError, IndexError, ValueError):  # a broken template must not stop this
+            self._notices.append(reply)
+        self._wake.set()
 
     def withdraw(self, platform: str, ids: Iterable[str | int]) -> int:
         """A platform took events back (e.g. a deleted super chat): those still waiting are
@@ -128,6 +168,7 @@ class Stage:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_S)
         self._tasks = []
+        await self.conversation.long_term.close()
 
     # -- the runner --------------------------------------------------------------------
 
@@ -136,6 +177,9 @@ class Stage:
             self._wake.clear()
             if self.paused:
                 self._last_activity = self.clock()  # no idle talk straight after resuming
+            if self._notices and not self.paused:
+                await self._perform(self.conversation.say(self._notices.popleft()))
+                continue
             batch = None if self.paused else self.policy.take()
             if batch is None and not self.paused and self._idle_due():
                 self.policy.offer(ChatEvent(lane=Lane.IDLE, text="", kind="idle"))
@@ -152,7 +196,6 @@ class Stage:
             self._last_activity = self.clock()
 
     async def _answer(self, batch: Batch) -> None:
-        self._answering = True
         self._announce = [event for event in batch.events if event.lane is not Lane.IDLE]
         work: Coroutine[Any, Any, Any]
         config = self.config
@@ -163,6 +206,11 @@ class Stage:
             character = self.conversation.config.character
             names = (character.name, character.conf_name)
             work = self.conversation.run_turn(turn_input(batch.events, names))
+        await self._perform(work)
+
+    async def _perform(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run one turn, bounded by `turn_timeout_s`."""
+        self._answering = True
         task = asyncio.create_task(work)
         try:
             done, _ = await asyncio.wait([task], timeout=self.config.turn_timeout_s)

@@ -3,6 +3,7 @@
 // Every piece of text from the server or from viewers goes in through textContent.
 
 import { startAdmin } from "./admin.js";
+import { startMemory } from "./memory.js";
 import { savedUrl, saveUrl } from "./connection.js";
 import { applyStrings, t } from "./i18n.js";
 import { isAudioRefusal, startMicPanel } from "./mic-panel.js";
@@ -258,6 +259,14 @@ startMicPanel({
   meter: $("mic-level"),
   status: $("mic-status"),
   heard: $("mic-heard"),
+});
+
+startMemory({
+  panel: $("memory-panel"),
+  search: $("memory-search"),
+  status: $("memory-status"),
+  viewers: $("memory-viewers"),
+  notes: $("memory-notes"),
 });
 
 performer.start();

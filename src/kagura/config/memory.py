@@ -1,0 +1,104 @@
+"""The `memory` section: what the character keeps about its viewers and streams."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from .fields import F, Section
+
+Extract = Literal["auto", "off", "counters", "llm"]
+
+
+class MemoryConfig(Section):
+    enabled: bool = F(
+        True,
+        en="Keep long-term memory (viewer profiles, facts, stream summaries) in "
+        "data_dir/memory.sqlite3 and recall it into the prompt.",
+        zh="启用长期记忆（观众档案、事实、直播摘要），保存在 data_dir/memory.sqlite3，"
+        "并在提示词中回忆。",
+    )
+    extract: Extract = F(
+        "auto",
+        en="How memories are written. off: nothing new is kept; counters: viewer profiles "
+        "only (names, messages, paid support), no LLM; llm: also asks the LLM, while it is "
+        "idle, for facts and for summaries of trimmed conversation; auto: llm with an "
+        "OpenAI-compatible server, counters with the embedded model (it would compete with "
+        "replies for the CPU).",
+        zh="记忆的写入方式。off：不再记录；counters：只更新观众档案（昵称、消息数、付费支持），"
+        "不调用 LLM；llm：另外在 LLM 空闲时请它提取事实并总结被裁剪的对话；auto：使用 "
+        "OpenAI 兼容服务器时为 llm，使用内置模型时为 counters（否则会与回复争抢 CPU）。",
+    )
+    recall_budget_tokens: int = F(
+        200,
+        en="Most tokens of recalled memory added to a turn's prompt.",
+        zh="每轮提示词中回忆内容的最大 token 数。",
+        ge=0,
+        le=4000,
+    )
+    recall_facts: int = F(
+        6,
+        en="Most facts and summaries found by search recalled in one turn.",
+        zh="每轮通过搜索回忆的事实与摘要的最大条数。",
+        ge=0,
+        le=50,
+    )
+    max_facts: int = F(
+        100_000,
+        en="Most facts and summaries kept per character; the oldest go first.",
+        zh="每个角色保存的事实与摘要的最大条数，超出时删除最旧的。",
+        ge=1,
+    )
+    max_viewers: int = F(
+        50_000,
+        en="Most viewer profiles kept per character; those seen longest ago go first "
+        "(with their facts).",
+        zh="每个角色保存的观众档案的最大数量，超出时删除最久未出现的观众（及其事实）。",
+        ge=1,
+    )
+    max_age_days: float = F(
+        365.0,
+        en="Memories older than this, and profiles of viewers not seen for this long, are "
+        "deleted. 0: keep them for ever.",
+        zh="早于此天数的记忆、以及这么久未出现的观众档案会被删除。0：永久保存。",
+        ge=0,
+    )
+    shared_across_characters: bool = F(
+        False,
+        en="Share one memory among all characters. Off: each character (conf_uid) has its own "
+        "and never sees another's.",
+        zh="所有角色共用一份记忆。关闭时每个角色（conf_uid）各有各的记忆，互不可见。",
+    )
+    forget_command: str = F(
+        "!forget me",
+        en="Chat command with which a viewer deletes everything kept about them (matched "
+        "whole, ignoring case). Empty: no command.",
+        zh="观众用来删除关于自己的所有记忆的弹幕命令（整句匹配，不区分大小写）。留空：不启用。",
+        max_length=64,
+    )
+    forget_reply: str = F(
+        "Done, {name}: I have forgotten everything I knew about you.",
+        en="What the character says after `forget_command` ({name}: the viewer's name).",
+        zh="执行 `forget_command` 后角色说的话（{name}：观众昵称）。",
+        max_length=200,
+    )
+    extract_timeout_s: float = F(
+        60.0,
+        en="Longest one background memory request to the LLM may take.",
+        zh="一次后台记忆请求（调用 LLM）的最长时间。",
+        gt=0,
+    )
+    extract_queue: int = F(
+        16,
+        en="Most memory jobs waiting for an idle LLM; beyond it the oldest is dropped.",
+        zh="等待 LLM 空闲的记忆任务上限，超出时丢弃最旧的。",
+        ge=1,
+        le=1000,
+    )
+
+    def writes(self, llm_provider: str) -> Literal["off", "counters", "llm"]:
+        """What is written with this LLM provider (`auto` resolved; nothing when disabled)."""
+        if not self.enabled or self.extract == "off":
+            return "off"
+        if self.extract == "auto":
+            return "counters" if llm_provider == "smollm2" else "llm"
+        return self.extract

@@ -1,0 +1,255 @@
+"""A conversation's long-term memory: recall before a turn, writing after it.
+
+Recall is one indexed query (milliseconds) before the prompt is built. Writing never holds up
+a turn: profile counters are batched and written by a background worker, and the jobs that
+need the LLM (facts from a turn, a summary of trimmed memory) wait in a bounded queue until
+no turn is running on the server. With the embedded model, a turn that starts meanwhile
+cancels the job at once (it is retried once later): the reply gets the CPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kagura.config import KaguraConfig
+from kagura.engines.llm import ChatMessage
+from kagura.memory import SHARED, Kind, Sighting, Speaker, ViewerKey
+
+from .extraction import Facts, Summary, facts_request, parse, summary_request
+from .memory import Memory
+from .recall import recall_text
+
+if TYPE_CHECKING:
+    from kagura.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+RECALL_TIMEOUT_S = 0.25  # a slow disk must not hold up a turn: recall is then skipped
+MAX_PENDING_SIGHTINGS = 2_000  # counters waiting for the worker; a flood beyond is not counted
+MAX_ANSWER_CHARS = 8_000  # an extraction answer longer than this is cut (and will not parse)
+CLOSE_TIMEOUT_S = 5.0
+
+
+def scope_of(config: KaguraConfig) -> str:
+    """Whose memory: the character's own, unless the streamer shares one among all."""
+    return SHARED if config.memory.shared_across_characters else config.character.conf_uid
+
+
+@dataclass
+class _Job:
+    config: KaguraConfig
+    speakers: tuple[Speaker, ...] = ()
+    said: str = ""
+    reply: str = ""
+    dropped: tuple[Memory, ...] = ()  # set: a summary of trimmed memory
+    tries: int = field(default=0)
+
+
+class LongTermMemory:
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._sightings: list[tuple[KaguraConfig, Sighting]] = []
+        self._jobs: deque[_Job] = deque()
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self._job: asyncio.Task[None] | None = None
+        self.dropped_jobs = 0
+        self.dropped_sightings = 0
+        runtime.activity.on_turn.append(self._turn_started)
+
+    # -- recall -------------------------------------------------------------------------
+
+    async def recall(self, config: KaguraConfig, speakers: Sequence[Speaker], text: str) -> str:
+        """The recall block for a turn's prompt ("" when there is nothing, or no time)."""
+        settings = config.memory
+        if not settings.enabled or settings.recall_budget_tokens == 0:
+            return ""
+        keys = [speaker.key for speaker in speakers]
+        try:
+            async with asyncio.timeout(RECALL_TIMEOUT_S):
+                found = await self._runtime.memory.recall(
+                    scope_of(config), keys, text, settings.recall_facts
+                )
+        except Exception as exc:
+            log.warning("memory: recall skipped for this turn (%s)", exc or type(exc).__name__)
+            return ""
+        return recall_text(found, settings.recall_budget_tokens)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def sighted(self, config: KaguraConfig, sighting: Sighting) -> None:
+        """Count a chat event into its sender's profile (soon, in the background)."""
+        if self._writes(config) == "off":
+            return
+        if len(self._sightings) >= MAX_PENDING_SIGHTINGS:
+            self.dropped_sightings += 1
+            return
+        self._sightings.append((config, sighting))
+        self._start()
+
+    def answered(
+        self, config: KaguraConfig, speakers: Sequence[Speaker], said: str, reply: str
+    ) -> None:
+        """A turn is over: ask the LLM, when idle, what is worth remembering of it."""
+        if self._writes(config) == "llm" and speakers and reply.strip():
+            self._queue(_Job(config, tuple(speakers), said, reply))
+
+    def trimmed(self, config: KaguraConfig, dropped: Sequence[Memory]) -> None:
+        """Conversation memory dropped its oldest part: summarise it instead of forgetting."""
+        if self._writes(config) == "llm" and dropped:
+            self._queue(_Job(config, dropped=tuple(dropped)))
+
+    async def forget(self, config: KaguraConfig, key: ViewerKey) -> int:
+        """Delete everything about a viewer, including what is still waiting to be written."""
+        self._sightings = [(c, sight) for c, sight in self._sightings if sight.key != key]
+        self._jobs = deque(
+            job for job in self._jobs if all(speaker.key != key for speaker in job.speakers)
+        )
+        if not config.memory.enabled:
+            return 0
+        return await self._runtime.memory.forget(scope_of(config), key)
+
+    def detach(self) -> asyncio.Task[None] | None:
+        """Stop the worker (queued LLM jobs are dropped); returns it, to await if wanted."""
+        if self._turn_started in self._runtime.activity.on_turn:
+            self._runtime.activity.on_turn.remove(self._turn_started)
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.cancel()
+        return worker
+
+    async def close(self) -> None:
+        """Stop, and write the counters still waiting (bounded)."""
+        worker = self.detach()
+        if worker is not None:
+            await asyncio.wait([worker], timeout=CLOSE_TIMEOUT_S)
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await self._flush()
+        except Exception as exc:
+            log.warning("memory: profile counters not written at close (%r)", exc)
+
+    def _writes(self, config: KaguraConfig) -> str:
+        return config.memory.writes(config.llm.provider)
+
+    def _queue(self, job: _Job) -> None:
+        if len(self._jobs) >= job.config.memory.extract_queue:
+            self._jobs.popleft()
+            self.dropped_jobs += 1
+            log.info("memory: the job queue is full; dropped the oldest job")
+        self._jobs.append(job)
+        self._start()
+
+    def _start(self) -> None:
+        self._wake.set()
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._work())
+
+    async def _work(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self._flush()
+            while self._jobs:
+                await self._runtime.activity.idle()
+                await self._flush()  # the profiles the job's facts attach to
+                if not self._jobs:
+                    break
+                job = self._jobs.popleft()
+                self._job = asyncio.create_task(self._run(job))
+                try:
+                    await self._job
+                except asyncio.CancelledError:
+                    if self._job.cancelled() and not _cancelling():
+                        self._retry(job)  # a turn took the LLM back
+                        continue
+                    raise
+                except Exception:
+                    log.exception("memory: a background job failed")
+                finally:
+                    self._job = None
+
+    def _retry(self, job: _Job) -> None:
+        job.tries += 1
+        if job.tries <= 1:
+            self._jobs.appendleft(job)
+
+    def _turn_started(self) -> None:
+        job = self._job
+        if job is not None and not job.done() and self._runtime.llm_runs_locally:
+            job.cancel()
+
+    async def _flush(self) -> None:
+        pending, self._sightings = self._sightings, []
+        by_scope: dict[str, tuple[KaguraConfig, list[Sighting]]] = {}
+        for config, sighting in pending:
+            by_scope.setdefault(scope_of(config), (config, []))[1].append(sighting)
+        for scope, (config, sightings) in by_scope.items():
+            try:
+                await self._runtime.memory.seen(scope, sightings)
+                await self._prune(config)
+            except Exception:
+                log.exception("memory: could not write %d profile counters", len(sightings))
+
+    async def _prune(self, config: KaguraConfig) -> None:
+        settings = config.memory
+        removed = await self._runtime.memory.prune(
+            scope_of(config),
+            max_notes=settings.max_facts,
+            max_viewers=settings.max_viewers,
+            max_age_days=settings.max_age_days,
+        )
+        if removed:
+            log.info("memory: retention limits removed %d row(s)", removed)
+
+    async def _run(self, job: _Job) -> None:
+        settings = job.config.memory
+        name = job.config.character.name
+        notes: list[tuple[Kind, str, ViewerKey | None, str]] = []
+        async with asyncio.timeout(settings.extract_timeout_s):
+            if job.dropped:
+                request = summary_request(name, job.dropped)
+                summary = parse(await self._ask(request), Summary, "summary")
+                if summary is not None:
+                    notes.append(("summary", summary.summary, None, ""))
+            else:
+                names = [speaker.name for speaker in job.speakers]
+                request = facts_request(name, names, job.said, job.reply)
+                facts = parse(await self._ask(request), Facts, "facts")
+                for fact in facts.facts if facts is not None else []:
+                    number = fact.viewer
+                    if number is not None and not 1 <= number <= len(job.speakers):
+                        continue  # about nobody in the turn: not kept
+                    about = job.speakers[number - 1].key if number is not None else None
+                    notes.append(("fact", fact.text, about, job.said[:500]))
+        if not notes:
+            return
+        added = await self._runtime.memory.add(scope_of(job.config), notes)
+        await self._prune(job.config)
+        log.info("memory: kept %d new note(s)", added)
+
+    async def _ask(self, request: list[ChatMessage]) -> str:
+        chunks: list[str] = []
+        size = 0
+        stream = self._runtime.llm.stream(request)
+        try:
+            async for chunk in stream:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_ANSWER_CHARS:
+                    break
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+        return "".join(chunks)
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -1,0 +1,16 @@
+"""Long-term memory: viewer profiles, facts and episode summaries, kept per character."""
+
+from .records import Kind, Note, Profile, Recall, Sighting, Speaker, ViewerKey
+from .store import SHARED, MemoryStore
+
+__all__ = [
+    "SHARED",
+    "Kind",
+    "MemoryStore",
+    "Note",
+    "Profile",
+    "Recall",
+    "Sighting",
+    "Speaker",
+    "ViewerKey",
+]

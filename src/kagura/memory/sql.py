@@ -1,0 +1,372 @@
+"""The memory database's schema and statements; everything here runs on the worker thread.
+
+Recall must take milliseconds with 100,000 notes, and must never show one viewer's facts in
+another viewer's turn. So only notes about nobody in particular (summaries, facts about the
+stream) are in the full-text index: an external-content FTS5 table (`trigram` tokenizer)
+kept in step by triggers, so a note deleted by any path leaves the index. A viewer's own
+facts are few: the speakers' newest ones are read by index and ranked here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kagura.dbthread import connect_wal
+
+from .records import Kind, Note, Profile, Recall, Sighting, ViewerKey
+from .search import score, terms
+
+SCHEMA_VERSION = 1
+MAX_NAMES = 8  # names seen per viewer: the newest are kept
+PROFILE_FACTS = 5  # facts shown with a profile in the prompt
+VIEWER_CANDIDATES = 50  # a speaker's further facts ranked against the message
+# Notes about nobody in particular that match the message, newest first, ranked here: an
+# FTS5 bm25 ranking over every match would take tens of milliseconds on a common word.
+SEARCH_CANDIDATES = 100
+
+_SCHEMA = (
+    """
+    CREATE TABLE IF NOT EXISTS viewers (
+        id         INTEGER PRIMARY KEY,
+        scope      TEXT NOT NULL,
+        platform   TEXT NOT NULL,
+        uid        TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        names      TEXT NOT NULL,
+        first_seen REAL NOT NULL,
+        last_seen  REAL NOT NULL,
+        messages   INTEGER NOT NULL DEFAULT 0,
+        paid       TEXT NOT NULL DEFAULT '{}',
+        UNIQUE (scope, platform, uid)
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS viewers_by_seen ON viewers (scope, last_seen)",
+    """
+    CREATE TABLE IF NOT EXISTS notes (
+        id        INTEGER PRIMARY KEY,
+        scope     TEXT NOT NULL,
+        kind      TEXT NOT NULL CHECK (kind IN ('fact', 'summary')),
+        viewer_id INTEGER REFERENCES viewers(id) ON DELETE CASCADE,
+        text      TEXT NOT NULL,
+        source    TEXT NOT NULL DEFAULT '',
+        created   REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS notes_by_viewer ON notes (viewer_id, id)",
+    "CREATE INDEX IF NOT EXISTS notes_by_scope ON notes (scope, created)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS notes_fts USING fts5("
+    " text, content='notes', content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS notes_ai AFTER INSERT ON notes"
+    " WHEN new.viewer_id IS NULL BEGIN"
+    " INSERT INTO notes_fts (rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER IF NOT EXISTS notes_ad AFTER DELETE ON notes"
+    " WHEN old.viewer_id IS NULL BEGIN"
+    " INSERT INTO notes_fts (notes_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
+    "CREATE TRIGGER IF NOT EXISTS notes_au AFTER UPDATE OF text ON notes"
+    " WHEN old.viewer_id IS NULL BEGIN"
+    " INSERT INTO notes_fts (notes_fts, rowid, text) VALUES ('delete', old.id, old.text);"
+    " INSERT INTO notes_fts (rowid, text) VALUES (new.id, new.text); END",
+)
+
+_NOTE = "id, kind, text, created, viewer_id, source"
+_VIEWER = "id, platform, uid, name, names, first_seen, last_seen, messages, paid"
+
+
+def connect(db_path: Path) -> sqlite3.Connection:
+    conn = connect_wal(db_path)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{db_path} has memory schema version {version}, newer than this Kagura "
+                f"supports ({SCHEMA_VERSION}); upgrade Kagura"
+            )
+        if version < SCHEMA_VERSION:
+            with _transaction(conn):
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+class _transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any error (the connection autocommits)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self._conn.execute("ROLLBACK" if kind is not None else "COMMIT")
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def seen(conn: sqlite3.Connection, scope: str, sightings: Sequence[Sighting]) -> None:
+    """Count each sighting into its viewer's profile, creating it when new."""
+    with _transaction(conn):
+        for sighting in sightings:
+            _count(conn, scope, sighting)
+
+
+def _count(conn: sqlite3.Connection, scope: str, sighting: Sighting) -> None:
+    key = sighting.key
+    row = conn.execute(
+        "SELECT id, names, paid FROM viewers WHERE scope = ? AND platform = ? AND uid = ?",
+        (scope, key.platform, key.uid),
+    ).fetchone()
+    if row is None:
+        paid = {sighting.currency: sighting.amount} if sighting.amount else {}
+        conn.execute(
+            "INSERT INTO viewers (scope, platform, uid, name, names, first_seen, last_seen,"
+            " messages, paid) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+            (
+                scope,
+                key.platform,
+                key.uid,
+                sighting.name,
+                json.dumps([sighting.name] if sighting.name else []),
+                sighting.at,
+                sighting.at,
+                json.dumps(paid),
+            ),
+        )
+        return
+    viewer_id, names_json, paid_json = row
+    names = [name for name in json.loads(names_json) if name != sighting.name]
+    if sighting.name:
+        names.append(sighting.name)
+    paid = json.loads(paid_json)
+    if sighting.amount:
+        paid[sighting.currency] = round(paid.get(sighting.currency, 0.0) + sighting.amount, 2)
+    conn.execute(
+        "UPDATE viewers SET name = coalesce(nullif(?, ''), name), names = ?, last_seen = ?,"
+        " messages = messages + 1, paid = ? WHERE id = ?",
+        (sighting.name, json.dumps(names[-MAX_NAMES:]), sighting.at, json.dumps(paid), viewer_id),
+    )
+
+
+def add_notes(
+    conn: sqlite3.Connection,
+    scope: str,
+    notes: Iterable[tuple[Kind, str, ViewerKey | None, str]],
+    at: float,
+) -> int:
+    """Store notes (kind, text, about whom, source); one about an unknown viewer is skipped."""
+    added = 0
+    with _transaction(conn):
+        for kind, text, about, source in notes:
+            viewer_id = None
+            if about is not None:
+                viewer_id = _viewer_id(conn, scope, about)
+                if viewer_id is None:
+                    continue
+            conn.execute(
+                "INSERT INTO notes (scope, kind, viewer_id, text, source, created)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (scope, kind, viewer_id, text, source, at),
+            )
+            added += 1
+    return added
+
+
+def _viewer_id(conn: sqlite3.Connection, scope: str, key: ViewerKey) -> int | None:
+    row = conn.execute(
+        "SELECT id FROM viewers WHERE scope = ? AND platform = ? AND uid = ?",
+        (scope, key.platform, key.uid),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def prune(
+    conn: sqlite3.Connection, scope: str, max_notes: int, max_viewers: int, before: float | None
+) -> int:
+    """Apply the retention limits; returns how many rows went. Every statement walks an
+    index from its oldest end, so a prune with nothing to do costs two counts."""
+    removed = 0
+    with _transaction(conn):
+        if before is not None:
+            removed += conn.execute(
+                "DELETE FROM notes WHERE scope = ? AND created < ?", (scope, before)
+            ).rowcount
+            removed += conn.execute(
+                "DELETE FROM viewers WHERE scope = ? AND last_seen < ?", (scope, before)
+            ).rowcount
+        for table, order, limit in (
+            ("viewers", "last_seen", max_viewers),
+            ("notes", "created", max_notes),
+        ):
+            total = conn.execute(f"SELECT count(*) FROM {table} WHERE scope = ?", (scope,))
+            excess = int(total.fetchone()[0]) - limit
+            if excess > 0:
+                removed += conn.execute(
+                    f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table}"
+                    f" WHERE scope = ? ORDER BY {order} LIMIT ?)",
+                    (scope, excess),
+                ).rowcount
+    return removed
+
+
+# -- recall -------------------------------------------------------------------------------
+
+
+def recall(
+    conn: sqlite3.Connection, scope: str, keys: Sequence[ViewerKey], text: str, limit: int
+) -> Recall:
+    """The profiles of `keys` with their newest facts, and the `limit` notes that best match
+    `text` among the speakers' other facts and the notes about nobody in particular."""
+    profiles = [p for p in (_profile(conn, scope, key) for key in keys) if p is not None]
+    words = terms(text) if limit > 0 else []
+    if not words:
+        return Recall(tuple(profiles))
+    shown = {fact.id for profile in profiles for fact in profile.facts}
+    candidates = [
+        _note(row)
+        for profile in profiles
+        for row in conn.execute(
+            f"SELECT {_NOTE} FROM notes WHERE viewer_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+            (profile.id, VIEWER_CANDIDATES, PROFILE_FACTS),
+        )
+    ]
+    query = " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
+    candidates += map(
+        _note,
+        conn.execute(
+            "SELECT n.id, n.kind, n.text, n.created, n.viewer_id, n.source"
+            " FROM notes_fts JOIN notes AS n ON n.id = notes_fts.rowid"
+            " WHERE notes_fts MATCH ? AND n.scope = ? ORDER BY notes_fts.rowid DESC LIMIT ?",
+            (query, scope, SEARCH_CANDIDATES),
+        ),
+    )
+    scored = [(score(note.text, words), note) for note in candidates if note.id not in shown]
+    scored = [(points, note) for points, note in scored if points > 0]
+    scored.sort(key=lambda pair: (pair[0], pair[1].id), reverse=True)
+    return Recall(tuple(profiles), tuple(note for _, note in scored[:limit]))
+
+
+def _profile(conn: sqlite3.Connection, scope: str, key: ViewerKey) -> Profile | None:
+    row = conn.execute(
+        f"SELECT {_VIEWER} FROM viewers WHERE scope = ? AND platform = ? AND uid = ?",
+        (scope, key.platform, key.uid),
+    ).fetchone()
+    if row is None:
+        return None
+    facts = conn.execute(
+        f"SELECT {_NOTE} FROM notes WHERE viewer_id = ? ORDER BY id DESC LIMIT ?",
+        (row[0], PROFILE_FACTS),
+    ).fetchall()
+    return _to_profile(row, tuple(_note(fact) for fact in facts))
+
+
+def _to_profile(row: Sequence[Any], facts: tuple[Note, ...] = ()) -> Profile:
+    viewer_id, platform, uid, name, names, first_seen, last_seen, messages, paid = row
+    return Profile(
+        id=viewer_id,
+        platform=platform,
+        uid=uid,
+        name=name,
+        names=tuple(json.loads(names)),
+        first_seen=first_seen,
+        last_seen=last_seen,
+        messages=messages,
+        paid=json.loads(paid),
+        facts=facts,
+    )
+
+
+def _note(row: Sequence[Any]) -> Note:
+    note_id, kind, text, created, viewer_id, source = row
+    return Note(note_id, kind, text, created, viewer_id, source)
+
+
+# -- the console and the forget command --------------------------------------------------
+
+
+def forget(conn: sqlite3.Connection, scope: str, key: ViewerKey) -> int:
+    """Delete a viewer's profile, the facts about them (cascade) and any note naming them."""
+    with _transaction(conn):
+        row = conn.execute(
+            "SELECT id, names FROM viewers WHERE scope = ? AND platform = ? AND uid = ?",
+            (scope, key.platform, key.uid),
+        ).fetchone()
+        if row is None:
+            return 0
+        return _delete_viewer(conn, scope, int(row[0]), json.loads(row[1]))
+
+
+def delete_viewer(conn: sqlite3.Connection, scope: str, viewer_id: int) -> int:
+    with _transaction(conn):
+        row = conn.execute(
+            "SELECT names FROM viewers WHERE scope = ? AND id = ?", (scope, viewer_id)
+        ).fetchone()
+        if row is None:
+            return 0
+        return _delete_viewer(conn, scope, viewer_id, json.loads(row[0]))
+
+
+def _delete_viewer(conn: sqlite3.Connection, scope: str, viewer_id: int, names: list[str]) -> int:
+    removed = conn.execute("DELETE FROM notes WHERE viewer_id = ?", (viewer_id,)).rowcount
+    for name in names:
+        if name:  # summaries and general facts that name them
+            removed += conn.execute(
+                "DELETE FROM notes WHERE scope = ? AND instr(lower(text), lower(?)) > 0",
+                (scope, name),
+            ).rowcount
+    return removed + conn.execute("DELETE FROM viewers WHERE id = ?", (viewer_id,)).rowcount
+
+
+def list_viewers(
+    conn: sqlite3.Connection, scope: str, search: str, limit: int, offset: int
+) -> list[Profile]:
+    pattern = f"%{search.casefold()}%"
+    rows = conn.execute(
+        f"SELECT {_VIEWER} FROM viewers WHERE scope = ? AND (? = '' OR lower(names) LIKE ?"
+        " OR lower(uid) LIKE ?) ORDER BY last_seen DESC LIMIT ? OFFSET ?",
+        (scope, search, pattern, pattern, limit, offset),
+    ).fetchall()
+    return [_to_profile(row) for row in rows]
+
+
+def list_notes(
+    conn: sqlite3.Connection,
+    scope: str,
+    search: str,
+    viewer_id: int | None,
+    limit: int,
+    offset: int,
+) -> list[Note]:
+    """Notes newest first, those containing `search` (any length, any script) if given."""
+    rows = conn.execute(
+        f"SELECT {_NOTE} FROM notes WHERE scope = ? AND (? = '' OR instr(lower(text), ?) > 0)"
+        " AND (? IS NULL OR viewer_id = ?) ORDER BY id DESC LIMIT ? OFFSET ?",
+        (scope, search, search.casefold(), viewer_id, viewer_id, limit, offset),
+    ).fetchall()
+    return [_note(row) for row in rows]
+
+
+def edit_note(conn: sqlite3.Connection, scope: str, note_id: int, text: str) -> bool:
+    cursor = conn.execute(
+        "UPDATE notes SET text = ? WHERE scope = ? AND id = ?", (text, scope, note_id)
+    )
+    return cursor.rowcount > 0
+
+
+def delete_note(conn: sqlite3.Connection, scope: str, note_id: int) -> bool:
+    cursor = conn.execute("DELETE FROM notes WHERE scope = ? AND id = ?", (scope, note_id))
+    return cursor.rowcount > 0
+
+
+def count(conn: sqlite3.Connection, scope: str) -> dict[str, int]:
+    viewers = conn.execute("SELECT count(*) FROM viewers WHERE scope = ?", (scope,)).fetchone()
+    notes = conn.execute("SELECT count(*) FROM notes WHERE scope = ?", (scope,)).fetchone()
+    return {"viewers": int(viewers[0]), "notes": int(notes[0])}
