@@ -92,7 +92,7 @@ async def test_json_floats_and_binary_pcm_give_the_same_transcript(voiced: Kagur
     async with ProtocolClient(voiced.ws_url) as client:
         await client.connect_sequence()
         for binary in (False, True):
-            await speech.stream(client, spoken(STOP), binary=binary, speed=3)
+            await speech.stream(client, spoken(STOP), binary=binary)
             await client.recv_until("control", "mic-audio-end", timeout=30)
             texts += transcriptions(await client.collect_turn(timeout=60))
     assert len(texts) == 2 and texts[0] == texts[1], texts
