@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(espeak-ng chromium fonts-noto-cjk)
+# libportaudio2: the sound device of `kagura chat` (microphone, playback).
+apt_packages=(espeak-ng chromium fonts-noto-cjk libportaudio2)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
