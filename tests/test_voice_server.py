@@ -88,15 +88,17 @@ async def test_streamed_speech_starts_a_turn_answered_with_audio(
 
 
 async def test_json_floats_and_binary_pcm_give_the_same_transcript(voiced: KaguraProcess) -> None:
+    # One clause: a comma's pause may end a turn ("Wait," is a whole sentence to Smart
+    # Turn), and this test is about the two audio forms, not about where turns end.
     texts = []
     async with ProtocolClient(voiced.ws_url) as client:
         await client.connect_sequence()
         for binary in (False, True):
-            await speech.stream(client, spoken(STOP), binary=binary)
+            await speech.stream(client, spoken(ASKED), binary=binary)
             await client.recv_until("control", "mic-audio-end", timeout=30)
             texts += transcriptions(await client.collect_turn(timeout=60))
     assert len(texts) == 2 and texts[0] == texts[1], texts
-    assert speech.word_error_rate(STOP, texts[0]) <= 0.25, texts
+    assert speech.word_error_rate(ASKED, texts[0]) <= 0.25, texts
 
 
 async def test_speech_over_a_reply_interrupts_it(voiced: KaguraProcess, fake: FakeOpenAI) -> None:
