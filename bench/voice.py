@@ -79,7 +79,7 @@ class Turn:
 
 
 def voice(lang: str, sentence: str) -> speech.Audio:
-    audio = speech.piper(sentence) if lang == "en" else speech.espeak(sentence, "cmn")
+    audio = speech.piper(sentence, varied=True) if lang == "en" else speech.espeak(sentence, "cmn")
     start, end = speech.speech_edges(audio)
     trimmed = audio[int(start * speech.RATE) : int(end * speech.RATE)]
     return speech.padded(trimmed, 0.3, 0.0)
