@@ -54,6 +54,7 @@ UTTERANCES = {
         "Tell me a joke about cats.",
         "What should we play next?",
         "I just beat the boss, that was so hard!",
+        "Wait, stop talking please.",
     ],
     "zh": ["大家好，今天我们玩什么游戏？", "给我讲一个笑话吧。"],
 }

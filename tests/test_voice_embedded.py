@@ -182,6 +182,53 @@ async def test_a_finished_sentence_ends_the_turn_well_before_the_silence_fallbac
     assert model_s < fallback_s - 0.3, ends
 
 
+# A clause that is a whole sentence, a comma's pause (people pause 200-400 ms there), the rest.
+COMMA_SENTENCES = [("I just beat the boss", "that was so hard!"), ("Wait", "stop talking please.")]
+COMMA_PAUSE_S = 0.4
+
+
+@pytest.mark.parametrize("min_pause_ms", [400, 200])
+def test_a_finished_verdict_waits_for_the_shortest_pause(min_pause_ms: int) -> None:
+    """As if the model found every pause final the instant it was asked: the verdict holds
+    until the pause has lasted `min_pause_ms`, so a comma's 300 ms pause does not end the
+    turn and the pause after the sentence does. With the hold as short as the first ask
+    (200 ms, the VAD's min_silence_ms) the comma cuts the sentence in two."""
+    first, rest = COMMA_SENTENCES[0]
+    audio, end_s = spoken(first, COMMA_PAUSE_S, rest)
+    config = KaguraConfig.model_validate({"voice": {"turn": {"min_pause_ms": min_pause_ms}}})
+    endpointer = Endpointer(vad.create(config.vad), config.vad, config.voice, 60)
+    ended: list[TurnEnded] = []
+    step = int(CHUNK_S * speech.RATE)
+    for start in range(0, audio.size, step):
+        for event in endpointer.feed(audio[start : start + step]):
+            if isinstance(event, Paused) and not event.again:
+                now = endpointer.end_turn(event.pause)
+                ended += [now] if now else []
+            elif isinstance(event, TurnEnded):
+                ended.append(event)
+    assert all(e.reason == "model" for e in ended), ended
+    if min_pause_ms == 400:
+        [turn] = ended
+        assert abs(turn.speech_end_s - end_s) <= 0.2, (turn, end_s)
+    else:
+        assert len(ended) == 2, ended
+
+
+@pytest.mark.parametrize(("first", "rest"), COMMA_SENTENCES)
+async def test_a_commas_pause_after_a_whole_clause_does_not_cut_the_speaker(
+    listener: Listener, first: str, rest: str
+) -> None:
+    """Each clause is spoken on its own, so the first sounds as finished as a sentence can
+    (Smart Turn scores it so); heard in real time, the comma's pause still does not end
+    the turn."""
+    audio, _ = spoken(first, COMMA_PAUSE_S, rest)
+    await listener.stream(audio)
+    await until(lambda: listener.utterances(), 10, "the turn to be transcribed")
+    said = [speech.words(utterance.text) for _, utterance in listener.utterances()]
+    assert len(said) == 1, said
+    assert speech.word_error_rate(f"{first}, {rest}", " ".join(said[0])) <= 0.25, said
+
+
 def test_a_pause_is_asked_about_again_as_it_goes_on() -> None:
     audio, _ = spoken("So I was thinking that maybe we could")
     for recheck_ms, again in ((200, 3), (0, 0)):

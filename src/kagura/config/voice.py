@@ -50,6 +50,19 @@ class EndOfTurnConfig(Section):
         ge=100,
         le=10_000,
     )
+    min_pause_ms: int = F(
+        400,
+        en="The shortest pause the model may end a turn on, in milliseconds. The model is "
+        "asked sooner (at vad.min_silence_ms) and its verdict waits until the pause is this "
+        "long: after a clause that is a whole sentence (\"I just beat the boss, that was so "
+        "hard!\") the comma's pause sounds finished, and people pause 200-400 ms there.",
+        zh="模型可以结束本轮的最短停顿，毫秒。模型更早被询问（在 vad.min_silence_ms 时），"
+        "但它的判断要等停顿达到此时长才生效：逗号前若已是完整的一句"
+        "（“我刚打过了 boss，太难了！”），逗号处的停顿听起来像说完了，"
+        "而人们在这里会停 200–400 毫秒。",
+        ge=0,
+        le=5000,
+    )
     recheck_ms: int = F(
         200,
         en="While a pause goes on, ask the model again this often, in milliseconds (a "

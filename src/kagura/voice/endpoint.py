@@ -10,7 +10,10 @@ this turns those probabilities into events, with hysteresis and bounded buffers:
   the end-of-turn model whether the speaker has finished, and may end the turn at once
   (`end_turn`); as the pause goes on it is reported again every `voice.turn.recheck_ms`
   (a finished sentence sounds more finished with more silence after it, an unfinished
-  one does not); silence alone ends the turn after `voice.turn.silence_timeout_ms`;
+  one does not); a verdict of "finished" takes effect only once the pause has lasted
+  `voice.turn.min_pause_ms` (a comma's pause after a clause that is a whole sentence
+  sounds finished too, and is shorter); silence alone ends the turn after
+  `voice.turn.silence_timeout_ms`;
 - a turn longer than the buffer's limit ends where the limit is.
 
 Synchronous and single-threaded: the caller feeds it from one place at a time.
@@ -83,6 +86,7 @@ class Endpointer:
         self._silence_timeout_ms = max(voice.turn.silence_timeout_ms, vad.min_silence_ms)
         self._strong = voice.barge_in.threshold
         self._recheck_ms = voice.turn.recheck_ms
+        self._min_pause_ms = voice.turn.min_pause_ms
         self._preroll: deque[FloatAudio] = deque(maxlen=round(voice.pre_roll_ms / self._window_ms))
         self._max_windows = max(1, int(max_seconds * 1000 / self._window_ms))
         self._pending = np.zeros(0, dtype=np.float32)
@@ -97,6 +101,7 @@ class Endpointer:
         self._speech_ms = 0.0
         self._silence_ms = 0.0
         self._next_check_ms = 0.0
+        self._finished_pause = 0  # a pause the model found final, waiting for min_pause_ms
         # Speech heard at the barge-in threshold, for the next stage to judge.
         self.strong_speech_ms = 0.0
         self._segment_start = 0
@@ -128,8 +133,13 @@ class Endpointer:
         return events
 
     def end_turn(self, pause: int) -> TurnEnded | None:
-        """End the turn at pause number `pause`, if the speaker has not gone on since."""
+        """End the turn at pause number `pause`, if the speaker has not gone on since: now
+        if the pause has lasted `voice.turn.min_pause_ms`, else when it has (a later `feed`
+        returns the `TurnEnded`) unless the speaker goes on first."""
         if not (self._started and self._paused and pause == self.pauses):
+            return None
+        if self._silence_ms < self._min_pause_ms:
+            self._finished_pause = pause
             return None
         return self._finish("model")
 
@@ -163,6 +173,8 @@ class Endpointer:
             self.pauses += 1
             self._next_check_ms = self._silence_ms + self._recheck_ms
             return Paused(self.pauses, self.segment())
+        if self._finished_pause == self.pauses and self._silence_ms >= self._min_pause_ms:
+            return self._finish("model")
         if self._silence_ms >= self._silence_timeout_ms:
             return self._finish("silence")
         if self._paused and self._recheck_ms and self._silence_ms >= self._next_check_ms:
@@ -180,6 +192,7 @@ class Endpointer:
             return self._finish("length")
         if self._paused:
             self._paused = False
+            self._finished_pause = 0
             return Resumed(self.pauses)
         return self._maybe_start()
 

@@ -224,13 +224,14 @@ class VoiceInput:
             if self._endpointer is None:
                 return
             ended = self._endpointer.end_turn(event.pause)
+            log.debug(
+                "%s: the model found the turn over in %.0f ms (p=%.2f)%s",
+                self._name,
+                elapsed_ms,
+                probability,
+                "" if ended else "; the turn ends if this pause lasts voice.turn.min_pause_ms",
+            )
             if ended is not None:
-                log.debug(
-                    "%s: turn ended by the model in %.0f ms (p=%.2f)",
-                    self._name,
-                    elapsed_ms,
-                    probability,
-                )
                 self._ended(ended)
 
     @property
