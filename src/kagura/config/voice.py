@@ -54,7 +54,7 @@ class EndOfTurnConfig(Section):
         400,
         en="The shortest pause the model may end a turn on, in milliseconds. The model is "
         "asked sooner (at vad.min_silence_ms) and its verdict waits until the pause is this "
-        "long: after a clause that is a whole sentence (\"I just beat the boss, that was so "
+        'long: after a clause that is a whole sentence ("I just beat the boss, that was so '
         "hard!\") the comma's pause sounds finished, and people pause 200-400 ms there.",
         zh="模型可以结束本轮的最短停顿，毫秒。模型更早被询问（在 vad.min_silence_ms 时），"
         "但它的判断要等停顿达到此时长才生效：逗号前若已是完整的一句"

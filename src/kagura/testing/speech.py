@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kagura.audio import resample as resample_audio
+
 from .client import ProtocolClient
 
 RATE = 16000
@@ -27,13 +29,8 @@ Audio = npt.NDArray[np.float32]
 
 
 def resample(samples: npt.NDArray[Any], rate: int) -> Audio:
-    """Any-rate samples → 16 kHz floats (linear interpolation)."""
-    samples = np.asarray(samples, dtype=np.float32)
-    if rate == RATE or samples.size == 0:
-        return samples
-    times = np.arange(0, samples.size / rate, 1 / RATE)
-    resampled: Audio = np.interp(times, np.arange(samples.size) / rate, samples).astype(np.float32)
-    return resampled
+    """Any-rate samples → 16 kHz floats."""
+    return resample_audio(samples, rate, RATE)
 
 
 def espeak(text: str, voice: str = "en-us", speed: int = 150) -> Audio:

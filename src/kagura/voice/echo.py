@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kagura.audio import Speech
+from kagura.audio import Speech, resample
 from kagura.engines.asr.base import SAMPLE_RATE, FloatAudio
 
 # The reply audio kept: a stage reply is one to three sentences, a private one may be longer.
@@ -26,15 +26,8 @@ MIN_RELATIVE_ENERGY = 1e-3
 
 
 def to_16k(speech: Speech) -> FloatAudio:
-    """TTS audio (any rate, 16-bit) as 16 kHz floats, by linear interpolation."""
-    samples: FloatAudio = speech.samples.astype(np.float32) / np.float32(32768.0)
-    if speech.sample_rate == SAMPLE_RATE or samples.size == 0:
-        return samples
-    duration = samples.size / speech.sample_rate
-    times = np.arange(0, duration, 1 / SAMPLE_RATE)
-    source = np.arange(samples.size) / speech.sample_rate
-    resampled: FloatAudio = np.interp(times, source, samples).astype(np.float32)
-    return resampled
+    """TTS audio (any rate, 16-bit) as 16 kHz floats."""
+    return resample(speech.samples / np.float32(32768.0), speech.sample_rate, SAMPLE_RATE)
 
 
 class EchoReference:
