@@ -39,7 +39,7 @@ from kagura.testing.server import KaguraProcess
 
 sys.path.insert(0, str(Path(__file__).parent))
 from replies import CORPUS, Reply
-from report import machine, nearest_rank, write_section
+from report import exit_on_sigterm, machine, nearest_rank, write_section
 
 TTFT_S = 0.200
 TOKEN_INTERVAL_S = 0.020
@@ -269,6 +269,7 @@ def render(measured: list[Measured], embedded: list[float], runs: int, load: flo
 
 
 async def main() -> None:
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="rounds of the corpus")
     parser.add_argument("--embedded-runs", type=int, default=10, help="0 skips (b)")

@@ -37,7 +37,7 @@ from kagura.testing.stage import CHAIN_END, StageClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 from first_audio import TOKEN_INTERVAL_S, TTFT_S
-from report import machine, nearest_rank, write_section
+from report import exit_on_sigterm, machine, nearest_rank, write_section
 
 FACTS = 100_000
 VIEWERS = 5_000
@@ -224,6 +224,7 @@ def render(
 
 
 def main() -> None:
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=60, help="rounds of the questions")
     parser.add_argument("--turns", type=int, default=20, help="first-audio turns per server")

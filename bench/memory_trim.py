@@ -27,7 +27,7 @@ from kagura.conversation.conversation import Conversation, TurnInput
 from kagura.runtime import Runtime
 
 sys.path.insert(0, str(Path(__file__).parent))
-from report import machine, nearest_rank, write_section
+from report import exit_on_sigterm, machine, nearest_rank, write_section
 
 TARGET_RATIO = 2.0
 CHAT = [
@@ -111,6 +111,7 @@ def render(normal: list[float], trimmed: list[float], turns: int, load: float) -
 
 
 def main() -> None:
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=40)
     parser.add_argument("--no-write", action="store_true", help="print only")

@@ -6,6 +6,8 @@ import datetime
 import os
 import platform
 import re
+import signal
+import sys
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -15,6 +17,13 @@ HEADER = (
     "and noisy, so every figure is a median over repeated runs, with the spread beside it. "
     "Each section is rewritten by its script under `bench/`.\n"
 )
+
+
+def exit_on_sigterm() -> None:
+    """Stopped with SIGTERM (`kill`, a job's timeout), a benchmark exits as on Ctrl-C: its
+    `with` blocks run, so the servers it started stop with it instead of loading the
+    machine under the next measurement."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
 
 def write_section(title: str, body: str) -> None:

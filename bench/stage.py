@@ -35,7 +35,7 @@ from kagura.testing.server import KaguraProcess
 from kagura.testing.stage import stage_url, stalled_client
 
 sys.path.insert(0, str(Path(__file__).parent))
-from report import write_section
+from report import exit_on_sigterm, write_section
 
 RATE = 2000
 CONNECTIONS = 10
@@ -289,6 +289,7 @@ def render(flood: dict[str, Any], fanout: dict[str, Any], clients: int, rounds: 
 
 
 async def main() -> None:
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flood-seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=500)

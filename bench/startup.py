@@ -34,7 +34,7 @@ from kagura.testing.client import ProtocolClient
 from kagura.testing.server import free_port
 
 sys.path.insert(0, str(Path(__file__).parent))
-from report import machine, write_section
+from report import exit_on_sigterm, machine, write_section
 
 TARGET_PORT_S = 3.0
 TARGET_RSS_MB = 350.0
@@ -174,6 +174,7 @@ def render(rounds: list[dict[str, float]], floors: list[tuple[float, float]], lo
 
 
 def main() -> None:
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="print only")

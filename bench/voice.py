@@ -42,7 +42,7 @@ from kagura.testing.client import ProtocolClient
 from kagura.testing.server import KaguraProcess
 
 sys.path.insert(0, str(Path(__file__).parent))
-from report import machine, nearest_rank, write_section
+from report import exit_on_sigterm, machine, nearest_rank, write_section
 
 TARGET_MEDIAN_MS = 1000.0
 AIM_MS = 800.0
@@ -304,6 +304,7 @@ def render(turns: list[Turn], cut: dict[str, int], runs: int, load: float) -> st
 
 
 async def main() -> None:
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="rounds of the utterances")
     parser.add_argument("--no-write", action="store_true", help="print only")

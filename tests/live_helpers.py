@@ -95,11 +95,12 @@ def twitch_client(
 
 
 async def joined(twitch: FakeTwitch, *channels: str, connects: int = 1) -> None:
-    """Wait until a client has joined `channels` (on its `connects`-th connection)."""
+    """Wait until a client has joined `channels` on its `connects`-th connection (or a later
+    one): after a reconnect, the old connection's channels do not count."""
 
     def ready() -> bool:
-        opened = twitch.read(lambda: twitch.connects)
-        return opened >= connects and all(twitch.joined(c) for c in channels or TWITCH_CHANNELS[:1])
+        wanted = channels or TWITCH_CHANNELS[:1]
+        return all(twitch.joined(channel, connection=connects) for channel in wanted)
 
     await until(ready, 20, f"a client in {channels or TWITCH_CHANNELS[:1]}")
 

@@ -187,7 +187,7 @@ async def test_reconnect_requested_mid_stream_rejoins_and_carries_on(
         await received(recorder, 1)
         assert twitch.reconnect() == 1
         await joined(twitch, CHANNEL, OTHER, connects=2)
-        twitch.send(OTHER, privmsg(OTHER, "bob", "after", msg_id="r2"))
+        assert twitch.send(OTHER, privmsg(OTHER, "bob", "after", msg_id="r2")) >= 1
         messages = await received(recorder, 2)
         assert [message["text"] for message in messages] == ["before", "after"]
         assert "asked for a reconnect (RECONNECT)" in live.log()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from kagura.testing.fake_openai import FakeOpenAI, LLMScript
+from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript
 from kagura.testing.server import KaguraProcess
 
 from .conftest import fake_engines
@@ -64,6 +64,9 @@ def test_emotion_tags_switch_expressions_as_their_segments_play(
     fake.script = LLMScript(
         reply="[anger] Hmph, you are late again today! [joy] But I am glad you came."
     )
+    # The first clause ("Hmph,") is a segment of its own: slower speech keeps it on screen
+    # for ~0.75 s, long enough to be sampled from here on a busy machine.
+    fake.tts_script = TTSScript(seconds_per_char=0.15)
     page, frames = pages.open(shizuku.http_url)
     wait_connected(page)
     page.wait_for_function("window.kagura.modelLoaded", timeout=MODEL_TIMEOUT_MS)

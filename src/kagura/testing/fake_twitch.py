@@ -123,6 +123,7 @@ def clearchat(channel: str, login: str | None = None, duration_s: int | None = N
 @dataclass(eq=False)
 class _Client:
     ws: ServerConnection
+    number: int = 0  # the how-manieth connection this is (1 for the first)
     nick: str = ""
     password: str = ""
     channels: set[str] = field(default_factory=set)
@@ -172,9 +173,13 @@ class FakeTwitch(BackgroundFake):
 
     # -- driving it ------------------------------------------------------------------------
 
-    def joined(self, channel: str) -> int:
-        """Clients in `channel` right now."""
-        return int(self.read(lambda: sum(channel in c.channels for c in self._clients)))
+    def joined(self, channel: str, connection: int = 1) -> int:
+        """Clients in `channel` right now, on their `connection`-th connection or later."""
+        return int(
+            self.read(
+                lambda: sum(channel in c.channels and c.number >= connection for c in self._clients)
+            )
+        )
 
     def send(self, channel: str, *lines: str) -> int:
         """One frame holding `lines` to every client in `channel`; returns how many got it."""
@@ -197,12 +202,14 @@ class FakeTwitch(BackgroundFake):
         return self.send_all("PING :tmi.twitch.tv")
 
     def reconnect(self) -> int:
-        """`RECONNECT` to everyone; whoever is still connected after a grace is cut off."""
+        """`RECONNECT` to everyone; whoever was told and is still connected after a grace is
+        cut off (a connection made since, the reconnect itself, is left alone)."""
+        told: list[_Client] = self.read(lambda: list(self._clients))
         sent = self.send_all(":tmi.twitch.tv RECONNECT")
 
         async def close_late() -> None:
             await asyncio.sleep(RECONNECT_GRACE_S)
-            for client in list(self._clients):
+            for client in told:
                 await client.ws.close(1001, "server restarting")
 
         self._loop().loop.call_soon_threadsafe(lambda: asyncio.ensure_future(close_late()))
@@ -212,7 +219,7 @@ class FakeTwitch(BackgroundFake):
 
     async def _serve(self, ws: ServerConnection) -> None:
         self.connects += 1
-        client = _Client(ws)
+        client = _Client(ws, number=self.connects)
         self._clients.add(client)
         try:
             async for frame in ws:
