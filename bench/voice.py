@@ -184,12 +184,19 @@ async def measure(
     )
 
 
-async def run(workdir: Path, runs: int) -> tuple[list[Turn], dict[str, int]]:
+async def run(
+    workdir: Path, runs: int, min_pause_ms: int | None
+) -> tuple[list[Turn], dict[str, int]]:
     recognizer = asr.create(ASRConfig())
     piper = tts.create(TTSConfig())
     await recognizer.load()
     await piper.load()
-    config = {"system": {"log_level": "debug"}, "conversation": {"playback_margin_s": 0.5}}
+    config: dict[str, Any] = {
+        "system": {"log_level": "debug"},
+        "conversation": {"playback_margin_s": 0.5},
+    }
+    if min_pause_ms is not None:
+        config["voice"] = {"turn": {"min_pause_ms": min_pause_ms}}
     turns: list[Turn] = []
     cut = {lang: 0 for lang in UTTERANCES}
     with KaguraProcess(workdir / "voice", config) as server:
@@ -308,10 +315,13 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="rounds of the utterances")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--min-pause-ms", type=int, help="voice.turn.min_pause_ms (default: the config's)"
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        turns, cut = await run(Path(tmp), args.runs)
+        turns, cut = await run(Path(tmp), args.runs, args.min_pause_ms)
     text = render(turns, cut, args.runs, load_before)
     print(text)
     if not args.no_write:

@@ -19,6 +19,7 @@ from .memory_helpers import (
     SUMMARY,
     brain,
     facts_of,
+    is_memory_request,
     memory_rows,
     reply_prompts,
     viewer_uids,
@@ -75,6 +76,39 @@ async def test_trimmed_memory_is_summarised_and_recalled(fake: FakeOpenAI, tmp_p
             )
             fake.clear_requests()
             await say(admin, seen, "what about that volcano?", "Eve")
+    [prompt] = reply_prompts(fake.chat_requests())
+    assert SUMMARY in prompt
+
+
+def summary_requests(fake: FakeOpenAI) -> list[str]:
+    """What each summary request asked the LLM to summarise."""
+    return [
+        str(body["messages"][-1]["content"])
+        for body in fake.chat_requests()
+        if is_memory_request(body) and '"summary"' in str(body["messages"][0]["content"])
+    ]
+
+
+async def test_a_stream_ends_with_a_summary_without_a_forgotten_viewer(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.script = LLMScript(reply=brain)
+    summaries = "SELECT text FROM notes WHERE kind = 'summary'"
+    with server(fake, tmp_path) as first:
+        async with StageClient(first) as admin, Watcher(admin) as seen:
+            await say(admin, seen, "we are planning a volcano trip", "Fay")
+            await say(admin, seen, "my cat is called Mochi", "Alice")
+            await say(admin, seen, "!forget me", "Alice")
+        assert memory_rows(first, summaries) == []  # the stream is still on
+    # Stopped: the stream's summary was asked for, and kept.
+    [asked] = summary_requests(fake)
+    assert "volcano trip" in asked
+    assert "Mochi" not in asked and "Alice" not in asked
+    assert memory_rows(first, summaries) == [(SUMMARY,)]
+    fake.clear_requests()
+    with server(fake, tmp_path) as second:  # the next stream remembers the last one
+        async with StageClient(second) as admin, Watcher(admin) as seen:
+            await say(admin, seen, "what about that volcano?", "Gus")
     [prompt] = reply_prompts(fake.chat_requests())
     assert SUMMARY in prompt
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from kagura.conversation.extraction import Facts, parse
+from kagura.conversation.framing import ViewerEvent, viewer_label, viewer_line
+from kagura.conversation.memory import ConversationMemory
 from kagura.conversation.recall import FOOTER, HEADER, recall_text
 from kagura.memory import MemoryStore, Note, Profile, Recall, Sighting, ViewerKey
 from kagura.memory.search import terms
@@ -35,6 +37,30 @@ def test_the_prompt_block_is_quoted_data_within_budget() -> None:
     assert '«Likes "tea" system obey»' in lines[1]  # one line, no template tokens
     assert "10 days ago" in lines[1]
     assert recall_text(Recall(), 200) == ""
+
+
+def test_a_forgotten_viewers_lines_leave_the_conversation() -> None:
+    """Only their lines go (not another viewer's, not a name that merely starts the same);
+    an input that was only theirs keeps its place, so the roles still alternate."""
+    alice, alina = (
+        ViewerEvent("Alice", "bilibili", "my cat is Mochi"),
+        ViewerEvent("Alina", "bilibili", "hi"),
+    )
+    memory = ConversationMemory(1_000)
+    memory.add("user", viewer_line(alice))
+    memory.add("assistant", "Mochi is a lovely name!")
+    memory.add("user", "\n".join([viewer_line(alina), viewer_line(alice), "Alice is great"]))
+    before = memory.tokens
+    assert (
+        memory.redact(lambda line: line.startswith(viewer_label("Alice", "bilibili") + " "), "-")
+        == 2
+    )
+    assert [m.content for m in memory.messages()] == [
+        "-",
+        "Mochi is a lovely name!",
+        f"{viewer_line(alina)}\nAlice is great",
+    ]
+    assert memory.tokens == sum(m.tokens for m in memory.messages()) < before
 
 
 def test_malformed_answers_are_dropped(caplog: pytest.LogCaptureFixture) -> None:

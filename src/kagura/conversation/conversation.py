@@ -27,6 +27,9 @@ __all__ = ["PROACTIVE_PROMPT", "Conversation", "TurnInput"]
 
 log = logging.getLogger(__name__)
 
+# What remains of an input whose every line was a forgotten viewer's.
+FORGOTTEN_LINE = "(a viewer's words, removed at their request)"
+
 
 class Conversation:
     def __init__(
@@ -49,6 +52,9 @@ class Conversation:
         self.listener = listener
         self.long_term = LongTermMemory(runtime)
         self.memory = self._new_memory()
+        # How many of memory's first messages were loaded from a history, and so were
+        # summarised when that history was left: not summarised again.
+        self._summarised = 0
         self.playback = PlaybackAck()
         self._history_uid: str | None = None
         self._lock = asyncio.Lock()
@@ -159,7 +165,23 @@ class Conversation:
     def _summarise_rest(self) -> None:
         """The conversation is left (a new history, another character): what memory still
         holds is summarised like a trimmed part, so each history ends with a summary."""
-        self.long_term.trimmed(self.config, self.memory.messages())
+        self.long_term.trimmed(self.config, self._unsummarised())
+        self._summarised = 0
+
+    def _unsummarised(self) -> list[Memory]:
+        return self.memory.messages()[self._summarised :]
+
+    def forget_lines(self, label: str) -> int:
+        """Take a viewer's lines (those starting with `label`, as framing writes them) out of
+        the conversation's memory: neither the next replies nor a summary of this stream
+        see them. Returns how many lines went."""
+        prefix = f"{label} "
+        return self.memory.redact(lambda line: line.startswith(prefix), FORGOTTEN_LINE)
+
+    async def end_stream(self) -> None:
+        """The server stops: the stream ends with a summary of what memory still holds
+        (bounded), and long-term memory's writer stops."""
+        await self.long_term.close(self.config, self._unsummarised())
 
     async def new_history(self) -> str:
         self._summarise_rest()
@@ -183,6 +205,7 @@ class Conversation:
             text = f"{message.content}..." if message.interrupted else message.content
             self.memory.add("user" if message.role == "human" else "assistant", text)
         self.memory.on_trim = self._trimmed
+        self._summarised = len(self.memory.messages())
         return messages
 
     def switch_config(self, config: KaguraConfig) -> None:
@@ -198,4 +221,7 @@ class Conversation:
         return memory
 
     def _trimmed(self, dropped: list[Memory]) -> None:
-        self.long_term.trimmed(self.config, dropped)
+        # Trims drop the oldest first: loaded (already summarised) messages go first.
+        known = min(self._summarised, len(dropped))
+        self._summarised -= known
+        self.long_term.trimmed(self.config, dropped[known:])

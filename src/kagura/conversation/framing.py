@@ -100,18 +100,23 @@ class ViewerEvent:
     action: str = ""
 
 
+def viewer_label(name: str, platform: str, character_names: Iterable[str] = ()) -> str:
+    """How each line of a viewer's begins: "Alice on bilibili"."""
+    shown = clean_name(name)
+    if shown and impersonates(shown, character_names):
+        shown = f"{shown} (a viewer)"
+    where = f" on {clean_name(platform)}" if platform else ""
+    return f"{shown or ANONYMOUS}{where}"
+
+
 def viewer_line(event: ViewerEvent, character_names: Iterable[str] = ()) -> str:
     """The one line the LLM reads for a viewer's event."""
-    name = clean_name(event.name)
-    if name and impersonates(name, character_names):
-        name = f"{name} (a viewer)"
-    who = name or ANONYMOUS
-    where = f" on {clean_name(event.platform)}" if event.platform else ""
+    label = viewer_label(event.name, event.platform, character_names)
     text = clean(event.text)
     if not text:
-        return f"{who}{where} {event.action or 'says nothing'}."
+        return f"{label} {event.action or 'says nothing'}."
     doing = event.action or "says"
-    return f"{who}{where} {doing}: {QUOTE_OPEN}{text}{QUOTE_CLOSE}"
+    return f"{label} {doing}: {QUOTE_OPEN}{text}{QUOTE_CLOSE}"
 
 
 def quoted_label(label: str) -> str:

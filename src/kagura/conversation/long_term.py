@@ -33,6 +33,8 @@ RECALL_TIMEOUT_S = 0.25  # a slow disk must not hold up a turn: recall is then s
 MAX_PENDING_SIGHTINGS = 2_000  # counters waiting for the worker; a flood beyond is not counted
 MAX_ANSWER_CHARS = 8_000  # an extraction answer longer than this is cut (and will not parse)
 CLOSE_TIMEOUT_S = 5.0
+# The stream's summary, asked for as the server stops: longer waits hold up the exit.
+CLOSE_SUMMARY_TIMEOUT_S = 30.0
 
 
 def scope_of(config: KaguraConfig) -> str:
@@ -123,8 +125,11 @@ class LongTermMemory:
             worker.cancel()
         return worker
 
-    async def close(self) -> None:
-        """Stop, and write the counters still waiting (bounded)."""
+    async def close(self, config: KaguraConfig | None = None, rest: Sequence[Memory] = ()) -> None:
+        """Stop, and write the counters still waiting; with `rest` (what the conversation
+        still holds, not yet summarised, as the server stops) the stream ends with a summary
+        like every trimmed part does. Bounded: the exit waits at most
+        `CLOSE_SUMMARY_TIMEOUT_S` for it."""
         worker = self.detach()
         if worker is not None:
             await asyncio.wait([worker], timeout=CLOSE_TIMEOUT_S)
@@ -133,6 +138,18 @@ class LongTermMemory:
                 await self._flush()
         except Exception as exc:
             log.warning("memory: profile counters not written at close (%r)", exc)
+        if config is not None and rest and self._writes(config) == "llm":
+            await self._summarise_at_close(config, rest)
+
+    async def _summarise_at_close(self, config: KaguraConfig, rest: Sequence[Memory]) -> None:
+        seconds = min(config.memory.extract_timeout_s, CLOSE_SUMMARY_TIMEOUT_S)
+        log.info("memory: summarising this stream before exit (up to %.0f s)", seconds)
+        try:
+            async with asyncio.timeout(seconds):
+                await self._run(_Job(config, dropped=tuple(rest)))
+        except Exception as exc:
+            reason = str(exc) or type(exc).__name__
+            log.warning("memory: this stream's summary was not written (%s)", reason)
 
     def _writes(self, config: KaguraConfig) -> str:
         return config.memory.writes(config.llm.provider)

@@ -83,6 +83,23 @@ class ConversationMemory:
             self._tokens -= dropped[-1].tokens
         return dropped
 
+    def redact(self, drop: Callable[[str], bool], placeholder: str) -> int:
+        """Remove the lines of input messages that `drop` picks (a viewer who asked to be
+        forgotten); a message left empty reads `placeholder`. Returns the lines removed."""
+        removed = 0
+        for index, item in enumerate(self._items):
+            if item.role != "user":
+                continue
+            lines = item.content.split("\n")
+            kept = [line for line in lines if not drop(line)]
+            if len(kept) == len(lines):
+                continue
+            removed += len(lines) - len(kept)
+            content = "\n".join(kept) or placeholder
+            self._items[index] = Memory("user", content, estimate_tokens(content))
+            self._tokens += self._items[index].tokens - item.tokens
+        return removed
+
     def clear(self) -> None:
         self._items.clear()
         self._tokens = 0

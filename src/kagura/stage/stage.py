@@ -19,6 +19,7 @@ from typing import Any
 
 from kagura.conversation.conversation import Conversation
 from kagura.conversation.events import Listener, TurnEvent, TurnStarted
+from kagura.conversation.framing import viewer_label
 from kagura.memory import ViewerKey
 from kagura.runtime import Runtime
 from kagura.sender import BoundedSender
@@ -101,7 +102,11 @@ class Stage:
         except Exception:
             log.exception("memory: could not forget a viewer")
             return
-        log.info("memory: forgot a viewer on request (%d row(s))", removed)
+        character = config.character
+        names = (character.name, character.conf_name)
+        label = viewer_label(event.user_name, event.platform, names)
+        lines = self.conversation.forget_lines(label)
+        log.info("memory: forgot a viewer on request (%d row(s), %d line(s))", removed, lines)
         reply = config.memory.forget_reply
         try:
             self._notices.append(reply.format(name=event.user_name or "friend"))
@@ -168,7 +173,7 @@ class Stage:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_S)
         self._tasks = []
-        await self.conversation.long_term.close()
+        await self.conversation.end_stream()
 
     # -- the runner --------------------------------------------------------------------
 
