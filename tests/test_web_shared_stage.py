@@ -41,8 +41,8 @@ def test_a_reply_typed_on_the_stage_page_plays_on_the_overlay(
     stage, _ = open_stage(pages, kagura)
     send_text(stage, "How is the weather?")
     overlay.wait_for_function("window.kagura.playing", timeout=20_000)
-    overlay.wait_for_function(f"window.kagura.subtitle() === {SHOWN[0]!r}", timeout=10_000)
-    overlay.wait_for_function("!window.kagura.playing", timeout=20_000)
+    wait_reply_played(overlay)
+    assert overlay.evaluate("kagura.shown")[0] == SHOWN[0], overlay.evaluate("kagura.shown")
     assert [f for f in overlay_frames.received if f["type"] == "audio"], "no audio reached it"
 
 

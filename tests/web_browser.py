@@ -174,6 +174,8 @@ def wait_connected(page: Page, timeout_ms: float = 15_000) -> None:
 
 
 def send_text(page: Page, text: str) -> None:
+    # The turns this page has played so far: `wait_reply_played` waits for one more.
+    page.evaluate("window.__turnsBefore = window.kagura ? kagura.turnsPlayed : 0")
     page.fill("#chat-input", text)
     page.click("#send")
 
@@ -249,8 +251,12 @@ def open_stage(pages: PageRecorder, kagura: KaguraProcess, query: str = "") -> t
 
 
 def wait_reply_played(page: Page, timeout_ms: float = 30_000) -> None:
-    page.wait_for_function("window.kagura.playing", timeout=timeout_ms)
-    page.wait_for_function("!window.kagura.playing", timeout=timeout_ms)
+    """Until the reply to this page's last `send_text` (or, on a page that sent nothing,
+    the first reply since it opened) has played to its end: counted by the page, so a reply
+    shorter than a round trip from here is not missed."""
+    page.wait_for_function(
+        "kagura.turnsPlayed > (window.__turnsBefore ?? 0) && !kagura.playing", timeout=timeout_ms
+    )
 
 
 def open_overlay(pages: PageRecorder, kagura: KaguraProcess) -> tuple[Page, Frames]:

@@ -15,6 +15,7 @@ import { AudioQueue } from "./player.js";
 import { stripTags } from "./text.js";
 
 const SUBTITLE_HOLD_MS = 6000; // the last subtitle stays this long after the reply ends
+const SHOWN_KEPT = 50; // subtitles remembered for `window.kagura.shown` (tests, debugging)
 
 export class Performer extends EventTarget {
   /**
@@ -41,6 +42,10 @@ export class Performer extends EventTarget {
     this.connection = new Connection(this.url());
     this.turn = { id: 0, accepting: false, acked: true };
     this.clearTimer = 0;
+    // What a test cannot catch by looking at the right moment: subtitles shown so far (the
+    // latest SHOWN_KEPT) and turns whose audio has finished playing.
+    this.shown = [];
+    this.turnsPlayed = 0;
     this.confName = "";
 
     this.queue.addEventListener("segmentstart", (e) => this.onSegment(e.detail));
@@ -108,7 +113,10 @@ export class Performer extends EventTarget {
       clearTimeout(this.clearTimer);
     } else if (text === "conversation-chain-end") {
       this.turn.accepting = false; // an ack after the end could be mistaken for the next turn's
-      this.queue.drained().then(() => this.holdThenClearSubtitle());
+      this.queue.drained().then(() => {
+        this.turnsPlayed += 1;
+        this.holdThenClearSubtitle();
+      });
     } else if (text === "interrupt") {
       this.interrupt(); // the server heard the user start speaking
     }
@@ -167,6 +175,7 @@ export class Performer extends EventTarget {
     this.subtitle.textContent = text; // viewer text: never parsed as HTML
     this.subtitle.classList.toggle("status", status);
     this.subtitle.hidden = !text;
+    if (text && !status) this.shown = [...this.shown.slice(1 - SHOWN_KEPT), text];
   }
 
   holdThenClearSubtitle() {
@@ -229,6 +238,12 @@ export class Performer extends EventTarget {
       },
       get playing() {
         return performer.queue.busy;
+      },
+      get turnsPlayed() {
+        return performer.turnsPlayed;
+      },
+      get shown() {
+        return [...performer.shown];
       },
       mouthValue: () => performer.view.mouthValue(),
       mouthTarget: () => performer.queue.mouth(),
