@@ -51,6 +51,27 @@ def test_dns_rebinding_host_is_refused_on_loopback(loopback: WidgetServer) -> No
     Widget(loopback.url, origin=f"http://localhost:{loopback.port}").close()
 
 
+def test_one_address_may_hold_only_so_many_connections() -> None:
+    """Past the cap a connection is refused before the upgrade (429); one that closes, or
+    one refused earlier at its handshake, frees its place."""
+    server = WidgetServer(WidgetConfig(max_connections_per_address=3), port=0).start()
+    try:
+        evil = f"ws://evil.example:{server.port}"
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        assert refused_status(evil, sock=sock) == 403  # counted, then released
+        wait_for(lambda: server.connections == 0, 10, "the refused connection to be gone")
+        widgets = [Widget(server.url) for _ in range(3)]
+        assert refused_status(server.url) == 429
+        widgets.pop().close()
+        wait_for(lambda: server.connections == 2, 10, "the closed widget to be gone")
+        widgets.append(Widget(server.url))
+        assert server.connections == 3 and server.clients == 3
+        for widget in widgets:
+            widget.close()
+    finally:
+        server.stop()
+
+
 def test_beyond_loopback_needs_a_token_to_start() -> None:
     with pytest.raises(WidgetAuthError, match=f"system.auth_token or {TOKEN_ENV}"):
         WidgetServer(WidgetConfig(), host="0.0.0.0", port=0).start()

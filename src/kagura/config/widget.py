@@ -67,6 +67,14 @@ class WidgetConfig(Section):
         en="Lines the widget shows now and then when nothing else is shown. Empty: none.",
         zh="没有其他内容时小部件偶尔显示的提示语。留空：不显示。",
     )
+    max_connections_per_address: int = F(
+        64,
+        en="Most connections open at once from one address on the widget channel's own "
+        "port; more are refused (HTTP 429).",
+        zh="小部件通道自身端口上同一地址可同时打开的最多连接数；超出的会被拒绝（HTTP 429）。",
+        ge=1,
+        le=100_000,
+    )
     client_queue_messages: int = F(
         64,
         en="Messages buffered for one widget client; a client this far behind is "

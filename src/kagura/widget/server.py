@@ -7,7 +7,7 @@ hops onto that loop: directly when already on it, else through `run_coroutine_th
 with a timeout, so no caller can stall on a busy or dead server.
 
 Its listener checks every handshake like `kagura serve` does (`access.py`): Host and origin,
-and a token when it listens beyond this machine.
+a token when it listens beyond this machine, and how many connections one address has open.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import contextlib
 import logging
 import ssl
 import threading
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -76,6 +77,8 @@ class WidgetServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: Server | None = None
+        self._open: Counter[str] = Counter()  # connections open per remote address
+        self._releases: set[asyncio.Task[None]] = set()
 
     @classmethod
     def from_config(
@@ -111,6 +114,17 @@ class WidgetServer:
     def clients(self) -> int:
         """Connected widgets (senders not counted)."""
         return self.hub.widgets if self.hub is not None else 0
+
+    @property
+    def connections(self) -> int:
+        """Connections open on the listener, handshakes under way included."""
+        if self._loop is None or self._on_loop():
+            return sum(self._open.values())
+
+        async def count() -> int:  # read on the server's loop, which changes it
+            return sum(self._open.values())
+
+        return self._call(count, 0)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -266,7 +280,30 @@ class WidgetServer:
             log.warning("widget channel: refused %s: %s", client, refused.reason)
             status = REFUSED_STATUS.get(refused.code, HTTPStatus.FORBIDDEN)
             return connection.respond(status, refused.reason + "\n")
+        return self._count(connection)
+
+    def _count(self, connection: ServerConnection) -> Response | None:
+        """One more connection from its address, released when it is lost (however far its
+        handshake got); refused (HTTP 429) past `max_connections_per_address`."""
+        address = str(connection.remote_address[0]) if connection.remote_address else "?"
+        limit = self.config.max_connections_per_address
+        if self._open[address] >= limit:
+            log.warning("widget channel: refused %s: %d connections open already", address, limit)
+            reason = f"too many connections from this address (at most {limit})\n"
+            return connection.respond(HTTPStatus.TOO_MANY_REQUESTS, reason)
+        self._open[address] += 1
+        release = asyncio.get_running_loop().create_task(self._release(connection, address))
+        self._releases.add(release)
+        release.add_done_callback(self._releases.discard)
         return None
+
+    async def _release(self, connection: ServerConnection, address: str) -> None:
+        try:
+            await connection.wait_closed()
+        finally:
+            self._open[address] -= 1
+            if self._open[address] <= 0:
+                del self._open[address]
 
     async def _handle(self, connection: ServerConnection) -> None:
         request = connection.request
