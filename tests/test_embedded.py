@@ -27,6 +27,9 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess
     overrides = {
         "system": {"characters_dir": str(REPO / "characters")},
         "conversation": {"playback_margin_s": 1.0},
+        # A ~1k-token prompt takes SmolLM2 a few seconds to read here (5 s seen on an idle
+        # 2-core machine); sharing those cores can make that several times longer.
+        "llm": {"first_token_timeout_s": 60},
     }
     with KaguraProcess(tmp_path_factory.mktemp("embedded"), overrides) as server:
         yield server
@@ -83,8 +86,11 @@ async def test_embedded_turn_speaks(embedded: KaguraProcess) -> None:
             assert wav.getframerate() == 22050
             samples = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").astype(np.float32)
         assert np.sqrt(np.mean(samples**2)) > 300, "speech must not be silent"
+        # One point per slice of the whole clip. Even a lone "uh" is 12+ slices with 8+
+        # levels (and RMS over 2000): a one-word segment passes as well as a long one.
         volumes = payload["volumes"]
-        assert len(volumes) > 10 and max(volumes) == 1.0
+        assert len(volumes) == samples.size // (22050 * payload["slice_length"] // 1000)
+        assert max(volumes) == 1.0
         assert len({round(v, 2) for v in volumes}) > 5, "lip sync needs a moving curve"
     # Segments arrive in the order the LLM wrote them: together they are the stored reply.
     stored = listing[0]["latest_message"]["content"]
@@ -144,6 +150,7 @@ async def test_embedded_speech_during_a_reply_interrupts(embedded: KaguraProcess
         await client.recv_until("control", "conversation-chain-end", timeout=30)
 
 
+@pytest.mark.timeout(6 * 120 + 60)  # six turns, each allowed its own 120 s
 async def test_embedded_long_chinese_conversation_fits_the_context(
     embedded: KaguraProcess,
 ) -> None:

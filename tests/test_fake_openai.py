@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import threading
 import time
 import wave
@@ -130,15 +131,19 @@ async def test_ttft_and_token_rate_are_honoured(fake: FakeOpenAI) -> None:
         total = time.perf_counter() - start
 
     assert len(arrivals) == n_tokens
-    assert ttft * 0.9 <= arrivals[0] <= ttft * 3
-    spread = (n_tokens - 1) / rate
-    assert arrivals[-1] - arrivals[0] >= spread * 0.8  # tokens were paced, not sent in one go
-    expected = ttft + spread
-    assert expected * 0.9 <= total <= expected * 3
+    # No token comes before its time, however busy the machine: each is sent at its own
+    # deadline from the request's arrival, and our clock started before that.
+    early = [k for k, t in enumerate(arrivals) if t < ttft + k / rate - 0.001]
+    assert not early, f"tokens {early} came early: not paced"
+    # Late is only ever a gross error: a busy machine may hold us up for a second.
+    expected = ttft + (n_tokens - 1) / rate
+    assert arrivals[0] <= ttft + 1.5
+    assert total <= expected + 1.5
 
 
 async def test_concurrent_streams_are_not_serialised(fake: FakeOpenAI) -> None:
-    fake.script = LLMScript(reply="Hi!", ttft_s=0.3, tokens_per_s=float("inf"))
+    n, ttft = 8, 0.5
+    fake.script = LLMScript(reply="Hi!", ttft_s=ttft, tokens_per_s=float("inf"))
     async with async_client(fake) as client:
 
         async def one() -> str:
@@ -146,10 +151,12 @@ async def test_concurrent_streams_are_not_serialised(fake: FakeOpenAI) -> None:
             return "".join([c.choices[0].delta.content or "" async for c in stream])
 
         start = time.perf_counter()
-        replies = await asyncio.gather(*(one() for _ in range(4)))
+        replies = await asyncio.gather(*(one() for _ in range(n)))
         elapsed = time.perf_counter() - start
-    assert replies == ["Hi!"] * 4
-    assert elapsed < 0.9  # one after another would take 1.2 s
+    assert replies == ["Hi!"] * n
+    # Together they take one ttft; one after another, 4 s; even two at a time, 2 s. The
+    # second of slack is for a busy machine.
+    assert elapsed < 3 * ttft
 
 
 @pytest.mark.parametrize("failure", ["status_500", "refuse"])
@@ -316,7 +323,10 @@ def test_models_lists_one_model(fake: FakeOpenAI) -> None:
 @pytest.mark.parametrize(
     ("failure", "stream"), [("hang_before_headers", False), ("hang_after_first_chunk", True)]
 )
-def test_stop_with_a_hanging_request_in_flight(failure: LLMFailure, stream: bool) -> None:
+def test_stop_with_a_hanging_request_in_flight(
+    failure: LLMFailure, stream: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="uvicorn.error")
     errors: list[BaseException] = []
     fake = FakeOpenAI(script=LLMScript(failure=failure))
     fake.start()
@@ -343,7 +353,10 @@ def test_stop_with_a_hanging_request_in_flight(failure: LLMFailure, stream: bool
 
     start = time.perf_counter()
     fake.stop()
-    assert time.perf_counter() - start < 1.0  # not merely uvicorn's 1 s graceful-shutdown backstop
+    # The hanging request was released, not cut by uvicorn's 1 s graceful-shutdown backstop
+    # (which says so in its log), and the server thread ended within stop's first join.
+    assert "timeout graceful shutdown exceeded" not in caplog.text
+    assert time.perf_counter() - start < 2.0
     caller.join(timeout=3.0)
     assert not caller.is_alive()
     assert len(errors) == 1

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 
 from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
+from kagura.testing.wait import until
 
 from .conftest import fake_engines
 
@@ -19,6 +22,17 @@ async def history_list(client: ProtocolClient) -> list[dict]:
 async def history_data(client: ProtocolClient, uid: str) -> list[dict]:
     await client.send({"type": "fetch-and-set-history", "history_uid": uid})
     return (await client.recv_until("history-data", timeout=10))[-1]["messages"]
+
+
+def stored(server: KaguraProcess, uid: str) -> list[str]:
+    """The history's messages as on disk, read by another connection as a tool would."""
+    path = Path(server.config["system"]["data_dir"]) / "history.sqlite3"
+    conn = sqlite3.connect(path, timeout=5)
+    try:
+        query = "SELECT content FROM messages WHERE history_uid = ? ORDER BY id"
+        return [row[0] for row in conn.execute(query, (uid,))]
+    finally:
+        conn.close()
 
 
 async def test_history_lifecycle(kagura: KaguraProcess, fake: FakeOpenAI) -> None:
@@ -71,6 +85,13 @@ async def test_history_survives_restart_and_kill(fake: FakeOpenAI, tmp_path) -> 
             await history_data(client, first_uid)  # continue the same history
             await client.send({"type": "text-input", "text": "Crash during this"})
             await client.recv_until("audio", timeout=15)
+            # The human message is written alongside the LLM call, so first audio does not
+            # mean it is committed: wait until it is on disk (the reply takes seconds more).
+            await until(
+                lambda: "Crash during this" in stored(server, first_uid),
+                timeout_s=10,
+                what="the human message in the history database",
+            )
             server.kill()
             await asyncio.sleep(0.2)
         server.start()

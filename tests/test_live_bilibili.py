@@ -226,7 +226,8 @@ async def test_bad_input_is_skipped_with_memory_bounded(
 async def test_the_watchdog_reconnects_a_silent_connection(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
 ) -> None:
-    live = {"watchdog_s": 1.0, "bilibili": {"heartbeat_s": 0.2}}
+    # A watchdog of 3 s: a stall of a second or two on a busy machine is not a silent death.
+    live = {"watchdog_s": 3.0, "bilibili": {"heartbeat_s": 0.2}}
     with bilibili(tmp_path, bili, recorder, live=live) as client:
         await connected(bili)
         bili.read(lambda: setattr(bili.danmaku, "answer_heartbeats", False))  # a silent death

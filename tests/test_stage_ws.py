@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import statistics
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from kagura.sender import SEND_TIMEOUT_S
 from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
@@ -220,8 +220,10 @@ async def test_stalled_client_is_dropped_without_delaying_others(
                 await admin.turn(f"turn {n}", timeout=20)
                 durations.append(time.monotonic() - started)
             assert (await stats(stage))["clients"] == {"admin": 1}
-            # Slow or not, every turn of the reading client took the same short time.
-            assert max(durations) < 5 * statistics.median(durations) + 1
+            # A turn held up by the stalled socket would wait out at least the sender's
+            # per-frame timeout, and the first turn is where that socket fills; a turn here
+            # takes about half a second, so half that timeout still leaves a slow machine room.
+            assert max(durations) < SEND_TIMEOUT_S / 2, durations
             received = await drain(stalled, timeout=30)
     finally:
         stalled.close()

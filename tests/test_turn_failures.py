@@ -202,7 +202,11 @@ async def test_a_client_that_stops_reading_is_disconnected(
 async def test_a_turn_that_never_ends_is_stopped(fake: FakeOpenAI, tmp_path) -> None:
     """An LLM that keeps trickling tokens (each within the idle deadline) cannot hold a
     private session's turn past conversation.turn_timeout_s."""
-    config = fake_engines(fake, conversation={"turn_timeout_s": 3})
+    # The idle deadline well above the 1 s between tokens: a stalled second on a busy machine
+    # must not end the stream before the turn's own deadline does.
+    config = fake_engines(
+        fake, conversation={"turn_timeout_s": 3}, llm={"stream_idle_timeout_s": 5}
+    )
     fake.script = LLMScript(reply=" ".join(["word"] * 60), tokens_per_s=1)
     with KaguraProcess(tmp_path, config) as server:
         async with ProtocolClient(server.ws_url) as client:
