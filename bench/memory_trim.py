@@ -55,7 +55,7 @@ async def run(turns: int, workdir: Path, verbose: bool = False) -> tuple[list[fl
     await runtime.start()
     await runtime.ready()
     conversation = Conversation(
-        runtime, lambda message: None, max_sentences=config.stage.reply_max_sentences
+        runtime, lambda event: None, max_sentences=config.stage.reply_max_sentences
     )
     normal: list[float] = []
     trimmed: list[float] = []

@@ -1,4 +1,5 @@
-"""The permissions table, walked over the wire: every message type × endpoint × role.
+"""The permission tables, walked over the wire: every message type × endpoint × role, and
+every HTTP route × role.
 
 Each row of `kagura.permissions.TABLE` is checked against a real server that requires
 tokens: a refused message gets the refusal and nothing else happens, an allowed one is
@@ -9,17 +10,25 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import websockets
+from fastapi.routing import iter_route_contexts
 
 from kagura.auth import Role, role_token
-from kagura.permissions import CONNECT, TABLE, Endpoint, least_role
+from kagura.config import KaguraConfig
+from kagura.permissions import CONNECT, HTTP, TABLE, Endpoint, least_role
 from kagura.protocol.client import KNOWN_TYPES
+from kagura.server.app import create_app
+from kagura.server.authorization import enforce, unlisted
+from kagura.server.widget_ws import create_widget_app
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.server import KaguraProcess
 from kagura.testing.stage import StageClient, Watcher
+from kagura.widget import WidgetServer
 
 from .conftest import fake_engines
 
@@ -148,3 +157,72 @@ async def test_the_stage_history_cannot_be_deleted_from_elsewhere(
         await seen.wait_for(lambda m: m["type"] == "history-list")
     [listing] = [m for m in seen.messages if m["type"] == "history-list"][-1:]
     assert uid in [history["uid"] for history in listing["histories"]]
+
+
+# -- HTTP ---------------------------------------------------------------------------------
+
+# What the HTTP table says, stated here independently: the least role of each protected
+# route (every other route is public).
+PROTECTED: dict[tuple[str, str], Role] = {
+    ("GET", "/stage/stats"): Role.PLATFORM,
+    ("POST", "/stage/pause"): Role.ADMIN,
+    ("GET", "/memory/viewers"): Role.ADMIN,
+    ("GET", "/memory/notes"): Role.ADMIN,
+    ("PATCH", "/memory/notes/{note_id}"): Role.ADMIN,
+    ("DELETE", "/memory/notes/{note_id}"): Role.ADMIN,
+    ("DELETE", "/memory/viewers/{viewer_id}"): Role.ADMIN,
+}
+BODIES: dict[str, Any] = {
+    "/stage/pause": {"paused": False},
+    "/memory/notes/{note_id}": {"text": "x"},
+}
+
+
+def test_every_route_has_a_row_and_every_row_a_route(tmp_path: Path) -> None:
+    """The app refuses to start with a route the tables do not list; and no row is left
+    behind by a route that went away."""
+    frontend = tmp_path / "frontend"
+    frontend.mkdir()
+    (frontend / "index.html").write_text("<html></html>", "utf-8")
+    config = KaguraConfig.model_validate({"system": {"frontend_dir": str(frontend)}})
+    apps = [create_app(KaguraConfig()), create_app(config)]
+    apps.append(create_widget_app(config, WidgetServer.from_config(config)))
+    assert all(unlisted(app) == [] for app in apps)
+    served = {
+        (method, route.path)
+        for app in apps
+        for route in iter_route_contexts(app.routes)
+        for method in route.methods or ()
+    }
+    assert set(HTTP) <= served
+    assert {key for key, least in HTTP.items() if least is not None} == set(PROTECTED)
+
+    extra = create_app(KaguraConfig())
+    extra.add_api_route("/surprise", lambda: {}, methods=["GET"])
+    assert unlisted(extra) == ["GET /surprise"]
+    with pytest.raises(RuntimeError, match="GET /surprise"):
+        enforce(extra)
+
+
+@pytest.mark.parametrize("method,path", sorted(HTTP))
+async def test_the_http_table_holds_on_the_wire(
+    guarded: KaguraProcess, method: str, path: str
+) -> None:
+    url = path.format(note_id=1, viewer_id=1, name="pixi.min.js")
+    body = BODIES.get(path)
+    least = PROTECTED.get((method, path))
+    async with httpx.AsyncClient(base_url=guarded.http_url) as http:
+        anonymous = await http.request(method, url, json=body)
+        if least is None:
+            assert anonymous.status_code not in (401, 403), (method, path)
+            return
+        assert anonymous.status_code == 401
+        assert anonymous.json() == {"error": "a token is required (?token=...)"}
+        for role in Role:
+            headers = {"Authorization": f"Bearer {role_token(TOKEN, role)}"}
+            answer = await http.request(method, url, json=body, headers=headers)
+            if RANK[role] < RANK[least]:
+                assert answer.status_code == 403, (method, path, role)
+                assert f"the {role.value} role may not" in answer.json()["error"]
+            else:  # let through: memory is off on this server, notes do not exist
+                assert answer.status_code in (200, 404, 409), (method, path, role, answer.text)

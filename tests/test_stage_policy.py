@@ -9,7 +9,8 @@ import pytest
 from kagura.config import StageConfig
 from kagura.conversation.framing import clean_name
 from kagura.protocol.client import ChatSource
-from kagura.stage import ACCEPTED, ChatEvent, FloodPolicy, Lane, chat_event
+from kagura.server.proxy_ws import chat_event
+from kagura.stage import ACCEPTED, ChatEvent, FloodPolicy, Lane
 from kagura.stage.events import display_line, thanks_text, turn_input
 
 

@@ -1,6 +1,7 @@
-"""What each role may do on each endpoint: one table, applied everywhere.
+"""What each role may do on each endpoint, and what it hears: tables, applied everywhere.
 
-The token decides the role (`kagura.auth`); this table decides what that role may send.
+The token decides the role (`kagura.auth`); these tables decide what that role may send and
+what it receives of the show.
 `/client-ws` is a private conversation, `/proxy-ws` the shared stage, and the same message
 can mean something else on each: an interrupt stops your own reply on `/client-ws` but
 every page's on the stage. Every client message type has a row (a test checks the rows
@@ -59,6 +60,43 @@ TABLE: dict[str, tuple[Role | None, Role | None]] = {
 }
 
 
+# HTTP route (method, path as declared) → the least role that may call it; None: public
+# (the pages and what they load, the model list, health). Every route of the app has a row
+# (the app refuses to start without one, and a test checks it), so a new route is a decision.
+HTTP: dict[tuple[str, str], Role | None] = {
+    ("GET", "/"): None,  # to the stage page
+    ("GET", "/stage"): None,
+    ("GET", "/overlay"): None,
+    ("GET", "/widget"): None,
+    ("GET", "/widget/settings"): None,
+    ("GET", "/vendor/{name}"): None,
+    ("GET", "/live2d-models/info"): None,
+    ("GET", "/health"): None,
+    ("GET", "/openapi.json"): None,
+    ("HEAD", "/openapi.json"): None,
+    ("GET", "/stage/stats"): PLATFORM,
+    ("POST", "/stage/pause"): ADMIN,
+    # Long-term memory is about viewers: only the streamer reads or changes it.
+    ("GET", "/memory/viewers"): ADMIN,
+    ("GET", "/memory/notes"): ADMIN,
+    ("PATCH", "/memory/notes/{note_id}"): ADMIN,
+    ("DELETE", "/memory/notes/{note_id}"): ADMIN,
+    ("DELETE", "/memory/viewers/{viewer_id}"): ADMIN,
+}
+
+# Folders of static files, served to anyone: the pages' scripts, Live2D models,
+# backgrounds, avatars, and a frontend at `/`.
+PUBLIC_FILES = frozenset(
+    {"/static", "/live2d-models", "/live2d-models/haru", "/live2d-models/shizuku"}
+    | {"/bg", "/avatars", ""}
+)
+
+# Whether the role receives the stage's show (turns, audio, performance, interruptions,
+# the character's model) beyond the replies to its own messages, and counts as an audience
+# for idle talk. Platform clients only feed the stage: the show is not theirs to carry.
+HEARS_SHOW: dict[Role, bool] = {ADMIN: True, PAGE: True, PLATFORM: False}
+
+
 def least_role(endpoint: Endpoint, message_type: str) -> Role | None:
     """The least role that may send `message_type` on `endpoint`; None if no role may."""
     row = TABLE.get(message_type)
@@ -69,6 +107,19 @@ def least_role(endpoint: Endpoint, message_type: str) -> Role | None:
 
 def may_connect(endpoint: Endpoint, role: Role) -> bool:
     return RANK[role] >= RANK[CONNECT[endpoint]]
+
+
+def http_least_role(method: str, path: str) -> Role | None:
+    """The least role that may call the route; None: public. `KeyError` for a route that
+    has no row (refuse it: nobody decided who may call it)."""
+    return HTTP[(method, path)]
+
+
+def http_refusal(role: Role, least: Role, method: str, path: str) -> str | None:
+    """Why `role` may not call the route, or None when it may."""
+    if RANK[role] < RANK[least]:
+        return f"the {role.value} role may not {method} {path} ({least.value} only)"
+    return None
 
 
 def refusal(endpoint: Endpoint, role: Role, message_type: str) -> str | None:

@@ -14,14 +14,13 @@ from typing import Any
 
 from kagura.config import KaguraConfig
 from kagura.history import StoredMessage
-from kagura.protocol import outgoing as out
 from kagura.runtime import Runtime
 
-from .events import Listener
+from .events import CharacterChanged, Publish
 from .long_term import LongTermMemory
 from .memory import ConversationMemory, Memory
-from .scripts import PROACTIVE_PROMPT, Answer, CannedLine, TurnInput
-from .turn import Emit, PlaybackAck, Turn, TurnReport, TurnScript
+from .scripts import PROACTIVE_PROMPT, Answer, CannedLine, Scene, TurnInput
+from .turn import PlaybackAck, Turn, TurnReport, TurnScript
 
 __all__ = ["PROACTIVE_PROMPT", "Conversation", "TurnInput"]
 
@@ -35,11 +34,9 @@ class Conversation:
     def __init__(
         self,
         runtime: Runtime,
-        emit: Emit,
-        config: KaguraConfig | None = None,
-        listener: Listener | None = None,
-        max_sentences: int = 0,
+        publish: Publish,
         *,
+        max_sentences: int = 0,
         viewers: bool = False,
     ) -> None:
         self.runtime = runtime
@@ -47,9 +44,9 @@ class Conversation:
         self.max_sentences = max_sentences
         # A conversation with viewers (the stage) tells the model how their chat is framed.
         self.viewers = viewers
-        self.config = config or runtime.config
-        self.emit = emit
-        self.listener = listener
+        self.config = runtime.config
+        # Where the conversation's events go: the session's or the stage's edge.
+        self.publish = publish
         self.long_term = LongTermMemory(runtime)
         self.memory = self._new_memory()
         # How many of memory's first messages were loaded from a history, and so were
@@ -73,21 +70,16 @@ class Conversation:
         async with self._lock:
             self._task = asyncio.current_task()
             # A turn records into the memory, character and history it started with.
-            history_uid = await self.ensure_history()
-            script = Answer(
+            scene = Scene(
                 self.runtime,
                 self.config,
                 self.memory,
-                history_uid,
-                request,
-                self.emit,
+                await self.ensure_history(),
+                self.long_term,
                 self.max_sentences,
-                viewers=self.viewers,
-                long_term=self.long_term,
+                self.viewers,
             )
-            if request.proactive:
-                self.emit(out.full_text(out.PROACTIVE_TEXT))
-            return await self._run(script)
+            return await self._run(Answer(scene, request))
 
     async def say(self, text: str) -> TurnReport:
         """Speak a canned line (a gift thank-you) through the normal turn: no LLM, nothing
@@ -101,9 +93,8 @@ class Conversation:
             config=self.config,
             model=self.runtime.model_for(self.config),
             tts=self.runtime.tts,
-            emit=self.emit,
+            publish=self.publish,
             playback=self.playback,
-            listener=self.listener,
             max_sentences=self.max_sentences,
         )
         self._turn = turn
@@ -209,11 +200,13 @@ class Conversation:
         return messages
 
     def switch_config(self, config: KaguraConfig) -> None:
-        """A new character: new memory and a fresh history on the next turn."""
+        """A new character: new memory and a fresh history on the next turn; every client
+        is told, so each shows the new model."""
         self._summarise_rest()
         self.config = config
         self.memory = self._new_memory()
         self.history_uid = None
+        self.publish(CharacterChanged(config.character, self.runtime.model_for(config)))
 
     def _new_memory(self) -> ConversationMemory:
         memory = ConversationMemory(self.config.llm.memory_budget_tokens)

@@ -1,8 +1,13 @@
-"""What a turn tells its listeners, as typed events beside the wire messages.
+"""What a conversation tells the world: typed events, the only thing a turn publishes.
 
-The wire messages (`control`, `audio`, ...) are for clients; code that reacts to a turn —
-the stage announcing the inputs it answers, the widget channel relaying the finished reply
-— gets these instead, so nobody re-reads a dict it did not build or strips tags twice.
+A turn knows nothing of wire formats. It publishes these events in order, and whoever listens
+decides what to do with them: the server encodes each one once per dialect at the edge
+(`kagura.server.encoder`) and sends it to the clients whose role hears it; the widget channel
+takes the finished reply; a voice input follows the reply being spoken, to know its echo.
+
+Every turn publishes `TurnStarted`, then any of `Transcription`, `Failure` and `Segment`,
+then `ReplyComplete` when the whole reply has been sent (not when interrupted), and always
+`TurnEnded` last.
 """
 
 from __future__ import annotations
@@ -12,40 +17,76 @@ from dataclasses import dataclass
 from typing import Any
 
 from kagura.audio import Speech
+from kagura.config import CharacterConfig
+from kagura.live2d import ModelInfo
 
 
 @dataclass(frozen=True, slots=True)
 class TurnStarted:
-    """`conversation-chain-start` has just been sent."""
+    """A turn begins: the character is thinking. `proactive`: it speaks unasked (idle talk,
+    a page's `ai-speak-signal`)."""
+
+    proactive: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class SegmentDelivered:
-    """One segment's `audio` message has been sent."""
+class Transcription:
+    """What the speaker was heard to say (spoken input, transcribed at the turn's start)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One segment of the reply, in order: what to play, show and perform.
+
+    `text` is as the LLM wrote it (`[emotion]` tags included, for clients that want them);
+    `shown` is the same without tags; `separator` goes before it when it is appended to the
+    segments before it (a space between English sentences, none in Chinese)."""
 
     index: int
-    text: str  # as displayed, without `[emotion]` tags
+    text: str
+    shown: str
+    separator: str
+    speech: Speech | None  # None: performed and shown, not spoken
     expressions: tuple[int | str, ...]
     motions: tuple[dict[str, Any], ...]
-    # What was sent to be played (None: display only); voice input listens for its echo.
-    speech: Speech | None = None
+    speaker: str  # the character's name
+    avatar: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A stage of the turn failed (ASR, LLM, TTS); the turn still goes on to its end."""
+
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
 class ReplyComplete:
-    """`backend-synth-complete`: every segment has been sent; `text` is the whole reply
-    without tags, its segments joined as displayed (spaces between English sentences,
-    none in Chinese)."""
+    """Every segment has been published; `text` is the whole reply as shown (without tags,
+    its segments joined with their separators)."""
 
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class TurnEnded:
-    """`conversation-chain-end` has just been sent."""
+    """The turn is over and recorded. `completed`: `ReplyComplete` was published (False when
+    the turn was interrupted or timed out before its reply was complete)."""
 
     interrupted: bool
+    completed: bool
 
 
-TurnEvent = TurnStarted | SegmentDelivered | ReplyComplete | TurnEnded
-Listener = Callable[[TurnEvent], None]
+@dataclass(frozen=True, slots=True)
+class CharacterChanged:
+    """The conversation has a new character: every client shows its model."""
+
+    character: CharacterConfig
+    model: ModelInfo
+
+
+TurnEvent = TurnStarted | Transcription | Segment | Failure | ReplyComplete | TurnEnded
+ConversationEvent = TurnEvent | CharacterChanged
+Publish = Callable[[ConversationEvent], None]

@@ -1,6 +1,6 @@
 """The two kinds of turn: an answer from the LLM, and a canned line.
 
-Each is a `TurnScript`: the turn runs the protocol sequence and asks the script only what
+Each is a `TurnScript`: the turn runs the sequence of a turn and asks the script only what
 differs — what was heard, what to ask, where the reply comes from, what to remember.
 """
 
@@ -18,13 +18,12 @@ from kagura.config import KaguraConfig
 from kagura.engines.asr import SAMPLE_RATE, FloatAudio
 from kagura.engines.llm import ChatMessage
 from kagura.memory import Speaker
-from kagura.protocol import outgoing as out
 
 from .framing import strip_template_tokens
 from .long_term import LongTermMemory
 from .memory import ConversationMemory, Memory
 from .prompt import build_messages
-from .turn import Emit, TurnReport
+from .turn import Heard, TurnReport
 
 if TYPE_CHECKING:
     from kagura.runtime import Runtime
@@ -58,56 +57,45 @@ class TurnInput:
         return strip_template_tokens(self.text if text is None else text)
 
 
+@dataclass(frozen=True)
+class Scene:
+    """Where a turn is answered, fixed when it starts: it records into the memory, character
+    and history it started with, whatever the conversation switches to meanwhile."""
+
+    runtime: Runtime
+    config: KaguraConfig
+    memory: ConversationMemory
+    history_uid: str
+    long_term: LongTermMemory | None = None
+    max_sentences: int = 0  # replies end after this many sentences (0: no limit)
+    viewers: bool = False  # the prompt tells the model how viewers' chat is framed
+
+
 class Answer:
-    """The LLM answers an input; the input and the reply go into memory and history.
+    """The LLM answers an input; the input and the reply go into memory and history."""
 
-    It records into the memory, character and history it started with, whatever the
-    conversation switches to meanwhile.
-    """
-
-    def __init__(
-        self,
-        runtime: Runtime,
-        config: KaguraConfig,
-        memory: ConversationMemory,
-        history_uid: str,
-        request: TurnInput,
-        emit: Emit,
-        max_sentences: int = 0,
-        *,
-        viewers: bool = False,
-        long_term: LongTermMemory | None = None,
-    ) -> None:
-        self._runtime = runtime
-        self._long_term = long_term
-        self._recalled = ""
-        self._viewers = viewers
-        self._config = config
-        self._memory = memory
-        self._history_uid = history_uid
+    def __init__(self, scene: Scene, request: TurnInput) -> None:
+        self._scene = scene
+        self._runtime = scene.runtime
+        self._config = scene.config
+        self._memory = scene.memory
         self._request = request
-        self._emit = emit
-        self._max_sentences = max_sentences
+        self.proactive = request.proactive
         self._text = request.text
         self._human_write: asyncio.Task[None] | None = None
 
-    async def hear(self) -> str | None:
-        if self._request.audio is not None:
-            self._text = await self._transcribe(self._request.audio)
-        if self._request.audio is not None or self._request.transcribed:
-            self._emit(out.transcription(self._text))
-            if not self._text.strip():
-                return None
-        await self._recall()
-        return self._text
+    async def hear(self) -> Heard:
+        request = self._request
+        if request.audio is not None:
+            self._text = await self._transcribe(request.audio)
+        return Heard(self._text, spoken=request.audio is not None or request.transcribed)
 
-    async def _recall(self) -> None:
+    async def _recall(self, text: str) -> str:
         """What long-term memory holds about this input's viewers and words."""
-        if self._long_term is None or self._request.proactive:
-            return
-        self._recalled = await self._long_term.recall(
-            self._config, self._request.speakers, self._text
-        )
+        long_term = self._scene.long_term
+        if long_term is None or self._request.proactive:
+            return ""
+        return await long_term.recall(self._config, self._request.speakers, text)
 
     async def _transcribe(self, audio: FloatAudio) -> str:
         asr = self._config.asr
@@ -115,25 +103,31 @@ class Answer:
         async with asyncio.timeout(asr.timeout_s):
             return await self._runtime.asr.transcribe(clipped)
 
-    def prompt(self, text: str) -> list[ChatMessage]:
+    async def prompt(self, text: str) -> list[ChatMessage]:
         request = self._request
+        recalled = await self._recall(text)
         if not request.proactive:
             # Written while the LLM starts: the disk is not on the path to first audio.
             self._human_write = asyncio.create_task(self._remember_human(text))
         self._memory.add("user", request.prompt_text(text))
         messages = self._messages(self._memory.messages(), request.images)
-        if self._recalled:
+        if recalled:
             # The input only: memory (and the next prompt's prefix) keeps the input as is.
             last = messages[-1]
             if isinstance(last["content"], str):
-                last["content"] = f"{self._recalled}\n{last['content']}"
+                last["content"] = f"{recalled}\n{last['content']}"
         return messages
 
     def _messages(self, memory: list[Memory], images: tuple[str, ...] = ()) -> list[ChatMessage]:
+        scene = self._scene
         emotions = self._runtime.model_for(self._config).emotionMap
-        character = self._config.character
         return build_messages(
-            character, emotions, memory, images, self._max_sentences, viewers=self._viewers
+            self._config.character,
+            emotions,
+            memory,
+            images,
+            scene.max_sentences,
+            viewers=scene.viewers,
         )
 
     def reply(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
@@ -153,12 +147,13 @@ class Answer:
         if not text:
             return
         self._memory.add("assistant", remembered(report))
-        if self._long_term is not None and not report.interrupted:
+        long_term = self._scene.long_term
+        if long_term is not None and not report.interrupted:
             said = self._request.prompt_text(self._text)
-            self._long_term.answered(self._config, self._request.speakers, said, text)
+            long_term.answered(self._config, self._request.speakers, said, text)
         character = self._config.character
         await self._runtime.history.append(
-            self._history_uid,
+            self._scene.history_uid,
             "ai",
             text,
             name=character.name,
@@ -168,10 +163,11 @@ class Answer:
 
     async def _remember_human(self, text: str) -> None:
         name = self._request.speaker or self._config.character.human_name
+        uid = self._scene.history_uid
         try:
-            await self._runtime.history.append(self._history_uid, "human", text, name=name)
+            await self._runtime.history.append(uid, "human", text, name=name)
         except Exception:
-            log.exception("could not store the human message in history %s", self._history_uid)
+            log.exception("could not store the human message in history %s", uid)
 
 
 def remembered(report: TurnReport) -> str:
@@ -202,13 +198,15 @@ class CannedLine:
     """A fixed line (a gift thank-you): segmented, voiced, broadcast and acknowledged like
     any reply, with no LLM and nothing remembered."""
 
+    proactive = False
+
     def __init__(self, text: str) -> None:
         self._text = text
 
-    async def hear(self) -> str | None:
-        return self._text
+    async def hear(self) -> Heard:
+        return Heard(self._text)
 
-    def prompt(self, text: str) -> list[ChatMessage]:
+    async def prompt(self, text: str) -> list[ChatMessage]:
         return []
 
     async def reply(self, messages: list[ChatMessage]) -> AsyncIterator[str]:

@@ -1,10 +1,11 @@
-"""One turn: the protocol sequence around the speech stages, in explicit phases.
+"""One turn: the sequence around the speech stages, in explicit phases, told as events.
 
-chain-start → "Thinking..." → hear (ASR) → prompt → reply (LLM) → audio payloads in order →
-backend-synth-complete → (bounded) wait for the client's playback acknowledgement → record →
-force-new-message → chain-end. What is heard, asked and recorded differs between an answer
-and a canned line; that is the `TurnScript`'s part. Everything else happens here, once, and
-every path, errors and interruption included, ends with `conversation-chain-end`.
+started → hear (ASR) → prompt → reply (LLM) → segments in order → reply complete → (bounded)
+wait for the clients' playback acknowledgement → record → ended. What is heard, asked and
+recorded differs between an answer and a canned line; that is the `TurnScript`'s part.
+Everything else happens here, once, and every path, errors and interruption included, ends
+with `TurnEnded`. The turn publishes typed events only (`events`); what a client receives is
+decided and encoded at the edge.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -23,9 +24,17 @@ from kagura.engines.errors import EngineError
 from kagura.engines.llm import ChatMessage
 from kagura.engines.tts import TTSEngine
 from kagura.live2d import ModelInfo
-from kagura.protocol import outgoing as out
 
-from .events import Listener, ReplyComplete, SegmentDelivered, TurnEnded, TurnEvent, TurnStarted
+from .events import (
+    Failure,
+    Publish,
+    ReplyComplete,
+    Segment,
+    Transcription,
+    TurnEnded,
+    TurnEvent,
+    TurnStarted,
+)
 from .expressions import find_tags, strip_tags
 from .segmenter import Segmenter
 from .speech import Playhead, Spoken, aclose, segments, speak_in_order, with_deadlines
@@ -33,19 +42,28 @@ from .text import heard_part, join_pieces, separator
 
 log = logging.getLogger(__name__)
 
-Emit = Callable[[out.Message], object]
-
 # How long a second interrupt waits for the first one's memory and history writes.
 RECORD_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The input's text; `spoken`: transcribed from speech, so shown back to the speaker."""
+
+    text: str
+    spoken: bool = False
 
 
 class TurnScript(Protocol):
     """The part of a turn that differs between an answer and a canned line."""
 
-    async def hear(self) -> str | None:
-        """The input's text (transcribed when spoken); None when there is nothing to answer."""
+    proactive: bool  # the character speaks unasked
 
-    def prompt(self, text: str) -> list[ChatMessage]:
+    async def hear(self) -> Heard:
+        """The input's text (transcribed when spoken)."""
+        ...
+
+    async def prompt(self, text: str) -> list[ChatMessage]:
         """The chat messages for the reply (remembering the input as it goes)."""
         ...
 
@@ -133,17 +151,15 @@ class Turn:
         config: KaguraConfig,
         model: ModelInfo,
         tts: TTSEngine,
-        emit: Emit,
+        publish: Publish,
         playback: PlaybackAck,
-        listener: Listener | None = None,
         max_sentences: int = 0,
     ) -> None:
         self._config = config
         self._model = model
         self._tts = tts
-        self._emit = emit
+        self._publish = publish
         self._playback = playback
-        self._listener = listener
         self.report = TurnReport()
         conversation = config.conversation
         self._playhead = Playhead()
@@ -160,23 +176,19 @@ class Turn:
     async def run(self, script: TurnScript) -> TurnReport:
         """Run to the end; on cancellation (interrupt) close the turn and re-raise.
 
-        On every path the client gets `backend-synth-complete`, `force-new-message` and
-        `conversation-chain-end` exactly once each, after the turn has been recorded.
+        On every path `TurnEnded` is published exactly once, after the turn has been recorded.
         """
-        self._emit(out.control("conversation-chain-start"))
-        self._tell(TurnStarted())
-        self._emit(out.full_text(out.THINKING_TEXT))
-        synth_complete = False
+        self._tell(TurnStarted(script.proactive))
+        completed = False
         try:
             messages = await self._prepare(script)
             if messages is not None:
                 await self._deliver(script.reply(messages))
                 self.report.reply = self._segmenter.transcript()
                 self._replied(script)
-            self._playback.expect()
-            self._emit(out.simple("backend-synth-complete"))
+            self._playback.expect()  # before the clients hear the reply is complete
             self._tell(ReplyComplete(join_pieces(self._shown)))
-            synth_complete = True
+            completed = True
             self.report.acknowledged = await self._playback.wait(self._ack_timeout())
         except asyncio.CancelledError:
             self.report.interrupted = True
@@ -186,11 +198,7 @@ class Turn:
             try:
                 await self._record(script)
             finally:
-                if not synth_complete:
-                    self._emit(out.simple("backend-synth-complete"))
-                self._emit(out.simple("force-new-message"))
-                self._emit(out.control("conversation-chain-end"))
-                self._tell(TurnEnded(self.report.interrupted))
+                self._tell(TurnEnded(self.report.interrupted, completed))
         return self.report
 
     def _replied(self, script: TurnScript) -> None:
@@ -200,11 +208,10 @@ class Turn:
             log.exception("preparing the next turn failed")
 
     def _tell(self, event: TurnEvent) -> None:
-        if self._listener is not None:
-            try:
-                self._listener(event)
-            except Exception:  # a listener's bug must not break the turn
-                log.exception("turn listener failed on %s", type(event).__name__)
+        try:
+            self._publish(event)
+        except Exception:  # a listener's bug must not break the turn
+            log.exception("publishing %s failed", type(event).__name__)
 
     async def _record(self, script: TurnScript) -> None:
         """Record the turn. A second interrupt meanwhile waits (bounded) for the recording,
@@ -219,29 +226,32 @@ class Turn:
             log.exception("recording the turn failed")
 
     async def _prepare(self, script: TurnScript) -> list[ChatMessage] | None:
-        """Hear the input and build the prompt; a failure is reported under its own name."""
+        """Hear the input and build the prompt; a failure is reported under its own name.
+        None: nothing to answer (a failure, or speech that was heard as nothing)."""
         try:
-            text = await script.hear()
+            heard = await script.hear()
         except Exception as exc:
             self._fail("ASR", exc)
             return None
-        if text is None:
-            return None
+        if heard.spoken:
+            self._tell(Transcription(heard.text))
+            if not heard.text.strip():
+                return None
         try:
-            return script.prompt(text)
+            return await script.prompt(heard.text)
         except Exception as exc:
             self._fail("prompt", exc)
             return None
 
     def _fail(self, stage: str, exc: Exception) -> None:
-        """Report a failed stage to the client; the turn goes on to its normal end."""
+        """Report a failed stage to the clients; the turn goes on to its normal end."""
         message = describe(exc)
         if not isinstance(exc, EngineError | TimeoutError):
             log.error("%s failed unexpectedly", stage, exc_info=exc)
         else:
             log.warning("%s failed: %s", stage, message)
         self.report.error = message
-        self._emit(out.error(f"{stage} failed: {message}"))
+        self._tell(Failure(f"{stage} failed: {message}"))
 
     async def _deliver(self, reply: AsyncIterator[str]) -> None:
         """Stream the reply out, segment by segment, keeping the playhead up to date."""
@@ -258,7 +268,7 @@ class Turn:
         self._started = time.monotonic()
         try:
             async for spoken in spoken_stream:
-                self._send_segment(spoken)
+                self._segment(spoken)
                 if spoken.speech is not None and len(spoken.speech.samples):
                     self.report.audio_s += spoken.speech.duration_s
                     self._playhead.add(spoken.speech.duration_s)
@@ -275,34 +285,33 @@ class Turn:
         finally:
             await aclose(spoken_stream)
 
-    def _send_segment(self, spoken: Spoken) -> None:
+    def _segment(self, spoken: Spoken) -> None:
         if spoken.error:
-            self._emit(out.error(f"TTS failed: {spoken.error}"))
+            self._tell(Failure(f"TTS failed: {spoken.error}"))
         character = self._config.character
         tags = find_tags(spoken.text, self._model.emotionMap)
-        expressions = tuple(self._model.emotionMap[tag] for tag in tags)
-        motions = tuple(self._model.motions_for(tags))
         shown = strip_tags(spoken.text)
-        # A frontend that appends `display_text.text` as it arrives (the Open-LLM-VTuber
-        # one) then reads "here. I'm glad", and Chinese without stray spaces.
+        # A client that appends each segment's text as it arrives (the Open-LLM-VTuber
+        # frontend) then reads "here. I'm glad", and Chinese without stray spaces.
         gap = separator(self._shown[-1], shown) if self._shown and shown else ""
-        self._emit(
-            out.audio(
-                spoken.speech,
-                text=gap + spoken.text,
-                name=character.name,
-                avatar=character.avatar,
-                expressions=expressions,
-                motions=motions,
-            )
+        segment = Segment(
+            index=spoken.index,
+            text=spoken.text,
+            shown=shown,
+            separator=gap,
+            speech=spoken.speech,
+            expressions=tuple(self._model.emotionMap[tag] for tag in tags),
+            motions=tuple(self._model.motions_for(tags)),
+            speaker=character.name,
+            avatar=character.avatar,
         )
+        self._tell(segment)
         self.report.delivered.append(spoken.text)
         if shown:
             self._shown.append(shown)
-        self._tell(SegmentDelivered(spoken.index, shown, expressions, motions, spoken.speech))
 
     async def _speak(self, index: int, text: str) -> Speech:
-        """TTS hears the text without tags; the client still gets them in display_text.
+        """TTS hears the text without tags; the segment still carries them.
 
         The first segment is what everyone is waiting for: a local TTS gets the cores for it.
         """

@@ -6,19 +6,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from kagura.auth import AuthSettings
 from kagura.config import KaguraConfig
 from kagura.runtime import Runtime
 
+from .authorization import authorize, enforce
 from .client_ws import client_ws
 from .cors import PublicFilesCORS
+from .encoder import Encoder
 from .frontend import frontend_folder, install_root
 from .memory_api import router as memory_router
 from .pages import install_pages
-from .proxy_ws import router as stage_router
-from .proxy_ws import stage_lifespan
+from .proxy_ws import router as stage_ws_router
+from .stage_api import router as stage_router
+from .stage_api import stage_lifespan
 from .static import OptionalStaticFiles
 from .widget_ws import router as widget_router
 from .widget_ws import widget_lifespan
@@ -40,11 +43,19 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
         finally:
             await runtime.close()
 
-    app = FastAPI(title="Kagura", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Kagura",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(authorize)],  # every route, by `kagura.permissions.HTTP`
+    )
     app.state.runtime = runtime
+    app.state.encoder = Encoder()  # one edge for every client, stage and private alike
     app.state.auth = AuthSettings.load(config)  # once: it may generate and save the token
     app.add_api_websocket_route("/client-ws", client_ws)
-    app.include_router(stage_router)  # /proxy-ws and /stage/stats
+    app.include_router(stage_ws_router)  # /proxy-ws
+    app.include_router(stage_router)  # /stage/stats and /stage/pause
     app.include_router(widget_router)  # /widget, /widget/settings and /widget-ws
     app.include_router(memory_router)  # /memory/...: the console's memory panel
 
@@ -73,4 +84,5 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
         )
     install_root(app, frontend)  # last: a frontend at / answers every path left
     app.add_middleware(PublicFilesCORS, origins=[*system.allowed_origins, *system.cors_origins])
+    enforce(app)
     return app

@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket
 
 from kagura.auth import Role
 from kagura.conversation.conversation import Conversation, TurnInput
-from kagura.conversation.events import TurnEvent
+from kagura.conversation.events import ConversationEvent
 from kagura.engines.asr import FloatAudio
 from kagura.permissions import Endpoint
 from kagura.protocol import client as m
@@ -26,6 +26,7 @@ from kagura.runtime import Runtime
 from kagura.voice import Interruption, Utterance, VoiceEvent, VoiceFailed, VoiceInput
 
 from .connection import Connection, accept
+from .encoder import Encoder
 from .listening import MicBuffer, follow_reply, voice_input
 from .requests import Requests, model_and_conf
 
@@ -33,13 +34,16 @@ log = logging.getLogger(__name__)
 
 
 class ClientSession:
-    def __init__(self, runtime: Runtime, websocket: WebSocket, role: Role) -> None:
+    def __init__(
+        self, runtime: Runtime, encoder: Encoder, websocket: WebSocket, role: Role
+    ) -> None:
         self.runtime = runtime
+        self.encoder = encoder
         self.websocket = websocket
         self.client_uid = f"client_{uuid.uuid4().hex[:12]}"
         self.connection = Connection(websocket, self.client_uid, Endpoint.CLIENT, role)
         self.send = self.connection.send
-        self.conversation = Conversation(runtime, self.send, listener=self._on_turn_event)
+        self.conversation = Conversation(runtime, self._on_event)
         self.requests = Requests(self.conversation, self.client_uid, self.send)
         self._turn_task: asyncio.Task[Any] | None = None
         self._mic = MicBuffer(runtime.config.asr.max_seconds)
@@ -141,13 +145,16 @@ class ClientSession:
             case VoiceFailed(message=message):
                 self.send(out.error(message))
 
-    def _on_turn_event(self, event: TurnEvent) -> None:
+    def _on_event(self, event: ConversationEvent) -> None:
+        """The conversation's events, encoded for this one client."""
         follow_reply(self._voice, event)
+        for frame in self.encoder.encode(event).to(self.client_uid):
+            self.connection.sender.put(frame)
 
 
 async def client_ws(websocket: WebSocket) -> None:
     role = await accept(websocket, Endpoint.CLIENT)
     if role is None:
         return  # refused: closed with a code and the reason
-    runtime: Runtime = websocket.app.state.runtime
-    await ClientSession(runtime, websocket, role).serve()
+    state = websocket.app.state
+    await ClientSession(state.runtime, state.encoder, websocket, role).serve()

@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kagura.conversation.events import SegmentDelivered, TurnEvent, TurnStarted
+from kagura.conversation.events import Segment, TurnStarted
 from kagura.engines.asr import SAMPLE_RATE, FloatAudio
 from kagura.runtime import Runtime
+from kagura.stage.events import StageEvent
 from kagura.voice import Sink, VoiceEngines, VoiceInput
 
 
@@ -20,13 +21,13 @@ def voice_input(runtime: Runtime, sink: Sink, audible: Callable[[], bool], name:
     return VoiceInput(engines, sink, audible, name)
 
 
-def follow_reply(voice: VoiceInput | None, event: TurnEvent) -> None:
+def follow_reply(voice: VoiceInput | None, event: StageEvent) -> None:
     """Keep a voice input's echo reference on the reply being spoken."""
     if voice is None:
         return
     if isinstance(event, TurnStarted):
         voice.reply_started()
-    elif isinstance(event, SegmentDelivered):
+    elif isinstance(event, Segment):
         voice.character_said(event.speech)
 
 

@@ -1,4 +1,4 @@
-"""`/memory/...`: the console's view of long-term memory (admin only).
+"""`/memory/...`: the console's view of long-term memory (admin only, by the HTTP table).
 
 The streamer lists and searches viewer profiles and notes, corrects a note and deletes notes
 and viewers. Every call works on the memory of the stage's current character (or the shared
@@ -7,98 +7,91 @@ one, when configured), with the same token and roles as the other admin endpoint
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from kagura import auth
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+from starlette import status
+
 from kagura.conversation.long_term import scope_of
 from kagura.memory import MemoryStore
 
-from .proxy_ws import http_role
+from .authorization import HTTPRefusal
 
 router = APIRouter(prefix="/memory")
 
 MAX_NOTE_CHARS = 1_000
 
 
+
 class NoteEdit(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_NOTE_CHARS)
 
 
-def _admin(request: Request) -> tuple[MemoryStore, str] | JSONResponse:
-    """The store and scope for an admin caller, or the response that refuses the call."""
-    role = http_role(request)
-    if isinstance(role, JSONResponse):
-        return role
-    if role is not auth.Role.ADMIN:
-        return JSONResponse({"error": "only the admin role may read or change memory"}, 403)
+@dataclass(frozen=True)
+class Memory:
+    """The memory the console works on: the stage's current character's (or the shared
+    one). Only the admin gets here: `kagura.permissions.HTTP`."""
+
+    store: MemoryStore
+    scope: str
+
+
+def _memory(request: Request) -> Memory:
     config = request.app.state.stage.conversation.config
     if not config.memory.enabled:
-        return JSONResponse({"error": "long-term memory is off (memory.enabled)"}, 409)
-    store: MemoryStore = request.app.state.runtime.memory
-    return store, scope_of(config)
+        raise HTTPRefusal(status.HTTP_409_CONFLICT, "long-term memory is off (memory.enabled)")
+    return Memory(request.app.state.runtime.memory, scope_of(config))
+
+
+Current = Annotated[Memory, Depends(_memory)]
+
+
+def _missing(what: str) -> HTTPRefusal:
+    return HTTPRefusal(status.HTTP_404_NOT_FOUND, f"no {what}")
 
 
 @router.get("/viewers")
 async def list_viewers(
-    request: Request, search: str = "", limit: int = 100, offset: int = 0
-) -> JSONResponse:
-    access = _admin(request)
-    if isinstance(access, JSONResponse):
-        return access
-    store, scope = access
-    viewers = await store.viewers(scope, search.strip(), limit, offset)
-    return JSONResponse({"viewers": [viewer.to_json() for viewer in viewers]})
+    memory: Current, search: str = "", limit: int = 100, offset: int = 0
+) -> dict[str, Any]:
+    viewers = await memory.store.viewers(memory.scope, search.strip(), limit, offset)
+    return {"viewers": [viewer.to_json() for viewer in viewers]}
 
 
 @router.get("/notes")
 async def list_notes(
-    request: Request,
+    memory: Current,
     search: str = "",
     viewer_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> JSONResponse:
-    access = _admin(request)
-    if isinstance(access, JSONResponse):
-        return access
-    store, scope = access
+) -> dict[str, Any]:
+    store, scope = memory.store, memory.scope
     notes = await store.notes(scope, search.strip(), viewer_id, limit, offset)
-    counts = await store.count(scope)
-    return JSONResponse({"notes": [note.to_json() for note in notes], "totals": counts})
+    return {"notes": [note.to_json() for note in notes], "totals": await store.count(scope)}
 
 
 @router.patch("/notes/{note_id}")
-async def edit_note(request: Request, note_id: int, body: NoteEdit) -> JSONResponse:
-    access = _admin(request)
-    if isinstance(access, JSONResponse):
-        return access
-    store, scope = access
-    if not await store.edit_note(scope, note_id, body.text.strip()):
-        return JSONResponse({"error": f"no note {note_id}"}, 404)
-    return JSONResponse({"id": note_id, "text": body.text.strip()})
+async def edit_note(memory: Current, note_id: int, body: NoteEdit) -> dict[str, Any]:
+    text = body.text.strip()
+    if not await memory.store.edit_note(memory.scope, note_id, text):
+        raise _missing(f"note {note_id}")
+    return {"id": note_id, "text": text}
 
 
 @router.delete("/notes/{note_id}")
-async def delete_note(request: Request, note_id: int) -> JSONResponse:
-    access = _admin(request)
-    if isinstance(access, JSONResponse):
-        return access
-    store, scope = access
-    if not await store.delete_note(scope, note_id):
-        return JSONResponse({"error": f"no note {note_id}"}, 404)
-    return JSONResponse({"deleted": note_id})
+async def delete_note(memory: Current, note_id: int) -> dict[str, Any]:
+    if not await memory.store.delete_note(memory.scope, note_id):
+        raise _missing(f"note {note_id}")
+    return {"deleted": note_id}
 
 
 @router.delete("/viewers/{viewer_id}")
-async def delete_viewer(request: Request, viewer_id: int) -> JSONResponse:
+async def delete_viewer(memory: Current, viewer_id: int) -> dict[str, Any]:
     """The viewer's profile, the facts about them and every note naming them."""
-    access = _admin(request)
-    if isinstance(access, JSONResponse):
-        return access
-    store, scope = access
-    removed = await store.delete_viewer(scope, viewer_id)
+    removed = await memory.store.delete_viewer(memory.scope, viewer_id)
     if not removed:
-        return JSONResponse({"error": f"no viewer {viewer_id}"}, 404)
-    return JSONResponse({"deleted": viewer_id, "rows": removed})
+        raise _missing(f"viewer {viewer_id}")
+    return {"deleted": viewer_id, "rows": removed}

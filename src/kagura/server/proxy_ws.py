@@ -1,36 +1,33 @@
-"""`/proxy-ws`: the stage's endpoint, and `GET /stage/stats`.
+"""`/proxy-ws`: the stage's endpoint.
 
 Every connection here shares the one stage conversation. Chat (`text-input`) is queued by
 the stage's flood policy; control messages act at once, if the sender's role allows them;
-replies to a client's own requests go to that client only, while everything a turn says is
-broadcast. A page joining never resets the shared history: on the stage,
-`create-new-history` answers with the current history.
+replies to a client's own requests go to that client only, while the show (everything a turn
+says) goes to the clients whose role hears it (`audience.py`). A page joining never resets
+the shared history: on the stage, `create-new-history` answers with the current history.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 import numpy as np
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi import APIRouter
 from starlette.websockets import WebSocket
 
 from kagura import auth
-from kagura.conversation.events import TurnEvent
+from kagura.conversation.framing import clean, clean_name
 from kagura.permissions import Endpoint
 from kagura.protocol import client as m
 from kagura.protocol import outgoing as out
-from kagura.stage.events import chat_event
+from kagura.stage.events import KIND_LANES, ChatEvent, Lane, StageEvent
 from kagura.stage.policy import BAD_INPUT
-from kagura.stage.stage import Stage
 from kagura.voice import Interruption, Utterance, VoiceEvent, VoiceFailed, VoiceInput
 
-from .connection import Connection, accept, check
+from .audience import Audience
+from .connection import Connection, accept
 from .listening import MicBuffer, follow_reply, voice_input
 from .requests import Requests, model_and_conf
 
@@ -40,9 +37,9 @@ router = APIRouter()
 
 
 class StageClient:
-    def __init__(self, stage: Stage, websocket: WebSocket, role: auth.Role) -> None:
-        self.stage = stage
-        self.websocket = websocket
+    def __init__(self, audience: Audience, websocket: WebSocket, role: auth.Role) -> None:
+        self.audience = audience
+        self.stage = stage = audience.stage
         self.role = role
         self.client_uid = f"stage_{role.value}_{uuid.uuid4().hex[:12]}"
         self.connection = Connection(
@@ -52,19 +49,21 @@ class StageClient:
         self.requests = Requests(stage.conversation, self.client_uid, self.send)
         # The streamer's voice (the permission table lets only the admin role send it).
         self._voice: VoiceInput | None = None
+        self._unfollow: Callable[[], None] | None = None
         self._mic = MicBuffer(stage.runtime.config.asr.max_seconds)
 
     async def serve(self) -> None:
         self.connection.greet(model_and_conf(self.stage.conversation, self.client_uid))
-        self.stage.add_client(self.client_uid, self.connection.sender, self.role.value)
+        self.audience.join(self.client_uid, self.connection.sender, self.role)
         if self.role is auth.Role.ADMIN:
             self._listening()  # follows replies from the start (see `_listening`)
         try:
             await self.connection.serve(self.handle)
         finally:
-            self.stage.broadcast.remove(self.client_uid)
+            self.audience.leave(self.client_uid)
+            if self._unfollow is not None:
+                self._unfollow()
             if self._voice is not None:
-                self.stage.observers.remove(self._follow_reply)
                 await self._voice.aclose()
 
     async def handle(self, message: m.Incoming) -> None:
@@ -75,25 +74,14 @@ class StageClient:
             case m.ChatWithdraw(platform=platform, ids=ids):
                 stage.withdraw(platform, ids)
             case m.InterruptSignal(text=heard):
-                if stage.interrupt(heard):
-                    # One stage, one voice: every other page stops playing as well.
-                    stage.broadcast.send(out.interrupt_signal(heard), exclude=self.client_uid)
+                stage.interrupt(heard, origin=self.client_uid)
             case m.Simple(type="frontend-playback-complete"):
-                stage.conversation.playback.acknowledge()
+                stage.acknowledge_playback()
             case m.Simple(type="audio-play-start"):
                 pass  # group sync only
             case m.Simple(type="create-new-history"):
                 uid = await stage.conversation.ensure_history()
                 self.send(out.new_history_created(uid))
-            case m.SwitchConfig():
-                before = stage.conversation.config
-                await self.requests.handle(message)
-                if stage.conversation.config is not before:
-                    # One character for everyone: every page loads the new model.
-                    stage.broadcast.each(
-                        lambda uid: out.frame(model_and_conf(stage.conversation, uid)),
-                        exclude=self.client_uid,
-                    )
             case m.RawAudioData(audio=audio):
                 await self._listening().feed(np.asarray(audio, dtype=np.float32))
             case m.PcmAudio(samples=samples):
@@ -118,10 +106,10 @@ class StageClient:
         if self._voice is None:
             audible = lambda: self.stage.active  # noqa: E731
             self._voice = voice_input(self.stage.runtime, self._on_voice, audible, self.client_uid)
-            self.stage.observers.append(self._follow_reply)
+            self._unfollow = self.stage.subscribe(self._follow_reply)
         return self._voice
 
-    def _follow_reply(self, event: TurnEvent) -> None:
+    def _follow_reply(self, event: StageEvent) -> None:
         follow_reply(self._voice, event)
 
     def _on_voice(self, event: VoiceEvent) -> None:
@@ -129,9 +117,8 @@ class StageClient:
         and on every other page when the stage answers them."""
         match event:
             case Interruption():
-                if self.stage.runtime.config.voice.barge_in.stage and self.stage.interrupt(None):
-                    # One stage, one voice: every page stops playing the reply.
-                    self.stage.broadcast.send(out.interrupt_signal(""))
+                if self.stage.runtime.config.voice.barge_in.stage:
+                    self.stage.interrupt(None)
             case Utterance(text=text):
                 self.send(out.transcription(text))
                 self._submit(text[: self.stage.config.max_text_chars], None)
@@ -151,59 +138,40 @@ class StageClient:
             self.send(out.error(f"text-input: {why}"))
 
 
-def _stage(connection: WebSocket | Request) -> Stage:
-    stage: Stage = connection.app.state.stage
-    return stage
+def chat_event(
+    text: str, source: m.ChatSource | None, *, streamer: bool, origin: str
+) -> ChatEvent | None:
+    """The stage's event for one `text-input`; None for kinds the stage does not answer.
+
+    Text from an admin connection without a `source` is the streamer's own; everything
+    else is a viewer's, whatever it claims, and its names and text are cleaned here.
+    """
+    if source is None:
+        if streamer:
+            return ChatEvent(lane=Lane.STREAMER, text=text.strip(), origin=origin)
+        return ChatEvent(lane=Lane.DANMAKU, text=clean(text), origin=origin)
+    lane = KIND_LANES[source.kind]
+    if lane is None:
+        return None
+    user = source.user
+    return ChatEvent(
+        lane=lane,
+        text=clean(text),
+        kind=source.kind,
+        user_name=clean_name(user.name) if user else "",
+        user_id=str(user.id) if user and user.id is not None else "",
+        platform=clean_name(source.platform),
+        amount=source.amount,
+        currency=clean_name(source.currency or ""),
+        event_id=str(source.id) if source.id is not None else "",
+        origin=origin,
+        free=source.free and source.kind == "gift",
+    )
 
 
 @router.websocket("/proxy-ws")
 async def proxy_ws(websocket: WebSocket) -> None:
     role = await accept(websocket, Endpoint.STAGE)
     if role is not None:
-        await StageClient(_stage(websocket), websocket, role).serve()
-
-
-def http_role(request: Request) -> auth.Role | JSONResponse:
-    """The caller's role, or the error response that refuses it."""
-    try:
-        return check(request)
-    except auth.Refused as refused:
-        status = 401 if refused.code == auth.CLOSE_UNAUTHORIZED else 403
-        return JSONResponse({"error": refused.reason}, status_code=status)
-
-
-@router.get("/stage/stats")
-async def stage_stats(request: Request) -> JSONResponse:
-    role = http_role(request)
-    if isinstance(role, JSONResponse):
-        return role
-    return JSONResponse(_stage(request).stats())
-
-
-class PauseRequest(BaseModel):
-    paused: bool
-
-
-@router.post("/stage/pause")
-async def stage_pause(request: Request, body: PauseRequest) -> JSONResponse:
-    """Stop or resume answering (admin only); chat keeps queueing meanwhile."""
-    role = http_role(request)
-    if isinstance(role, JSONResponse):
-        return role
-    if role is not auth.Role.ADMIN:
-        return JSONResponse({"error": "only the admin role may pause the stage"}, 403)
-    stage = _stage(request)
-    stage.set_paused(body.paused)
-    return JSONResponse({"paused": stage.paused})
-
-
-@asynccontextmanager
-async def stage_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run the stage for as long as the server runs."""
-    stage = Stage(app.state.runtime)
-    app.state.stage = stage
-    await stage.start()
-    try:
-        yield
-    finally:
-        await stage.stop()
+        audience: Audience = websocket.app.state.audience
+        await StageClient(audience, websocket, role).serve()

@@ -95,9 +95,8 @@ class Requests:
         except ConfigError as exc:
             self.reply(out.error(f"cannot switch to {filename!r}: {exc}"))
             return
-        self.conversation.switch_config(config)
+        self.conversation.switch_config(config)  # every client shows the new model
         self.active_file = filename
-        self.reply(model_and_conf(self.conversation, self.client_uid))
         self.reply(out.config_switched(config.character.conf_name))
 
     def _backgrounds(self) -> list[str]:

@@ -8,25 +8,30 @@ main server's rules (`kagura.auth`), and only the admin role may connect as a se
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from kagura.auth import Refused
 from kagura.config import KaguraConfig
 from kagura.live2d import ModelInfo, load_registry
+from kagura.stage.events import StageEvent
+from kagura.stage.stage import Stage
 from kagura.widget import WidgetServer, install_server
 from kagura.widget.access import admit_kind
 from kagura.widget.hub import serve_peer
 
+from .authorization import authorize, enforce
 from .connection import accept
+from .encoder import WidgetDialect
 from .pages import install_assets, page
 from .static import OptionalStaticFiles
-from .widget_relay import ReplyRelay
+
+WIDGETS = "widgets"  # the stage's audience count for the widget channel
 
 router = APIRouter()
 
@@ -97,21 +102,54 @@ async def widget_lifespan(app: FastAPI) -> AsyncIterator[None]:
     await server.start_here(listen=listen)
     app.state.widget = server
     app.state.widget_model = widget_model(config, runtime.models)
-    stage = getattr(app.state, "stage", None)
+    stage: Stage | None = getattr(app.state, "stage", None)
+    unsubscribe = _nothing
     if stage is not None and config.widget.publish_stage_replies:
-        stage.observers.append(ReplyRelay(server, config.widget))
+        unsubscribe = relay_replies(stage, server)
     install_server(server)
     try:
         yield
     finally:
+        unsubscribe()
         install_server(None)
         await server.astop()
+
+
+def _nothing() -> None:
+    return None
+
+
+def relay_replies(stage: Stage, server: WidgetServer) -> Callable[[], None]:
+    """The stage's finished replies go to the widgets, and the widgets count as the stage's
+    audience (idle talk is for them too). Returns what undoes both."""
+    assert server.hub is not None
+    hub = server.hub
+    dialect = WidgetDialect(server.config.max_content_chars, server.config.duration_ms)
+
+    def relay(event: StageEvent) -> None:
+        for message in dialect.encode(event):
+            server.send(message)
+
+    def present(widgets: int) -> None:
+        stage.set_audience(WIDGETS, widgets)
+
+    unsubscribe = stage.subscribe(relay)
+    hub.watch_widgets(present)
+
+    def undo() -> None:
+        unsubscribe()
+        hub.watch_widgets(None)
+        stage.set_audience(WIDGETS, 0)
+
+    return undo
 
 
 def create_widget_app(config: KaguraConfig, server: WidgetServer) -> FastAPI:
     """The standalone HTTP side (`kagura widget serve --http-port`): the page, its files and
     `/widget-ws`, sharing `server`'s hub (start the server on the same loop first)."""
-    app = FastAPI(title="Kagura widget", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Kagura widget", docs_url=None, redoc_url=None, dependencies=[Depends(authorize)]
+    )
     app.state.widget = server
     models_dir = config.resolve_path(config.system.models_dir)
     app.state.widget_model = widget_model(config, load_registry(models_dir))
@@ -119,4 +157,5 @@ def create_widget_app(config: KaguraConfig, server: WidgetServer) -> FastAPI:
     app.include_router(router)
     install_assets(app, models_dir)
     app.mount("/live2d-models", OptionalStaticFiles(directory=models_dir, check_dir=False))
+    enforce(app)
     return app

@@ -1,7 +1,17 @@
-"""The shared stage behind `/proxy-ws`: chat-flood policy, runner and broadcast."""
+"""The shared stage behind `/proxy-ws`: chat-flood policy, the runner, and what it publishes."""
 
-from .events import ChatEvent, Lane, chat_event
+from .events import Announced, ChatEvent, Interrupted, Lane, StageEvent
 from .policy import ACCEPTED, Batch, FloodPolicy
 from .stage import Stage
 
-__all__ = ["ACCEPTED", "Batch", "ChatEvent", "FloodPolicy", "Lane", "Stage", "chat_event"]
+__all__ = [
+    "ACCEPTED",
+    "Announced",
+    "Batch",
+    "ChatEvent",
+    "FloodPolicy",
+    "Interrupted",
+    "Lane",
+    "Stage",
+    "StageEvent",
+]

@@ -1,4 +1,5 @@
-"""What a chat event is, which lane it waits in, and how it is put into words.
+"""What a chat event is, which lane it waits in, how it is put into words, and what the
+stage publishes about it.
 
 Viewer names and text are untrusted: they are cleaned when the event is made, and reach the
 LLM only as quoted data (`kagura.conversation.framing`). Who speaks is decided by the
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from kagura.conversation.conversation import TurnInput
+from kagura.conversation.events import ConversationEvent
 from kagura.conversation.framing import (
     ViewerEvent,
     clean,
@@ -20,8 +22,6 @@ from kagura.conversation.framing import (
     viewer_line,
 )
 from kagura.memory import Sighting, Speaker, ViewerKey
-from kagura.protocol import outgoing as out
-from kagura.protocol.client import ChatSource
 
 MAX_GIFT_CHARS = 24  # a gift's name in a thank-you
 
@@ -103,35 +103,23 @@ class ChatEvent:
         return f"{amount} {self.currency}".strip()
 
 
-def chat_event(
-    text: str, source: ChatSource | None, *, streamer: bool, origin: str
-) -> ChatEvent | None:
-    """The event for one `text-input`; None for kinds the stage does not answer.
+@dataclass(frozen=True, slots=True)
+class Announced:
+    """A turn has started on `chat`: every client but the one that sent it shows the line."""
 
-    Text from an admin connection without a `source` is the streamer's own; everything
-    else is a viewer's, whatever it claims.
-    """
-    if source is None:
-        if streamer:
-            return ChatEvent(lane=Lane.STREAMER, text=text.strip(), origin=origin)
-        return ChatEvent(lane=Lane.DANMAKU, text=clean(text), origin=origin)
-    kind_lane = KIND_LANES[source.kind]
-    if kind_lane is None:
-        return None
-    user = source.user
-    return ChatEvent(
-        lane=kind_lane,
-        text=clean(text),
-        kind=source.kind,
-        user_name=clean_name(user.name) if user else "",
-        user_id=str(user.id) if user and user.id is not None else "",
-        platform=clean_name(source.platform),
-        amount=source.amount,
-        currency=clean_name(source.currency or ""),
-        event_id=str(source.id) if source.id is not None else "",
-        origin=origin,
-        free=source.free and source.kind == "gift",
-    )
+    chat: ChatEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupted:
+    """The reply was stopped: every client but `origin` (which stopped already) stops
+    playing it. `heard`: what the interrupting client said it heard."""
+
+    heard: str
+    origin: str = ""
+
+
+StageEvent = ConversationEvent | Announced | Interrupted
 
 
 def platform_name(platform: str) -> str:
@@ -150,11 +138,6 @@ def display_line(event: ChatEvent) -> str:
         tag = f"{tag} {event.worth}"
     label = f"{event.user_name} [{tag}]" if tag else event.user_name
     return f"{label}: {event.text}" if event.text else label
-
-
-def announcement(event: ChatEvent) -> out.Message:
-    """`user-input-transcription` for the other clients, naming the viewer and platform."""
-    return out.transcription(display_line(event), name=event.user_name, platform=event.platform)
 
 
 def viewer_event(event: ChatEvent) -> ViewerEvent:

@@ -1,10 +1,14 @@
 """The stage: one shared conversation answering queued chat, one batch at a time.
 
 Clients submit events; the flood policy decides what waits and what goes next; the runner
-takes the best batch, runs its turn (every message broadcast to every client) and repeats.
-A turn is bounded by `stage.turn_timeout_s` and interruptible by an admin; either way the
-stage moves on to the next batch. With nobody playing audio the playback wait ends at its
-timeout, so a stage of headless platform clients keeps answering.
+takes the best batch, runs its turn and repeats. A turn is bounded by `stage.turn_timeout_s`
+and interruptible by an admin; either way the stage moves on to the next batch. With nobody
+playing audio the playback wait ends at its timeout, so a stage keeps answering chat.
+
+The stage knows nothing of connections or wire formats: it publishes typed events to its
+subscribers (`subscribe`), and the server's edge decides which client hears what. It only
+needs to know how many are listening (`set_audience`): idle talk is for an audience, never
+for an empty room.
 """
 
 from __future__ import annotations
@@ -14,18 +18,25 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from kagura.conversation.conversation import Conversation
-from kagura.conversation.events import Listener, TurnEvent, TurnStarted
+from kagura.conversation.events import ConversationEvent, TurnStarted
 from kagura.conversation.framing import viewer_label
 from kagura.memory import ViewerKey
 from kagura.runtime import Runtime
-from kagura.sender import BoundedSender
 
-from .broadcast import Broadcast
-from .events import ChatEvent, Lane, announcement, platform_name, thanks_text, turn_input
+from .events import (
+    Announced,
+    ChatEvent,
+    Interrupted,
+    Lane,
+    StageEvent,
+    platform_name,
+    thanks_text,
+    turn_input,
+)
 from .monitor import LagMonitor
 from .policy import ACCEPTED, BAD_INPUT, Batch, Clock, FloodPolicy
 
@@ -38,17 +49,21 @@ MAX_NOTICES = 8
 # duplicate (a platform's redelivery, repeated spam) is counted once.
 UNCOUNTED = frozenset({"blocked_user", "duplicate", *BAD_INPUT})
 
+Subscriber = Callable[[StageEvent], None]
+
 
 class Stage:
     def __init__(self, runtime: Runtime, clock: Clock = time.monotonic) -> None:
         self.runtime = runtime
         self.config = runtime.config.stage
         self.clock = clock
-        self.broadcast = Broadcast()
+        self._subscribers: list[Subscriber] = []
+        # Who is listening, by where they listen (stage pages, widgets): counts, not
+        # connections, set by whoever holds those connections.
+        self._audience: dict[str, int] = {}
         self.conversation = Conversation(
             runtime,
-            self.broadcast.send,
-            listener=self._on_event,
+            self._on_event,
             max_sentences=self.config.reply_max_sentences,
             viewers=True,
         )
@@ -61,8 +76,6 @@ class Stage:
         # Canned lines owed to viewers (the forget command's confirmation), said between turns.
         self._notices: deque[str] = deque(maxlen=MAX_NOTICES)
         self._last_activity = clock()
-        # Told of every turn event on the stage (e.g. the widget channel's relay).
-        self.observers: list[Listener] = []
         # Paused: chat still queues (and goes stale by its TTL), nothing is answered.
         self.paused = False
 
@@ -123,17 +136,49 @@ class Stage:
             log.info("withdrew %d waiting %s event(s)", removed, name)
         return removed
 
-    def add_client(self, client_uid: str, sender: BoundedSender, role: str) -> None:
-        """A client joins the broadcast. Idle talk counts from when someone is there to hear
-        it, so the first listener never walks into an instant monologue."""
-        if not self.broadcast:
-            self._last_activity = self.clock()
-        self.broadcast.add(client_uid, sender, role)
-        self._wake.set()
+    # -- who listens, and what they hear --------------------------------------------------
 
-    def interrupt(self, heard: str | None) -> bool:
-        """Stop the running turn (an LLM reply or a thank-you); the stage goes on."""
-        return self.conversation.interrupt(heard)
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Hear every event of the stage, in order, until the returned function is called.
+
+        Subscribers are called synchronously on the event loop: they must not block (queue
+        the work), and a subscriber's error is logged, never raised into the turn."""
+        self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def set_audience(self, where: str, count: int) -> None:
+        """`count` listeners are now connected at `where` (stage pages, widgets). Idle talk
+        counts from when someone is there to hear it, so the first listener never walks into
+        an instant monologue."""
+        before = self.audience
+        if count > 0:
+            self._audience[where] = count
+        else:
+            self._audience.pop(where, None)
+        if before == 0 and self.audience > 0:
+            self._last_activity = self.clock()
+            self._wake.set()
+
+    @property
+    def audience(self) -> int:
+        return sum(self._audience.values())
+
+    def interrupt(self, heard: str | None, origin: str = "") -> bool:
+        """Stop the running turn (an LLM reply or a thank-you); the stage goes on. One stage,
+        one voice: every client but `origin` (which stopped already) stops playing it."""
+        if not self.conversation.interrupt(heard):
+            return False
+        self._publish(Interrupted(heard or "", origin))
+        return True
+
+    def acknowledge_playback(self) -> None:
+        """A client has played the whole reply: the turn need not wait any longer."""
+        self.conversation.playback.acknowledge()
 
     def set_paused(self, paused: bool) -> None:
         """The streamer's "hold on": answer nothing new until resumed (the reply in progress
@@ -154,7 +199,7 @@ class Stage:
             "answering": self._answering,
             "paused": self.paused,
             "idle_s": round(self.clock() - self._last_activity, 3),
-            "clients": self.broadcast.roles(),
+            "audience": dict(self._audience),
             **self.policy.stats(),
             "loop_lag": self.lag.stats(),
         }
@@ -167,7 +212,7 @@ class Stage:
             self._tasks.append(asyncio.create_task(self._log_stats()))
 
     async def stop(self) -> None:
-        self.interrupt(None)
+        self.conversation.interrupt(None)
         for task in self._tasks:
             task.cancel()
         if self._tasks:
@@ -232,25 +277,28 @@ class Stage:
         if task.done() and not task.cancelled() and task.exception() is not None:
             log.error("stage turn failed", exc_info=task.exception())
 
-    def _on_event(self, event: TurnEvent) -> None:
-        """Right after a chain starts, the inputs being answered are shown to every client
-        but the one that sent each; observers hear of every event."""
+    def _on_event(self, event: ConversationEvent) -> None:
+        """The conversation's events go to every subscriber; right after a turn starts, so
+        do the inputs it answers (each shown to all but the client that sent it)."""
+        self._publish(event)
         if isinstance(event, TurnStarted):
             for chat in self._announce:
-                self.broadcast.send(announcement(chat), exclude=chat.origin)
-        for observe in self.observers:
+                self._publish(Announced(chat))
+
+    def _publish(self, event: StageEvent) -> None:
+        for subscriber in list(self._subscribers):
             try:
-                observe(event)
-            except Exception:  # an observer's bug must not break the turn
-                log.exception("stage observer failed")
+                subscriber(event)
+            except Exception:  # a subscriber's bug must not break the turn
+                log.exception("stage subscriber failed on %s", type(event).__name__)
 
     def _idle_due(self) -> bool:
         after = self.config.idle_after_s
-        return after > 0 and len(self.broadcast) > 0 and self.clock() - self._last_activity >= after
+        return after > 0 and self.audience > 0 and self.clock() - self._last_activity >= after
 
     def _sleep_s(self) -> float:
         after = self.config.idle_after_s
-        if after <= 0 or self.paused or not self.broadcast:
+        if after <= 0 or self.paused or not self.audience:
             return TICK_S
         remaining = after - (self.clock() - self._last_activity)
         return max(0.05, min(TICK_S, remaining))

@@ -144,10 +144,28 @@ class WidgetHub:
         self._count = 0
         self._replay: deque[tuple[float, str]] = deque(maxlen=config.replay_messages)
         self._pending: OrderedDict[str, Delivery] = OrderedDict()
+        self._on_widgets: Callable[[int], None] | None = None
+        self._widgets_told = 0
 
     @property
     def widgets(self) -> int:
         return sum(1 for peer in self._peers.values() if peer.kind == "widget")
+
+    def watch_widgets(self, listener: Callable[[int], None] | None) -> None:
+        """Tell `listener` how many widgets are connected, now and whenever that changes
+        (inside `kagura serve`, widgets are part of the stage's audience); None stops it."""
+        self._on_widgets = listener
+        self._widgets_told = -1
+        self._tell_widgets()
+
+    def _tell_widgets(self) -> None:
+        count = self.widgets
+        if count != self._widgets_told and self._on_widgets is not None:
+            self._widgets_told = count
+            try:
+                self._on_widgets(count)
+            except Exception:  # the hub's job is broadcasting; a listener's bug is logged
+                log.exception("widget count listener failed")
 
     def connect(self, kind: Kind, send: Send, close: Close) -> Peer:
         """A new peer; a widget gets the recent messages first (marked `"replay": true`)."""
@@ -156,6 +174,7 @@ class WidgetHub:
         sender = BoundedSender(name, send, close, limit=self.config.client_queue_messages)
         peer = Peer(name, kind, sender)
         self._peers[peer.name] = peer
+        self._tell_widgets()
         if kind == "widget":
             oldest = self.clock() - self.config.replay_max_age_s
             for when, frame in list(self._replay):
@@ -166,6 +185,7 @@ class WidgetHub:
     def disconnect(self, peer: Peer) -> None:
         peer.close(WS_1000_NORMAL_CLOSURE, "")
         self._peers.pop(peer.name, None)
+        self._tell_widgets()
         for delivery in list(self._pending.values()):
             if delivery.lose(peer.name):
                 delivery.finish()
@@ -249,6 +269,7 @@ class WidgetHub:
         for name, peer in list(self._peers.items()):
             if peer.closed:
                 self._peers.pop(name, None)
+        self._tell_widgets()
 
 
 async def serve_peer(
