@@ -19,8 +19,8 @@ import brotli
 import pytest
 
 from kagura.auth import Role, role_token
+from kagura.backoff import Backoff
 from kagura.config import KaguraConfig
-from kagura.live.backoff import Backoff
 from kagura.live.bilibili import commands, packets, proto, wbi
 from kagura.live.bilibili.open_api import signed_headers
 from kagura.live.events import LiveEvent, Withdrawal, withdrawals
@@ -270,6 +270,9 @@ def test_backoff_doubles_with_jitter_up_to_its_cap_and_resets() -> None:
     assert [high.next_delay() for _ in range(6)] == [1, 2, 4, 8, 10, 10]
     high.reset()
     assert high.next_delay() == 1
+    assert high.after(9.9) == 2  # a connection shorter than the cap is still a failure
+    assert high.after(10) == 1  # one that lived as long as the cap starts it over
+    assert high.after(None) == 2  # one that never opened
 
 
 def test_platform_token_sources_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

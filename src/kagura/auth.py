@@ -30,6 +30,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -42,6 +43,18 @@ TOKEN_FILE = "auth_token"
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
+# What each refusal means, for the client that hears it: it will not change by retrying.
+REFUSALS: dict[int, str] = {
+    CLOSE_BAD_REQUEST: "bad request",
+    CLOSE_UNAUTHORIZED: "wrong or missing token",
+    CLOSE_FORBIDDEN: "forbidden",
+}
+# A listener that refuses before the upgrade answers with the HTTP status of the same meaning.
+REFUSAL_STATUS: dict[int, HTTPStatus] = {
+    CLOSE_BAD_REQUEST: HTTPStatus.BAD_REQUEST,
+    CLOSE_UNAUTHORIZED: HTTPStatus.UNAUTHORIZED,
+    CLOSE_FORBIDDEN: HTTPStatus.FORBIDDEN,
+}
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
 

@@ -10,15 +10,16 @@ import webbrowser
 from dataclasses import dataclass
 from pathlib import Path
 
-import websockets
-from websockets.exceptions import InvalidHandshake, InvalidURI
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
+from kagura.auth import Role
 from kagura.config import ConfigError, KaguraConfig, load_config
+from kagura.link import CHAT, OPEN_TIMEOUT_S, connect, refusal_of_status, with_query
 
 from .inputs import Timing, listen, say_files, type_lines
 from .screen import Screen
 from .server import LocalServer, ServerError, probe
-from .session import ChatError, StageChat
+from .session import ChatError, StageChat, refused
 from .sound import Microphone, Player, ReplyFiles, SoundError, utterance_frames
 from .target import Target, TargetError
 
@@ -26,10 +27,6 @@ DEFAULT_CONFIG = Path("conf.yaml")
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
-MAX_INCOMING_BYTES = 32 * 2**20  # a turn's audio is base64 WAV, well under this
-OPEN_TIMEOUT_S = 10.0
-PING_S = 20.0
-USER_AGENT = "kagura-chat"
 
 
 @dataclass(frozen=True)
@@ -234,19 +231,14 @@ async def _converse(
     files: ReplyFiles | None,
 ) -> int:
     target = plan.target
-    headers = {"Authorization": f"Bearer {target.token}"} if target.token else {}
     screen.progress(f"connecting to {target.shown}…")
+    url = with_query(target.stage_url, "role", Role.ADMIN)
     try:
-        ws = await websockets.connect(
-            f"{target.stage_url}?role=admin",
-            additional_headers=headers,
-            user_agent_header=USER_AGENT,
-            max_size=MAX_INCOMING_BYTES,
-            open_timeout=OPEN_TIMEOUT_S,
-            ping_interval=PING_S,
-            ping_timeout=PING_S,
-        )
+        ws = await connect(url, token=target.token, client=CHAT)
     except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+        refusal = refusal_of_status(exc) if isinstance(exc, InvalidStatus) else None
+        if refusal is not None:
+            raise ChatError(refused(target.shown, refusal)) from None
         raise ChatError(f"cannot connect to {target.shown}: {exc}") from None
     chat = StageChat(ws, screen, shown_url=target.shown, player=player, files=files)
     reader = asyncio.create_task(chat.run())

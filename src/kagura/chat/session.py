@@ -32,6 +32,7 @@ from websockets.exceptions import ConnectionClosed
 
 from kagura.audio import Speech, decode_wav
 from kagura.conversation.text import strip_tags
+from kagura.link import Refusal, refusal_of, why_it_ended
 
 from .screen import Screen
 from .sound import Player, ReplyFiles, join_reply
@@ -40,13 +41,20 @@ log = logging.getLogger(__name__)
 
 MAX_SEGMENTS = 200  # segments of one reply kept for playing and writing; more are shown only
 OUTCOME_QUEUE = 32  # outcomes nobody waits for (microphone mode) keep only the newest
-REFUSED_CODES = {4400: "bad request", 4401: "wrong or missing token", 4403: "forbidden"}
 YOU = "you"
 CLOSE_TIMEOUT_S = 5.0
 
 
 class ChatError(Exception):
     """The conversation cannot go on; the text names the URL and what to do."""
+
+
+def refused(shown_url: str, refusal: Refusal) -> str:
+    """The server refused the chat: why, and which token it wants."""
+    return (
+        f"{shown_url} refused the chat: {refusal.explained()}; pass the admin token with "
+        "--token (`kagura tokens` prints it) or set KAGURA_AUTH_TOKEN"
+    )
 
 
 @dataclass(frozen=True)
@@ -181,17 +189,13 @@ class StageChat:
         except ConnectionClosed:
             pass
         finally:
-            code, reason = self.ws.close_code, self.ws.close_reason or ""
-            if code in REFUSED_CODES:
-                self._close_problem = (
-                    f"{self.shown_url} refused the chat ({REFUSED_CODES[code]}: {reason}); pass "
-                    "the admin token with --token (`kagura tokens` prints it) or set "
-                    "KAGURA_AUTH_TOKEN"
-                )
+            refusal = refusal_of(self.ws)
+            if refusal is not None:
+                self._close_problem = refused(self.shown_url, refusal)
             else:
                 self._close_problem = (
-                    f"the connection to {self.shown_url} ended (code {code} {reason}".rstrip()
-                    + "); is the server still running?"
+                    f"the connection to {self.shown_url} ended: {why_it_ended(self.ws)}; "
+                    "is the server still running?"
                 )
             self._closed.set()
 

@@ -1,10 +1,10 @@
 """The platform client's side of `/proxy-ws`: send the outbox in order, stay connected.
 
-The stage broadcasts every turn to every client, platform clients included, and closes a
-client that stops reading; so the link reads everything and drops it, keeping only the
-stage's `error` replies for the log. When the stage goes away the outbox keeps filling
-(bounded) and the link reconnects with jittered backoff; a refusal of the token itself
-(close codes 4400/4401/4403) cannot be cured by retrying and ends the process with a
+The stage sends a platform client only its greeting, errors and acknowledgements (never the
+show), so the link accepts small frames (`kagura.link.LIVE`) and reads every frame to log
+the stage's `error` replies (bounded). When the stage goes away the outbox keeps filling
+(bounded) and the link reconnects with `kagura.link`'s policy; a refusal of the token
+itself (close 4400/4401/4403) cannot be cured by retrying and ends the process with a
 message that says which token to use.
 """
 
@@ -12,29 +12,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 
-import websockets
 from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
-from .backoff import Backoff
+from kagura.backoff import Backoff
+from kagura.link import CLOSE_TIMEOUT_S, LIVE, Refusal, connect, keep_connected
+
 from .events import Item
 from .outbox import Outbox
 from .settings import RunnerSettings, safe_url, with_role
 
 log = logging.getLogger(__name__)
 
-REFUSED_CODES = {4400: "bad request", 4401: "wrong or missing token", 4403: "forbidden"}
-# Turn audio is broadcast to platform clients too (base64 WAV, well under this).
-MAX_INCOMING_BYTES = 32 * 2**20
-ERROR_FRAME_MAX_CHARS = 4096  # longer frames are turn payloads, never an `error`
 MAX_ERRORS_LOGGED = 20
-OPEN_TIMEOUT_S = 10.0
-CLOSE_TIMEOUT_S = 2.0
-PING_S = 20.0
-USER_AGENT = "kagura-live"
+MAX_ERROR_CHARS = 200
 
 
 class ProxyRefused(Exception):
@@ -45,7 +41,7 @@ class ProxyLink:
     def __init__(self, settings: RunnerSettings, outbox: Outbox) -> None:
         self.settings = settings
         self.outbox = outbox
-        self.url = with_role(settings.proxy_url)
+        self.where = safe_url(settings.proxy_url)
         self.connected = False
         self.reconnects = 0
         self.sent = 0
@@ -56,70 +52,46 @@ class ProxyLink:
     async def run(self) -> None:
         """Connect, send, reconnect; returns never (cancel it), raises `ProxyRefused`."""
         settings = self.settings
+        opening = functools.partial(
+            connect, with_role(settings.proxy_url), token=settings.token, client=LIVE
+        )
         backoff = Backoff(settings.backoff_initial_s, settings.backoff_max_s)
-        headers = {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
-        where = safe_url(settings.proxy_url)
-        while True:
-            problem = ""
-            try:
-                async with websockets.connect(
-                    self.url,
-                    additional_headers=headers,
-                    user_agent_header=USER_AGENT,
-                    max_size=MAX_INCOMING_BYTES,
-                    open_timeout=OPEN_TIMEOUT_S,
-                    close_timeout=CLOSE_TIMEOUT_S,
-                    ping_interval=PING_S,
-                    ping_timeout=PING_S,
-                ) as ws:
-                    self._ws, self.connected = ws, True
-                    backoff.reset()
-                    log.info(
-                        "connected to the stage at %s (%d events waiting)", where, len(self.outbox)
-                    )
-                    problem = await self._serve(ws)
-            except websockets.InvalidStatus as exc:
-                problem = f"HTTP {exc.response.status_code}"
-            except (OSError, TimeoutError, websockets.WebSocketException) as exc:
-                problem = _describe(exc)
-            finally:
-                self._ws, self.connected = None, False
-            delay = backoff.next_delay()
-            self.reconnects += 1
-            log.warning(
-                "stage at %s: %s; %d events buffered, reconnecting in %.1f s",
-                where,
-                problem,
-                len(self.outbox),
-                delay,
-            )
-            await asyncio.sleep(delay)
+        try:
+            await keep_connected(opening, self._serve, backoff, self._retrying)
+        except Refusal as refusal:
+            raise ProxyRefused(
+                f"the stage at {self.where} refused this client: {refusal.explained()}. Use "
+                "the platform token that `kagura tokens` prints: --token, live.token or "
+                "KAGURA_PLATFORM_TOKEN."
+            ) from None
 
-    async def _serve(self, ws: ClientConnection) -> str:
-        """Send and read until the connection ends; returns why it ended."""
+    def _retrying(self, problem: str, delay: float) -> None:
+        self.reconnects += 1
+        log.warning(
+            "stage at %s: %s; %d events buffered, reconnecting in %.1f s",
+            self.where,
+            problem,
+            len(self.outbox),
+            delay,
+        )
+
+    async def _serve(self, ws: ClientConnection) -> None:
+        """Send and read until the connection ends."""
+        self._ws, self.connected = ws, True
+        log.info("connected to the stage at %s (%d events waiting)", self.where, len(self.outbox))
         sender = asyncio.create_task(self._send_all(ws))
         reader = asyncio.create_task(self._read_all(ws))
         try:
             await asyncio.wait([sender, reader], return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self._ws, self.connected = None, False
             for task in (sender, reader):
                 task.cancel()
             await asyncio.wait([sender, reader])
-        for task in (reader, sender):
-            exc = task.exception() if not task.cancelled() else None
-            if isinstance(exc, ProxyRefused):
+        for task in (sender, reader):  # a lost connection is said by `why_it_ended`
+            exc = None if task.cancelled() else task.exception()
+            if exc is not None and not isinstance(exc, ConnectionClosed):
                 raise exc
-        close = ws.protocol.close_rcvd
-        if close is not None and close.code in REFUSED_CODES:
-            raise ProxyRefused(
-                f"the stage at {safe_url(self.settings.proxy_url)} refused this client "
-                f"({close.code} {REFUSED_CODES[close.code]}: {close.reason}). Use the platform "
-                "token that `kagura tokens` prints: --token, live.token or "
-                "KAGURA_PLATFORM_TOKEN."
-            )
-        if close is not None:
-            return f"closed ({close.code} {close.reason})".strip()
-        return "connection lost"
 
     async def _send_all(self, ws: ClientConnection) -> None:
         while True:
@@ -143,9 +115,9 @@ class ProxyLink:
             return None
 
     async def _read_all(self, ws: ClientConnection) -> None:
-        with contextlib.suppress(websockets.ConnectionClosed):
+        with contextlib.suppress(ConnectionClosed):
             async for frame in ws:
-                if isinstance(frame, str) and len(frame) <= ERROR_FRAME_MAX_CHARS:
+                if isinstance(frame, str):
                     self._note_error(frame)
 
     def _note_error(self, frame: str) -> None:
@@ -156,7 +128,8 @@ class ProxyLink:
         if isinstance(message, dict) and message.get("type") == "error":
             self.rejected += 1
             if self.rejected <= MAX_ERRORS_LOGGED:
-                log.warning("the stage answered: %s", str(message.get("message"))[:200])
+                text = str(message.get("message"))[:MAX_ERROR_CHARS]
+                log.warning("the stage answered: %s", text)
 
     async def flush(self, timeout_s: float) -> None:
         """At shutdown: give the outbox up to `timeout_s` to drain, then close."""
@@ -168,8 +141,3 @@ class ProxyLink:
         if ws is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ws.close(), CLOSE_TIMEOUT_S)
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text[:200]

@@ -28,7 +28,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from .backoff import Backoff
+from kagura.backoff import Backoff
+
 from .events import Item, LiveEvent
 from .outbox import Outbox
 from .platform import Fatal, Finished, LivePlatform
@@ -180,9 +181,7 @@ class Runner:
                     task.cancel()
                     await asyncio.wait([task], timeout=STOP_TIMEOUT_S)
             connected_at = session.connected_at
-            if connected_at is not None and time.monotonic() - connected_at >= backoff.maximum:
-                backoff.reset()  # it had been fine for a while: this is a fresh failure
-            delay = backoff.next_delay()
+            delay = backoff.after(None if connected_at is None else time.monotonic() - connected_at)
             self.reconnects += 1
             log.warning("%s: %s; reconnecting in %.1f s", platform.label, reason, delay)
             await asyncio.sleep(delay)

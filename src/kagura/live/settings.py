@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import ssl
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from kagura.auth import Role, known_admin_token, role_token
 from kagura.config import KaguraConfig
+from kagura.link import with_query
 
 PLATFORM_TOKEN_ENV = "KAGURA_PLATFORM_TOKEN"
 
@@ -81,10 +82,7 @@ def safe_url(url: str) -> str:
 def with_role(url: str, role: str = "platform") -> str:
     """`url` asking for `role`: a platform client never holds more rights than it needs,
     even on a loopback server that would trust it as admin."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "role"]
-    query.append(("role", role))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return with_query(url, "role", role)
 
 
 def ssl_context(ca_file: str = "") -> ssl.SSLContext:

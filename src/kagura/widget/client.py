@@ -5,10 +5,11 @@ backoff for as long as it is not disconnected, and while it is down `send_*` ret
 once instead of blocking. Each message waits (bounded) for the server's receipt, which says
 how many widgets it reached; with `wait_ack_s` it also waits for the delivery report.
 
-The backoff only starts over after a connection has lived a while, so a server that accepts
-and drops at once is not hammered; a refusal (wrong token, origin, role: HTTP 400/401/403 or
-close 4400/4401/4403) will not change by retrying, so the client stops and says why
-(`refused`). Every wait is bounded, and a disconnect settles what was still in flight.
+It connects and reconnects as every Kagura client does (`kagura.link`): the backoff only
+starts over after a connection has lived a while, so a server that accepts and drops at once
+is not hammered; a refusal (wrong token, origin, role: HTTP 400/401/403 or close
+4400/4401/4403) will not change by retrying, so the client stops and says why (`refused`).
+Every wait is bounded, and a disconnect settles what was still in flight.
 """
 
 from __future__ import annotations
@@ -22,13 +23,24 @@ import ssl
 import threading
 import time
 import uuid
+from functools import partial
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed, InvalidURI
 from websockets.uri import parse_uri
 
+from kagura.backoff import Backoff
+from kagura.link import (
+    RECONNECT_INITIAL_S,
+    RECONNECT_MAX_S,
+    WIDGET_SENDER,
+    Refusal,
+    connect,
+    keep_connected,
+    with_query,
+)
 from kagura.protocol import outgoing as out
 from kagura.protocol import widget as m
 
@@ -38,21 +50,14 @@ from .server import Message, finish_tasks
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "ws://localhost:8765"
-BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 10.0)  # then 10 s until the server is back
-OPEN_TIMEOUT_S = 5.0
+CONNECT_WAIT_S = 5.0  # how long `connect()` blocks its caller by default
 REPLY_TIMEOUT_S = 5.0  # the server's receipt
-MAX_FRAME_BYTES = 64 * 1024  # the server only sends small reports
 MAX_PENDING = 256
-STABLE_S = 5.0  # a connection that lived this long starts the backoff over
-REFUSED_CLOSE_CODES = frozenset({4400, 4401, 4403})
-REFUSED_STATUS = frozenset({400, 401, 403})
 
 
 def sender_url(url: str) -> str:
     """`url` with `kind=sender`, so the server does not send this program the broadcasts."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "kind"] + [("kind", "sender")]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return with_query(url, "kind", "sender")
 
 
 class WidgetClient:
@@ -69,8 +74,9 @@ class WidgetClient:
         except InvalidURI:
             raise ValueError(f"not a ws:// or wss:// URL: {url!r}") from None
         self.refused: str | None = None  # why the server refused us, once it has
-        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._ssl = ssl_context
+        self._opening = partial(
+            connect, self.url, token=token or "", client=WIDGET_SENDER, ssl_context=ssl_context
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -79,7 +85,6 @@ class WidgetClient:
         self._stopping = False
         self._receipts: dict[str, asyncio.Future[int]] = {}
         self._reports: dict[str, asyncio.Future[DeliveryReport]] = {}
-        self._opened_at: float | None = None
 
     @property
     def connected(self) -> bool:
@@ -90,7 +95,7 @@ class WidgetClient:
         """Disconnected, refused, or its thread ended: it will not connect again by itself."""
         return self._thread is None or not self._thread.is_alive()
 
-    def connect(self, wait_s: float = OPEN_TIMEOUT_S) -> bool:
+    def connect(self, wait_s: float = CONNECT_WAIT_S) -> bool:
         """Start the connection thread (again, once stopped); wait up to `wait_s` for the
         connection (less when the server refuses it)."""
         if self.stopped:
@@ -203,58 +208,32 @@ class WidgetClient:
             self._runner.cancel()
 
     async def _run(self) -> None:
-        attempt = 0
-        while not self._stopping:
-            self._opened_at, refused = None, None
-            try:
-                refused = await self._session()
-            except InvalidStatus as exc:
-                status = exc.response.status_code
-                if status in REFUSED_STATUS:
-                    refused = f"HTTP {status}: {exc.response.body.decode(errors='replace')}"
-                log.debug("widget client: %r", exc)
-            except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake) as exc:
-                log.debug("widget client: %r", exc)
-            except Exception:  # a bug here must not end the thread: log it, back off
-                log.exception("widget client: unexpected error; reconnecting")
-            finally:
-                self._ws = None
-                self._connected.clear()
-                self._fail_pending()
-            if refused is not None:
-                self.refused = refused.strip()
-                log.error(
-                    "widget client: %s refused the connection (%s); not reconnecting. "
-                    "Check the token and the URL.",
-                    urlsplit(self.url).netloc,
-                    self.refused,
-                )
-                return
-            if self._opened_at is not None and time.monotonic() - self._opened_at >= STABLE_S:
-                attempt = 0
-            delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
-            attempt += 1
-            await asyncio.sleep(delay)
+        backoff = Backoff(RECONNECT_INITIAL_S, RECONNECT_MAX_S)
+        try:
+            await keep_connected(self._opening, self._serve, backoff, _retrying)
+        except Refusal as refusal:
+            self.refused = str(refusal)
+            log.error(
+                "widget client: %s refused the connection (%s); not reconnecting. "
+                "Check the token and the URL.",
+                urlsplit(self.url).netloc,
+                refusal.explained(),
+            )
 
-    async def _session(self) -> str | None:
-        """One connection, until it closes; the refusal when the server closed it with one."""
-        async with connect(
-            self.url,
-            ssl=self._ssl,
-            additional_headers=self._headers,
-            open_timeout=OPEN_TIMEOUT_S,
-            max_size=MAX_FRAME_BYTES,
-        ) as ws:
-            self._ws = ws
-            self._opened_at = time.monotonic()
-            self._connected.set()
-            log.info("widget client connected to %s", urlsplit(self.url).netloc)
-            with contextlib.suppress(ConnectionClosed):
-                async for frame in ws:
-                    self._on_frame(frame)
-        if ws.close_code in REFUSED_CLOSE_CODES:
-            return f"close {ws.close_code}: {ws.close_reason}"
-        return None
+    async def _serve(self, ws: ClientConnection) -> None:
+        """One connection, until it closes."""
+        self._ws = ws
+        self._connected.set()
+        log.info("widget client connected to %s", urlsplit(self.url).netloc)
+        try:
+            async for frame in ws:
+                self._on_frame(frame)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._ws = None
+            self._connected.clear()
+            self._fail_pending()
 
     def _on_frame(self, frame: str | bytes) -> None:
         """Settle the send a frame answers; a malformed frame is logged and skipped."""
@@ -322,6 +301,10 @@ class WidgetClient:
             return asyncio.get_running_loop() is self._loop
         except RuntimeError:
             return False
+
+
+def _retrying(problem: str, delay: float) -> None:
+    log.debug("widget client: %s; reconnecting in %.1f s", problem, delay)
 
 
 def _answer_bound(wait_ack_s: float) -> float:

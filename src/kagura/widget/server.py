@@ -28,13 +28,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from kagura.auth import (
-    CLOSE_BAD_REQUEST,
-    CLOSE_FORBIDDEN,
-    CLOSE_UNAUTHORIZED,
-    AuthSettings,
-    Refused,
-)
+from kagura.auth import REFUSAL_STATUS, AuthSettings, Refused
 from kagura.config import KaguraConfig, WidgetConfig
 from kagura.protocol import widget as m
 
@@ -48,11 +42,6 @@ CALL_TIMEOUT_S = 5.0  # longest a caller on another thread waits for the server'
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
 CLOSE_WAIT_S = 5.0  # connections that do not answer the close handshake are dropped after it
-REFUSED_STATUS = {  # the listener refuses before the upgrade, with the close code's meaning
-    CLOSE_BAD_REQUEST: HTTPStatus.BAD_REQUEST,
-    CLOSE_UNAUTHORIZED: HTTPStatus.UNAUTHORIZED,
-    CLOSE_FORBIDDEN: HTTPStatus.FORBIDDEN,
-}
 
 Message = m.Broadcastable | dict[str, Any]
 
@@ -278,7 +267,7 @@ class WidgetServer:
         except Refused as refused:
             client = connection.remote_address[0] if connection.remote_address else "?"
             log.warning("widget channel: refused %s: %s", client, refused.reason)
-            status = REFUSED_STATUS.get(refused.code, HTTPStatus.FORBIDDEN)
+            status = REFUSAL_STATUS.get(refused.code, HTTPStatus.FORBIDDEN)
             return connection.respond(status, refused.reason + "\n")
         return self._count(connection)
 
