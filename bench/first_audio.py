@@ -33,13 +33,15 @@ import httpx
 
 from kagura.config import TTSConfig
 from kagura.engines import tts
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))  # tests.support
 from replies import CORPUS, Reply
 from report import exit_on_sigterm, machine, nearest_rank, write_section
+
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
 
 TTFT_S = 0.200
 TOKEN_INTERVAL_S = 0.020

@@ -32,12 +32,14 @@ from kagura.conversation.recall import recall_text
 from kagura.memory import MemoryStore, ViewerKey
 from kagura.memory import sql as memory_sql
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import CHAIN_END, StageClient
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))  # tests.support
 from first_audio import TOKEN_INTERVAL_S, TTFT_S
 from report import exit_on_sigterm, machine, nearest_rank, write_section
+
+from tests.support.server import KaguraProcess
+from tests.support.stage import CHAIN_END, StageClient
 
 FACTS = 100_000
 VIEWERS = 5_000

@@ -31,11 +31,13 @@ import httpx
 import websockets
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import stage_url, stalled_client
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))  # tests.support
 from report import exit_on_sigterm, write_section
+
+from tests.support.server import KaguraProcess
+from tests.support.stage import stage_url, stalled_client
 
 RATE = 2000
 CONNECTIONS = 10

@@ -30,11 +30,13 @@ from pathlib import Path
 
 import yaml
 
-from kagura.testing.client import ProtocolClient
-from kagura.testing.server import free_port
+from kagura.testing.ports import free_port
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))  # tests.support
 from report import exit_on_sigterm, machine, write_section
+
+from tests.support.client import ProtocolClient
 
 TARGET_PORT_S = 3.0
 TARGET_RSS_MB = 350.0

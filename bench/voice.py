@@ -37,12 +37,14 @@ from typing import Any
 
 from kagura.config import ASRConfig, TTSConfig
 from kagura.engines import asr, tts
-from kagura.testing import speech
-from kagura.testing.client import ProtocolClient
-from kagura.testing.server import KaguraProcess
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))  # tests.support
 from report import exit_on_sigterm, machine, nearest_rank, write_section
+
+from tests.support import speech
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
 
 TARGET_MEDIAN_MS = 1000.0
 AIM_MS = 800.0

@@ -14,7 +14,7 @@ from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript
 from kagura.testing.fake_twitch import FakeTwitch
 from kagura.testing.fake_youtube import FakeYouTube
 from kagura.testing.proxy_recorder import ProxyRecorder
-from kagura.testing.server import KaguraProcess
+from tests.support.server import KaguraProcess
 
 if TYPE_CHECKING:
     from .web_browser import PageRecorder

@@ -10,9 +10,9 @@ from kagura.config import deep_merge
 from kagura.testing.fake_bilibili import SESSDATA, FakeBilibili
 from kagura.testing.fake_twitch import FakeTwitch
 from kagura.testing.fake_youtube import API_KEY, FakeYouTube
-from kagura.testing.live import LiveClient
 from kagura.testing.proxy_recorder import ProxyRecorder
-from kagura.testing.wait import until
+from tests.support.live import LiveClient
+from tests.support.wait import until
 
 ROOM, REAL = 7, 21_452_505  # the short id a streamer shares, and the room's real id
 OTHER = 8_080_808

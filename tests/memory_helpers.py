@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from kagura.testing.server import KaguraProcess
+from tests.support.server import KaguraProcess
 
 REPLY = "Nice to hear from you, friend."
 # Extraction answers by a word of the exchange: the viewer's number, the fact.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import ASRScript, FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
 
 from .test_client_ws import types
 

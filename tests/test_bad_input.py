@@ -7,9 +7,9 @@ import json
 import pytest
 import websockets
 
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
 
 
 @pytest.mark.parametrize(

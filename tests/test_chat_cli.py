@@ -28,10 +28,11 @@ import yaml
 from kagura.auth import Role, role_token
 from kagura.chat.target import Target, TargetError
 from kagura.config import KaguraConfig, deep_merge
-from kagura.testing import speech
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript, echo_last_user
-from kagura.testing.server import KaguraProcess, free_port
-from kagura.testing.stage import CHAIN_END, StageClient, Watcher, stage_url
+from kagura.testing.ports import free_port
+from tests.support import speech
+from tests.support.server import KaguraProcess
+from tests.support.stage import CHAIN_END, StageClient, Watcher, stage_url
 
 from .conftest import fake_engines
 from .widget_helpers import Widget

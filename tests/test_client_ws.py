@@ -8,9 +8,9 @@ import wave
 
 import httpx
 
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
 
 from .conftest import LLM_KEY, TTS_KEY
 

@@ -12,8 +12,8 @@ import pytest
 
 from kagura.config import ConfigError, load_config
 from kagura.testing.fake_openai import FakeOpenAI
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import StageClient
+from tests.support.server import KaguraProcess
+from tests.support.stage import StageClient
 
 from .conftest import fake_engines
 from .test_stage_auth import refusal

@@ -12,10 +12,10 @@ import pytest
 import websockets
 
 from kagura.conversation.text import join_pieces, separator
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import StageClient, stage_url
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
+from tests.support.stage import StageClient, stage_url
 
 ENGLISH = "Nice to see you here. I'm glad you came! [joy] Let's talk about your day."
 CHINESE = "你好，我是神乐。今天天气很好！[joy]我们聊聊吧。"

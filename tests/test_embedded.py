@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from kagura.testing.client import ProtocolClient
-from kagura.testing.server import KaguraProcess
-from kagura.testing.wait import until
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
+from tests.support.wait import until
 
 from .conftest import REPO
 from .test_client_ws import types

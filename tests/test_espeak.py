@@ -10,9 +10,9 @@ import wave
 import numpy as np
 import pytest
 
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
 
 from .conftest import fake_engines
 

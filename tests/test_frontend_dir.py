@@ -11,9 +11,9 @@ import httpx
 import pytest
 import yaml
 
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI
-from kagura.testing.server import KaguraProcess
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
 
 from .conftest import fake_engines
 from .test_cli import kagura

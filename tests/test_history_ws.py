@@ -6,10 +6,10 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.wait import until
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
+from tests.support.wait import until
 
 from .conftest import fake_engines
 

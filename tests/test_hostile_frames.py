@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from kagura.testing.client import ProtocolClient
-from kagura.testing.server import KaguraProcess
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
 
 ENDPOINTS = ["/client-ws", "/proxy-ws", "/widget-ws"]
 HOSTILE: list[tuple[str, str]] = [

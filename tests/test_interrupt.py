@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.wait import until
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
+from tests.support.wait import until
 
 LONG = " ".join(f"Sentence number {i} is here." for i in range(1, 40))
 

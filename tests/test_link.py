@@ -18,7 +18,7 @@ from kagura.link import LIVE, REFUSED_STATUSES, Refusal
 from kagura.live.outbox import Outbox
 from kagura.live.proxy import ProxyLink
 from kagura.live.settings import RunnerSettings
-from kagura.testing.wait import until
+from tests.support.wait import until
 
 from .widget_helpers import ScriptedServer
 

@@ -18,9 +18,9 @@ import pytest
 from kagura.config.live import BROWSER_USER_AGENT
 from kagura.testing.fake_bilibili import SESSDATA, UID, FakeBilibili, wire
 from kagura.testing.fake_bilibili import messages as m
-from kagura.testing.live import LiveClient
 from kagura.testing.proxy_recorder import ProxyRecorder
-from kagura.testing.wait import until
+from tests.support.live import LiveClient
+from tests.support.wait import until
 
 from .conftest import REPO
 from .live_helpers import (

@@ -16,9 +16,9 @@ from kagura.testing.fake_bilibili import messages as m
 from kagura.testing.fake_openai import FakeOpenAI
 from kagura.testing.fake_twitch import FakeTwitch, clearmsg, privmsg, usernotice
 from kagura.testing.fake_youtube import FakeYouTube, author, deleted, new_member, super_chat, text
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import StageClient, Watcher, stage_url, user_messages
-from kagura.testing.wait import until
+from tests.support.server import KaguraProcess
+from tests.support.stage import StageClient, Watcher, stage_url, user_messages
+from tests.support.wait import until
 
 from .conftest import fake_engines
 from .live_helpers import (

@@ -20,9 +20,9 @@ from kagura.testing.fake_bilibili import (
     FakeBilibili,
 )
 from kagura.testing.fake_bilibili import messages as m
-from kagura.testing.live import LiveClient
 from kagura.testing.proxy_recorder import ProxyRecorder
-from kagura.testing.wait import until
+from tests.support.live import LiveClient
+from tests.support.wait import until
 
 from .live_helpers import TOKEN, connected, received, summary
 

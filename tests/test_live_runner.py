@@ -18,7 +18,7 @@ from kagura.auth import Role, role_token
 from kagura.testing.fake_bilibili import FakeBilibili
 from kagura.testing.fake_bilibili import messages as m
 from kagura.testing.proxy_recorder import ProxyRecorder
-from kagura.testing.wait import until
+from tests.support.wait import until
 
 from .live_helpers import bilibili_client, connected, received
 

@@ -17,9 +17,9 @@ from kagura.testing.fake_twitch import (
     room_id,
     usernotice,
 )
-from kagura.testing.live import LiveClient
 from kagura.testing.proxy_recorder import ProxyRecorder
-from kagura.testing.wait import until
+from tests.support.live import LiveClient
+from tests.support.wait import until
 
 from .live_helpers import (
     TWITCH_BOT,

@@ -24,9 +24,9 @@ from kagura.testing.fake_youtube import (
     super_sticker,
     text,
 )
-from kagura.testing.live import LiveClient
 from kagura.testing.proxy_recorder import ProxyRecorder
-from kagura.testing.wait import until
+from tests.support.live import LiveClient
+from tests.support.wait import until
 
 from .live_helpers import (
     YT_CHANNEL,

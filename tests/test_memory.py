@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import StageClient, Watcher
-from kagura.testing.wait import wait_until
+from tests.support.server import KaguraProcess
+from tests.support.stage import StageClient, Watcher
+from tests.support.wait import wait_until
 
 from .conftest import fake_engines
 from .memory_helpers import (

@@ -17,9 +17,9 @@ import yaml
 
 from kagura.config import load_config
 from kagura.olv import OlvImportError, plan_import
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
 
 from .olv_layout import write_olv
 from .test_cli import kagura

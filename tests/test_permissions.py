@@ -26,9 +26,9 @@ from kagura.server.app import create_app
 from kagura.server.authorization import enforce, unlisted
 from kagura.server.widget_ws import create_widget_app
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import StageClient, Watcher
 from kagura.widget import WidgetServer
+from tests.support.server import KaguraProcess
+from tests.support.stage import StageClient, Watcher
 
 from .conftest import fake_engines
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
 
 
 async def ask(client: ProtocolClient, message: dict, reply_type: str) -> list[dict]:

@@ -14,9 +14,9 @@ import pytest
 import websockets
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import StageClient, stage_url, stalled_client
-from kagura.testing.wait import until
+from tests.support.server import KaguraProcess
+from tests.support.stage import StageClient, stage_url, stalled_client
+from tests.support.wait import until
 
 from .conftest import fake_engines
 

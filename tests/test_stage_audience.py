@@ -16,9 +16,9 @@ from kagura.conversation.conversation import PROACTIVE_PROMPT
 from kagura.testing.fake_bilibili import FakeBilibili
 from kagura.testing.fake_bilibili import messages as m
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import CHAIN_END, CHAIN_START, StageClient, Watcher, user_messages
-from kagura.testing.wait import until
+from tests.support.server import KaguraProcess
+from tests.support.stage import CHAIN_END, CHAIN_START, StageClient, Watcher, user_messages
+from tests.support.wait import until
 
 from .conftest import fake_engines
 from .live_helpers import bilibili_client, connected

@@ -13,8 +13,8 @@ import websockets
 from kagura.auth import AuthSettings, Handshake, Refused, Role, role_token
 from kagura.config import KaguraConfig
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import StageClient, Watcher
+from tests.support.server import KaguraProcess
+from tests.support.stage import StageClient, Watcher
 
 from .conftest import fake_engines
 

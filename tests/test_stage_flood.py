@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import StageClient, Watcher, user_messages
-from kagura.testing.wait import until
+from tests.support.server import KaguraProcess
+from tests.support.stage import StageClient, Watcher, user_messages
+from tests.support.wait import until
 
 from .conftest import fake_engines
 

@@ -10,9 +10,9 @@ import pytest
 
 from kagura.conversation.conversation import PROACTIVE_PROMPT
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import CHAIN_START, StageClient, Watcher, user_messages
-from kagura.testing.wait import wait_until
+from tests.support.server import KaguraProcess
+from tests.support.stage import CHAIN_START, StageClient, Watcher, user_messages
+from tests.support.wait import wait_until
 
 from .conftest import fake_engines
 

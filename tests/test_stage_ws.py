@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from kagura.sender import SEND_TIMEOUT_S
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import (
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
+from tests.support.stage import (
     CHAIN_END,
     CHAIN_START,
     StageClient,
@@ -23,7 +23,7 @@ from kagura.testing.stage import (
     stalled_client,
     user_messages,
 )
-from kagura.testing.wait import until
+from tests.support.wait import until
 
 from .conftest import fake_engines
 

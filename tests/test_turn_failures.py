@@ -9,9 +9,10 @@ import time
 import pytest
 import websockets
 
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import ASRScript, FakeOpenAI, LLMScript, TTSScript
-from kagura.testing.server import KaguraProcess, free_port
+from kagura.testing.ports import free_port
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
 
 from .conftest import fake_engines
 from .test_client_ws import types

@@ -21,9 +21,9 @@ from kagura.conversation.framing import (
     viewer_line,
 )
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import CHAIN_END, StageClient, Watcher, user_messages
-from kagura.testing.wait import until
+from tests.support.server import KaguraProcess
+from tests.support.stage import CHAIN_END, StageClient, Watcher, user_messages
+from tests.support.wait import until
 
 from .conftest import fake_engines
 

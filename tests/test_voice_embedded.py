@@ -15,10 +15,10 @@ from kagura.audio import Speech, float_to_int16
 from kagura.config import KaguraConfig
 from kagura.engines import asr, turn, vad
 from kagura.engines.asr.whisper import _loops
-from kagura.testing import speech
-from kagura.testing.wait import until
 from kagura.voice import Interruption, Utterance, VoiceEngines, VoiceEvent, VoiceInput
 from kagura.voice.endpoint import Endpointer, Paused, TurnEnded
+from tests.support import speech
+from tests.support.wait import until
 
 pytestmark = pytest.mark.embedded
 

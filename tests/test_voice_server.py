@@ -13,11 +13,11 @@ import httpx
 import numpy as np
 import pytest
 
-from kagura.testing import speech
-from kagura.testing.client import ProtocolClient
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import CHAIN_START, StageClient, Watcher, user_messages
+from tests.support import speech
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
+from tests.support.stage import CHAIN_START, StageClient, Watcher, user_messages
 
 from .conftest import fake_engines
 

@@ -24,7 +24,8 @@ import pytest
 from playwright.sync_api import Browser
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess, free_port
+from kagura.testing.ports import free_port
+from tests.support.server import KaguraProcess
 
 from .conftest import fake_engines
 from .web_browser import (

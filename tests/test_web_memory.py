@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import Browser
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import StageClient, Watcher
-from kagura.testing.wait import wait_until
+from tests.support.server import KaguraProcess
+from tests.support.stage import StageClient, Watcher
+from tests.support.wait import wait_until
 
 from .conftest import fake_engines
 from .memory_helpers import brain, facts_of, viewer_uids

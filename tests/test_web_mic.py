@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from kagura.testing import speech
 from kagura.testing.fake_openai import FakeOpenAI, TTSScript
-from kagura.testing.server import KaguraProcess
+from tests.support import speech
+from tests.support.server import KaguraProcess
 
 from .conftest import fake_engines
 from .web_browser import PageRecorder, launch_browser, open_stage

@@ -10,8 +10,8 @@ import pytest
 from websockets.sync.client import connect
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript, echo_last_user
-from kagura.testing.server import KaguraProcess
-from kagura.testing.wait import wait_until
+from tests.support.server import KaguraProcess
+from tests.support.wait import wait_until
 
 from .test_web_stage import REPLY, SHOWN
 from .web_browser import (

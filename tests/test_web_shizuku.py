@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript
-from kagura.testing.server import KaguraProcess
+from tests.support.server import KaguraProcess
 
 from .conftest import fake_engines
 from .web_browser import (

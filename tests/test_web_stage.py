@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript, echo_last_user
-from kagura.testing.server import KaguraProcess
+from tests.support.server import KaguraProcess
 
 from .web_browser import (
     MODEL_TIMEOUT_MS,

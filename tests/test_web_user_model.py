@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from kagura.testing.fake_openai import FakeOpenAI
-from kagura.testing.server import KaguraProcess
+from tests.support.server import KaguraProcess
 
 from .conftest import REPO, fake_engines
 from .web_browser import (

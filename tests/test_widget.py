@@ -17,10 +17,10 @@ from websockets.exceptions import InvalidStatus
 import kagura.widget as widget_api
 from kagura.config import KaguraConfig, WidgetConfig
 from kagura.protocol.widget import Status
-from kagura.testing.server import free_port
-from kagura.testing.stage import stalled_client
+from kagura.testing.ports import free_port
 from kagura.widget import ProtocolError, WidgetClient, WidgetServer
 from kagura.widget.hub import WidgetHub
+from tests.support.stage import stalled_client
 
 from .widget_helpers import Widget, self_signed_cert, wait_for
 

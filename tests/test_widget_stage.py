@@ -13,8 +13,8 @@ import websockets
 from websockets.exceptions import ConnectionClosedError
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
-from kagura.testing.server import KaguraProcess
-from kagura.testing.stage import CHAIN_END, StageClient, stage_url
+from tests.support.server import KaguraProcess
+from tests.support.stage import CHAIN_END, StageClient, stage_url
 
 REPLY = "[joy] Hello there, friend! [sadness] It is a rainy day today."
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, sync_playwright
 
-from kagura.testing.server import KaguraProcess
+from tests.support.server import KaguraProcess
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

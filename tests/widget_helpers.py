@@ -17,7 +17,8 @@ from typing import Any
 from websockets.sync.client import ClientConnection, connect
 from websockets.sync.server import ServerConnection, serve
 
-from kagura.testing.server import KaguraProcess, free_port
+from kagura.testing.ports import free_port
+from tests.support.server import KaguraProcess
 
 
 class Widget:

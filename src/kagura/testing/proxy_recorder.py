@@ -19,7 +19,7 @@ from websockets.asyncio.server import Server, ServerConnection
 
 from kagura.protocol.client import ProtocolError, parse
 from kagura.testing.background import BackgroundLoop
-from kagura.testing.server import free_port
+from kagura.testing.ports import free_port
 
 
 class ProxyRecorder:

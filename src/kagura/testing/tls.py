@@ -10,7 +10,13 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-import trustme
+try:
+    import trustme
+except ImportError:  # a test dependency, not one of Kagura's
+    raise ImportError(
+        "kagura.testing's TLS fakes (Bilibili, Twitch, YouTube) need the trustme package: "
+        "`pip install trustme`, or `uv sync` with the dev group in a checkout"
+    ) from None
 
 
 class Certificates:

@@ -21,8 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kagura.audio import resample as resample_audio
-
-from .client import ProtocolClient
+from tests.support.client import ProtocolClient
 
 RATE = 16000
 Audio = npt.NDArray[np.float32]

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 
 import websockets
 
-from kagura.testing.client import ProtocolClient
-from kagura.testing.server import KaguraProcess
+from tests.support.client import ProtocolClient
+from tests.support.server import KaguraProcess
 
 CHAIN_START = {"type": "control", "text": "conversation-chain-start"}
 CHAIN_END = {"type": "control", "text": "conversation-chain-end"}
