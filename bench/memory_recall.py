@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kagura.config import KaguraConfig
-from kagura.conversation.recall import recall_text
+from kagura.conversation.long_term.recall import recall_text
 from kagura.memory import MemoryStore, ViewerKey
 from kagura.memory import sql as memory_sql
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript

@@ -18,7 +18,7 @@ import pytest
 from pydantic import BaseModel
 
 from kagura.config import ASRConfig, EndOfTurnConfig, LLMConfig, TTSConfig, VADConfig
-from kagura.engines import asr, llm, tts, turn, vad
+from kagura.engines import asr, endpointing, llm, tts, vad
 from kagura.engines.errors import EngineError
 from kagura.engines.local import LocalModel
 from kagura.engines.registry import Registry, UnknownProvider
@@ -29,7 +29,7 @@ KINDS: dict[str, tuple[type[BaseModel], Registry[Any], tuple[str, ...]]] = {
     "tts": (TTSConfig, tts.PROVIDERS, ("load", "synthesize", "aclose", "runs_locally")),
     "asr": (ASRConfig, asr.PROVIDERS, ("load", "transcribe", "aclose")),
     "vad": (VADConfig, vad.PROVIDERS, ("probability",)),
-    "turn": (EndOfTurnConfig, turn.PROVIDERS, ("load", "probability", "aclose")),
+    "turn": (EndOfTurnConfig, endpointing.PROVIDERS, ("load", "probability", "aclose")),
 }
 
 
@@ -43,7 +43,7 @@ def _create(kind: str, config: Any) -> Any:
         "tts": tts.create,
         "asr": asr.create,
         "vad": vad.create,
-        "turn": turn.create,
+        "turn": endpointing.create,
     }
     return creators[kind](config)
 
@@ -66,7 +66,7 @@ def test_the_registries_list_the_documented_engines() -> None:
     assert tts.PROVIDERS.names == ("espeak", "openai", "piper")
     assert asr.PROVIDERS.names == ("openai", "pocketsphinx", "whisper")
     assert vad.PROVIDERS.names == ("silero",)
-    assert turn.PROVIDERS.names == ("silence", "smart_turn")
+    assert endpointing.PROVIDERS.names == ("silence", "smart_turn")
 
 
 @pytest.mark.parametrize(("kind", "name"), _entries())
@@ -127,7 +127,7 @@ def test_resolve_reports_an_entry_that_does_not_exist() -> None:
 _LAZY_PROBE = """
 import sys
 from kagura.config import TTSConfig
-from kagura.engines import asr, llm, tts, turn, vad
+from kagura.engines import asr, endpointing, llm, tts, vad
 
 def loaded():
     return sorted(m for m in sys.modules if m.rsplit(".", 1)[-1] in ENGINE_MODULES)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kagura.conversation.extraction import Facts, parse
 from kagura.conversation.framing import ViewerEvent, viewer_label, viewer_line
+from kagura.conversation.long_term.extraction import Facts, parse
+from kagura.conversation.long_term.recall import FOOTER, HEADER, recall_text
 from kagura.conversation.memory import ConversationMemory
-from kagura.conversation.recall import FOOTER, HEADER, recall_text
 from kagura.memory import MemoryStore, Note, Profile, Recall, Sighting, ViewerKey
 from kagura.memory.search import terms
 

@@ -13,10 +13,10 @@ import pytest
 
 from kagura.audio import Speech, float_to_int16
 from kagura.config import KaguraConfig
-from kagura.engines import asr, turn, vad
+from kagura.engines import asr, endpointing, vad
 from kagura.engines.asr.whisper import _loops
 from kagura.voice import Interruption, Utterance, VoiceEngines, VoiceEvent, VoiceInput
-from kagura.voice.endpoint import Endpointer, Paused, TurnEnded
+from kagura.voice.endpoint import EndOfTurn, Endpointer, Paused
 from tests.support import speech
 from tests.support.wait import until
 
@@ -36,7 +36,7 @@ CHUNK_S = 0.02  # what a browser's audio worklet sends at a time
 def engines() -> Iterator[VoiceEngines]:
     config = KaguraConfig()
     loop = asyncio.new_event_loop()
-    recognizer, model = asr.create(config.asr), turn.create(config.voice.turn)
+    recognizer, model = asr.create(config.asr), endpointing.create(config.voice.turn)
     yield VoiceEngines(config, recognizer, model)
     loop.run_until_complete(recognizer.aclose())
     loop.run_until_complete(model.aclose())
@@ -98,7 +98,7 @@ def test_vad_finds_speech_within_a_fifth_of_a_second_of_its_edges() -> None:
         audio = speech.padded(voice, 1.0, 2.0)
         start, end = speech.speech_edges(audio)
         ended = [
-            e for e in endpoint(audio, turn={"provider": "silence"}) if isinstance(e, TurnEnded)
+            e for e in endpoint(audio, turn={"provider": "silence"}) if isinstance(e, EndOfTurn)
         ]
         assert len(ended) == 1, f"{sentence!r}: {ended}"
         assert abs(ended[0].speech_start_s - start) <= 0.2, (sentence, ended[0], start)
@@ -116,7 +116,7 @@ async def test_the_pre_roll_keeps_the_first_word(engines: VoiceEngines) -> None:
         next(
             event
             for event in endpoint(audio, turn={"provider": "silence"}, pre_roll_ms=ms)
-            if isinstance(event, TurnEnded)
+            if isinstance(event, EndOfTurn)
         )
         for ms in (400, 0)
     )
@@ -165,7 +165,7 @@ async def test_a_finished_sentence_ends_the_turn_well_before_the_silence_fallbac
     for provider in ("smart_turn", "silence"):
         config = engines.config.model_copy(deep=True)
         config.voice.turn.provider = provider  # type: ignore[assignment]
-        heard = Listener(VoiceEngines(config, engines.asr, engines.turn))
+        heard = Listener(VoiceEngines(config, engines.asr, engines.end_of_turn))
         await heard.stream(audio)
         await until(lambda heard=heard: heard.utterances(), 10, "the turn to be transcribed")
         [(_, utterance)] = heard.utterances()
@@ -198,14 +198,14 @@ def test_a_finished_verdict_waits_for_the_shortest_pause(min_pause_ms: int) -> N
     audio, end_s = spoken(first, COMMA_PAUSE_S, rest)
     config = KaguraConfig.model_validate({"voice": {"turn": {"min_pause_ms": min_pause_ms}}})
     endpointer = Endpointer(vad.create(config.vad), config.vad, config.voice, 60)
-    ended: list[TurnEnded] = []
+    ended: list[EndOfTurn] = []
     step = int(CHUNK_S * speech.RATE)
     for start in range(0, audio.size, step):
         for event in endpointer.feed(audio[start : start + step]):
             if isinstance(event, Paused) and not event.again:
                 now = endpointer.end_turn(event.pause)
                 ended += [now] if now else []
-            elif isinstance(event, TurnEnded):
+            elif isinstance(event, EndOfTurn):
                 ended.append(event)
     assert all(e.reason == "model" for e in ended), ended
     if min_pause_ms == 400:
@@ -238,7 +238,7 @@ def test_a_pause_is_asked_about_again_as_it_goes_on() -> None:
         # The first at vad.min_silence_ms (200), again at 400, 600 and 800; silence ends it.
         assert [p.again for p in paused] == [False] + [True] * again, paused
         assert {p.pause for p in paused} == {1}
-        assert [e.reason for e in events if isinstance(e, TurnEnded)] == ["silence"]
+        assert [e.reason for e in events if isinstance(e, EndOfTurn)] == ["silence"]
 
 
 @pytest.mark.parametrize("similarity", [0.6, 1.0])
@@ -252,9 +252,8 @@ async def test_the_characters_own_voice_does_not_interrupt_it(
     config.voice.barge_in.echo_similarity = similarity
     playing = [True]
     events: list[VoiceEvent] = []
-    voice = VoiceInput(
-        VoiceEngines(config, engines.asr, engines.turn), events.append, lambda: playing[0], "t"
-    )
+    shared = VoiceEngines(config, engines.asr, engines.end_of_turn)
+    voice = VoiceInput(shared, events.append, lambda: playing[0], "t")
     reply = speech.piper("The little dragon flew over the sea. It was a long way home.")
     voice.reply_started()
     voice.character_said(Speech(float_to_int16(reply), speech.RATE))

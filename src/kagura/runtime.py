@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from kagura.config import KaguraConfig
-from kagura.engines import asr, llm, tts, turn
+from kagura.engines import asr, endpointing, llm, tts
 from kagura.engines.errors import EngineError
 from kagura.history import HistoryStore
 from kagura.live2d import ModelInfo, load_registry
@@ -82,7 +82,7 @@ class Runtime:
     llm: llm.LLMEngine
     tts: tts.TTSEngine
     asr: asr.ASREngine
-    turn: turn.EndOfTurnModel
+    end_of_turn: endpointing.EndOfTurnModel
     history: HistoryStore
     models: dict[str, ModelInfo]
     memory: MemoryStore
@@ -98,7 +98,7 @@ class Runtime:
             llm=llm.create(config.llm),
             tts=tts.create(config.tts),
             asr=asr.create(config.asr),
-            turn=turn.create(config.voice.turn),
+            end_of_turn=endpointing.create(config.voice.turn),
             history=HistoryStore(data_dir / "history.sqlite3"),
             models=load_registry(config.resolve_path(config.system.models_dir)),
             memory=MemoryStore(data_dir / "memory.sqlite3"),
@@ -139,7 +139,7 @@ class Runtime:
             self._loading.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._loading
-        for engine in (self.llm, self.tts, self.asr, self.turn):
+        for engine in (self.llm, self.tts, self.asr, self.end_of_turn):
             try:
                 await engine.aclose()
             except Exception:  # closing must go on for the others

@@ -17,7 +17,7 @@ from kagura.voice import Sink, VoiceEngines, VoiceInput
 
 def voice_input(runtime: Runtime, sink: Sink, audible: Callable[[], bool], name: str) -> VoiceInput:
     """A voice input for one speaker; `audible()` is true while a reply may be playing."""
-    engines = VoiceEngines(runtime.config, runtime.asr, runtime.turn)
+    engines = VoiceEngines(runtime.config, runtime.asr, runtime.end_of_turn)
     return VoiceInput(engines, sink, audible, name)
 
 

@@ -56,7 +56,7 @@ class Resumed:
 
 
 @dataclass(frozen=True)
-class TurnEnded:
+class EndOfTurn:
     """The turn is over. `audio` runs from the pre-roll to just after the last speech;
     `speech_start_s` and `speech_end_s` are where speech was heard, in seconds of the
     stream; `reason` is what ended it: "model", "silence" or "length"."""
@@ -68,7 +68,7 @@ class TurnEnded:
     audio_start_s: float = 0.0  # where `audio` begins in the stream
 
 
-EndpointEvent = SpeechStarted | Paused | Resumed | TurnEnded
+EndpointEvent = SpeechStarted | Paused | Resumed | EndOfTurn
 
 
 class Endpointer:
@@ -132,10 +132,10 @@ class Endpointer:
                 events.append(event)
         return events
 
-    def end_turn(self, pause: int) -> TurnEnded | None:
+    def end_turn(self, pause: int) -> EndOfTurn | None:
         """End the turn at pause number `pause`, if the speaker has not gone on since: now
         if the pause has lasted `voice.turn.min_pause_ms`, else when it has (a later `feed`
-        returns the `TurnEnded`) unless the speaker goes on first."""
+        returns the `EndOfTurn`) unless the speaker goes on first."""
         if not (self._started and self._paused and pause == self.pauses):
             return None
         if self._silence_ms < self._min_pause_ms:
@@ -204,11 +204,11 @@ class Endpointer:
             self._clear()  # never confirmed as speech: nothing to keep
         return None
 
-    def _finish(self, reason: str) -> TurnEnded:
+    def _finish(self, reason: str) -> EndOfTurn:
         # Keep a pause's worth of silence after the last speech, not all of the wait.
         tail = int(self._vad.min_silence_ms * SAMPLE_RATE / 1000)
         keep = self._speech_end + tail - self._segment_start
-        ended = TurnEnded(
+        ended = EndOfTurn(
             audio=self.segment()[:keep],
             speech_start_s=self._speech_start / SAMPLE_RATE,
             speech_end_s=self._speech_end / SAMPLE_RATE,

@@ -27,11 +27,11 @@ from kagura.audio import Speech
 from kagura.config import KaguraConfig
 from kagura.engines import vad
 from kagura.engines.asr import SAMPLE_RATE, ASREngine, FloatAudio
+from kagura.engines.endpointing import EndOfTurnModel
 from kagura.engines.errors import EngineError
-from kagura.engines.turn import EndOfTurnModel
 
 from .echo import EchoReference
-from .endpoint import Endpointer, Paused, Resumed, SpeechStarted, TurnEnded
+from .endpoint import EndOfTurn, Endpointer, Paused, Resumed, SpeechStarted
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class VoiceEngines:
 
     config: KaguraConfig
     asr: ASREngine
-    turn: EndOfTurnModel
+    end_of_turn: EndOfTurnModel
 
 
 class _Transcript:
@@ -151,7 +151,7 @@ class VoiceInput:
         """A whole utterance recorded by the client (`mic-audio-data` … `mic-audio-end`):
         transcribed and reported like a turn the server ended itself."""
         seconds = audio.size / SAMPLE_RATE
-        ended = TurnEnded(audio, 0.0, seconds, "recorded")
+        ended = EndOfTurn(audio, 0.0, seconds, "recorded")
         now = time.perf_counter()
         self._spawn(self._deliver(ended, self._start_transcript(audio), False, now, now))
 
@@ -162,7 +162,7 @@ class VoiceInput:
             self._endpointer = Endpointer(model, config.vad, config.voice, config.asr.max_seconds)
         return self._endpointer
 
-    def _on(self, event: SpeechStarted | Paused | Resumed | TurnEnded) -> None:
+    def _on(self, event: SpeechStarted | Paused | Resumed | EndOfTurn) -> None:
         match event:
             case SpeechStarted():
                 self._reset_segment()
@@ -173,7 +173,7 @@ class VoiceInput:
                 self._paused(event)
             case Resumed():
                 self._early = None  # the transcript of the audio so far is not the turn's
-            case TurnEnded():
+            case EndOfTurn():
                 self._ended(event)
 
     async def _judge(self, endpointer: Endpointer) -> None:
@@ -210,7 +210,7 @@ class VoiceInput:
         """Ask the end-of-turn model; end the turn if it says the speaker has finished."""
         started = time.perf_counter()
         try:
-            probability = await self._engines.turn.probability(event.audio)
+            probability = await self._engines.end_of_turn.probability(event.audio)
         except EngineError as exc:
             log.warning("end of turn: %s; silence decides instead", exc)
             return
@@ -238,7 +238,7 @@ class VoiceInput:
     def pauses_heard(self) -> int:
         return self._endpointer.pauses if self._endpointer is not None else 0
 
-    def _ended(self, ended: TurnEnded) -> None:
+    def _ended(self, ended: EndOfTurn) -> None:
         now = time.perf_counter()
         paused_at = self._paused_at if ended.reason in ("model", "silence") else now
         early, judged_echo = self._early, self._echo
@@ -274,7 +274,7 @@ class VoiceInput:
 
     async def _deliver(
         self,
-        ended: TurnEnded,
+        ended: EndOfTurn,
         transcript: asyncio.Task[str],
         unjudged: bool,
         paused_at: float,

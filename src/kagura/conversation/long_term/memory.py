@@ -20,8 +20,8 @@ from kagura.config import KaguraConfig
 from kagura.engines.llm import ChatMessage
 from kagura.memory import SHARED, Kind, Sighting, Speaker, ViewerKey
 
+from ..memory import Memory
 from .extraction import Facts, Summary, facts_request, parse, summary_request
-from .memory import Memory
 from .recall import recall_text
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ __all__ = ["PROVIDERS", "EndOfTurnModel", "create"]
 PROVIDERS: Registry[Callable[[EndOfTurnConfig], EndOfTurnModel]] = Registry(
     "turn",
     {
-        "silence": "kagura.engines.turn.silence:SilenceOnly",
-        "smart_turn": "kagura.engines.turn.smart_turn:SmartTurn",
+        "silence": "kagura.engines.endpointing.silence:SilenceOnly",
+        "smart_turn": "kagura.engines.endpointing.smart_turn:SmartTurn",
     },
 )
 

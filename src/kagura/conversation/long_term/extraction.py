@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kagura.engines.llm import ChatMessage
 
-from .framing import QUOTE_CLOSE, QUOTE_OPEN, clean, clean_name
-from .memory import Memory
+from ..framing import QUOTE_CLOSE, QUOTE_OPEN, clean, clean_name
+from ..memory import Memory
 
 log = logging.getLogger(__name__)
 
