@@ -187,3 +187,14 @@ def test_cpu_priority_pauses_background_work_boundedly() -> None:
         started = time.monotonic()
         priority.yield_to_urgent(max_wait_s=0.1)
         assert 0.09 < time.monotonic() - started < 1.0
+
+
+def test_clip_keeps_every_limit_with_the_ellipsis() -> None:
+    from kagura.clipping import clip, one_line
+
+    assert clip("short", 10) == "short"
+    assert clip("exactly ten", 11) == "exactly ten"
+    assert clip("a sentence that is too long", 10) == "a sentenc…"
+    assert all(len(clip("x" * n, 7)) <= 7 for n in range(20))
+    assert one_line("two\n  lines\tand  tabs", 100) == "two lines and tabs"
+    assert one_line("spread   over\nmany lines", 10) == "spread ov…"

@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from kagura.clipping import clip
+
 from .fields import section_model
 from .schema import CharacterConfig, KaguraConfig
 
@@ -67,8 +69,7 @@ def _join(path: str, key: str | int) -> str:
 
 
 def _short_repr(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return clip(repr(value), limit)  # a value quoted in an error: enough to recognise it
 
 
 # --- ${VAR} substitution ----------------------------------------------------------------

@@ -10,6 +10,10 @@ from __future__ import annotations
 import openai
 from openai import RequestOptions
 
+from kagura.clipping import one_line
+
+MAX_DETAIL_CHARS = 200  # of a server's error message, in ours
+
 # What the SDK's typed methods pass to `post()`. We call `post()` ourselves on the hot path:
 # the typed methods first walk every request body to transform it, which costs about 3 ms per
 # request (measured with py-spy), all of it before the first token and the first audio.
@@ -36,11 +40,9 @@ def explain(exc: Exception, *, what: str, base_url: str, setting: str) -> str:
             f"Check {setting} in your config"
         )
     if isinstance(exc, openai.APIStatusError):
-        detail = _short(exc.message)
+        detail = one_line(exc.message, MAX_DETAIL_CHARS)
         return f"{what} server at {base_url} answered HTTP {exc.status_code}: {detail} ({setting})"
-    return f"{what} server at {base_url} failed: {type(exc).__name__}: {_short(str(exc))}"
+    detail = one_line(str(exc), MAX_DETAIL_CHARS)
+    return f"{what} server at {base_url} failed: {type(exc).__name__}: {detail}"
 
 
-def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

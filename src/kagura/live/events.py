@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kagura.clipping import clip
 from kagura.protocol.client import (
     MAX_TEXT_CHARS,
     MAX_WITHDRAW_IDS,
@@ -27,10 +28,6 @@ MAX_PLATFORM_CHARS = 32
 MAX_AMOUNT = 10_000_000
 
 Id = str | int
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _clip_id(value: Id | None) -> Id | None:
@@ -62,7 +59,7 @@ class LiveEvent:
         """The `text-input` message for the stage."""
         user = None
         if self.user_name or self.user_id is not None:
-            user = ChatUser(name=_clip(self.user_name, MAX_NAME_CHARS), id=_clip_id(self.user_id))
+            user = ChatUser(name=clip(self.user_name, MAX_NAME_CHARS), id=_clip_id(self.user_id))
         amount = None if self.amount is None else min(max(self.amount, 0.0), MAX_AMOUNT)
         source = ChatSource(
             platform=self.platform[:MAX_PLATFORM_CHARS],
@@ -75,7 +72,7 @@ class LiveEvent:
             room=_clip_id(self.room),
             free=self.free,
         )
-        text = TextInput(type="text-input", text=_clip(self.text, MAX_TEXT_CHARS), source=source)
+        text = TextInput(type="text-input", text=clip(self.text, MAX_TEXT_CHARS), source=source)
         return text.model_dump(mode="json", exclude_none=True)
 
 

@@ -13,11 +13,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from kagura.clipping import one_line
 from kagura.config import CharacterConfig, deep_merge
 from kagura.live2d import ModelInfo, load_registry
 
 from .layout import OlvImportError, OlvLayout, mapping, read_yaml, text
-from .report import Line, shorten
+from .report import Line
 
 # Open-LLM-VTuber's character keys → Kagura's character fields.
 CHARACTER_FIELDS = {
@@ -32,6 +33,7 @@ CHARACTER_FIELDS = {
 # Parts of a character file that a Kagura preset (a character only) cannot carry.
 ENGINE_KEYS = ("agent_config", "asr_config", "tts_config", "vad_config", "tts_preprocessor_config")
 MODELS_URL = "/live2d-models/"
+SHOWN_CHARS = 60  # of a setting quoted in the summary table
 
 
 def character_section(character: dict[str, Any], *, complete: bool) -> dict[str, str]:
@@ -50,7 +52,8 @@ def character_section(character: dict[str, Any], *, complete: bool) -> dict[str,
 def main_character_lines(section: dict[str, str]) -> list[Line]:
     lines = [Line("character", section.get("conf_name", "-"), f"character: {section.get('name')}")]
     if "persona" in section:
-        lines.append(Line("persona", shorten(section["persona"]), "character.persona"))
+        persona = one_line(section["persona"], SHOWN_CHARS)
+        lines.append(Line("persona", persona, "character.persona"))
     for field, label in (("human_name", "human name"), ("avatar", "avatar")):
         if section.get(field):
             lines.append(Line(label, section[field], f"character.{field}"))
@@ -113,7 +116,7 @@ def model_lines(layout: OlvLayout, models_dir: Path, wanted: set[str]) -> list[L
             lines.append(Line("Live2D model", name, f"{fallback} (fallback)", note, False))
             continue
         emotions = ", ".join(model.emotionMap) or "none"
-        result = f"{model.url} (emotions: {shorten(emotions, 40)})"
+        result = f"{model.url} (emotions: {one_line(emotions, SHOWN_CHARS * 2 // 3)})"
         missing = ""
         if model.url.startswith(MODELS_URL):
             file = models_dir / model.url.removeprefix(MODELS_URL)

@@ -17,7 +17,3 @@ class Line:
     carried: bool = True  # False: not carried over; `result` is what Kagura uses instead
 
 
-def shorten(text: str, limit: int = 60) -> str:
-    """One line of at most `limit` characters, for the table."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

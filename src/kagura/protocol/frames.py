@@ -14,8 +14,11 @@ from typing import Any, Generic, TypeVar, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
+from kagura.clipping import clip
+
 M = TypeVar("M")
 MAX_PROBLEMS = 3  # validation problems named in one error
+QUOTED_CHARS = 40  # of a client's text quoted in an error (a log line, not the frame)
 # No message of any dialect nests deeper than a few levels; a frame nested thousands deep
 # would make the JSON decoder recurse until Python gives up, so it is refused first.
 MAX_DEPTH = 32
@@ -33,11 +36,6 @@ def error(message: str, message_id: str | None = None) -> dict[str, Any]:
     if message_id is not None:
         frame["id"] = message_id
     return frame
-
-
-def clip(text: str, limit: int = 40) -> str:
-    """Client text quoted in an error, short enough for a log line."""
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def message_types(union: Any) -> tuple[str, ...]:
@@ -68,7 +66,7 @@ class Dialect(Generic[M]):
         except json.JSONDecodeError as exc:
             raise ProtocolError(f"not valid JSON: {exc.msg} at position {exc.pos}") from None
         except (ValueError, RecursionError) as exc:  # e.g. an integer of 100,000 digits
-            raise ProtocolError(f"not usable JSON: {clip(str(exc), 80)}") from None
+            raise ProtocolError(f"not usable JSON: {clip(str(exc), 2 * QUOTED_CHARS)}") from None
         return self.validate(data)
 
     def validate(self, data: Any) -> M:
@@ -79,8 +77,9 @@ class Dialect(Generic[M]):
         if not isinstance(kind, str):
             raise ProtocolError("the message has no 'type' (a string)")
         if kind not in self.types:
+            expected = ", ".join(self.types)
             raise ProtocolError(
-                f"unknown message type {clip(kind)!r}; expected one of: {', '.join(self.types)}"
+                f"unknown message type {clip(kind, QUOTED_CHARS)!r}; expected one of: {expected}"
             )
         try:
             return self._adapter.validate_python(data)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
+from kagura.conversation.blocklist import BlockedWords
 from kagura.conversation.conversation import TurnInput
 from kagura.conversation.events import ConversationEvent
 from kagura.conversation.framing import (
@@ -193,15 +194,14 @@ def join_names(names: Sequence[str]) -> str:
 
 
 def thanks_text(
-    template: str, events: Sequence[ChatEvent], blocked_words: Iterable[str] = ()
+    template: str, events: Sequence[ChatEvent], blocked: BlockedWords | None = None
 ) -> str:
     """The template thank-you for small gifts and follows (no LLM involved): it says only
     cleaned names and gift names, and none that carries a blocked word."""
-    blocked = [word.casefold() for word in blocked_words if word.strip()]
 
     def sayable(text: str, limit: int) -> str:
         text = clean(text, limit)
-        return "" if any(word in text.casefold() for word in blocked) else text
+        return "" if blocked is not None and blocked.found_in(text) else text
 
     names = join_names([sayable(event.user_name, 32) for event in events])
     gifts = [sayable(event.text, MAX_GIFT_CHARS) for event in events if event.kind == "gift"]

@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from kagura.clipping import clip
 from kagura.config import LaneConfig, StageConfig
+from kagura.conversation.blocklist import BlockedWords
 
 from .events import ChatEvent, Lane
 
@@ -79,7 +81,7 @@ class FloodPolicy:
         self._ids = _Bounded(MAX_REMEMBERED)  # platform message ids
         self._buckets = _Bounded(MAX_REMEMBERED)  # user -> (tokens, when)
         self._blocked_users = {u.strip().casefold() for u in config.blocked_users if u.strip()}
-        self._blocked_words = [w.casefold() for w in config.blocked_words if w.strip()]
+        self.blocked_words = BlockedWords(config.blocked_words)
         self.accepted = 0
         self.dropped: Counter[str] = Counter()
         self.merged = 0
@@ -94,12 +96,12 @@ class FloodPolicy:
         limit = self.config.max_text_chars
         if event.lane in PAID and len(event.text) > limit:
             # Somebody paid for this: answer a shortened message rather than drop it.
-            event = replace(event, text=event.text[: limit - 1] + "…")
+            event = replace(event, text=clip(event.text, limit))
         reason = self._refusal(event, now)
         if reason is not None:
             self.dropped[reason] += 1
             return reason
-        if self._has_blocked_word(event.user_name):
+        if self.blocked_words.found_in(event.user_name):
             # A name is not a message: its viewer is still answered, but never by that name.
             event = replace(event, user_name="")
         lane = self._lanes[event.lane]
@@ -135,7 +137,7 @@ class FloodPolicy:
             return "ignored"
         if self._is_blocked_user(event):
             return "blocked_user"
-        if self._has_blocked_word(text):
+        if self.blocked_words.found_in(text):
             return "blocked_word"
         if event.event_id and _fingerprint("id", event.event_id) in self._ids:
             return "duplicate"
@@ -146,10 +148,6 @@ class FloodPolicy:
             if event.user_key and not self._take_token(event.user_key, now):
                 return "rate_limited"
         return None
-
-    def _has_blocked_word(self, text: str) -> bool:
-        folded = text.casefold()
-        return any(word in folded for word in self._blocked_words)
 
     def _is_blocked_user(self, event: ChatEvent) -> bool:
         names = (event.user_name.casefold(), event.user_id.casefold())

@@ -250,7 +250,7 @@ class Stage:
         work: Coroutine[Any, Any, Any]
         config = self.config
         if batch.template:
-            thanks = thanks_text(config.gift_thanks, batch.events, config.blocked_words)
+            thanks = thanks_text(config.gift_thanks, batch.events, self.policy.blocked_words)
             work = self.conversation.say(thanks)
         else:
             character = self.conversation.config.character
