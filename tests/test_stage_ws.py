@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import Iterator
@@ -362,3 +363,32 @@ async def test_the_stage_answers_in_one_to_three_sentences(
     spoken = [m["display_text"]["text"] for m in private if m["type"] == "audio"]
     assert len(spoken) == 6 and spoken[-1].endswith("the moon tonight.")
     assert "Answer in one to" not in fake.chat_requests()[-1]["messages"][0]["content"]
+
+
+async def test_each_segment_is_encoded_once_for_every_page(
+    stage: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    """The show is encoded once per event, whatever the size of the audience: four pages
+    get the same frames, and the server serialised each segment's audio once."""
+    fake.script = LLMScript(reply="One sentence here. Another one there. And a third.")
+    before = (await stats(stage))["encoded"].get("audio", 0)
+    async with contextlib.AsyncExitStack() as pages:
+        watchers = []
+        for _ in range(4):
+            page = await pages.enter_async_context(StageClient(stage, "page"))
+            watchers.append(await pages.enter_async_context(Watcher(page)))
+        await until(lambda: audience(stage, 4), 10, "four pages in the audience")
+        admin = await pages.enter_async_context(StageClient(stage))
+        await admin.connect_sequence()
+        await admin.send({"type": "text-input", "text": "say three things"})
+        for seen in watchers:
+            await seen.wait_turns(1, timeout=20)
+    frames = [[m for m in seen.messages if m["type"] == "audio"] for seen in watchers]
+    assert len(frames[0]) == 3 and all(got == frames[0] for got in frames)
+    encoded = (await stats(stage))["encoded"]["audio"] - before
+    assert encoded == 3, f"{encoded} audio messages encoded for 3 segments and 5 listeners"
+
+
+async def audience(server: KaguraProcess, pages: int) -> bool:
+    current = await stats(server)
+    return bool(current["audience"].get("pages") == pages)
