@@ -2,23 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import model_validator
 
 from .fields import F, Section
 
+# --- the OpenAI-compatible provider of llm, tts and asr ---------------------------------
+
+ModelName = Annotated[str, F(en="Model name to request.", zh="请求的模型名称。")]
+
+
+class OpenAIEndpoint(Section):
+    """An OpenAI-compatible server: what the `openai` provider of llm, tts and asr shares.
+
+    Each engine's subclass gives `base_url` (saying which API it is) and `model` its own
+    defaults, and adds what only that API takes.
+    """
+
+    base_url: str
+    api_key: str = F("not-needed", en="API key sent to the server.", zh="发送给服务器的 API 密钥。")
+    model: ModelName
+
+
+def openai_provider(endpoint: type[OpenAIEndpoint]) -> Any:
+    """The `openai` sub-section of an engine section, holding ``endpoint``'s settings."""
+    return F(
+        default_factory=endpoint,
+        en="Settings of the OpenAI-compatible provider.",
+        zh="OpenAI 兼容提供方的设置。",
+    )
+
+
 # --- llm --------------------------------------------------------------------------------
 
 
-class OpenAILLMConfig(Section):
+class OpenAILLMConfig(OpenAIEndpoint):
     base_url: str = F(
         "http://127.0.0.1:11434/v1",
         en="Base URL of an OpenAI-compatible API (Ollama, LM Studio, vLLM, OpenAI...).",
         zh="OpenAI 兼容 API 的基础地址（Ollama、LM Studio、vLLM、OpenAI 等）。",
     )
-    api_key: str = F("not-needed", en="API key sent to the server.", zh="发送给服务器的 API 密钥。")
-    model: str = F("qwen2.5:3b", en="Model name to request.", zh="请求的模型名称。")
+    model: ModelName = "qwen2.5:3b"
     connect_timeout_s: float = F(
         5, en="Seconds allowed to connect.", zh="建立连接的超时秒数。", gt=0, le=120
     )
@@ -96,11 +121,7 @@ class LLMConfig(Section):
         gt=0,
         le=600,
     )
-    openai: OpenAILLMConfig = F(
-        default_factory=OpenAILLMConfig,
-        en="Settings of the OpenAI-compatible provider.",
-        zh="OpenAI 兼容提供方的设置。",
-    )
+    openai: OpenAILLMConfig = openai_provider(OpenAILLMConfig)
     smollm2: SmolLM2Config = F(
         default_factory=SmolLM2Config,
         en="Settings of the embedded SmolLM2 provider.",
@@ -149,14 +170,13 @@ class EspeakConfig(Section):
     speed: int = F(175, en="Words per minute.", zh="每分钟单词数。", ge=80, le=450)
 
 
-class OpenAITTSConfig(Section):
+class OpenAITTSConfig(OpenAIEndpoint):
     base_url: str = F(
         "http://127.0.0.1:8880/v1",
         en="Base URL of an OpenAI-compatible speech API.",
         zh="OpenAI 兼容语音合成 API 的基础地址。",
     )
-    api_key: str = F("not-needed", en="API key sent to the server.", zh="发送给服务器的 API 密钥。")
-    model: str = F("tts-1", en="Model name to request.", zh="请求的模型名称。")
+    model: ModelName = "tts-1"
     voice: str = F("alloy", en="Voice name to request.", zh="请求的语音名称。")
 
 
@@ -188,11 +208,7 @@ class TTSConfig(Section):
         en="Settings of the eSpeak NG engine.",
         zh="eSpeak NG 引擎的设置。",
     )
-    openai: OpenAITTSConfig = F(
-        default_factory=OpenAITTSConfig,
-        en="Settings of the OpenAI-compatible provider.",
-        zh="OpenAI 兼容提供方的设置。",
-    )
+    openai: OpenAITTSConfig = openai_provider(OpenAITTSConfig)
 
 
 # --- asr --------------------------------------------------------------------------------
@@ -221,14 +237,13 @@ class WhisperConfig(Section):
     )
 
 
-class OpenAIASRConfig(Section):
+class OpenAIASRConfig(OpenAIEndpoint):
     base_url: str = F(
         "http://127.0.0.1:8000/v1",
         en="Base URL of an OpenAI-compatible transcription API.",
         zh="OpenAI 兼容语音识别 API 的基础地址。",
     )
-    api_key: str = F("not-needed", en="API key sent to the server.", zh="发送给服务器的 API 密钥。")
-    model: str = F("whisper-1", en="Model name to request.", zh="请求的模型名称。")
+    model: ModelName = "whisper-1"
     language: str = F(
         "",
         en="Spoken language code. Empty lets the server detect it.",
@@ -273,11 +288,7 @@ class ASRConfig(Section):
         en="Settings of the faster-whisper engine.",
         zh="faster-whisper 引擎的设置。",
     )
-    openai: OpenAIASRConfig = F(
-        default_factory=OpenAIASRConfig,
-        en="Settings of the OpenAI-compatible provider.",
-        zh="OpenAI 兼容提供方的设置。",
-    )
+    openai: OpenAIASRConfig = openai_provider(OpenAIASRConfig)
     pocketsphinx: PocketsphinxConfig = F(
         default_factory=PocketsphinxConfig,
         en="Settings of the PocketSphinx engine.",

@@ -19,6 +19,7 @@ from pydantic import Field, model_validator
 from .fields import F, Section
 from .live_twitch import TwitchConfig
 from .live_youtube import YouTubeConfig
+from .shared import CaFile, HttpTimeout
 
 DEFAULT_PROXY_URL = "ws://127.0.0.1:12393/proxy-ws"
 # Bilibili signs the danmaku token for the User-Agent of the HTTP calls, so the WebSocket
@@ -27,6 +28,17 @@ BROWSER_USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/147.0.0.0 Safari/537.36"
 )
+
+# Both Bilibili clients keep their danmaku WebSocket alive the same way.
+Heartbeat = Annotated[
+    float,
+    F(
+        en="Seconds between heartbeats on the danmaku connection (WebSocket).",
+        zh="弹幕连接（WebSocket）上发送心跳的间隔（秒）。",
+        gt=0,
+        le=300,
+    ),
+]
 
 
 class BilibiliConfig(Section):
@@ -62,38 +74,21 @@ class BilibiliConfig(Section):
         en="Danmaku server used when getDanmuInfo fails (anonymous: names masked).",
         zh="getDanmuInfo 失败时使用的弹幕服务器（匿名连接：名字会被隐藏）。",
     )
-    ca_file: str = F(
-        "",
-        en="Extra CA certificate (PEM) to trust for TLS, e.g. a test certificate. "
-        "`--ca-file` overrides it.",
-        zh="额外信任的 CA 证书（PEM），例如测试证书。`--ca-file` 会覆盖此项。",
-    )
+    ca_file: CaFile = ""
     user_agent: str = F(
         BROWSER_USER_AGENT,
         en="User-Agent of every HTTP and WebSocket request (the same on both, as Bilibili "
         "expects).",
         zh="所有 HTTP 与 WebSocket 请求使用的 User-Agent（两者必须一致）。",
     )
-    heartbeat_s: float = F(
-        30,
-        en="Seconds between heartbeats on the danmaku connection.",
-        zh="弹幕连接上发送心跳的间隔（秒）。",
-        gt=0,
-        le=300,
-    )
+    heartbeat_s: Heartbeat = 30
     mirrored_danmaku: bool = F(
         False,
         en="Also pass on DANMU_MSG_MIRROR: danmaku mirrored from another room (not this "
         "room's viewers).",
         zh="也转发 DANMU_MSG_MIRROR：从其他直播间同步过来的弹幕（不是本房间观众发的）。",
     )
-    http_timeout_s: float = F(
-        10,
-        en="Deadline of each HTTP call to Bilibili, in seconds.",
-        zh="每次调用 B 站 HTTP 接口的超时（秒）。",
-        gt=0,
-        le=120,
-    )
+    http_timeout_s: HttpTimeout = 10
 
 
 class BilibiliOpenConfig(Section):
@@ -124,18 +119,8 @@ class BilibiliOpenConfig(Section):
         en="Base URL of the open platform API. `--open-api` overrides it.",
         zh="开放平台 API 的基础地址。`--open-api` 会覆盖此项。",
     )
-    ca_file: str = F(
-        "",
-        en="Extra CA certificate (PEM) to trust for TLS. `--ca-file` overrides it.",
-        zh="额外信任的 CA 证书（PEM）。`--ca-file` 会覆盖此项。",
-    )
-    heartbeat_s: float = F(
-        30,
-        en="Seconds between heartbeats on the message connection.",
-        zh="消息连接上发送心跳的间隔（秒）。",
-        gt=0,
-        le=300,
-    )
+    ca_file: CaFile = ""
+    heartbeat_s: Heartbeat = 30
     game_heartbeat_s: float = F(
         20,
         en="Seconds between the app heartbeats the open platform requires (HTTP).",
@@ -143,13 +128,7 @@ class BilibiliOpenConfig(Section):
         gt=0,
         le=60,
     )
-    http_timeout_s: float = F(
-        10,
-        en="Deadline of each HTTP call to the open platform, in seconds.",
-        zh="每次调用开放平台 HTTP 接口的超时（秒）。",
-        gt=0,
-        le=120,
-    )
+    http_timeout_s: HttpTimeout = 10
 
 
 class LiveConfig(Section):

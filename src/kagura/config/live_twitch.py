@@ -7,6 +7,7 @@ import re
 from pydantic import field_validator, model_validator
 
 from .fields import F, Section
+from .shared import CaFile
 
 TWITCH_LOGIN = re.compile(r"^[a-z0-9_]{1,25}$")
 
@@ -37,11 +38,7 @@ class TwitchConfig(Section):
         en="Twitch chat over WebSocket (IRC). `--irc-url` overrides it.",
         zh="Twitch 聊天的 WebSocket（IRC）地址。`--irc-url` 会覆盖此项。",
     )
-    ca_file: str = F(
-        "",
-        en="Extra CA certificate (PEM) to trust for TLS. `--ca-file` overrides it.",
-        zh="额外信任的 CA 证书（PEM）。`--ca-file` 会覆盖此项。",
-    )
+    ca_file: CaFile = ""
     ping_s: float = F(
         30,
         en="Seconds between the client's PINGs: a quiet chat still shows it is alive (keep "

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import field_validator
 
 from .fields import F, Section
+from .shared import CaFile, HttpTimeout
 
 # The 11-character id in youtube.com/watch?v=ID, youtu.be/ID, youtube.com/live/ID.
 YOUTUBE_VIDEO = re.compile(r"(?:[?&]v=|youtu\.be/|/live/|/shorts/)([A-Za-z0-9_-]{11})")
@@ -41,11 +42,7 @@ class YouTubeConfig(Section):
         en="Base URL of the YouTube Data API. `--api` overrides it.",
         zh="YouTube Data API 的基础地址。`--api` 会覆盖此项。",
     )
-    ca_file: str = F(
-        "",
-        en="Extra CA certificate (PEM) to trust for TLS. `--ca-file` overrides it.",
-        zh="额外信任的 CA 证书（PEM）。`--ca-file` 会覆盖此项。",
-    )
+    ca_file: CaFile = ""
     quota_per_day: int = F(
         10_000,
         en="Quota units this client may spend per day (Google's default for a project is "
@@ -90,13 +87,7 @@ class YouTubeConfig(Section):
         zh="客户端启动前的聊天消息，只转发不超过这么多秒的。",
         ge=0,
     )
-    http_timeout_s: float = F(
-        10,
-        en="Deadline of each call to the API, in seconds.",
-        zh="每次调用 API 的超时（秒）。",
-        gt=0,
-        le=120,
-    )
+    http_timeout_s: HttpTimeout = 10
 
     @field_validator("video_id")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .fields import F, Section
+from .shared import ClientQueue
 
 
 class LaneConfig(Section):
@@ -167,14 +168,7 @@ class StageConfig(Section):
         gt=0,
         le=3600,
     )
-    client_queue_frames: int = F(
-        128,
-        en="Messages buffered for one stage client; a client this far behind is "
-        "disconnected (close code 1013).",
-        zh="每个舞台客户端的发送缓冲条数；落后这么多的客户端会被断开（关闭码 1013）。",
-        ge=4,
-        le=10_000,
-    )
+    client_queue_frames: ClientQueue = 128
     stats_log_interval_s: float = F(
         60,
         en="How often the stage's event counters are logged, in seconds. 0 disables it.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from .fields import F, Section
+from .shared import ClientQueue
 
 DEFAULT_IDLE_TIPS = [
     "I'm here. Say something!",
@@ -75,14 +76,7 @@ class WidgetConfig(Section):
         ge=1,
         le=100_000,
     )
-    client_queue_messages: int = F(
-        64,
-        en="Messages buffered for one widget client; a client this far behind is "
-        "disconnected (close code 1013).",
-        zh="每个小部件客户端的发送缓冲条数；落后这么多的客户端会被断开（关闭码 1013）。",
-        ge=4,
-        le=10_000,
-    )
+    client_queue_messages: ClientQueue = 64
     replay_messages: int = F(
         5,
         en="The last messages replayed to a widget that connects late; at most half of "
