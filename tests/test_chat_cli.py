@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from tests.support import speech
 from tests.support.server import KaguraProcess
 from tests.support.stage import CHAIN_END, StageClient, Watcher, stage_url
 
-from .conftest import fake_engines
+from .conftest import fake_engines, server_fixture
 from .widget_helpers import Widget
 
 pytestmark = pytest.mark.embedded
@@ -62,12 +61,8 @@ def chat_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in drop} | {"PYTHONUNBUFFERED": "1"}
 
 
-@pytest.fixture(scope="module")
-def server(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
-    """The server hears with its embedded engines; the fake answers and speaks."""
-    config = fake_engines(fake, asr={"provider": "whisper"})
-    with KaguraProcess(tmp_path_factory.mktemp("chat-server"), config) as process:
-        yield process
+# The server hears with its embedded engines; the fake answers and speaks.
+server = server_fixture("chat-server", asr={"provider": "whisper"})
 
 
 def lines(output: bytes, speaker: str) -> list[str]:

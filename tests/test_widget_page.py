@@ -53,9 +53,7 @@ def client(channel: WidgetProcess) -> Iterator[WidgetClient]:
 def pages(
     request: pytest.FixtureRequest, browser: Browser, channel: WidgetProcess
 ) -> Iterator[PageRecorder]:
-    for recorder in recorded_pages(request, browser):
-        recorder.server_logs.append(channel.log)
-        yield recorder
+    yield from recorded_pages(request, browser, channel)
 
 
 def open_widget(pages: PageRecorder, channel: WidgetProcess) -> Page:
