@@ -136,6 +136,25 @@ async def viewer_and_page(server: KaguraProcess) -> AsyncIterator[tuple[StageCli
         yield platform, seen
 
 
+async def widget_reply(
+    server: KaguraProcess, text: str, user: str = "Ann"
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`text` from viewer `user` on the stage, as a widget on `/widget-ws` gets it: its
+    frames up to the finished reply (`llm_response`, acknowledged), and the admin's turn."""
+    async with (
+        websockets.connect(stage_url(server, "/widget-ws")) as widget,
+        StageClient(server) as admin,
+    ):
+        await admin.connect_sequence()
+        await admin.chat(text, user=user)
+        frames: list[dict[str, Any]] = []
+        while not frames or frames[-1]["type"] != "llm_response":
+            frames.append(json.loads(await asyncio.wait_for(widget.recv(), 30)))
+        await widget.send(json.dumps({"type": "ack", "id": frames[-1]["id"]}))
+        turn = await admin.collect_turn(timeout=30)
+    return frames, turn
+
+
 async def stage_stats(server: KaguraProcess) -> dict[str, Any]:
     """The stage's counters and state (`GET /stage/stats`, as an admin on loopback)."""
     async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
