@@ -1,5 +1,6 @@
 """Stage clients for tests and the stage benchmark: roles, tokens, chat events, a watcher,
-a client that never reads."""
+a watched page and a viewer beside it, what a widget gets, the stage's stats, a client that
+never reads."""
 
 from __future__ import annotations
 
@@ -148,8 +149,9 @@ async def widget_reply(
         await admin.connect_sequence()
         await admin.chat(text, user=user)
         frames: list[dict[str, Any]] = []
-        while not frames or frames[-1]["type"] != "llm_response":
-            frames.append(json.loads(await asyncio.wait_for(widget.recv(), 30)))
+        async with asyncio.timeout(30):
+            while not frames or frames[-1]["type"] != "llm_response":
+                frames.append(json.loads(await widget.recv()))
         await widget.send(json.dumps({"type": "ack", "id": frames[-1]["id"]}))
         turn = await admin.collect_turn(timeout=30)
     return frames, turn
