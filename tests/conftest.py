@@ -68,11 +68,25 @@ def _reset_fake(request: pytest.FixtureRequest) -> None:
         server.clear_requests()
 
 
-@pytest.fixture(scope="module")
-def kagura(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
-    """One server per test module, talking to the module's fake."""
-    with KaguraProcess(tmp_path_factory.mktemp("kagura"), fake_engines(fake)) as server:
-        yield server
+def server_fixture(folder: str, **extra: Any) -> Any:
+    """A module-scoped fixture: one `kagura serve` for the test module, talking to the
+    module's fake, with `extra` laid over `fake_engines`; its files in a fresh `folder`.
+
+        stage = server_fixture("stage", stage={"batch_max": 1})
+    """
+
+    @pytest.fixture(scope="module")
+    def server(
+        fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[KaguraProcess]:
+        config = fake_engines(fake, **extra)
+        with KaguraProcess(tmp_path_factory.mktemp(folder), config) as process:
+            yield process
+
+    return server
+
+
+kagura = server_fixture("kagura")  # one server per test module, talking to the module's fake
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +105,7 @@ def pages(
     console logs and the module's server log in `test-artifacts/`."""
     from .web_browser import recorded_pages
 
-    for recorder in recorded_pages(request, browser):
-        recorder.server_logs.append(kagura.log)
-        yield recorder
+    yield from recorded_pages(request, browser, kagura)
 
 
 @pytest.fixture

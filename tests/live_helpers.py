@@ -17,34 +17,47 @@ from tests.support.wait import until
 ROOM, REAL = 7, 21_452_505  # the short id a streamer shares, and the room's real id
 OTHER = 8_080_808
 TOKEN = "platform-token-for-tests"
+# A watchdog for the tests of silent deaths: a stall of a second or two on a busy machine
+# is not one.
+WATCHDOG_S = 3.0
 
 
 def fake_bilibili(tmp_path: Path) -> FakeBilibili:
     return FakeBilibili(tmp_path / "bili", rooms={ROOM: REAL, REAL: REAL, OTHER: OTHER})
 
 
+def live_client(
+    tmp_path: Path,
+    args: list[str],
+    stage: ProxyRecorder | str,
+    token: str | None,
+    section: dict[str, Any],
+    live: dict[str, Any] | None,
+    env: dict[str, str] | None = None,
+) -> LiveClient:
+    """`kagura live ARGS` sending to `stage` (a recorder, or a `/proxy-ws` URL) with `token`
+    (None: no `--token`), its config's `live` section the platform's test `section` with
+    the test's own `live` laid over it."""
+    url = stage if isinstance(stage, str) else stage.url
+    args = [*args, "--proxy-url", url, *(["--token", token] if token is not None else [])]
+    return LiveClient(tmp_path / "client", args, deep_merge(section, live or {}), env=env)
+
+
 def bilibili_client(
     tmp_path: Path,
     bili: FakeBilibili,
-    proxy_url: str,
+    stage: ProxyRecorder | str,
     *rooms: int,
     token: str | None = TOKEN,
     live: dict[str, Any] | None = None,
 ) -> LiveClient:
-    """`kagura live bilibili` pointed at the fake and at `proxy_url`."""
+    """`kagura live bilibili` pointed at the fake and at `stage`."""
     args = ["bilibili", *[f"--room={room}" for room in rooms or (ROOM,)]]
     args += ["--web-api", bili.api_url, "--live-api", bili.api_url, "--ca-file", str(bili.ca_file)]
-    args += ["--proxy-url", proxy_url]
-    if token is not None:
-        args += ["--token", token]
     # The secret comes from the environment, as the config file's comments advise.
     section = {"bilibili": {"heartbeat_s": 0.5, "sessdata": "${BILIBILI_SESSDATA}"}}
-    return LiveClient(
-        tmp_path / "client",
-        args,
-        deep_merge(section, live or {}),
-        env={"BILIBILI_SESSDATA": SESSDATA},
-    )
+    env = {"BILIBILI_SESSDATA": SESSDATA}
+    return live_client(tmp_path, args, stage, token, section, live, env)
 
 
 async def connected(bili: FakeBilibili, count: int = 1, connects: int | None = None) -> None:
@@ -79,19 +92,16 @@ TWITCH_BOT, TWITCH_OAUTH = "kagura_bot", "twitch-oauth-secret-123"
 def twitch_client(
     tmp_path: Path,
     twitch: FakeTwitch,
-    proxy_url: str,
+    stage: ProxyRecorder | str,
     *channels: str,
     token: str | None = TOKEN,
     live: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
 ) -> LiveClient:
-    """`kagura live twitch` pointed at the fake and at `proxy_url`."""
+    """`kagura live twitch` pointed at the fake and at `stage`."""
     args = ["twitch", *[f"--channel={channel}" for channel in channels or TWITCH_CHANNELS[:1]]]
-    args += ["--irc-url", twitch.url, "--ca-file", str(twitch.ca_file), "--proxy-url", proxy_url]
-    if token is not None:
-        args += ["--token", token]
-    section = {"twitch": {"ping_s": 0.5}}
-    return LiveClient(tmp_path / "client", args, deep_merge(section, live or {}), env=env)
+    args += ["--irc-url", twitch.url, "--ca-file", str(twitch.ca_file)]
+    return live_client(tmp_path, args, stage, token, {"twitch": {"ping_s": 0.5}}, live, env)
 
 
 async def joined(twitch: FakeTwitch, *channels: str, connects: int = 1) -> None:
@@ -114,28 +124,21 @@ YT_CHANNEL = "UCkagura0000000000000001"
 def youtube_client(
     tmp_path: Path,
     youtube: FakeYouTube,
-    proxy_url: str,
+    stage: ProxyRecorder | str,
     *args: str,
     token: str | None = TOKEN,
     live: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
 ) -> LiveClient:
     """`kagura live youtube` (default: `--video YT_VIDEO`) pointed at the fake and at
-    `proxy_url`, with the key from the environment and a budget that YouTube's interval
+    `stage`, with the key from the environment and a budget that YouTube's interval
     outpaces (a quota test sets its own)."""
     command = ["youtube", *(args or ("--video", YT_VIDEO))]
     command += ["--api", youtube.api_url, "--ca-file", str(youtube.ca_file)]
-    command += ["--proxy-url", proxy_url]
-    if token is not None:
-        command += ["--token", token]
     section = {"youtube": {"api_key": "${YOUTUBE_API_KEY}", "budget_hours": 0.01}}
     section["youtube"] |= {"check_interval_s": 0.2, "backlog_s": 60}
-    return LiveClient(
-        tmp_path / "client",
-        command,
-        deep_merge(section, live or {}),
-        env={"YOUTUBE_API_KEY": API_KEY, **(env or {})},
-    )
+    env = {"YOUTUBE_API_KEY": API_KEY, **(env or {})}
+    return live_client(tmp_path, command, stage, token, section, live, env)
 
 
 async def polled(youtube: FakeYouTube, video: str, polls: int) -> None:

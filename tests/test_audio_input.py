@@ -7,6 +7,7 @@ import numpy as np
 from kagura.testing.fake_openai import ASRScript, FakeOpenAI, LLMScript
 from tests.support.client import ProtocolClient
 from tests.support.server import KaguraProcess
+from tests.support.speech import send_floats
 
 from .test_client_ws import types
 
@@ -17,10 +18,7 @@ async def test_mic_audio_turn(kagura: KaguraProcess, fake: FakeOpenAI) -> None:
     tone = (0.3 * np.sin(np.arange(16000) / 16000 * 2 * np.pi * 220)).astype(np.float32)
     async with ProtocolClient(kagura.ws_url) as client:
         await client.connect_sequence()
-        for start in range(0, tone.size, 4096):
-            await client.send(
-                {"type": "mic-audio-data", "audio": tone[start : start + 4096].tolist()}
-            )
+        await send_floats(client, tone)
         await client.send({"type": "mic-audio-end"})
         seen = await client.collect_turn()
     assert types(seen)[:3] == [

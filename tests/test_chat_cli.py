@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from tests.support import speech
 from tests.support.server import KaguraProcess
 from tests.support.stage import CHAIN_END, StageClient, Watcher, stage_url
 
-from .conftest import fake_engines
+from .conftest import fake_engines, server_fixture
 from .widget_helpers import Widget
 
 pytestmark = pytest.mark.embedded
@@ -62,12 +61,17 @@ def chat_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in drop} | {"PYTHONUNBUFFERED": "1"}
 
 
-@pytest.fixture(scope="module")
-def server(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
-    """The server hears with its embedded engines; the fake answers and speaks."""
-    config = fake_engines(fake, asr={"provider": "whisper"})
-    with KaguraProcess(tmp_path_factory.mktemp("chat-server"), config) as process:
-        yield process
+async def typed_hello(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """`kagura chat --typed --no-browser ARGS` typing "hello", run to its end."""
+    command = chat_command("--typed", "--no-browser", *args)
+    return await asyncio.to_thread(
+        subprocess.run,
+        command, input=b"hello\n", capture_output=True, cwd=cwd, env=chat_env(), timeout=60,
+    )  # fmt: skip
+
+
+# The server hears with its embedded engines; the fake answers and speaks.
+server = server_fixture("chat-server", asr={"provider": "whisper"})
 
 
 def lines(output: bytes, speaker: str) -> list[str]:
@@ -153,12 +157,7 @@ async def test_three_wav_files_get_three_replies_on_every_page_and_the_widget_pa
 
 async def test_an_unreachable_server_is_named_with_what_to_do(tmp_path: Path) -> None:
     port = free_port()  # nothing listens there
-    result = await asyncio.to_thread(
-        subprocess.run,
-        chat_command("--typed", "--no-start", "--no-browser", "--url",
-                     f"ws://127.0.0.1:{port}/proxy-ws"),
-        input=b"hello\n", capture_output=True, cwd=tmp_path, env=chat_env(), timeout=60,
-    )  # fmt: skip
+    result = await typed_hello(tmp_path, "--no-start", "--url", f"ws://127.0.0.1:{port}/proxy-ws")
     message = result.stderr.decode()
     assert result.returncode == 1, message
     assert f"http://127.0.0.1:{port}/health" in message, message
@@ -168,12 +167,7 @@ async def test_an_unreachable_server_is_named_with_what_to_do(tmp_path: Path) ->
 async def test_a_refused_token_is_said_with_what_to_do(fake: FakeOpenAI, tmp_path: Path) -> None:
     system = {"auth_token": "the-admin-token", "require_token_on_loopback": True}
     with KaguraProcess(tmp_path / "server", fake_engines(fake, system=system)) as guarded:
-        result = await asyncio.to_thread(
-            subprocess.run,
-            chat_command("--typed", "--no-browser", "--url", guarded.http_url,
-                         "--token", "not-the-token"),
-            input=b"hello\n", capture_output=True, cwd=tmp_path, env=chat_env(), timeout=60,
-        )  # fmt: skip
+        result = await typed_hello(tmp_path, "--url", guarded.http_url, "--token", "not-the-token")
     message = result.stderr.decode()
     assert result.returncode == 1, message
     assert f"ws://127.0.0.1:{guarded.port}/proxy-ws refused the chat" in message, message

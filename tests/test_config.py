@@ -230,10 +230,25 @@ def test_unset_env_var_names_variable_field_and_file(
 # --- errors -----------------------------------------------------------------------------
 
 
-def test_out_of_range_value_is_reported(tmp_path: Path) -> None:
-    path = write(tmp_path / "conf.yaml", "llm:\n  temperature: 5\n")
-    text = error_text(path)
-    assert text == f"{path}: llm.temperature: Input should be less than or equal to 2 (got 5)"
+@pytest.mark.parametrize(
+    ("yaml", "problem"),
+    [
+        (
+            "llm:\n  temperature: 5\n",
+            "llm.temperature: Input should be less than or equal to 2 (got 5)",
+        ),
+        (
+            "llm:\n  tempreature: 1\n",
+            "llm.tempreature: unknown field (did you mean 'temperature'?)",
+        ),
+    ],
+    ids=["out-of-range", "unknown-key-suggests-the-closest-field"],
+)
+def test_a_bad_setting_is_one_line_naming_the_file_and_the_field(
+    tmp_path: Path, yaml: str, problem: str
+) -> None:
+    path = write(tmp_path / "conf.yaml", yaml)
+    assert error_text(path) == f"{path}: {problem}"
 
 
 def test_wrong_type_and_bad_choice_are_reported(tmp_path: Path) -> None:
@@ -244,12 +259,6 @@ def test_wrong_type_and_bad_choice_are_reported(tmp_path: Path) -> None:
     text = str(info.value)
     assert f"{path}: system.port: " in text and "'abc'" in text
     assert f"{path}: tts.provider: " in text and "'festival'" in text
-
-
-def test_unknown_key_suggests_the_closest_field(tmp_path: Path) -> None:
-    path = write(tmp_path / "conf.yaml", "llm:\n  tempreature: 1\n")
-    text = error_text(path)
-    assert text == f"{path}: llm.tempreature: unknown field (did you mean 'temperature'?)"
 
 
 def test_a_retired_field_says_what_became_of_it(tmp_path: Path) -> None:

@@ -4,18 +4,15 @@ sentences, none in Chinese; the finished reply (widget channel) is joined the sa
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 
 import pytest
-import websockets
 
 from kagura.conversation.text import join_pieces, separator
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from tests.support.client import ProtocolClient
 from tests.support.server import KaguraProcess
-from tests.support.stage import StageClient, stage_url
+from tests.support.stage import widget_reply
 
 ENGLISH = "Nice to see you here. I'm glad you came! [joy] Let's talk about your day."
 CHINESE = "你好，我是神乐。今天天气很好！[joy]我们聊聊吧。"
@@ -46,18 +43,8 @@ async def test_finished_reply_is_joined_the_same_way(
 ) -> None:
     """The widget channel's bubble gets the whole reply without tags: Chinese unspaced."""
     fake.script = LLMScript(reply=CHINESE)
-    async with (
-        websockets.connect(stage_url(kagura, "/widget-ws")) as widget,
-        StageClient(kagura) as admin,
-    ):
-        await admin.connect_sequence()
-        await admin.chat("你好", user="Ann")
-        while (frame := json.loads(await asyncio.wait_for(widget.recv(), 30)))["type"] != (
-            "llm_response"
-        ):
-            pass
-        await admin.collect_turn(timeout=30)
-    assert frame["content"] == "你好，我是神乐。今天天气很好！我们聊聊吧。"
+    frames, _ = await widget_reply(kagura, "你好")
+    assert frames[-1]["content"] == "你好，我是神乐。今天天气很好！我们聊聊吧。"
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import io
 import re
-import subprocess
 import wave
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
+from tests.support import speech
 from tests.support.client import ProtocolClient
 from tests.support.server import KaguraProcess
 from tests.support.wait import until
@@ -35,25 +35,9 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess
         yield server
 
 
-def spoken_16k(text: str, pad_s: float = 0.0) -> np.ndarray:
-    """Real speech for ASR/VAD input: espeak-ng, resampled to 16 kHz mono floats."""
-    wav = subprocess.run(
-        ["espeak-ng", "--stdout", "-v", "en-us", "-s", "150", text],
-        check=True,
-        capture_output=True,
-    ).stdout
-    with wave.open(io.BytesIO(wav)) as source:
-        rate = source.getframerate()
-        samples = np.frombuffer(source.readframes(source.getnframes()), "<i2") / 32768
-    times = np.arange(0, len(samples) / rate, 1 / 16000)
-    audio = np.interp(times, np.arange(len(samples)) / rate, samples).astype(np.float32)
-    pad = np.zeros(int(pad_s * 16000), dtype=np.float32)
-    return np.concatenate([pad, audio, pad])
-
-
-def server_log(server: KaguraProcess) -> str:
-    """The whole log, with Rich's line wrapping undone."""
-    return " ".join(server.log_path.read_text("utf-8", "replace").split())
+def spoken(text: str, pad_s: float = 0.0) -> speech.Audio:
+    """Real speech for ASR/VAD input (espeak-ng), with `pad_s` of silence either side."""
+    return speech.padded(speech.espeak(text), pad_s, pad_s)
 
 
 async def test_the_port_opens_first_and_speech_recognition_waits_for_a_speaker(
@@ -61,8 +45,8 @@ async def test_the_port_opens_first_and_speech_recognition_waits_for_a_speaker(
 ) -> None:
     """The LLM and TTS load behind an open port, with progress lines; Whisper and silero
     are not loaded until someone speaks (the first test of this module: nobody has)."""
-    await until(lambda: "engines ready" in server_log(embedded), 60, "the engines to load")
-    log = server_log(embedded)
+    await until(lambda: "engines ready" in embedded.whole_log(), 60, "the engines to load")
+    log = embedded.whole_log()
     assert log.index("Application startup complete") < log.index("engines ready")
     assert "LLM ready in" in log and "TTS ready in" in log
     assert "loading Whisper" not in log and "voice activity detector" not in log
@@ -100,49 +84,41 @@ async def test_embedded_turn_speaks(embedded: KaguraProcess) -> None:
 
 async def test_embedded_voice_input(embedded: KaguraProcess) -> None:
     """Speech in (faster-whisper), speech out (SmolLM2 + piper)."""
-    audio = spoken_16k("What is the weather like today?")
+    audio = spoken("What is the weather like today?")
     async with ProtocolClient(embedded.ws_url) as client:
         await client.connect_sequence()
-        for start in range(0, audio.size, 4096):
-            await client.send(
-                {"type": "mic-audio-data", "audio": audio[start : start + 4096].tolist()}
-            )
+        await speech.send_floats(client, audio)
         await client.send({"type": "mic-audio-end"})
         seen = await client.collect_turn(timeout=120)
     [transcription] = [m["text"] for m in seen if m["type"] == "user-input-transcription"]
     assert "weather" in transcription.lower()
     assert any(m["type"] == "audio" and m["audio"] for m in seen)
-    assert "loading Whisper for its first use" in server_log(embedded)
+    assert "loading Whisper for its first use" in embedded.whole_log()
 
 
 async def test_embedded_server_side_vad(embedded: KaguraProcess) -> None:
     """raw-audio-data: silero finds the end of speech; the segment becomes the mic buffer."""
-    audio = spoken_16k("Good morning, how are you?", pad_s=1.0)
+    audio = spoken("Good morning, how are you?", pad_s=1.0)
     async with ProtocolClient(embedded.ws_url) as client:
         await client.connect_sequence()
-        for start in range(0, audio.size, 4096):
-            await client.send(
-                {"type": "raw-audio-data", "audio": audio[start : start + 4096].tolist()}
-            )
+        await speech.send_floats(client, audio, "raw-audio-data")
         seen = await client.recv_until("control", "mic-audio-end", timeout=30)
         assert seen[-1] == {"type": "control", "text": "mic-audio-end"}
         await client.send({"type": "mic-audio-end"})
         turn = await client.collect_turn(timeout=120)
     [transcription] = [m["text"] for m in turn if m["type"] == "user-input-transcription"]
     assert "morning" in transcription.lower()
-    assert "loading the silero voice activity detector for its first use" in server_log(embedded)
+    assert "loading the silero voice activity detector for its first use" in embedded.whole_log()
 
 
 async def test_embedded_speech_during_a_reply_interrupts(embedded: KaguraProcess) -> None:
     """The streamer talks over the character: server-side VAD asks the page to interrupt."""
-    speech = spoken_16k("Wait, stop talking please.", pad_s=0.3)
+    stop = spoken("Wait, stop talking please.", pad_s=0.3)
     async with ProtocolClient(embedded.ws_url) as client:
         await client.connect_sequence()
         await client.send({"type": "text-input", "text": "Tell me a long story about a cat."})
         await client.recv_until("control", "conversation-chain-start", timeout=30)
-        for start in range(0, speech.size, 4096):
-            chunk = speech[start : start + 4096].tolist()
-            await client.send({"type": "raw-audio-data", "audio": chunk})
+        await speech.send_floats(client, stop, "raw-audio-data")
         seen = await client.recv_until("control", "interrupt", timeout=30)
         assert seen[-1] == {"type": "control", "text": "interrupt"}
         heard = next((m["display_text"]["text"] for m in seen if m["type"] == "audio"), "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from tests.support.client import ProtocolClient
 from tests.support.server import KaguraProcess
@@ -10,13 +12,27 @@ from tests.support.wait import until
 LONG = " ".join(f"Sentence number {i} is here." for i in range(1, 40))
 
 
+async def long_reply_begun(
+    client: ProtocolClient, fake: FakeOpenAI, text: str = "Count for me."
+) -> str:
+    """Say `text` and have the LLM take about 15 s to write the reply; once its first audio
+    has come, return that segment's text (what a page would have heard so far)."""
+    fake.script = LLMScript(reply=LONG, tokens_per_s=20)
+    await client.send({"type": "text-input", "text": text})
+    return str((await client.recv_until("audio", timeout=15))[-1]["display_text"]["text"])
+
+
+async def history(client: ProtocolClient, uid: str) -> list[dict[str, Any]]:
+    """The messages stored in history `uid` (which becomes the client's history)."""
+    await client.send({"type": "fetch-and-set-history", "history_uid": uid})
+    messages: list[dict[str, Any]] = (await client.recv_until("history-data"))[-1]["messages"]
+    return messages
+
+
 async def test_interrupt_mid_reply(kagura: KaguraProcess, fake: FakeOpenAI) -> None:
-    fake.script = LLMScript(reply=LONG, tokens_per_s=20)  # about 15 s to write it all
     async with ProtocolClient(kagura.ws_url) as client:
         await client.connect_sequence()
-        await client.send({"type": "text-input", "text": "Count for me."})
-        before = await client.recv_until("audio", timeout=15)
-        heard = before[-1]["display_text"]["text"]
+        heard = await long_reply_begun(client, fake)
         abandoned = fake.streams_abandoned
         await client.send({"type": "interrupt-signal", "text": heard})
         after = await client.recv_until("control", "conversation-chain-end", timeout=5)
@@ -47,10 +63,8 @@ async def test_interrupt_mid_reply(kagura: KaguraProcess, fake: FakeOpenAI) -> N
         [listing] = [
             m for m in await client.recv_until("history-list") if m["type"] == "history-list"
         ]
-        uid = listing["histories"][0]["uid"]
-        await client.send({"type": "fetch-and-set-history", "history_uid": uid})
-        data = (await client.recv_until("history-data"))[-1]
-    contents = [(m["role"], m["content"]) for m in data["messages"]]
+        stored = await history(client, listing["histories"][0]["uid"])
+    contents = [(m["role"], m["content"]) for m in stored]
     assert ("ai", heard) in contents
     assert not any("number 30" in content for _, content in contents)
 
@@ -58,11 +72,9 @@ async def test_interrupt_mid_reply(kagura: KaguraProcess, fake: FakeOpenAI) -> N
 async def test_new_input_interrupts_the_running_turn(
     kagura: KaguraProcess, fake: FakeOpenAI
 ) -> None:
-    fake.script = LLMScript(reply=LONG, tokens_per_s=20)
     async with ProtocolClient(kagura.ws_url) as client:
         await client.connect_sequence()
-        await client.send({"type": "text-input", "text": "Count for me."})
-        await client.recv_until("audio", timeout=15)
+        await long_reply_begun(client, fake)
         fake.script = LLMScript(reply="Okay, a new topic then.")
         await client.send({"type": "text-input", "text": "Never mind."})
         first_end = await client.recv_until("control", "conversation-chain-end", timeout=5)
@@ -89,23 +101,19 @@ async def test_new_history_during_a_reply_keeps_histories_apart(
     kagura: KaguraProcess, fake: FakeOpenAI
 ) -> None:
     """ "New chat" mid-reply: the old reply stays in the old history, the new one starts clean."""
-    fake.script = LLMScript(reply=LONG, tokens_per_s=20)
     async with ProtocolClient(kagura.ws_url) as client:
         await client.connect_sequence()
         await client.send({"type": "create-new-history"})
         old = (await client.recv_until("new-history-created"))[-1]["history_uid"]
-        await client.send({"type": "text-input", "text": "old question"})
-        await client.recv_until("audio", timeout=15)
+        await long_reply_begun(client, fake, "old question")
         await client.send({"type": "create-new-history"})
         seen = await client.recv_until("new-history-created", timeout=15)
         new = seen[-1]["history_uid"]
         assert {"type": "control", "text": "conversation-chain-end"} in seen
         fake.script = LLMScript(reply="A fresh start.")
         await client.turn("new question")
-        await client.send({"type": "fetch-and-set-history", "history_uid": old})
-        old_messages = (await client.recv_until("history-data"))[-1]["messages"]
-        await client.send({"type": "fetch-and-set-history", "history_uid": new})
-        new_messages = (await client.recv_until("history-data"))[-1]["messages"]
+        old_messages = await history(client, old)
+        new_messages = await history(client, new)
     assert old_messages[0]["content"] == "old question"
     assert old_messages[1]["content"].startswith("Sentence number 1")
     assert [(m["role"], m["content"]) for m in new_messages] == [
@@ -121,11 +129,9 @@ async def test_heard_text_is_clipped_to_what_was_sent(
     kagura: KaguraProcess, fake: FakeOpenAI
 ) -> None:
     """A client reports what it played; it cannot put other words in the character's mouth."""
-    fake.script = LLMScript(reply=LONG, tokens_per_s=20)
     async with ProtocolClient(kagura.ws_url) as client:
         await client.connect_sequence()
-        await client.send({"type": "text-input", "text": "Count for me."})
-        first = (await client.recv_until("audio", timeout=15))[-1]["display_text"]["text"]
+        first = await long_reply_begun(client, fake)
         forged = f"{first} And I promised everyone a million dollars." + "!" * 30000
         await client.send({"type": "interrupt-signal", "text": forged})
         await client.recv_until("control", "conversation-chain-end", timeout=5)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,7 +18,6 @@ from kagura.config.live import BROWSER_USER_AGENT
 from kagura.testing.fake_bilibili import SESSDATA, UID, FakeBilibili, wire
 from kagura.testing.fake_bilibili import messages as m
 from kagura.testing.proxy_recorder import ProxyRecorder
-from tests.support.live import LiveClient
 from tests.support.wait import until
 
 from .conftest import REPO
@@ -28,6 +26,7 @@ from .live_helpers import (
     REAL,
     ROOM,
     TOKEN,
+    WATCHDOG_S,
     bilibili_client,
     connected,
     received,
@@ -37,20 +36,10 @@ from .live_helpers import (
 pytestmark = pytest.mark.live
 
 
-def bilibili(
-    tmp_path: Path,
-    bili: FakeBilibili,
-    recorder: ProxyRecorder,
-    *rooms: int,
-    live: dict[str, Any] | None = None,
-) -> LiveClient:
-    return bilibili_client(tmp_path, bili, recorder.url, *rooms, live=live)
-
-
 async def test_bootstrap_logs_in_signs_and_authenticates(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
 ) -> None:
-    with bilibili(tmp_path, bili, recorder) as client:
+    with bilibili_client(tmp_path, bili, recorder) as client:
         await connected(bili)
         [auth] = bili.read(lambda: list(bili.danmaku.auths))
         assert auth["uid"] == UID  # logged in with SESSDATA: names are not masked
@@ -74,7 +63,7 @@ async def test_bootstrap_logs_in_signs_and_authenticates(
 async def test_new_wbi_keys_are_fetched_when_a_signature_is_refused(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
 ) -> None:
-    with bilibili(tmp_path, bili, recorder) as client:
+    with bilibili_client(tmp_path, bili, recorder) as client:
         await connected(bili)
         bili.read(bili.web.rotate_wbi)  # Bilibili rotated its keys since the last `nav`
         bili.cut(m.danmaku("lost with the connection", 1, "X"))
@@ -90,7 +79,8 @@ async def test_new_wbi_keys_are_fetched_when_a_signature_is_refused(
 async def test_heartbeats_are_answered_and_the_echoed_tail_is_not_misread(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
 ) -> None:
-    with bilibili(tmp_path, bili, recorder, live={"bilibili": {"heartbeat_s": 0.1}}) as client:
+    live = {"bilibili": {"heartbeat_s": 0.1}}
+    with bilibili_client(tmp_path, bili, recorder, live=live) as client:
         await connected(bili)
         await until(lambda: bili.read(lambda: bili.danmaku.heartbeats) >= 5, 10, "heartbeats")
         assert set(bili.read(lambda: bili.danmaku.heartbeat_bodies)) == {b"[object Object]"}
@@ -105,7 +95,7 @@ async def test_every_command_in_json_and_protobuf_forms(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
 ) -> None:
     rocket = {"name": "Rocket", "num": 2, "price": 1000, "tid": "tid-1"}
-    with bilibili(tmp_path, bili, recorder) as client:
+    with bilibili_client(tmp_path, bili, recorder) as client:
         await connected(bili)
         bili.push(
             m.danmaku("hello", 1, "Alice", id_str="abc"),
@@ -154,7 +144,7 @@ async def test_an_anonymous_fallback_warns_about_masked_names_and_keeps_working(
 ) -> None:
     bili.read(lambda: setattr(bili.web, "danmu_info_fails", True))
     live = {"bilibili": {"sessdata": "", "fallback_url": bili.danmaku.url}}
-    with bilibili(tmp_path, bili, recorder, live=live) as client:
+    with bilibili_client(tmp_path, bili, recorder, live=live) as client:
         await connected(bili)
         [auth] = bili.read(lambda: list(bili.danmaku.auths))
         assert auth["uid"] == 0 and "key" not in auth
@@ -170,7 +160,7 @@ async def test_an_anonymous_fallback_warns_about_masked_names_and_keeps_working(
 async def test_an_abrupt_close_mid_batch_reconnects_and_resumes(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
 ) -> None:
-    with bilibili(tmp_path, bili, recorder) as client:
+    with bilibili_client(tmp_path, bili, recorder) as client:
         await connected(bili)
         bili.push(m.danmaku("before", 1, "A"))
         await received(recorder, 1)
@@ -186,7 +176,7 @@ async def test_an_abrupt_close_mid_batch_reconnects_and_resumes(
 async def test_bad_input_is_skipped_with_memory_bounded(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
 ) -> None:
-    with bilibili(tmp_path, bili, recorder) as client:
+    with bilibili_client(tmp_path, bili, recorder) as client:
         await connected(bili)
         before_mb = client.peak_rss_mb()
         nested = wire.batch(
@@ -226,9 +216,8 @@ async def test_bad_input_is_skipped_with_memory_bounded(
 async def test_the_watchdog_reconnects_a_silent_connection(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
 ) -> None:
-    # A watchdog of 3 s: a stall of a second or two on a busy machine is not a silent death.
-    live = {"watchdog_s": 3.0, "bilibili": {"heartbeat_s": 0.2}}
-    with bilibili(tmp_path, bili, recorder, live=live) as client:
+    live = {"watchdog_s": WATCHDOG_S, "bilibili": {"heartbeat_s": 0.2}}
+    with bilibili_client(tmp_path, bili, recorder, live=live) as client:
         await connected(bili)
         bili.read(lambda: setattr(bili.danmaku, "answer_heartbeats", False))  # a silent death
         await until(lambda: "(watchdog)" in client.log(), 15, "the watchdog")
@@ -242,7 +231,7 @@ async def test_the_watchdog_reconnects_a_silent_connection(
 async def test_several_rooms_at_once_each_event_tagged_with_its_room(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
 ) -> None:
-    with bilibili(tmp_path, bili, recorder, ROOM, OTHER) as client:
+    with bilibili_client(tmp_path, bili, recorder, ROOM, OTHER) as client:
         await connected(bili, 2)
         bili.push(m.danmaku("in the first", 1, "A"), room=REAL)
         await received(recorder, 1)

@@ -4,7 +4,6 @@ viewers' names; what moderators delete while it waits is never answered."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,10 @@ from kagura.testing.fake_openai import FakeOpenAI
 from kagura.testing.fake_twitch import FakeTwitch, clearmsg, privmsg, usernotice
 from kagura.testing.fake_youtube import FakeYouTube, author, deleted, new_member, super_chat, text
 from tests.support.server import KaguraProcess
-from tests.support.stage import StageClient, Watcher, stage_url, user_messages
+from tests.support.stage import Watcher, stage_stats, stage_url, user_messages, watched_page
 from tests.support.wait import until
 
-from .conftest import fake_engines
+from .conftest import server_fixture
 from .live_helpers import (
     TWITCH_CHANNELS,
     YT_CHANNEL,
@@ -36,19 +35,9 @@ from .live_helpers import (
 pytestmark = pytest.mark.live
 
 
-@pytest.fixture(scope="module")
-def stage_server(
-    fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[KaguraProcess]:
-    config = fake_engines(fake, stage={"batch_max": 1}, conversation={"playback_margin_s": 0.3})
-    with KaguraProcess(tmp_path_factory.mktemp("live-stage"), config) as server:
-        yield server
-
-
-async def stats(server: KaguraProcess) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.http_url) as http:
-        result: dict[str, Any] = (await http.get("/stage/stats")).json()
-    return result
+stage_server = server_fixture(
+    "live-stage", stage={"batch_max": 1}, conversation={"playback_margin_s": 0.3}
+)
 
 
 async def pause(server: KaguraProcess, paused: bool) -> None:
@@ -72,7 +61,7 @@ async def queued(
     wait in these lanes."""
 
     async def ready() -> bool:
-        now = await stats(server)
+        now = await stage_stats(server)
         return (
             now["accepted"] - before["accepted"] == accepted
             and now["withdrawn"] - before["withdrawn"] == withdrawn
@@ -85,14 +74,12 @@ async def queued(
 async def test_a_viewers_danmaku_is_answered_on_the_stage_by_name(
     tmp_path: Path, bili: FakeBilibili, stage_server: KaguraProcess, fake: FakeOpenAI
 ) -> None:
-    async with StageClient(stage_server, "page") as page:
-        await page.connect_sequence()
-        async with Watcher(page) as seen:
-            with bilibili_client(tmp_path, bili, stage_url(stage_server), token=None) as client:
-                await connected(bili)
-                bili.push(m.danmaku("What is your favourite song?", 42, "Alice", id_str="e1"))
-                await seen.wait_turns(1, timeout=30)
-                assert client.stop() == 0
+    async with watched_page(stage_server) as seen:
+        with bilibili_client(tmp_path, bili, stage_url(stage_server), token=None) as client:
+            await connected(bili)
+            bili.push(m.danmaku("What is your favourite song?", 42, "Alice", id_str="e1"))
+            await seen.wait_turns(1, timeout=30)
+            assert client.stop() == 0
     [line] = transcriptions(seen)
     assert (line["name"], line["platform"]) == ("Alice", "bilibili")
     assert line["text"] == "Alice: What is your favourite song?"
@@ -104,27 +91,25 @@ async def test_a_viewers_danmaku_is_answered_on_the_stage_by_name(
 async def test_paid_events_first_free_gifts_thanked_deleted_super_chats_never(
     tmp_path: Path, bili: FakeBilibili, stage_server: KaguraProcess, fake: FakeOpenAI
 ) -> None:
-    before = await stats(stage_server)
-    async with StageClient(stage_server, "page") as page:
-        await page.connect_sequence()
-        async with Watcher(page) as seen:
-            with bilibili_client(tmp_path, bili, stage_url(stage_server), token=None) as client:
-                await connected(bili)
-                await pause(stage_server, True)  # the streamer's "hold on": chat queues up
-                bili.push(
-                    m.danmaku("first in line", 1, "Bob", id_str="d1"),
-                    m.danmaku("me next", 2, "Cat", id_str="d2"),
-                    m.super_chat(501, 3, "Dee", 30, "Sing for us!"),
-                    m.super_chat(502, 4, "Eve", 50, "Never mind this one"),
-                    m.gift(5, "Fay", "Heart", 10, price=100, coin_type="silver", tid="f1"),
-                    compression="brotli",
-                )
-                bili.push(m.super_chat_delete(502))  # Eve's super chat is taken back
-                lanes = {"superchat": 1, "gift": 1, "danmaku": 2}
-                await queued(stage_server, before, 5, 1, lanes)
-                await pause(stage_server, False)
-                await seen.wait_turns(4, timeout=60)
-                assert client.stop() == 0
+    before = await stage_stats(stage_server)
+    async with watched_page(stage_server) as seen:
+        with bilibili_client(tmp_path, bili, stage_url(stage_server), token=None) as client:
+            await connected(bili)
+            await pause(stage_server, True)  # the streamer's "hold on": chat queues up
+            bili.push(
+                m.danmaku("first in line", 1, "Bob", id_str="d1"),
+                m.danmaku("me next", 2, "Cat", id_str="d2"),
+                m.super_chat(501, 3, "Dee", 30, "Sing for us!"),
+                m.super_chat(502, 4, "Eve", 50, "Never mind this one"),
+                m.gift(5, "Fay", "Heart", 10, price=100, coin_type="silver", tid="f1"),
+                compression="brotli",
+            )
+            bili.push(m.super_chat_delete(502))  # Eve's super chat is taken back
+            lanes = {"superchat": 1, "gift": 1, "danmaku": 2}
+            await queued(stage_server, before, 5, 1, lanes)
+            await pause(stage_server, False)
+            await seen.wait_turns(4, timeout=60)
+            assert client.stop() == 0
     names = [line["name"] for line in transcriptions(seen)]
     assert names == ["Dee", "Fay", "Bob", "Cat"]  # super chat, gift lane, then danmaku
     asked = user_messages(fake.chat_requests())
@@ -143,28 +128,26 @@ async def test_twitch_chat_answered_by_name_cheers_and_raids_first_deleted_never
     tmp_path: Path, twitch: FakeTwitch, stage_server: KaguraProcess, fake: FakeOpenAI
 ) -> None:
     channel = TWITCH_CHANNELS[0]
-    before = await stats(stage_server)
-    async with StageClient(stage_server, "page") as page:
-        await page.connect_sequence()
-        async with Watcher(page) as seen:
-            with twitch_client(tmp_path, twitch, stage_url(stage_server), token=None) as client:
-                await joined(twitch)
-                await pause(stage_server, True)
-                twitch.send(
-                    channel,
-                    privmsg(channel, "alice", "hi Kagura, how are you?", msg_id="t1"),
-                    privmsg(channel, "bob", "something the mods remove", msg_id="t2"),
-                    privmsg(channel, "carol", "Cheer500 sing us a song", bits=500, msg_id="t3"),
-                    usernotice(channel, "dee", "raid", viewerCount=12),
-                    usernotice(channel, "eve", "subgift", sub_plan="1000",
-                               recipient_display_name="Fay"),
-                )  # fmt: skip
-                twitch.send(channel, clearmsg(channel, "bob", "t2", "something the mods remove"))
-                lanes = {"superchat": 1, "membership": 1, "gift": 1, "danmaku": 1}
-                await queued(stage_server, before, 5, 1, lanes)
-                await pause(stage_server, False)
-                await seen.wait_turns(4, timeout=60)
-                assert client.stop() == 0
+    before = await stage_stats(stage_server)
+    async with watched_page(stage_server) as seen:
+        with twitch_client(tmp_path, twitch, stage_url(stage_server), token=None) as client:
+            await joined(twitch)
+            await pause(stage_server, True)
+            twitch.send(
+                channel,
+                privmsg(channel, "alice", "hi Kagura, how are you?", msg_id="t1"),
+                privmsg(channel, "bob", "something the mods remove", msg_id="t2"),
+                privmsg(channel, "carol", "Cheer500 sing us a song", bits=500, msg_id="t3"),
+                usernotice(channel, "dee", "raid", viewerCount=12),
+                usernotice(channel, "eve", "subgift", sub_plan="1000",
+                           recipient_display_name="Fay"),
+            )  # fmt: skip
+            twitch.send(channel, clearmsg(channel, "bob", "t2", "something the mods remove"))
+            lanes = {"superchat": 1, "membership": 1, "gift": 1, "danmaku": 1}
+            await queued(stage_server, before, 5, 1, lanes)
+            await pause(stage_server, False)
+            await seen.wait_turns(4, timeout=60)
+            assert client.stop() == 0
     lines = transcriptions(seen)
     assert [line["name"] for line in lines] == ["Carol", "Dee", "Eve", "Alice"]
     assert {line["platform"] for line in lines} == {"twitch"}
@@ -185,26 +168,24 @@ async def test_youtube_chat_answered_by_name_super_chats_first_deleted_never(
     tmp_path: Path, youtube: FakeYouTube, stage_server: KaguraProcess, fake: FakeOpenAI
 ) -> None:
     youtube.go_live(YT_VIDEO, YT_CHANNEL)
-    before = await stats(stage_server)
-    async with StageClient(stage_server, "page") as page:
-        await page.connect_sequence()
-        async with Watcher(page) as seen:
-            with youtube_client(tmp_path, youtube, stage_url(stage_server), token=None) as client:
-                await polled(youtube, YT_VIDEO, 1)
-                await pause(stage_server, True)
-                youtube.post(
-                    YT_VIDEO,
-                    text("y1", author("Alice"), "hello from YouTube!"),
-                    text("y2", author("Bob"), "a message the mods remove"),
-                    super_chat("y3", author("Carol"), "Sing for us!", 4_990_000, "USD"),
-                    new_member("y4", author("Dee")),
-                    deleted("y5", "y2"),
-                )
-                lanes = {"superchat": 1, "membership": 1, "danmaku": 1}
-                await queued(stage_server, before, 4, 1, lanes)
-                await pause(stage_server, False)
-                await seen.wait_turns(3, timeout=60)
-                assert client.stop() == 0
+    before = await stage_stats(stage_server)
+    async with watched_page(stage_server) as seen:
+        with youtube_client(tmp_path, youtube, stage_url(stage_server), token=None) as client:
+            await polled(youtube, YT_VIDEO, 1)
+            await pause(stage_server, True)
+            youtube.post(
+                YT_VIDEO,
+                text("y1", author("Alice"), "hello from YouTube!"),
+                text("y2", author("Bob"), "a message the mods remove"),
+                super_chat("y3", author("Carol"), "Sing for us!", 4_990_000, "USD"),
+                new_member("y4", author("Dee")),
+                deleted("y5", "y2"),
+            )
+            lanes = {"superchat": 1, "membership": 1, "danmaku": 1}
+            await queued(stage_server, before, 4, 1, lanes)
+            await pause(stage_server, False)
+            await seen.wait_turns(3, timeout=60)
+            assert client.stop() == 0
     lines = transcriptions(seen)
     assert [line["name"] for line in lines] == ["Carol", "Dee", "Alice"]
     assert lines[0]["text"] == "Carol [Super Chat 4.99 USD]: Sing for us!"

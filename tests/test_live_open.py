@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from kagura.config import deep_merge
 from kagura.testing.fake_bilibili import (
     IDENTITY_CODE,
     OPEN_APP_ID,
@@ -24,7 +23,7 @@ from kagura.testing.proxy_recorder import ProxyRecorder
 from tests.support.live import LiveClient
 from tests.support.wait import until
 
-from .live_helpers import TOKEN, connected, received, summary
+from .live_helpers import TOKEN, connected, live_client, received, summary
 
 pytestmark = pytest.mark.live
 
@@ -33,7 +32,6 @@ def open_client(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder, **section: Any
 ) -> LiveClient:
     args = ["bilibili-open", "--open-api", bili.api_url, "--ca-file", str(bili.ca_file)]
-    args += ["--proxy-url", recorder.url, "--token", TOKEN]
     settings = {
         "access_key_id": OPEN_KEY_ID,
         "access_key_secret": "${BILIBILI_ACCESS_KEY_SECRET}",
@@ -43,8 +41,8 @@ def open_client(
         "game_heartbeat_s": 0.2,
     }
     env = {"BILIBILI_ACCESS_KEY_SECRET": OPEN_SECRET, "BILIBILI_IDENTITY_CODE": IDENTITY_CODE}
-    live = {"bilibili_open": deep_merge(settings, section)}
-    return LiveClient(tmp_path / "client", args, live, env=env)
+    live = {"bilibili_open": section}
+    return live_client(tmp_path, args, recorder, TOKEN, {"bilibili_open": settings}, live, env)
 
 
 def started(bili: FakeBilibili) -> list[str]:

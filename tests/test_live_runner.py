@@ -38,7 +38,7 @@ def push_danmaku(bili: FakeBilibili, prefix: str, count: int, per_frame: int = 3
 async def test_the_stage_restarting_while_chat_flows_loses_and_repeats_nothing(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
 ) -> None:
-    with bilibili_client(tmp_path, bili, recorder.url) as client:
+    with bilibili_client(tmp_path, bili, recorder) as client:
         await connected(bili)
         sent = push_danmaku(bili, "before-", 12)
         await received(recorder, 12)
@@ -60,7 +60,7 @@ async def test_a_full_buffer_drops_the_oldest_and_counts_them(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
 ) -> None:
     recorder.stop()  # the stage is not there when the client starts
-    with bilibili_client(tmp_path, bili, recorder.url, live={"buffer_events": 5}) as client:
+    with bilibili_client(tmp_path, bili, recorder, live={"buffer_events": 5}) as client:
         await connected(bili)
         sent = push_danmaku(bili, "chat-", 12)
         await until(lambda: "dropped 7" in client.log(), 10, "the drops to be counted")
@@ -73,7 +73,7 @@ async def test_a_full_buffer_drops_the_oldest_and_counts_them(
 async def test_a_refused_token_is_a_clear_error(
     tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
 ) -> None:
-    with bilibili_client(tmp_path, bili, recorder.url, token="not-the-token") as client:
+    with bilibili_client(tmp_path, bili, recorder, token="not-the-token") as client:
         assert client.wait(30) == 2
     log = client.log()
     assert "4401" in log and "kagura tokens" in log and "not-the-token" not in log
@@ -84,7 +84,7 @@ async def test_the_platform_token_is_derived_from_the_servers_admin_token(
 ) -> None:
     admin = "the-admin-token"
     with ProxyRecorder(token=role_token(admin, Role.PLATFORM)) as recorder:
-        client = bilibili_client(tmp_path, bili, recorder.url, token=None)
+        client = bilibili_client(tmp_path, bili, recorder, token=None)
         client.config["system"]["auth_token"] = admin  # the client shares the server's config
         with client:
             await connected(bili)

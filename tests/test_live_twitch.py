@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,6 +24,7 @@ from .live_helpers import (
     TWITCH_BOT,
     TWITCH_CHANNELS,
     TWITCH_OAUTH,
+    WATCHDOG_S,
     joined,
     received,
     summary,
@@ -36,21 +36,10 @@ pytestmark = pytest.mark.live
 CHANNEL, OTHER = TWITCH_CHANNELS
 
 
-def client(
-    tmp_path: Path,
-    twitch: FakeTwitch,
-    recorder: ProxyRecorder,
-    *channels: str,
-    live: dict[str, Any] | None = None,
-    env: dict[str, str] | None = None,
-) -> LiveClient:
-    return twitch_client(tmp_path, twitch, recorder.url, *channels, live=live, env=env)
-
-
 async def test_anonymous_login_and_every_kind_of_message(
     tmp_path: Path, twitch: FakeTwitch, recorder: ProxyRecorder
 ) -> None:
-    with client(tmp_path, twitch, recorder, CHANNEL, OTHER) as live:
+    with twitch_client(tmp_path, twitch, recorder, CHANNEL, OTHER) as live:
         await joined(twitch, CHANNEL, OTHER)
         [(nick, with_password)] = twitch.read(lambda: list(twitch.logins))
         assert nick.startswith("justinfan") and nick[9:].isdigit() and not with_password
@@ -104,7 +93,7 @@ async def test_anonymous_login_and_every_kind_of_message(
 async def test_moderators_deleting_messages_and_banning_users_withdraw_them(
     tmp_path: Path, twitch: FakeTwitch, recorder: ProxyRecorder
 ) -> None:
-    with client(tmp_path, twitch, recorder, CHANNEL, OTHER) as live:
+    with twitch_client(tmp_path, twitch, recorder, CHANNEL, OTHER) as live:
         await joined(twitch, CHANNEL, OTHER)
         twitch.send(
             CHANNEL,
@@ -133,7 +122,7 @@ async def test_logging_in_with_a_token_from_the_environment(
 ) -> None:
     live_config = {"twitch": {"login": TWITCH_BOT, "token": "${TWITCH_TOKEN}"}}
     env = {"TWITCH_TOKEN": TWITCH_OAUTH}
-    with client(tmp_path, twitch, recorder, live=live_config, env=env) as live:
+    with twitch_client(tmp_path, twitch, recorder, live=live_config, env=env) as live:
         await joined(twitch)
         assert twitch.read(lambda: list(twitch.logins)) == [(TWITCH_BOT, True)]
         assert twitch.read(lambda: list(twitch.passwords)) == [f"oauth:{TWITCH_OAUTH}"]
@@ -148,7 +137,7 @@ async def test_a_refused_login_is_a_clear_error_naming_the_setting(
 ) -> None:
     env = {"TWITCH_TOKEN": "oauth:not-the-right-token"}
     login = {"twitch": {"login": TWITCH_BOT}}
-    with client(tmp_path, twitch, recorder, live=login, env=env) as live:
+    with twitch_client(tmp_path, twitch, recorder, live=login, env=env) as live:
         assert live.wait(30) == 2
     log = live.log()
     assert "Login authentication failed" in log and "live.twitch.token" in log
@@ -159,9 +148,8 @@ async def test_a_refused_login_is_a_clear_error_naming_the_setting(
 async def test_pings_both_ways_keep_a_quiet_chat_alive_and_a_dead_one_is_reconnected(
     tmp_path: Path, twitch: FakeTwitch, recorder: ProxyRecorder
 ) -> None:
-    # A watchdog of 3 s: a stall of a second or two on a busy machine is not a silent death.
-    live_config = {"watchdog_s": 3.0, "twitch": {"ping_s": 0.3}}
-    with client(tmp_path, twitch, recorder, live=live_config) as live:
+    live_config = {"watchdog_s": WATCHDOG_S, "twitch": {"ping_s": 0.3}}
+    with twitch_client(tmp_path, twitch, recorder, live=live_config) as live:
         await joined(twitch)
         assert twitch.ping() == 1
         await until(lambda: twitch.read(lambda: list(twitch.pongs)), 10, "the PONG")
@@ -182,7 +170,7 @@ async def test_pings_both_ways_keep_a_quiet_chat_alive_and_a_dead_one_is_reconne
 async def test_reconnect_requested_mid_stream_rejoins_and_carries_on(
     tmp_path: Path, twitch: FakeTwitch, recorder: ProxyRecorder
 ) -> None:
-    with client(tmp_path, twitch, recorder, CHANNEL, OTHER) as live:
+    with twitch_client(tmp_path, twitch, recorder, CHANNEL, OTHER) as live:
         await joined(twitch, CHANNEL, OTHER)
         twitch.send(CHANNEL, privmsg(CHANNEL, "alice", "before", msg_id="r1"))
         await received(recorder, 1)
@@ -198,7 +186,7 @@ async def test_reconnect_requested_mid_stream_rejoins_and_carries_on(
 async def test_lines_that_are_not_irc_are_skipped_and_reading_goes_on(
     tmp_path: Path, twitch: FakeTwitch, recorder: ProxyRecorder
 ) -> None:
-    with client(tmp_path, twitch, recorder) as live:
+    with twitch_client(tmp_path, twitch, recorder) as live:
         await joined(twitch)
         twitch.send(
             CHANNEL,
@@ -232,7 +220,7 @@ async def test_the_stage_restarting_mid_stream_loses_and_repeats_nothing(
             twitch.send(CHANNEL, *lines)
         return texts
 
-    with client(tmp_path, twitch, recorder) as live:
+    with twitch_client(tmp_path, twitch, recorder) as live:
         await joined(twitch)
         sent = chat("before-", 8)
         await received(recorder, 8)

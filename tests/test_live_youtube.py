@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -43,16 +42,6 @@ pytestmark = pytest.mark.live
 ALICE, SPAMMER = author("Alice"), author("Spammer")
 
 
-def client(
-    tmp_path: Path,
-    youtube: FakeYouTube,
-    recorder: ProxyRecorder,
-    *args: str,
-    live: dict[str, Any] | None = None,
-) -> LiveClient:
-    return youtube_client(tmp_path, youtube, recorder.url, *args, live=live)
-
-
 def never_too_soon(youtube: FakeYouTube, video: str = YT_VIDEO) -> list[tuple[float, float]]:
     chat = youtube.chat(video)
     gaps = youtube.read(lambda: list(chat.gaps))
@@ -72,7 +61,7 @@ async def test_a_videos_chat_page_by_page_every_kind_never_polled_too_soon(
         text("recent", ALICE, "said just before it started", at=now - 5),
     )
     youtube.set(page_size=2)  # a page holds two items: the client must follow the tokens
-    with client(tmp_path, youtube, recorder) as live:
+    with youtube_client(tmp_path, youtube, recorder) as live:
         await polled(youtube, YT_VIDEO, 1)
         youtube.post(
             YT_VIDEO,
@@ -117,8 +106,9 @@ async def test_a_videos_chat_page_by_page_every_kind_never_polled_too_soon(
 async def test_a_channel_is_searched_and_its_next_stream_waited_for(
     tmp_path: Path, youtube: FakeYouTube, recorder: ProxyRecorder
 ) -> None:
+    channel = ("--channel-id", YT_CHANNEL)
     live_config = {"youtube": {"on_end": "wait"}}
-    with client(tmp_path, youtube, recorder, "--channel-id", YT_CHANNEL, live=live_config) as live:
+    with youtube_client(tmp_path, youtube, recorder, *channel, live=live_config) as live:
         await until(lambda: "is not live" in live.log(), 20, "the client to wait")
         youtube.go_live(YT_VIDEO, YT_CHANNEL)
         await polled(youtube, YT_VIDEO, 1)
@@ -149,7 +139,7 @@ async def test_the_stream_ending_is_said_and_the_client_exits_cleanly(
     tmp_path: Path, youtube: FakeYouTube, recorder: ProxyRecorder, how: str
 ) -> None:
     youtube.go_live(YT_VIDEO, YT_CHANNEL)
-    with client(tmp_path, youtube, recorder) as live:
+    with youtube_client(tmp_path, youtube, recorder) as live:
         await polled(youtube, YT_VIDEO, 1)
         youtube.post(YT_VIDEO, text("last", ALICE, "bye everyone"))
         await received(recorder, 1)
@@ -167,7 +157,8 @@ async def test_quota_exceeded_is_said_paused_and_resumed_losing_nothing(
     tmp_path: Path, youtube: FakeYouTube, recorder: ProxyRecorder
 ) -> None:
     youtube.go_live(YT_VIDEO, YT_CHANNEL)
-    with client(tmp_path, youtube, recorder, live={"youtube": {"quota_error_wait_s": 1.5}}) as live:
+    live_config = {"youtube": {"quota_error_wait_s": 1.5}}
+    with youtube_client(tmp_path, youtube, recorder, live=live_config) as live:
         await polled(youtube, YT_VIDEO, 1)
         youtube.post(YT_VIDEO, text("q1", ALICE, "before the quota ran out"))
         await received(recorder, 1)
@@ -190,7 +181,8 @@ async def test_a_quota_used_up_before_the_start_is_waited_out_too(
 ) -> None:
     youtube.go_live(YT_VIDEO, YT_CHANNEL)
     youtube.set(quota_left=0)  # another program used the key's quota today
-    with client(tmp_path, youtube, recorder, live={"youtube": {"quota_error_wait_s": 1}}) as live:
+    live_config = {"youtube": {"quota_error_wait_s": 1}}
+    with youtube_client(tmp_path, youtube, recorder, live=live_config) as live:
         await until(lambda: "pausing for" in live.log(), 20, "the pause")
         youtube.set(quota_left=None)
         await polled(youtube, YT_VIDEO, 1)
@@ -206,7 +198,7 @@ async def test_a_small_daily_budget_slows_polling_down_and_says_so(
 ) -> None:
     youtube.go_live(YT_VIDEO, YT_CHANNEL)
     budget = {"youtube": {"quota_per_day": 60, "budget_hours": 0.002}}  # 7.2 s
-    with client(tmp_path, youtube, recorder, live=budget) as live:
+    with youtube_client(tmp_path, youtube, recorder, live=budget) as live:
         await polled(youtube, YT_VIDEO, 4)
         await until(lambda: "slowed by the quota budget" in live.log(), 20, "the status line")
         youtube.post(YT_VIDEO, text("b1", ALICE, "still read"))
@@ -235,7 +227,7 @@ async def test_an_outage_and_the_stage_restarting_lose_and_repeat_nothing(
         youtube.post(YT_VIDEO, *items)
         sent.extend(f"{prefix}{n}" for n in range(count))
 
-    with client(tmp_path, youtube, recorder) as live:
+    with youtube_client(tmp_path, youtube, recorder) as live:
         await polled(youtube, YT_VIDEO, 1)
         chat("before-", 5)
         await received(recorder, 5)

@@ -29,9 +29,13 @@ NO_RATE_LIMIT = {"user_rate_per_min": 0}
 ON = {"enabled": True}
 
 
-def server(fake: FakeOpenAI, workdir: Path, **memory: Any) -> KaguraProcess:
-    # No per-viewer rate limit: a test's viewer may say more than three things at once.
-    return KaguraProcess(workdir, fake_engines(fake, memory={**ON, **memory}, stage=NO_RATE_LIMIT))
+def server(
+    fake: FakeOpenAI, workdir: Path, llm: dict[str, Any] | None = None, **memory: Any
+) -> KaguraProcess:
+    """Memory on (with `memory` settings), and no per-viewer rate limit: a test's viewer may
+    say more than three things at once."""
+    config = fake_engines(fake, memory={**ON, **memory}, stage=NO_RATE_LIMIT, llm=llm or {})
+    return KaguraProcess(workdir, config)
 
 
 async def say(client: StageClient, seen: Watcher, text: str, user: str) -> None:
@@ -64,8 +68,7 @@ async def test_a_viewer_is_remembered_across_a_restart(fake: FakeOpenAI, tmp_pat
 
 async def test_trimmed_memory_is_summarised_and_recalled(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.script = LLMScript(reply=brain)
-    config = fake_engines(fake, llm={"memory_budget_tokens": 64}, stage=NO_RATE_LIMIT, memory=ON)
-    with KaguraProcess(tmp_path, config) as kagura:
+    with server(fake, tmp_path, llm={"memory_budget_tokens": 64}) as kagura:
         async with StageClient(kagura) as admin, Watcher(admin) as seen:
             for n in range(4):  # about 30 tokens a turn: the budget overflows
                 await say(admin, seen, f"tell me a long story about the volcano, part {n}", "Dee")

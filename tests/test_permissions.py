@@ -9,7 +9,6 @@ handled. Histories in use by another conversation cannot be deleted from under i
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from kagura.widget import WidgetServer
 from tests.support.server import KaguraProcess
 from tests.support.stage import StageClient, Watcher
 
-from .conftest import fake_engines
+from .conftest import server_fixture
 
 TOKEN = "table-walk-token"
 RANK = {Role.PLATFORM: 0, Role.PAGE: 1, Role.ADMIN: 2}
@@ -53,15 +52,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def guarded(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
-    config = fake_engines(
-        fake,
-        system={"auth_token": TOKEN, "require_token_on_loopback": True},
-        conversation={"playback_margin_s": 0.2},
-    )
-    with KaguraProcess(tmp_path_factory.mktemp("permissions"), config) as server:
-        yield server
+guarded = server_fixture(
+    "permissions",
+    system={"auth_token": TOKEN, "require_token_on_loopback": True},
+    conversation={"playback_margin_s": 0.2},
+)
 
 
 # The policy, stated here independently of the table it checks: what each role may send.

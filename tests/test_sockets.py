@@ -8,7 +8,6 @@ import contextlib
 import os
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 import websockets
@@ -18,27 +17,23 @@ from tests.support.server import KaguraProcess
 from tests.support.stage import StageClient, stage_url, stalled_client
 from tests.support.wait import until
 
-from .conftest import fake_engines
+from .conftest import server_fixture
 
 HANDSHAKE_S = 1.5
 STALL_S = 2.0
 PER_ADDRESS = 12
 
 
-@pytest.fixture(scope="module")
-def server(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
-    config = fake_engines(
-        fake,
-        system={
-            "handshake_timeout_s": HANDSHAKE_S,
-            "stalled_send_timeout_s": STALL_S,
-            "max_connections_per_address": PER_ADDRESS,
-        },
-        stage={"client_queue_frames": 16, "batch_max": 1, "dedup_window_s": 0},
-        conversation={"playback_margin_s": 0.2},
-    )
-    with KaguraProcess(tmp_path_factory.mktemp("sockets"), config) as process:
-        yield process
+server = server_fixture(
+    "sockets",
+    system={
+        "handshake_timeout_s": HANDSHAKE_S,
+        "stalled_send_timeout_s": STALL_S,
+        "max_connections_per_address": PER_ADDRESS,
+    },
+    stage={"client_queue_frames": 16, "batch_max": 1, "dedup_window_s": 0},
+    conversation={"playback_margin_s": 0.2},
+)
 
 
 def open_fds(server: KaguraProcess) -> int:

@@ -5,11 +5,10 @@ bytes the server sent the platform client counted on the wire."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from kagura.conversation.conversation import PROACTIVE_PROMPT
@@ -17,10 +16,17 @@ from kagura.testing.fake_bilibili import FakeBilibili
 from kagura.testing.fake_bilibili import messages as m
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from tests.support.server import KaguraProcess
-from tests.support.stage import CHAIN_END, CHAIN_START, StageClient, Watcher, user_messages
+from tests.support.stage import (
+    CHAIN_END,
+    CHAIN_START,
+    StageClient,
+    Watcher,
+    stage_stats,
+    user_messages,
+)
 from tests.support.wait import until
 
-from .conftest import fake_engines
+from .conftest import server_fixture
 from .live_helpers import bilibili_client, connected
 from .tcp_relay import CountingRelay
 
@@ -29,19 +35,9 @@ pytestmark = pytest.mark.live
 IDLE_S = 0.5
 
 
-@pytest.fixture(scope="module")
-def stage(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
-    config = fake_engines(
-        fake, stage={"idle_after_s": IDLE_S}, conversation={"playback_margin_s": 0.3}
-    )
-    with KaguraProcess(tmp_path_factory.mktemp("audience"), config) as server:
-        yield server
-
-
-async def stats(server: KaguraProcess) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.http_url) as http:
-        result: dict[str, Any] = (await http.get("/stage/stats")).json()
-    return result
+stage = server_fixture(
+    "audience", stage={"idle_after_s": IDLE_S}, conversation={"playback_margin_s": 0.3}
+)
 
 
 async def test_only_pages_hear_the_show_and_idle_talk_waits_for_one(
@@ -108,7 +104,7 @@ def platform_joined(server: KaguraProcess) -> Callable[[], Awaitable[dict[str, A
     """The stage's stats once exactly one platform client is connected (else None)."""
 
     async def check() -> dict[str, Any] | None:
-        current = await stats(server)
+        current = await stage_stats(server)
         return current if current["clients"].get("platform") == 1 else None
 
     return check
@@ -116,6 +112,6 @@ def platform_joined(server: KaguraProcess) -> Callable[[], Awaitable[dict[str, A
 
 def idle_for(server: KaguraProcess, seconds: float) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
-        return float((await stats(server))["idle_s"]) >= seconds
+        return float((await stage_stats(server))["idle_s"]) >= seconds
 
     return check

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,25 +15,21 @@ from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from tests.support.server import KaguraProcess
 from tests.support.stage import StageClient, Watcher
 
-from .conftest import fake_engines
+from .conftest import server_fixture
 
 TOKEN = "s3cret-token"
 STUDIO = "https://studio.example"
 
 
-@pytest.fixture(scope="module")
-def guarded(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
-    config = fake_engines(
-        fake,
-        system={
-            "auth_token": TOKEN,
-            "require_token_on_loopback": True,
-            "allowed_origins": [STUDIO],
-        },
-        conversation={"playback_margin_s": 0.3},
-    )
-    with KaguraProcess(tmp_path_factory.mktemp("auth"), config) as server:
-        yield server
+guarded = server_fixture(
+    "auth",
+    system={
+        "auth_token": TOKEN,
+        "require_token_on_loopback": True,
+        "allowed_origins": [STUDIO],
+    },
+    conversation={"playback_margin_s": 0.3},
+)
 
 
 async def refusal(client: StageClient) -> tuple[int, str]:

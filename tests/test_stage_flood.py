@@ -6,51 +6,38 @@ queues chat meanwhile, then releases the turn and checks what the LLM was asked,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
-import pytest
-
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from tests.support.server import KaguraProcess
-from tests.support.stage import StageClient, Watcher, user_messages
+from tests.support.stage import StageClient, Watcher, stage_stats, user_messages, viewer_and_page
 from tests.support.wait import until
 
-from .conftest import fake_engines
+from .conftest import server_fixture
 
 DANMAKU_TTL_S = 5.0
 HOLD_REPLY = "Let me think about that for a good long while, everyone, please wait."
 
 
-@pytest.fixture(scope="module")
-def stage(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
-    config = fake_engines(
-        fake,
-        stage={
-            "lanes": {"danmaku": {"ttl_s": DANMAKU_TTL_S}},
-            "batch_max": 3,
-            "batch_min": 3,
-            "user_rate_per_min": 6,
-            "user_burst": 2,
-            "dedup_window_s": 30,
-            "blocked_users": ["Troll"],
-            "blocked_words": ["forbidden"],
-            "max_text_chars": 50,
-            "gift_llm_min_amount": 10,
-        },
-        # Long enough that a held turn waits for our acknowledgement, not its timeout.
-        conversation={"playback_margin_s": 15},
-    )
-    with KaguraProcess(tmp_path_factory.mktemp("flood"), config) as server:
-        yield server
-
-
-async def stats(server: KaguraProcess) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.http_url) as http:
-        result: dict[str, Any] = (await http.get("/stage/stats")).json()
-    return result
+stage = server_fixture(
+    "flood",
+    stage={
+        "lanes": {"danmaku": {"ttl_s": DANMAKU_TTL_S}},
+        "batch_max": 3,
+        "batch_min": 3,
+        "user_rate_per_min": 6,
+        "user_burst": 2,
+        "dedup_window_s": 30,
+        "blocked_users": ["Troll"],
+        "blocked_words": ["forbidden"],
+        "max_text_chars": 50,
+        "gift_llm_min_amount": 10,
+    },
+    # Long enough that a held turn waits for our acknowledgement, not its timeout.
+    conversation={"playback_margin_s": 15},
+)
 
 
 @asynccontextmanager
@@ -87,12 +74,12 @@ async def queued(platform: StageClient, admin: StageClient, seen: Watcher) -> No
 
 
 async def settled(server: KaguraProcess) -> bool:
-    current = await stats(server)
+    current = await stage_stats(server)
     return not current["answering"] and not any(current["waiting"].values())
 
 
 async def expired(server: KaguraProcess, before: dict[str, Any]) -> bool:
-    dropped: dict[str, int] = (await stats(server))["dropped"]
+    dropped: dict[str, int] = (await stage_stats(server))["dropped"]
     return dropped.get("expired", 0) > before["dropped"].get("expired", 0)
 
 
@@ -118,7 +105,7 @@ async def test_lanes_are_answered_in_priority_order(stage: KaguraProcess, fake: 
 
 
 async def test_stale_chat_is_dropped(stage: KaguraProcess, fake: FakeOpenAI) -> None:
-    before = await stats(stage)
+    before = await stage_stats(stage)
     async with held(stage, fake, turns=1) as (_, platform, _):
         await platform.chat("old news", user="Olly")
         await platform.chat("paid and patient", user="Pat", kind="superchat", amount=5)
@@ -126,11 +113,11 @@ async def test_stale_chat_is_dropped(stage: KaguraProcess, fake: FakeOpenAI) -> 
     assert user_messages(fake.chat_requests()) == [
         "Pat on bilibili sends a Super Chat (5): «paid and patient»"
     ]
-    assert delta(before, await stats(stage)) == {"expired": 1}
+    assert delta(before, await stage_stats(stage)) == {"expired": 1}
 
 
 async def test_duplicates_and_rate_limit(stage: KaguraProcess, fake: FakeOpenAI) -> None:
-    before = await stats(stage)
+    before = await stage_stats(stage)
     async with held(stage, fake, turns=3) as (_, platform, _):
         await platform.chat("hello there", user="Ann")
         await platform.chat("Hello  there", user="Ann")  # the same, within the window
@@ -143,18 +130,18 @@ async def test_duplicates_and_rate_limit(stage: KaguraProcess, fake: FakeOpenAI)
         "Ann on bilibili says: «hello there»",
         "Ann on bilibili says: «second one»",
     ]
-    assert delta(before, await stats(stage)) == {"duplicate": 2, "rate_limited": 1}
+    assert delta(before, await stage_stats(stage)) == {"duplicate": 2, "rate_limited": 1}
 
 
 async def test_blocklists_and_ignore_prefix(stage: KaguraProcess, fake: FakeOpenAI) -> None:
-    before = await stats(stage)
+    before = await stage_stats(stage)
     async with held(stage, fake, turns=1) as (_, platform, _):
         await platform.chat("hi from a troll", user="troll")
         await platform.chat("say the FORBIDDEN word", user="Eve")
         await platform.chat("#note to the mods", user="Fay")
         await platform.chat("a fine question", user="Gil")
     assert user_messages(fake.chat_requests()) == ["Gil on bilibili says: «a fine question»"]
-    assert delta(before, await stats(stage)) == {
+    assert delta(before, await stage_stats(stage)) == {
         "blocked_user": 1,
         "blocked_word": 1,
         "ignored": 1,
@@ -190,12 +177,7 @@ async def test_bad_events_get_a_clear_error_and_lose_nothing(
     stage: KaguraProcess, fake: FakeOpenAI
 ) -> None:
     fake.script = LLMScript(reply="Okay!")
-    async with (
-        StageClient(stage, "platform") as platform,
-        StageClient(stage, "page") as page,
-        Watcher(page) as seen,
-    ):
-        await platform.connect_sequence()
+    async with viewer_and_page(stage) as (platform, seen):
         bad: list[Any] = [
             {"type": "text-input", "text": "x" * 5000},
             {"type": "text-input", "text": "hi", "source": {"kind": "nonsense"}},

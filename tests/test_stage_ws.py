@@ -6,10 +6,8 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from kagura.sender import SEND_TIMEOUT_S
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
@@ -20,44 +18,40 @@ from tests.support.stage import (
     CHAIN_START,
     StageClient,
     Watcher,
+    stage_stats,
     stage_url,
     stalled_client,
     user_messages,
+    viewer_and_page,
 )
 from tests.support.wait import until
 
-from .conftest import fake_engines
+from .conftest import server_fixture
 
 SHORT = "Okay, got it."
 CLOSE_FRAME_END = (1013).to_bytes(2, "big") + b"client too slow; reconnect"
 
 
-@pytest.fixture(scope="module")
-def stage(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
-    config = fake_engines(
-        fake,
-        stage={
-            "batch_max": 1,
-            "user_rate_per_min": 0,
-            "dedup_window_s": 0,
-            "client_queue_frames": 16,
-        },
-        conversation={"playback_margin_s": 0.3},
-    )
-    with KaguraProcess(tmp_path_factory.mktemp("stage"), config) as server:
-        yield server
+stage = server_fixture(
+    "stage",
+    stage={
+        "batch_max": 1,
+        "user_rate_per_min": 0,
+        "dedup_window_s": 0,
+        "client_queue_frames": 16,
+    },
+    conversation={"playback_margin_s": 0.3},
+)
 
 
-def server_log(server: KaguraProcess) -> str:
-    """The whole log, with Rich's line wrapping undone."""
-    return " ".join(server.log_path.read_text("utf-8", "replace").split())
-
-
-async def stats(server: KaguraProcess) -> dict:
-    async with httpx.AsyncClient(base_url=server.http_url) as http:
-        response = await http.get("/stage/stats")
-    assert response.status_code == 200
-    return response.json()
+def shown(name: str, text: str) -> dict[str, str]:
+    """What every page shows of a Bilibili viewer's chat: who said what, and where."""
+    return {
+        "type": "user-input-transcription",
+        "text": f"{name}: {text}",
+        "name": name,
+        "platform": "bilibili",
+    }
 
 
 async def test_replies_to_requests_are_private(stage: KaguraProcess) -> None:
@@ -77,24 +71,14 @@ async def test_chat_is_answered_and_broadcast_with_the_viewers_name(
     stage: KaguraProcess, fake: FakeOpenAI
 ) -> None:
     fake.script = LLMScript(reply="Hello Alice, welcome to the stream.")
-    async with (
-        StageClient(stage, "page") as page,
-        StageClient(stage, "platform") as platform,
-        Watcher(page) as seen,
-    ):
-        await platform.connect_sequence()
+    async with viewer_and_page(stage) as (platform, seen):
         await platform.chat("Hi Kagura!", user="Alice")
         await seen.wait_turns(1)
         theirs = await platform.quiet(0.5)
     page_turn = seen.messages[seen.messages.index(CHAIN_START) :]
     assert page_turn[1:3] == [
         {"type": "full-text", "text": "Thinking..."},
-        {
-            "type": "user-input-transcription",
-            "text": "Alice: Hi Kagura!",
-            "name": "Alice",
-            "platform": "bilibili",
-        },
+        shown("Alice", "Hi Kagura!"),
     ]
     assert [m["type"] for m in page_turn].count("audio") >= 1
     # The platform client only feeds the stage: nothing of the show comes back to it.
@@ -115,14 +99,14 @@ async def test_headless_stage_keeps_answering(stage: KaguraProcess, fake: FakeOp
     """With only platform clients, nobody acknowledges playback: each turn ends at its
     timeout, and the chat is still answered."""
     fake.script = LLMScript(reply=SHORT)
-    answered = (await stats(stage))["answered"]
+    answered = (await stage_stats(stage))["answered"]
     async with StageClient(stage, "platform") as one, StageClient(stage, "platform") as two:
         await one.connect_sequence()
         await two.connect_sequence()
         for n in range(4):
             await (one if n % 2 else two).chat(f"message number {n}", user=f"viewer{n}")
         async with asyncio.timeout(40):
-            while (current := await stats(stage))["answered"] < answered + 4 or current["active"]:
+            while (now := await stage_stats(stage))["answered"] < answered + 4 or now["active"]:
                 await asyncio.sleep(0.1)
         assert await one.quiet(0.2) == [] and await two.quiet(0.2) == []
     assert sorted(user_messages(fake.chat_requests())) == [
@@ -180,12 +164,7 @@ async def test_interrupt_stops_the_turn_and_the_stage_moves_on(
         told = await page.recv_until("interrupt-signal", timeout=10)
         assert told[-1] == {"type": "interrupt-signal", "text": "This is a long story."}
         seen = await admin.collect_turn(timeout=20)
-    assert {
-        "type": "user-input-transcription",
-        "text": "Dave: and then?",
-        "name": "Dave",
-        "platform": "bilibili",
-    } in seen
+    assert shown("Dave", "and then?") in seen
     assert user_messages(fake.chat_requests())[-1] == "Dave on bilibili says: «and then?»"
 
 
@@ -195,7 +174,7 @@ async def test_stats_count_what_happened(stage: KaguraProcess, fake: FakeOpenAI)
         await admin.connect_sequence()
         await admin.chat("count me", user="Fay")
         await admin.collect_turn(timeout=20)
-    current = await stats(stage)
+    current = await stage_stats(stage)
     assert current["accepted"] >= current["answered"] >= 1
     assert set(current["waiting"]) == {
         "streamer",
@@ -230,7 +209,7 @@ async def test_stalled_client_is_dropped_without_delaying_others(
                 started = time.monotonic()
                 await admin.turn(f"turn {n}", timeout=20)
                 durations.append(time.monotonic() - started)
-            assert (await stats(stage))["clients"] == {"admin": 1}
+            assert (await stage_stats(stage))["clients"] == {"admin": 1}
             # A turn held up by the stalled socket would wait out at least the sender's
             # per-frame timeout, and the first turn is where that socket fills; a turn here
             # takes about half a second, so half that timeout still leaves a slow machine room.
@@ -239,7 +218,7 @@ async def test_stalled_client_is_dropped_without_delaying_others(
     finally:
         stalled.close()
     assert received.endswith(CLOSE_FRAME_END)  # the close frame, code 1013, and nothing after
-    assert "is not reading" in server_log(stage)
+    assert "is not reading" in stage.whole_log()
 
 
 async def drain(sock: socket.socket, timeout: float) -> bytes:
@@ -282,7 +261,7 @@ async def test_clients_joining_and_leaving_during_broadcast(
     said = [m["display_text"]["text"] for m in seen.messages if m["type"] == "audio"]
     assert "".join(said) == "One. Two. Three." * 3
     assert not [m for m in seen.messages if m["type"] == "error"]
-    assert "Traceback" not in server_log(stage)
+    assert "Traceback" not in stage.whole_log()
 
 
 async def test_pause_holds_answers_until_resumed(stage: KaguraProcess, fake: FakeOpenAI) -> None:
@@ -292,7 +271,7 @@ async def test_pause_holds_answers_until_resumed(stage: KaguraProcess, fake: Fak
         refused = await http.post("/stage/pause?role=page", json={"paused": True})
         assert refused.status_code == 403
         assert (await http.post("/stage/pause", json={"paused": True})).json() == {"paused": True}
-        assert (await stats(stage))["paused"] is True
+        assert (await stage_stats(stage))["paused"] is True
         async with StageClient(stage, "platform") as viewer, StageClient(stage) as admin:
             await viewer.connect_sequence()
             await admin.connect_sequence()
@@ -304,12 +283,7 @@ async def test_pause_holds_answers_until_resumed(stage: KaguraProcess, fake: Fak
             resumed = await http.post("/stage/pause", json={"paused": False})
             assert resumed.json() == {"paused": False}
             seen = await admin.collect_turn(timeout=20)
-    assert {
-        "type": "user-input-transcription",
-        "text": "Erin: are you there?",
-        "name": "Erin",
-        "platform": "bilibili",
-    } in seen
+    assert shown("Erin", "are you there?") in seen
     assert user_messages(fake.chat_requests())[-1] == "Erin on bilibili says: «are you there?»"
 
 
@@ -341,12 +315,7 @@ async def test_the_stage_answers_in_one_to_three_sentences(
     `/client-ws` session on the same server is not limited."""
     fake.script = LLMScript(reply=LONG_REPLY, tokens_per_s=30)
     abandoned = fake.streams_abandoned
-    async with (
-        StageClient(stage, "page") as page,
-        Watcher(page) as seen,
-        StageClient(stage, "platform") as viewer,
-    ):
-        await viewer.connect_sequence()
+    async with viewer_and_page(stage) as (viewer, seen):
         await viewer.chat("hi!", user="Dana")
         await seen.wait_turns(1)
     said = [m["display_text"]["text"] for m in seen.messages if m["type"] == "audio"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import functools
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,7 +18,7 @@ from tests.support.client import ProtocolClient
 from tests.support.server import KaguraProcess
 from tests.support.stage import CHAIN_START, StageClient, Watcher, user_messages
 
-from .conftest import fake_engines
+from .conftest import server_fixture
 
 pytestmark = pytest.mark.embedded
 
@@ -33,18 +32,14 @@ INTERRUPT = {"type": "control", "text": "interrupt"}
 HEARD = {"type": "control", "text": "mic-audio-end"}
 
 
-@pytest.fixture(scope="module")
-def voiced(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
-    config = fake_engines(
-        fake,
-        asr={"provider": "whisper"},
-        tts={"provider": "piper"},
-        stage={"batch_max": 1, "user_rate_per_min": 0, "dedup_window_s": 0},
-        conversation={"playback_margin_s": 1.5},
-        system={"log_level": "debug"},
-    )
-    with KaguraProcess(tmp_path_factory.mktemp("voice"), config) as server:
-        yield server
+voiced = server_fixture(
+    "voice",
+    asr={"provider": "whisper"},
+    tts={"provider": "piper"},
+    stage={"batch_max": 1, "user_rate_per_min": 0, "dedup_window_s": 0},
+    conversation={"playback_margin_s": 1.5},
+    system={"log_level": "debug"},
+)
 
 
 @functools.cache

@@ -205,9 +205,7 @@ def browser() -> Iterator[Browser]:
 def pages(
     request: pytest.FixtureRequest, browser: Browser, server: KaguraProcess
 ) -> Iterator[PageRecorder]:
-    for recorder in recorded_pages(request, browser):
-        recorder.server_logs.append(server.log)
-        yield recorder
+    yield from recorded_pages(request, browser, server)
 
 
 def run_probe(pages: PageRecorder, url: str) -> dict[str, Any]:

@@ -35,9 +35,7 @@ def remembering(fake: FakeOpenAI, tmp_path: Path) -> Iterator[KaguraProcess]:
 def pages(
     request: pytest.FixtureRequest, browser: Browser, remembering: KaguraProcess
 ) -> Iterator[PageRecorder]:
-    for recorder in recorded_pages(request, browser):
-        recorder.server_logs.append(remembering.log)
-        yield recorder
+    yield from recorded_pages(request, browser, remembering)
 
 
 async def chat(server: KaguraProcess) -> None:

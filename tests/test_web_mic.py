@@ -20,7 +20,7 @@ from kagura.testing.fake_openai import FakeOpenAI, TTSScript
 from tests.support import speech
 from tests.support.server import KaguraProcess
 
-from .conftest import fake_engines
+from .conftest import server_fixture
 from .web_browser import PageRecorder, launch_browser, open_stage
 
 pytestmark = [pytest.mark.browser, pytest.mark.embedded]
@@ -40,12 +40,8 @@ def capture_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return speech.write_wav(tmp_path_factory.mktemp("mic") / "sentence.wav", audio)
 
 
-@pytest.fixture(scope="module")
-def kagura(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
-    """Fake LLM and TTS, the embedded ASR (the fake's would not hear the audio at all)."""
-    config = fake_engines(fake, asr={"provider": "whisper"})
-    with KaguraProcess(tmp_path_factory.mktemp("kagura"), config) as server:
-        yield server
+# Fake LLM and TTS, the embedded ASR (the fake's would not hear the audio at all).
+kagura = server_fixture("kagura", asr={"provider": "whisper"})
 
 
 @pytest.fixture(scope="module")

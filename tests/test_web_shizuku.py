@@ -11,7 +11,7 @@ from playwright.sync_api import Browser
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript
 from tests.support.server import KaguraProcess
 
-from .conftest import fake_engines
+from .conftest import server_fixture
 from .web_browser import (
     MODEL_TIMEOUT_MS,
     PageRecorder,
@@ -28,11 +28,7 @@ pytestmark = pytest.mark.browser
 ANGER, JOY = 2, 3  # Shizuku's emotionMap in resources/model_dict.json (f03 angry, f04 sparkling)
 
 
-@pytest.fixture(scope="module")
-def shizuku(fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
-    overrides = fake_engines(fake, character={"live2d_model": "shizuku"})
-    with KaguraProcess(tmp_path_factory.mktemp("shizuku"), overrides) as server:
-        yield server
+shizuku = server_fixture("shizuku", character={"live2d_model": "shizuku"})
 
 
 @pytest.fixture
@@ -40,9 +36,7 @@ def pages(
     request: pytest.FixtureRequest, browser: Browser, shizuku: KaguraProcess
 ) -> Iterator[PageRecorder]:
     require_live2d_runtime()
-    for recorder in recorded_pages(request, browser):
-        recorder.server_logs.append(shizuku.log)
-        yield recorder
+    yield from recorded_pages(request, browser, shizuku)
 
 
 def test_shizuku_renders_on_a_transparent_overlay(

@@ -53,14 +53,18 @@ def client(channel: WidgetProcess) -> Iterator[WidgetClient]:
 def pages(
     request: pytest.FixtureRequest, browser: Browser, channel: WidgetProcess
 ) -> Iterator[PageRecorder]:
-    for recorder in recorded_pages(request, browser):
-        recorder.server_logs.append(channel.log)
-        yield recorder
+    yield from recorded_pages(request, browser, channel)
 
 
-def open_widget(pages: PageRecorder, channel: WidgetProcess) -> Page:
+def open_widget(pages: PageRecorder, channel: WidgetProcess, *, model: bool = False) -> Page:
+    """The widget page, connected; with `model`, its Live2D model loaded too (the test is
+    skipped without the Live2D runtime)."""
+    if model:
+        require_live2d_runtime()
     page, _ = pages.open(channel.page_url)
     page.wait_for_function("window.kagura && window.kagura.state === 'open'", timeout=15_000)
+    if model:
+        page.wait_for_function("kagura.modelLoaded", timeout=MODEL_TIMEOUT_MS)
     return page
 
 
@@ -111,9 +115,7 @@ def test_the_page_acknowledges_and_a_late_page_gets_a_replay(
 def test_expression_and_motion_messages_are_performed(
     pages: PageRecorder, channel: WidgetProcess, client: WidgetClient
 ) -> None:
-    require_live2d_runtime()
-    page = open_widget(pages, channel)
-    page.wait_for_function("kagura.modelLoaded", timeout=MODEL_TIMEOUT_MS)
+    page = open_widget(pages, channel, model=True)
     assert page.evaluate("kagura.expressionIndex()") != ANGER
     assert client.send_expression("anger") is True
     page.wait_for_function(f"kagura.expressionIndex() === {ANGER}", timeout=10_000)
@@ -153,9 +155,7 @@ def test_a_reconnect_does_not_replay_what_was_shown_but_a_fresh_page_gets_it(
 def test_a_reconnect_does_not_perform_an_expression_again(
     pages: PageRecorder, channel: WidgetProcess, client: WidgetClient
 ) -> None:
-    require_live2d_runtime()
-    page = open_widget(pages, channel)
-    page.wait_for_function("kagura.modelLoaded", timeout=MODEL_TIMEOUT_MS)
+    page = open_widget(pages, channel, model=True)
     assert client.send_expression("anger") is True
     page.wait_for_function(f"kagura.expressionIndex() === {ANGER}", timeout=10_000)
     page.evaluate("kagura.widget.view.expression(0)")  # the character moved on since

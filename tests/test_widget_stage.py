@@ -14,22 +14,14 @@ from websockets.exceptions import ConnectionClosedError
 
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from tests.support.server import KaguraProcess
-from tests.support.stage import CHAIN_END, StageClient, stage_url
+from tests.support.stage import CHAIN_END, stage_url, widget_reply
 
 REPLY = "[joy] Hello there, friend! [sadness] It is a rainy day today."
 
 
 async def test_stage_replies_reach_widget_ws(kagura: KaguraProcess, fake: FakeOpenAI) -> None:
     fake.script = LLMScript(reply=REPLY)
-    async with (
-        websockets.connect(stage_url(kagura, "/widget-ws")) as widget,
-        StageClient(kagura) as admin,
-    ):
-        await admin.connect_sequence()
-        await admin.chat("How is the weather?", user="Ann")
-        frames = [json.loads(await asyncio.wait_for(widget.recv(), 30)) for _ in range(3)]
-        await widget.send(json.dumps({"type": "ack", "id": frames[-1]["id"]}))
-        seen = await admin.collect_turn(timeout=30)
+    frames, seen = await widget_reply(kagura, "How is the weather?")
     assert CHAIN_END in seen
     # Haru (the default model): joy is expression 1 and, having no expressions, a motion.
     assert [f["type"] for f in frames] == ["expression", "motion", "llm_response"]

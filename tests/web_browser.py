@@ -143,8 +143,11 @@ class PageRecorder:
             (ARTIFACTS / f"{self.name}-server{i}.log").write_text(server_log(), encoding="utf-8")
 
 
-def recorded_pages(request: pytest.FixtureRequest, browser: Browser) -> Iterator[PageRecorder]:
-    """Fixture body: a fresh browser context; screenshots of its pages when the test failed.
+def recorded_pages(
+    request: pytest.FixtureRequest, browser: Browser, server: KaguraProcess | None = None
+) -> Iterator[PageRecorder]:
+    """Fixture body: a fresh browser context; screenshots of its pages, and `server`'s log,
+    when the test failed.
 
     The call phase has been reported by the time fixtures are torn down, so a rise in the
     session's failure count means this test failed.
@@ -152,6 +155,8 @@ def recorded_pages(request: pytest.FixtureRequest, browser: Browser) -> Iterator
     failed_before = request.session.testsfailed
     context = browser.new_context(viewport={"width": 960, "height": 720})
     recorder = PageRecorder(context, request.node.name)
+    if server is not None:
+        recorder.server_logs.append(server.log)
     try:
         yield recorder
     finally:
@@ -164,9 +169,7 @@ def server_pages(request: pytest.FixtureRequest, server: KaguraProcess) -> Itera
     """Fixture body: a browser of its own and recorded pages, with `server`'s log saved on
     failure."""
     for browser in launch_browser():
-        for recorder in recorded_pages(request, browser):
-            recorder.server_logs.append(server.log)
-            yield recorder
+        yield from recorded_pages(request, browser, server)
 
 
 def wait_connected(page: Page, timeout_ms: float = 15_000) -> None:

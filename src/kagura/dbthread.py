@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
-__all__ = ["DatabaseThread", "connect_wal"]
+__all__ = ["DatabaseStore", "DatabaseThread", "connect_wal"]
 
 BUSY_TIMEOUT_MS = 5_000
 
@@ -98,3 +98,26 @@ class DatabaseThread:
             raise RuntimeError(f"{self._name} is not open; await open() first")
         call = functools.partial(fn, self._conn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+
+class DatabaseStore:
+    """The base of a store on its own `DatabaseThread`: its path and its lifecycle.
+    Subclasses add the calls, each `await self._db.run(fn, ...)`."""
+
+    def __init__(
+        self, db_path: Path, connect: Callable[[Path], sqlite3.Connection], name: str
+    ) -> None:
+        self._db = DatabaseThread(db_path, connect, name)
+
+    @property
+    def db_path(self) -> Path:
+        return self._db.db_path
+
+    async def open(self) -> None:
+        """Create the database (and its directory) if needed and apply the schema: what
+        `connect` does, on the worker thread."""
+        await self._db.open()
+
+    async def close(self) -> None:
+        """Close the connection once the calls already submitted are done; idempotent."""
+        await self._db.close()

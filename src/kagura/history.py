@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from uuid import uuid4
 
-from kagura.dbthread import DatabaseThread, connect_wal
+from kagura.dbthread import DatabaseStore, connect_wal
 
 __all__ = ["SCHEMA_VERSION", "HistoryStore", "HistorySummary", "Role", "StoredMessage"]
 
@@ -114,7 +114,7 @@ class HistorySummary:
         }
 
 
-class HistoryStore:
+class HistoryStore(DatabaseStore):
     """Async access to the history database.
 
     Lifecycle is explicit, like an HTTP client: construct (no I/O), ``await open()``,
@@ -122,22 +122,10 @@ class HistoryStore:
     """
 
     def __init__(self, db_path: Path) -> None:
-        self._db = DatabaseThread(db_path, _connect, "history")
+        super().__init__(db_path, _connect, "history")
         self._run = self._db.run
         # Histories that a live conversation records into, and how many hold each.
         self._held: Counter[str] = Counter()
-
-    @property
-    def db_path(self) -> Path:
-        return self._db.db_path
-
-    async def open(self) -> None:
-        """Create the database (and its directory) if needed and apply the schema."""
-        await self._db.open()
-
-    async def close(self) -> None:
-        """Close the connection. Safe to call more than once."""
-        await self._db.close()
 
     async def create(self, conf_uid: str) -> str:
         """Start a new, empty history for `conf_uid` and return its uid."""

@@ -91,6 +91,12 @@ class KaguraProcess:
     def log(self) -> str:
         return self.log_path.read_text("utf-8", "replace")[-4000:] if self.log_path.exists() else ""
 
+    def whole_log(self) -> str:
+        """All of the log on one line, Rich's wrapping of long lines undone: a message is found
+        however it was wrapped."""
+        text = self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
+        return " ".join(text.split())
+
     def __enter__(self) -> Self:
         return self.start()
 

@@ -24,6 +24,7 @@ from kagura.audio import resample as resample_audio
 from tests.support.client import ProtocolClient
 
 RATE = 16000
+FRONTEND_CHUNK = 4096  # samples a message, as the original frontend sends the microphone
 Audio = npt.NDArray[np.float32]
 
 
@@ -132,6 +133,16 @@ def quantised(audio: Audio) -> Audio:
     """The floats a binary frame of `audio` stands for: what the JSON-float form must carry
     for both forms to hold the very same samples."""
     return np.frombuffer(to_pcm16(audio), "<i2").astype(np.float32) / np.float32(32768.0)
+
+
+async def send_floats(
+    client: ProtocolClient, audio: Audio, kind: str = "mic-audio-data"
+) -> None:
+    """`audio` all at once in `kind` messages of JSON floats (`mic-audio-data`, or
+    `raw-audio-data` for the server's own VAD), chunked as the original frontend does."""
+    for start in range(0, audio.size, FRONTEND_CHUNK):
+        chunk = audio[start : start + FRONTEND_CHUNK].tolist()
+        await client.send({"type": kind, "audio": chunk})
 
 
 async def stream(

@@ -1,5 +1,6 @@
 """Stage clients for tests and the stage benchmark: roles, tokens, chat events, a watcher,
-a client that never reads."""
+a watched page and a viewer beside it, what a widget gets, the stage's stats, a client that
+never reads."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import contextlib
 import json
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import websockets
 
 from tests.support.client import ProtocolClient
@@ -110,6 +112,58 @@ class Watcher:
 
     async def wait_turns(self, n: int, timeout: float = 30) -> None:
         await self.wait_for(lambda message: message == CHAIN_END, n, timeout)
+
+
+@contextlib.asynccontextmanager
+async def watched_page(server: KaguraProcess) -> AsyncIterator[Watcher]:
+    """A stage page, greeted, whose every message a `Watcher` keeps (acknowledging playback
+    as a page that played it would)."""
+    async with StageClient(server, "page") as page:
+        await page.connect_sequence()
+        async with Watcher(page) as seen:
+            yield seen
+
+
+@contextlib.asynccontextmanager
+async def viewer_and_page(server: KaguraProcess) -> AsyncIterator[tuple[StageClient, Watcher]]:
+    """A platform client, greeted, to send viewers' events; and a page whose every message a
+    `Watcher` keeps: what the audience sees of them."""
+    async with (
+        StageClient(server, "platform") as platform,
+        StageClient(server, "page") as page,
+        Watcher(page) as seen,
+    ):
+        await platform.connect_sequence()
+        yield platform, seen
+
+
+async def widget_reply(
+    server: KaguraProcess, text: str, user: str = "Ann"
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`text` from viewer `user` on the stage, as a widget on `/widget-ws` gets it: its
+    frames up to the finished reply (`llm_response`, acknowledged), and the admin's turn."""
+    async with (
+        websockets.connect(stage_url(server, "/widget-ws")) as widget,
+        StageClient(server) as admin,
+    ):
+        await admin.connect_sequence()
+        await admin.chat(text, user=user)
+        frames: list[dict[str, Any]] = []
+        async with asyncio.timeout(30):
+            while not frames or frames[-1]["type"] != "llm_response":
+                frames.append(json.loads(await widget.recv()))
+        await widget.send(json.dumps({"type": "ack", "id": frames[-1]["id"]}))
+        turn = await admin.collect_turn(timeout=30)
+    return frames, turn
+
+
+async def stage_stats(server: KaguraProcess) -> dict[str, Any]:
+    """The stage's counters and state (`GET /stage/stats`, as an admin on loopback)."""
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
+        response = await http.get("/stage/stats")
+    assert response.status_code == 200, response.text
+    stats: dict[str, Any] = response.json()
+    return stats
 
 
 def user_messages(chat_requests: list[dict[str, Any]]) -> list[str]:

@@ -8,15 +8,28 @@ pool once, however many callers ask for it at the same time, and every call runs
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from pathlib import Path
 from typing import Generic, ParamSpec, TypeVar
+
+from kagura.engines.errors import EngineError
 
 M = TypeVar("M")
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def package_dir(package: str, missing: str) -> Path:
+    """The folder of the installed `package`, found without importing it (a model wheel's
+    package may import what we do not install); `EngineError(missing)` when it is absent."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineError(missing)
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 class LocalModel(ABC, Generic[M]):

@@ -86,8 +86,13 @@ def load(path: Path | None) -> KaguraConfig:
 
 
 def override(section: S, where: str, **flags: Any) -> S:
-    """`section` with the flags that were given laid over it, validated."""
-    given = {name: value for name, value in flags.items() if value is not None}
+    """`section` with the flags that were given laid over it, validated. A path is given as
+    text, as the config file writes it."""
+    given = {
+        name: str(value) if isinstance(value, Path) else value
+        for name, value in flags.items()
+        if value is not None
+    }
     try:
         return type(section).model_validate({**section.model_dump(), **given})
     except ValidationError as exc:
@@ -189,7 +194,7 @@ def bilibili(
         room_ids=room or None,
         web_api=web_api,
         live_api=live_api,
-        ca_file=str(ca_file) if ca_file else None,
+        ca_file=ca_file,
     )
     if not section.room_ids:
         raise fail("no room to read: pass --room ID or set live.bilibili.room_ids")
@@ -221,7 +226,7 @@ def bilibili_open(
         settings.live.bilibili_open,
         "live.bilibili_open",
         open_api=open_api,
-        ca_file=str(ca_file) if ca_file else None,
+        ca_file=ca_file,
     )
 
     app = sharing(lambda: OpenApi(section), lambda api: [BilibiliOpen(section, api)])
@@ -253,7 +258,7 @@ def twitch(
         "live.twitch",
         channels=channel or None,
         irc_url=irc_url,
-        ca_file=str(ca_file) if ca_file else None,
+        ca_file=ca_file,
     )
     if not section.channels:
         raise fail("no channel to read: pass --channel NAME or set live.twitch.channels")
@@ -297,7 +302,7 @@ def youtube(
         video_id=video,
         channel_id=channel_id,
         api=api,
-        ca_file=str(ca_file) if ca_file else None,
+        ca_file=ca_file,
     )
     if bool(section.video_id) == bool(section.channel_id):
         raise fail(

@@ -15,12 +15,13 @@ Platform messages are dispatched to per-event handlers with a `CommandTable`: on
 function per command name, each turning one message into zero or more events. A platform
 that removes messages by their author (a ban, a cleared chat) remembers who sent what in
 `Authors`; one that waits on purpose (between polls, for a stream to start) waits with
-`idle`, which keeps the watchdog fed.
+`idle`, which keeps the watchdog fed; a session's heartbeats end with it through `stop`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -95,6 +96,15 @@ async def idle(link: Link, seconds: float) -> None:
         link.alive()
         await asyncio.sleep(min(left, ALIVE_EVERY_S))
     link.alive()
+
+
+async def stop(task: asyncio.Task[None] | None) -> None:
+    """End a session's side task (its heartbeats or pings) when the session ends: cancel it
+    and wait until it has stopped."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 Context = TypeVar("Context")

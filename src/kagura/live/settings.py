@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from urllib.parse import urlsplit, urlunsplit
 
 from kagura.auth import Role, known_admin_token, role_token
@@ -47,17 +47,10 @@ class RunnerSettings:
             raise SettingError(
                 f"live.proxy_url / --proxy-url must be a ws:// or wss:// URL, got {safe_url(url)!r}"
             )
-        return cls(
-            proxy_url=url,
-            token=platform_token(config, token),
-            buffer_events=live.buffer_events,
-            watchdog_s=live.watchdog_s,
-            backoff_initial_s=live.backoff_initial_s,
-            backoff_max_s=live.backoff_max_s,
-            status_interval_s=live.status_interval_s,
-            forward_entries=live.forward_entries,
-            forward_likes=live.forward_likes,
-        )
+        # Every other setting is the `live` section's of the same name.
+        same = {field.name for field in fields(cls)} - {"proxy_url", "token"}
+        token = platform_token(config, token)
+        return cls(proxy_url=url, token=token, **live.model_dump(include=same))
 
 
 def platform_token(config: KaguraConfig, flag: str | None = None) -> str:

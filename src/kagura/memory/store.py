@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from kagura.dbthread import DatabaseThread
+from kagura.dbthread import DatabaseStore
 
 from . import sql
 from .records import Kind, Note, Profile, Recall, Sighting, ViewerKey
@@ -23,21 +23,11 @@ DAY_S = 86_400.0
 MAX_PAGE = 500
 
 
-class MemoryStore:
+class MemoryStore(DatabaseStore):
     """Construct (no I/O), ``await open()``, use, ``await close()``."""
 
     def __init__(self, db_path: Path) -> None:
-        self._db = DatabaseThread(db_path, sql.connect, "memory")
-
-    @property
-    def db_path(self) -> Path:
-        return self._db.db_path
-
-    async def open(self) -> None:
-        await self._db.open()
-
-    async def close(self) -> None:
-        await self._db.close()
+        super().__init__(db_path, sql.connect, "memory")
 
     async def seen(self, scope: str, sightings: Sequence[Sighting]) -> None:
         """Update the profile counters of the viewers behind `sightings` (one transaction)."""

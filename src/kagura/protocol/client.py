@@ -39,6 +39,11 @@ class Image(_Message):
     mime_type: str = ""
 
 
+# What a message may carry, bounded the same wherever it is carried.
+Images = Annotated[list[Image] | None, Field(max_length=MAX_IMAGES)]
+AudioSamples = Annotated[list[Sample], Field(max_length=MAX_AUDIO_SAMPLES)]
+
+
 def image_urls(images: list[Image] | None) -> tuple[str, ...]:
     return tuple(image.data for image in images or ())
 
@@ -46,8 +51,10 @@ def image_urls(images: list[Image] | None) -> tuple[str, ...]:
 ChatKind = Literal[
     "danmaku", "superchat", "gift", "guard", "membership", "raid", "follow", "like", "enter"
 ]
-# Platform ids arrive as numbers or strings; both are kept as text.
-_Id = Annotated[str, Field(max_length=128)] | int
+# A uid of ours (a history, a client) is at most this long; platform ids arrive as numbers
+# or strings, both kept as text.
+_Uid = Annotated[str, Field(max_length=128)]
+_Id = _Uid | int
 
 
 class ChatUser(_Message):
@@ -72,29 +79,29 @@ class ChatSource(_Message):
 class TextInput(_Message):
     type: Literal["text-input"]
     text: str = Field(max_length=MAX_TEXT_CHARS)
-    images: list[Image] | None = Field(default=None, max_length=MAX_IMAGES)
+    images: Images = None
     source: ChatSource | None = None
 
 
 class MicAudioData(_Message):
     type: Literal["mic-audio-data"]
-    audio: list[Sample] = Field(max_length=MAX_AUDIO_SAMPLES)
+    audio: AudioSamples
 
 
 class RawAudioData(_Message):
     type: Literal["raw-audio-data"]
-    audio: list[Sample] = Field(max_length=MAX_AUDIO_SAMPLES)
+    audio: AudioSamples
 
 
 class MicAudioEnd(_Message):
     type: Literal["mic-audio-end"]
-    images: list[Image] | None = Field(default=None, max_length=MAX_IMAGES)
+    images: Images = None
 
 
 class AISpeakSignal(_Message):
     type: Literal["ai-speak-signal"]
     idle_time: float | None = None
-    images: list[Image] | None = None
+    images: Images = None
 
 
 class InterruptSignal(_Message):
@@ -116,22 +123,22 @@ class SwitchConfig(_Message):
 
 class FetchAndSetHistory(_Message):
     type: Literal["fetch-and-set-history"]
-    history_uid: str = Field(max_length=128)
+    history_uid: _Uid
 
 
 class DeleteHistory(_Message):
     type: Literal["delete-history"]
-    history_uid: str = Field(max_length=128)
+    history_uid: _Uid
 
 
 class AddClientToGroup(_Message):
     type: Literal["add-client-to-group"]
-    invitee_uid: str = Field(max_length=128)
+    invitee_uid: _Uid
 
 
 class RemoveClientFromGroup(_Message):
     type: Literal["remove-client-from-group"]
-    target_uid: str = Field(max_length=128)
+    target_uid: _Uid
 
 
 MAX_WITHDRAW_IDS = 100

@@ -16,7 +16,6 @@ own code, so a mistake in the client's parser shows up as a failing test.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import uuid
 import zlib
@@ -25,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import websockets
-from websockets.asyncio.server import Server, ServerConnection
+from websockets.asyncio.server import ServerConnection
 
-from kagura.testing.background import BackgroundFake
-from kagura.testing.tls import Certificates
+from kagura.testing.tls import TlsFake
+from kagura.testing.ws_server import WebSocketServer, broadcast
 
 ANONYMOUS = re.compile(r"^justinfan\d+$")
 RECONNECT_GRACE_S = 2.0  # the real server closes a while after RECONNECT
@@ -129,12 +128,11 @@ class _Client:
     channels: set[str] = field(default_factory=set)
 
 
-class FakeTwitch(BackgroundFake):
+class FakeTwitch(TlsFake):
     loop_name = "fake-twitch"
 
     def __init__(self, workdir: Path, *, tokens: dict[str, str] | None = None) -> None:
-        super().__init__()
-        self.certificates = Certificates(workdir / "tls")
+        super().__init__(workdir)
         self.tokens = tokens or {}  # valid OAuth tokens → their account's login
         self.connects = 0
         self.capabilities: list[str] = []
@@ -146,30 +144,21 @@ class FakeTwitch(BackgroundFake):
         self.pongs: list[str] = []
         self.answer_pings = True
         self._clients: set[_Client] = set()
-        self._server: Server | None = None
-        self.port = 0
+        self._server = WebSocketServer(
+            self._serve, ssl=self.certificates.server_context(), ping_interval=None
+        )
 
     @property
     def url(self) -> str:
-        return f"wss://127.0.0.1:{self.port}"
-
-    @property
-    def ca_file(self) -> Path:
-        return self.certificates.ca_file
+        return f"wss://127.0.0.1:{self._server.port}"
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def _start(self) -> None:
-        self._server = await websockets.serve(
-            self._serve, "127.0.0.1", 0, ssl=self.certificates.server_context(), ping_interval=None
-        )
-        self.port = next(iter(self._server.sockets)).getsockname()[1]
+        await self._server.start()
 
     async def _stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._server.wait_closed(), 5)
+        await self._server.stop()
 
     # -- driving it ------------------------------------------------------------------------
 
@@ -191,12 +180,7 @@ class FakeTwitch(BackgroundFake):
 
     async def _send(self, wanted: Any, lines: tuple[str, ...]) -> int:
         frame = "\r\n".join(lines) + "\r\n"
-        sent = 0
-        for client in [c for c in self._clients if wanted(c)]:
-            with contextlib.suppress(websockets.ConnectionClosed):
-                await client.ws.send(frame)
-                sent += 1
-        return sent
+        return await broadcast([c.ws for c in self._clients if wanted(c)], frame)
 
     def ping(self) -> int:
         return self.send_all("PING :tmi.twitch.tv")

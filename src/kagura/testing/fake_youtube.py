@@ -29,9 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from kagura.testing.background import BackgroundFake
 from kagura.testing.https import HttpsServer
-from kagura.testing.tls import Certificates
+from kagura.testing.tls import TlsFake
 
 API_KEY = "fake-youtube-api-key"
 COSTS = {"videos": 1, "search": 100, "messages": 5}
@@ -157,12 +156,11 @@ class Stream:
     chat: LiveChat | None = None
 
 
-class FakeYouTube(BackgroundFake):
+class FakeYouTube(TlsFake):
     loop_name = "fake-youtube"
 
     def __init__(self, workdir: Path, *, key: str = API_KEY, interval_ms: int = 300) -> None:
-        super().__init__()
-        self.certificates = Certificates(workdir / "tls")
+        super().__init__(workdir)
         self.key = key
         self.interval_ms = interval_ms
         self.page_size = 2000  # at most this many items a page (less than maxResults, to page)
@@ -178,10 +176,6 @@ class FakeYouTube(BackgroundFake):
     @property
     def api_url(self) -> str:
         return f"{self._http.url}/youtube/v3"
-
-    @property
-    def ca_file(self) -> Path:
-        return self.certificates.ca_file
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -9,17 +9,17 @@ stopped and started again on the same port, like a restarted `kagura serve`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from typing import Any, Self
 
 import websockets
-from websockets.asyncio.server import Server, ServerConnection
+from websockets.asyncio.server import ServerConnection
 
 from kagura.protocol.client import ProtocolError, parse
 from kagura.testing.background import BackgroundLoop
 from kagura.testing.ports import free_port
+from kagura.testing.ws_server import WebSocketServer
 
 
 class ProxyRecorder:
@@ -31,7 +31,7 @@ class ProxyRecorder:
         self.connections = 0
         self.refused = 0
         self.paths: list[str] = []
-        self._server: Server | None = None
+        self._server = WebSocketServer(self._serve, self.port)
         self._background = BackgroundLoop("proxy-recorder")
 
     @property
@@ -39,22 +39,12 @@ class ProxyRecorder:
         return f"ws://127.0.0.1:{self.port}/proxy-ws"
 
     def start(self) -> Self:
-        self._background.run(self._start())
+        self._background.run(self._server.start())
         return self
-
-    async def _start(self) -> None:
-        self._server = await websockets.serve(self._serve, "127.0.0.1", self.port)
 
     def stop(self) -> None:
         """Close every connection (1001 going away) and stop listening."""
-        self._background.run(self._stop())
-
-    async def _stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._server.wait_closed(), 5)
-            self._server = None
+        self._background.run(self._server.stop())
 
     def close(self) -> None:
         self.stop()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
+from kagura.testing.background import BackgroundFake
+
 try:
     import trustme
 except ImportError:  # a test dependency, not one of Kagura's
@@ -41,3 +43,16 @@ class Certificates:
         context = ssl.create_default_context()
         self.ca.configure_trust(context)
         return context
+
+
+class TlsFake(BackgroundFake):
+    """A fake service over TLS, with its certificates made in `workdir/tls`: the client under
+    test trusts `ca_file` (`--ca-file`)."""
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__()
+        self.certificates = Certificates(workdir / "tls")
+
+    @property
+    def ca_file(self) -> Path:
+        return self.certificates.ca_file

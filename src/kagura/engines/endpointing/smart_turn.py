@@ -20,7 +20,7 @@ import numpy as np
 from kagura.config import EndOfTurnConfig
 from kagura.engines.asr.base import SAMPLE_RATE, FloatAudio
 from kagura.engines.errors import EngineError
-from kagura.engines.local import LocalModel
+from kagura.engines.local import LocalModel, package_dir
 
 from .base import MAX_SECONDS
 
@@ -33,15 +33,12 @@ WINDOW = int(MAX_SECONDS * SAMPLE_RATE)
 
 
 def _package_dir() -> Path:
-    """The Smart Turn folder of the installed `pipecat` package, found without importing it."""
-    spec = importlib.util.find_spec("pipecat")
-    if spec is None or not spec.submodule_search_locations:
-        raise EngineError(
-            "the Smart Turn model is missing: the package `pipecat-ai` is not installed (run "
-            "`make setup`), or set voice.turn.smart_turn.model_path, or voice.turn.provider: "
-            "silence"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / PACKAGE_DIR
+    """The Smart Turn folder of the installed `pipecat` package."""
+    missing = (
+        "the Smart Turn model is missing: the package `pipecat-ai` is not installed (run "
+        "`make setup`), or set voice.turn.smart_turn.model_path, or voice.turn.provider: silence"
+    )
+    return package_dir("pipecat", missing) / PACKAGE_DIR
 
 
 def _load_features(folder: Path) -> ModuleType:

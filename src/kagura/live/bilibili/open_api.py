@@ -25,6 +25,8 @@ from kagura.config import BilibiliOpenConfig
 from kagura.live.platform import Fatal
 from kagura.live.settings import ssl_context
 
+from .api import ApiError, answer_data
+
 log = logging.getLogger(__name__)
 
 START = "/v2/app/start"
@@ -45,12 +47,6 @@ FATAL = {
     7007: "the identity code (身份码) is wrong: check live.bilibili_open.identity_code",
     8002: "the app id is wrong: check live.bilibili_open.app_id",
 }
-
-
-class OpenApiError(Exception):
-    def __init__(self, endpoint: str, problem: str, code: int | None = None) -> None:
-        super().__init__(f"{endpoint}: {problem}")
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -112,9 +108,9 @@ class OpenApi:
         body = {"code": self.config.identity_code, "app_id": self.config.app_id}
         try:
             data = await self._post(START, body)
-        except OpenApiError as exc:
+        except ApiError as exc:
             if exc.code == ROOM_BUSY:
-                raise OpenApiError(
+                raise ApiError(
                     START,
                     "a session of this app is still open in the room (7002); it closes "
                     "within a minute of its last heartbeat",
@@ -131,7 +127,7 @@ class OpenApi:
                 anchor=str(data["anchor_info"].get("uname", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise OpenApiError(START, f"unexpected answer ({exc!r})") from None
+            raise ApiError(START, f"unexpected answer ({exc!r})") from None
 
     async def heartbeat(self, game_id: str) -> None:
         await self._post(HEARTBEAT, {"game_id": game_id})
@@ -139,7 +135,7 @@ class OpenApi:
     async def end(self, game_id: str) -> None:
         try:
             await self._post(END, {"app_id": self.config.app_id, "game_id": game_id})
-        except OpenApiError as exc:
+        except ApiError as exc:
             if exc.code not in GAME_GONE:  # already closed counts as closed
                 raise
 
@@ -150,17 +146,11 @@ class OpenApi:
         try:
             response = await self.http.post(endpoint, content=raw, headers=headers)
         except httpx.HTTPError as exc:
-            raise OpenApiError(path, f"cannot reach {endpoint} ({type(exc).__name__})") from None
-        if response.status_code != 200:
-            raise OpenApiError(path, f"HTTP {response.status_code}")
+            raise ApiError(path, f"cannot reach {endpoint} ({type(exc).__name__})") from None
         try:
-            answer = response.json()
-            code = int(answer["code"])
-        except (ValueError, KeyError, TypeError):
-            raise OpenApiError(path, "the answer is not the open platform's JSON") from None
-        if code in FATAL:
-            raise Fatal(f"Bilibili open platform {path}: {FATAL[code]} (code {code})")
-        if code != 0:
-            message = str(answer.get("message", ""))[:100]
-            raise OpenApiError(path, f"code {code} ({message})", code)
-        return answer.get("data") or {}
+            return answer_data(response, path, "the open platform's") or {}
+        except ApiError as exc:
+            if exc.code in FATAL:
+                code = exc.code
+                raise Fatal(f"Bilibili open platform {path}: {FATAL[code]} (code {code})") from None
+            raise

@@ -22,9 +22,10 @@ from kagura.live.events import Item, LiveEvent, withdrawals
 from kagura.live.platform import CommandTable, Fatal, Link, LivePlatform, Recent
 from kagura.live.settings import ssl_context
 
+from .api import ApiError
 from .commands import CNY, EMOTICON, GOLD_PER_CNY, PLATFORM
 from .connection import DanmakuConnection
-from .open_api import GAME_GONE, Game, OpenApi, OpenApiError
+from .open_api import GAME_GONE, Game, OpenApi
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ class BilibiliOpen(LivePlatform):
             await asyncio.sleep(self.config.game_heartbeat_s)
             try:
                 await self.api.heartbeat(room.game_id)
-            except OpenApiError as exc:
+            except ApiError as exc:
                 if exc.code in GAME_GONE:
                     log.warning("open platform: the session expired (%s); starting a new one", exc)
                     room.ended.set()
@@ -246,5 +247,5 @@ class BilibiliOpen(LivePlatform):
             try:
                 await self.api.end(game.game_id)
                 log.info("open platform session %s ended", game.game_id)
-            except (OpenApiError, Fatal, httpx.HTTPError) as exc:
+            except (ApiError, Fatal, httpx.HTTPError) as exc:
                 log.warning("open platform: ending session %s failed: %s", game.game_id, exc)

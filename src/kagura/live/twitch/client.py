@@ -24,7 +24,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from kagura.config import TwitchConfig
-from kagura.live.platform import Fatal, Link, LivePlatform
+from kagura.live.platform import Fatal, Link, LivePlatform, stop
 from kagura.live.settings import safe_url, ssl_context
 
 from .commands import PLATFORM, Chat, commands
@@ -117,10 +117,7 @@ class _Session:
             where = safe_url(self.platform.config.irc_url)
             raise TimeoutError(f"no welcome from {where} within {LOGIN_TIMEOUT_S:g} s") from None
         finally:
-            if pinging is not None:
-                pinging.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pinging
+            await stop(pinging)
 
     async def handle(self, line: Line) -> None:
         platform = self.platform

@@ -19,9 +19,8 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from kagura.testing.background import BackgroundFake
 from kagura.testing.https import HttpsServer
-from kagura.testing.tls import Certificates
+from kagura.testing.tls import TlsFake
 
 from . import messages, wire
 from .danmaku import DanmakuServer
@@ -40,7 +39,7 @@ OPEN_APP_ID = 1650000000
 IDENTITY_CODE = "FAKEIDCODE"
 
 
-class FakeBilibili(BackgroundFake):
+class FakeBilibili(TlsFake):
     loop_name = "fake-bilibili"
 
     def __init__(
@@ -50,9 +49,8 @@ class FakeBilibili(BackgroundFake):
         rooms: dict[int, int] | None = None,
         open_room: int = 21452505,
     ) -> None:
-        super().__init__()
+        super().__init__(workdir)
         self.workdir = workdir
-        self.certificates = Certificates(workdir / "tls")
         self.web = WebApiState(rooms=rooms or {21452505: 21452505}, sessdata_uids={SESSDATA: UID})
         self.open = OpenApiState(OPEN_KEY_ID, OPEN_SECRET, OPEN_APP_ID, IDENTITY_CODE, open_room)
         self.danmaku = DanmakuServer(self._check_auth, self.certificates.server_context())
@@ -65,10 +63,6 @@ class FakeBilibili(BackgroundFake):
         """Base URL of every HTTP API (web, live and open platform share the server)."""
         assert self._http is not None, "the fake is not running"
         return self._http.url
-
-    @property
-    def ca_file(self) -> Path:
-        return self.certificates.ca_file
 
     # -- lifecycle -------------------------------------------------------------------------
 

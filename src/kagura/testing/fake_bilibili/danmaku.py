@@ -10,15 +10,16 @@ connection in the middle of a frame, or stop answering heartbeats.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import ssl
 from collections.abc import Callable
 from typing import Any
 
 import websockets
-from websockets.asyncio.server import Server, ServerConnection
+from websockets.asyncio.server import ServerConnection
 from websockets.frames import Frame, Opcode
+
+from kagura.testing.ws_server import WebSocketServer, broadcast
 
 from . import wire
 
@@ -30,7 +31,6 @@ CheckAuth = Callable[[Any], int]
 class DanmakuServer:
     def __init__(self, check_auth: CheckAuth, ssl_context: ssl.SSLContext) -> None:
         self.check_auth = check_auth
-        self.ssl_context = ssl_context
         self.auths: list[Any] = []  # every auth body received (JSON decoded when it is JSON)
         self.connects = 0
         self.heartbeats = 0
@@ -39,8 +39,13 @@ class DanmakuServer:
         self.popularity = 12345
         self.user_agents: set[str] = set()
         self._live: dict[ServerConnection, Any] = {}  # authenticated → its room id
-        self._server: Server | None = None
-        self.port = 0
+        self._server = WebSocketServer(
+            self._serve, ssl=ssl_context, compression=None, ping_interval=None
+        )
+
+    @property
+    def port(self) -> int:
+        return self._server.port
 
     @property
     def url(self) -> str:
@@ -52,16 +57,10 @@ class DanmakuServer:
         return len(self._live)
 
     async def start(self) -> None:
-        self._server = await websockets.serve(
-            self._serve, "127.0.0.1", 0, ssl=self.ssl_context, compression=None, ping_interval=None
-        )
-        self.port = next(iter(self._server.sockets)).getsockname()[1]
+        await self._server.start()
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._server.wait_closed(), 5)
+        await self._server.stop()
 
     async def _serve(self, ws: ServerConnection) -> None:
         self.connects += 1
@@ -106,14 +105,8 @@ class DanmakuServer:
     async def send(self, frame: bytes | str, room: int | None = None) -> int:
         """Send one WebSocket frame to every authenticated connection (of `room`, if
         given); returns how many got it."""
-        sent = 0
-        for ws, room_id in list(self._live.items()):
-            if room is not None and room_id != room:
-                continue
-            with contextlib.suppress(websockets.ConnectionClosed):
-                await ws.send(frame)
-                sent += 1
-        return sent
+        wanted = [ws for ws, room_id in self._live.items() if room is None or room_id == room]
+        return await broadcast(wanted, frame)
 
     async def cut(self, frame: bytes) -> int:
         """Send the first half of a WebSocket frame holding `frame`, then drop the TCP

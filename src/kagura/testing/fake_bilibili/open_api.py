@@ -13,11 +13,12 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 SIGNED = (
@@ -84,19 +85,25 @@ def _answer(data: Any = None, code: int = 0, message: str = "ok") -> JSONRespons
     return JSONResponse(body)
 
 
-def routes(state: OpenApiState) -> list[Route]:
-    async def signed_body(request: Request) -> tuple[dict[str, Any], JSONResponse | None]:
-        raw = await request.body()
-        refusal = state.refusal(request, raw)
-        if refusal is not None:
-            state.refused.append(f"{request.url.path}: {refusal[1]}")
-            return {}, _answer(None, *refusal)
-        return json.loads(raw or b"{}"), None
+Body = dict[str, Any]
 
-    async def start(request: Request) -> JSONResponse:
-        body, refused = await signed_body(request)
-        if refused is not None:
-            return refused
+
+def routes(state: OpenApiState) -> list[Route]:
+    def signed(answer: Callable[[Body], JSONResponse]) -> Callable[[Request], Awaitable[Response]]:
+        """An endpoint that answers only a correctly signed request: `answer` gets its JSON
+        body; a refusal is answered with the platform's code and kept in `state.refused`."""
+
+        async def endpoint(request: Request) -> Response:
+            raw = await request.body()
+            refusal = state.refusal(request, raw)
+            if refusal is not None:
+                state.refused.append(f"{request.url.path}: {refusal[1]}")
+                return _answer(None, *refusal)
+            return answer(json.loads(raw or b"{}"))
+
+        return endpoint
+
+    def start(body: Body) -> JSONResponse:
         if body.get("code") != state.identity_code:
             return _answer(None, 7007, "身份码错误")
         if body.get("app_id") != state.app_id:
@@ -115,20 +122,14 @@ def routes(state: OpenApiState) -> list[Route]:
                             "uid": 777, "open_id": "anchor-open-id", "union_id": ""},
         })  # fmt: skip
 
-    async def heartbeat(request: Request) -> JSONResponse:
-        body, refused = await signed_body(request)
-        if refused is not None:
-            return refused
+    def heartbeat(body: Body) -> JSONResponse:
         game_id = str(body.get("game_id"))
         state.heartbeats.append(game_id)
         if game_id not in state.active:
             return _answer(None, 7003, "心跳过期")
         return _answer({})
 
-    async def end(request: Request) -> JSONResponse:
-        body, refused = await signed_body(request)
-        if refused is not None:
-            return refused
+    def end(body: Body) -> JSONResponse:
         game_id = str(body.get("game_id"))
         state.ended.append(game_id)
         if game_id not in state.active:
@@ -137,7 +138,7 @@ def routes(state: OpenApiState) -> list[Route]:
         return _answer({})
 
     return [
-        Route("/v2/app/start", start, methods=["POST"]),
-        Route("/v2/app/heartbeat", heartbeat, methods=["POST"]),
-        Route("/v2/app/end", end, methods=["POST"]),
+        Route("/v2/app/start", signed(start), methods=["POST"]),
+        Route("/v2/app/heartbeat", signed(heartbeat), methods=["POST"]),
+        Route("/v2/app/end", signed(end), methods=["POST"]),
     ]
