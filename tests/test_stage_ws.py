@@ -340,7 +340,7 @@ async def test_each_segment_is_encoded_once_for_every_page(
     """The show is encoded once per event, whatever the size of the audience: four pages
     get the same frames, and the server serialised each segment's audio once."""
     fake.script = LLMScript(reply="One sentence here. Another one there. And a third.")
-    before = (await stats(stage))["encoded"].get("audio", 0)
+    before = (await stage_stats(stage))["encoded"].get("audio", 0)
     async with contextlib.AsyncExitStack() as pages:
         watchers = []
         for _ in range(4):
@@ -354,10 +354,10 @@ async def test_each_segment_is_encoded_once_for_every_page(
             await seen.wait_turns(1, timeout=20)
     frames = [[m for m in seen.messages if m["type"] == "audio"] for seen in watchers]
     assert len(frames[0]) == 3 and all(got == frames[0] for got in frames)
-    encoded = (await stats(stage))["encoded"]["audio"] - before
+    encoded = (await stage_stats(stage))["encoded"]["audio"] - before
     assert encoded == 3, f"{encoded} audio messages encoded for 3 segments and 5 listeners"
 
 
 async def audience(server: KaguraProcess, pages: int) -> bool:
-    current = await stats(server)
+    current = await stage_stats(server)
     return bool(current["audience"].get("pages") == pages)
