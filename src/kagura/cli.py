@@ -12,7 +12,14 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from kagura.chat.command import chat
-from kagura.config import ConfigError, KaguraConfig, load_config, render_default_yaml
+from kagura.config import (
+    DEFAULT_CONFIG,
+    ConfigError,
+    KaguraConfig,
+    config_path,
+    load_config,
+    render_default_yaml,
+)
 from kagura.live.cli import live_app
 from kagura.logs import RedactSecrets
 
@@ -28,7 +35,6 @@ app.add_typer(live_app, name="live")
 app.command()(chat)
 
 err = Console(stderr=True)
-DEFAULT_CONFIG = Path("conf.yaml")
 
 ConfigOption = Annotated[
     Path | None,
@@ -37,10 +43,8 @@ ConfigOption = Annotated[
 
 
 def _load(path: Path | None) -> KaguraConfig:
-    if path is None and DEFAULT_CONFIG.is_file():
-        path = DEFAULT_CONFIG
     try:
-        return load_config(path)
+        return load_config(config_path(path))
     except ConfigError as exc:
         err.print(f"[bold red]Config error[/]\n{exc}", highlight=False)
         raise typer.Exit(2) from None

@@ -13,7 +13,7 @@ from pathlib import Path
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
 from kagura.auth import Role
-from kagura.config import ConfigError, KaguraConfig, load_config
+from kagura.config import ConfigError, KaguraConfig, config_path, load_config
 from kagura.link import CHAT, OPEN_TIMEOUT_S, connect, refusal_of_status, with_query
 
 from .inputs import Timing, listen, say_files, type_lines
@@ -23,7 +23,6 @@ from .session import ChatError, StageChat, refused
 from .sound import Microphone, Player, ReplyFiles, SoundError, utterance_frames
 from .target import Target, TargetError
 
-DEFAULT_CONFIG = Path("conf.yaml")
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
@@ -97,8 +96,7 @@ def _plan(options: Options) -> Plan:
         raise UsageError("--wav needs the WAV files to say: kagura chat --wav a.wav b.wav")
     if wav and typed:
         raise UsageError("--wav and --typed: choose one")
-    if config is None and DEFAULT_CONFIG.is_file():
-        config = DEFAULT_CONFIG
+    config = config_path(config)
     try:
         settings: KaguraConfig = load_config(config)
         target = Target.resolve(settings, options.url, options.token)

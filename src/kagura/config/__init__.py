@@ -24,8 +24,10 @@ from .live import BilibiliConfig, BilibiliOpenConfig, LiveConfig
 from .live_twitch import TwitchConfig
 from .live_youtube import YouTubeConfig
 from .loader import (
+    DEFAULT_CONFIG,
     ConfigError,
     apply_character_preset,
+    config_path,
     deep_merge,
     list_character_presets,
     load_config,
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from .render import default_config_path, render_default_yaml
 
 __all__ = [
+    "DEFAULT_CONFIG",
     "ASRConfig",
     "BargeInConfig",
     "BilibiliConfig",
@@ -76,6 +79,7 @@ __all__ = [
     "WidgetConfig",
     "YouTubeConfig",
     "apply_character_preset",
+    "config_path",
     "deep_merge",
     "default_config_path",
     "list_character_presets",

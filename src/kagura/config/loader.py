@@ -228,6 +228,17 @@ def _describe_errors(
 # --- public API -------------------------------------------------------------------------
 
 
+DEFAULT_CONFIG = Path("conf.yaml")
+
+
+def config_path(given: Path | None) -> Path | None:
+    """The config file a command reads: the one given, else ./conf.yaml if it exists, else
+    none (the built-in defaults)."""
+    if given is None and DEFAULT_CONFIG.is_file():
+        return DEFAULT_CONFIG
+    return given
+
+
 def load_config(path: Path | str | None) -> KaguraConfig:
     """Load and validate a config file; ``None`` gives the built-in defaults.
 

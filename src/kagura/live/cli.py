@@ -26,6 +26,7 @@ from kagura.config import (
     KaguraConfig,
     TwitchConfig,
     YouTubeConfig,
+    config_path,
     load_config,
 )
 from kagura.logs import RedactSecrets
@@ -39,7 +40,6 @@ live_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DEFAULT_CONFIG = Path("conf.yaml")
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(message)s"
 
 ConfigOption = Annotated[
@@ -77,10 +77,8 @@ def fail(message: str) -> typer.Exit:
 
 
 def load(path: Path | None) -> KaguraConfig:
-    if path is None and DEFAULT_CONFIG.is_file():
-        path = DEFAULT_CONFIG
     try:
-        return load_config(path)
+        return load_config(config_path(path))
     except ConfigError as exc:
         raise fail(f"config\n{exc}") from None
 
