@@ -17,6 +17,7 @@ lint: setup
 
 bench: setup
 	uv run python bench/first_audio.py
+	uv run python bench/page.py
 	uv run python bench/voice.py
 	uv run python bench/startup.py
 	uv run python bench/memory_trim.py

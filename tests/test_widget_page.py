@@ -14,8 +14,12 @@ from kagura.widget import WidgetClient
 from .web_browser import (
     MODEL_TIMEOUT_MS,
     PageRecorder,
+    count_drawn_frames,
+    drawn_frames,
+    frames_over,
     recorded_pages,
     require_live2d_runtime,
+    wait_still,
 )
 from .widget_helpers import WidgetProcess
 
@@ -123,6 +127,21 @@ def test_expression_and_motion_messages_are_performed(
     page.wait_for_function(
         "kagura.lastMotion && kagura.lastMotion.group === 'tap_body'", timeout=10_000
     )
+
+
+def test_an_idle_widget_draws_nothing_and_a_motion_is_drawn(
+    pages: PageRecorder, channel: WidgetProcess, client: WidgetClient
+) -> None:
+    """On software WebGL (here, and on machines without a GPU) an idle frame costs the CPU
+    as much as any: the widget draws only what moves."""
+    count_drawn_frames(pages.context)
+    page = open_widget(pages, channel, model=True)
+    wait_still(page)
+    assert frames_over(page, 2.0) == 0
+    before = drawn_frames(page)
+    assert client.send_motion("tap_body", 0) is True
+    page.wait_for_function(f"window.__drawn.frames > {before + 5}", timeout=10_000)
+    wait_still(page)  # the motion ends, the model settles into its idle pose, drawing stops
 
 
 def drop_link(page: Page) -> None:

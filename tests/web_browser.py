@@ -262,6 +262,55 @@ def wait_reply_played(page: Page, timeout_ms: float = 30_000) -> None:
     )
 
 
+# Counts the frames a page draws with WebGL, beneath any page code (so a page that draws
+# without telling is caught): pixi draws a frame in one synchronous call, so the draw calls
+# up to the next microtask are one frame. Keeps the times of the last 20 frames.
+DRAWN_FRAMES_SCRIPT = """
+(() => {
+  const drawn = { frames: 0, times: [], inFrame: false };
+  window.__drawn = drawn;
+  for (const proto of [WebGLRenderingContext.prototype, WebGL2RenderingContext.prototype]) {
+    for (const name of ["drawElements", "drawArrays"]) {
+      const original = proto[name];
+      proto[name] = function (...args) {
+        if (!drawn.inFrame) {
+          drawn.inFrame = true;
+          drawn.frames += 1;
+          drawn.times = [...drawn.times.slice(-19), performance.now()];
+          queueMicrotask(() => { drawn.inFrame = false; });
+        }
+        return original.apply(this, args);
+      };
+    }
+  }
+})();
+"""
+
+
+def count_drawn_frames(context: BrowserContext) -> None:
+    """Count the WebGL frames of every page opened in `context` from now on."""
+    context.add_init_script(DRAWN_FRAMES_SCRIPT)
+
+
+def drawn_frames(page: Page) -> int:
+    frames: int = page.evaluate("window.__drawn.frames")
+    return frames
+
+
+def wait_still(page: Page, quiet_ms: float = 1000, timeout_ms: float = 15_000) -> None:
+    """Until the page has drawn no frame for `quiet_ms`."""
+    page.wait_for_function(
+        f"performance.now() - (window.__drawn.times.at(-1) ?? 0) > {quiet_ms}", timeout=timeout_ms
+    )
+
+
+def frames_over(page: Page, seconds: float) -> int:
+    """The frames the page draws in the next `seconds` (a measurement window)."""
+    before = drawn_frames(page)
+    page.wait_for_timeout(seconds * 1000)
+    return drawn_frames(page) - before
+
+
 def open_overlay(pages: PageRecorder, kagura: KaguraProcess) -> tuple[Page, Frames]:
     page, frames = pages.open(f"{kagura.http_url}/overlay")
     wait_connected(page)

@@ -1,8 +1,11 @@
-// The Live2D view: one pixi canvas with one model, sized to its container.
+// The Live2D view: one pixi canvas with one model, sized to its container, drawn only when
+// something moves (see frame-pacer.js).
 //
 // Loaded as an ES module after the classic vendor scripts (pixi, Cubism 2 runtime, Cubism
 // Core 5, pixi-live2d-display-lipsyncpatch). When they are missing the view reports
 // "unavailable" and the page goes on without a model.
+
+import { FramePacer, frameRates, isSoftwareRenderer } from "./frame-pacer.js";
 
 const PRIORITY = { idle: 1, normal: 2, force: 3 };
 
@@ -10,15 +13,19 @@ export class ModelView {
   /**
    * @param {HTMLElement} container where the canvas goes (the canvas follows its size)
    * @param {() => number} mouthSource the mouth opening 0..1 for the current frame
+   * @param {() => boolean} speaking true while audio is queued or playing (lip sync moves)
    */
-  constructor(container, mouthSource) {
+  constructor(container, mouthSource, speaking = () => false) {
     this.container = container;
     this.mouthSource = mouthSource;
+    this.speaking = speaking;
     this.state = "none"; // none | unavailable | loading | loaded | error
     this.reason = "";
     this.info = null;
     this.model = null;
     this.app = null;
+    this.pacer = null; // made with the app: it decides when a frame is drawn
+    this.software = false; // WebGL runs on the CPU (no GPU): idle frames are skipped
     this.lastMotion = null;
     this.loadSeq = 0;
     this.onstate = () => {};
@@ -39,6 +46,7 @@ export class ModelView {
     const PIXI = window.PIXI;
     PIXI.live2d.config.sound = false; // motions must not play their own sounds over the voice
     this.app = new PIXI.Application({
+      autoStart: false, // frames are drawn by the pacer, not at the screen's rate
       resizeTo: this.container,
       backgroundAlpha: 0, // transparent: the OBS overlay shows the scene behind
       antialias: true,
@@ -47,6 +55,12 @@ export class ModelView {
     });
     this.app.view.classList.add("live2d-canvas");
     this.container.appendChild(this.app.view);
+    // pixi's system ticker runs at the screen's rate only to re-test hover under a still
+    // pointer; the view uses taps alone, and that loop kept an idle page's Chromium busy.
+    PIXI.Ticker.system.stop();
+    this.software = isSoftwareRenderer(this.app.renderer.gl);
+    const rates = frameRates(this.software);
+    this.pacer = new FramePacer((dt) => this.drawFrame(dt), () => this.moving(), rates);
     this.app.renderer.on("resize", () => this.layout());
     return this.app;
   }
@@ -87,6 +101,7 @@ export class ModelView {
       model = await window.PIXI.live2d.Live2DModel.from(info.url, {
         autoHitTest: false,
         autoFocus: false,
+        autoUpdate: false, // advanced by drawFrame, only when a frame is drawn
       });
     } catch (err) {
       if (seq === this.loadSeq) this.setState("error", String(err?.message || err));
@@ -147,9 +162,36 @@ export class ModelView {
     });
   }
 
+  /** Advance the model's time by `dtMs` and draw it (called by the pacer). */
+  drawFrame(dtMs) {
+    this.model?.update(dtMs);
+    this.app.render();
+  }
+
+  /** Something moves beyond the idle loop: speech, or a motion playing or being loaded. */
+  moving() {
+    if (this.speaking()) return true;
+    const state = this.model?.internalModel.motionManager.state;
+    return Boolean(state) && Math.max(state.currentPriority, state.reservePriority) > PRIORITY.idle;
+  }
+
+  /** Draw at the full rate for a while (something changed), then only what moves. */
+  wake() {
+    this.pacer?.wake();
+  }
+
+  /** Frames drawn so far, and at what rates (for tests, the benchmark and curious users). */
+  frameStats() {
+    const pacer = this.pacer;
+    if (!pacer) return { frames: 0, fps: 0, idleFps: 0, software: false };
+    const { frames, fps, idleFps } = pacer;
+    return { frames, fps, idleFps, software: this.software };
+  }
+
   /** Fit the model to the canvas: kScale 0.5 fills it; offsets are in CSS pixels. */
   layout() {
     if (!this.model || !this.app) return;
+    this.wake(); // the new size or place is drawn at once
     const { width, height } = this.app.screen;
     const fit = Math.min(width / this.baseSize.w, height / this.baseSize.h);
     const k = Number(this.info?.kScale ?? 0.5) * 2;
@@ -163,17 +205,22 @@ export class ModelView {
   expression(id) {
     if (this.model && this.model.internalModel.motionManager.expressionManager) {
       this.model.expression(id);
+      this.wake(); // the expression fades in
     }
   }
 
   motion(group, index, priority = PRIORITY.force) {
-    if (this.model && group !== undefined) this.model.motion(group, index, priority);
+    if (this.model && group !== undefined) {
+      this.model.motion(group, index, priority);
+      this.wake(); // `moving()` holds the rate once the motion has loaded and started
+    }
   }
 
   /** A talk motion at normal priority: it does not cut an emotion's motion short. */
   talk() {
     const group = this.info?.talkMotionGroupName;
     if (group) this.motion(group, undefined, PRIORITY.normal);
+    else this.wake(); // lip sync at least: `speaking()` holds the rate while audio plays
   }
 
   /** Debug view for tests and tools: the mouth parameter the last frame was drawn with. */

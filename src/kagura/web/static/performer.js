@@ -36,7 +36,11 @@ export class Performer extends EventTarget {
     this.notice = notice;
     this.showStatusText = showStatusText;
     this.queue = new AudioQueue();
-    this.view = new ModelView(stage, () => this.queue.mouth());
+    this.view = new ModelView(
+      stage,
+      () => this.queue.mouth(),
+      () => this.queue.busy,
+    );
     this.view.onstate = (state, reason) => this.showModelState(state, reason);
     this.defaultRole = defaultRole;
     this.connection = new Connection(this.url());
@@ -244,6 +248,9 @@ export class Performer extends EventTarget {
       },
       get shown() {
         return [...performer.shown];
+      },
+      get frames() {
+        return performer.view.frameStats(); // {frames drawn, fps, idleFps, software}
       },
       mouthValue: () => performer.view.mouthValue(),
       mouthTarget: () => performer.queue.mouth(),

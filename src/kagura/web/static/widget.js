@@ -206,6 +206,9 @@ window.kagura = {
   get lastMotion() {
     return widget.view.lastMotion;
   },
+  get frames() {
+    return widget.view.frameStats(); // {frames drawn, fps, idleFps, software}
+  },
   bubble: () => {
     const element = widget.bubble.element;
     const current = widget.bubble.current;
