@@ -8,6 +8,7 @@ import platform
 import re
 import signal
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -49,3 +50,71 @@ def machine(load_before: float) -> str:
         f"{os.cpu_count()} cores, shared (load average {load_before:.1f} → "
         f"{os.getloadavg()[0]:.1f} over the run)."
     )
+
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU time of the whole machine so far, in clock ticks, all cores. Time in
+    interrupts is left out of busy: the benchmark's own loopback traffic is handled there."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:9]]
+    user, nice, system, steal = fields[0], fields[1], fields[2], fields[7]
+    return user + nice + system + steal, sum(fields)
+
+
+def _process_ticks(pids: list[int]) -> int:
+    """CPU time used so far by these processes (all their threads), in clock ticks."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone already: its time is not counted
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
+@dataclass
+class Phase:
+    name: str
+    load: float  # the 1-minute load average as the phase began
+    others: float  # the share of the machine's CPU time that other processes used during it
+
+
+@dataclass
+class Busy:
+    """What else ran on the machine while a benchmark measured, phase by phase: the load
+    average as each phase began, and the share of the CPU that processes other than the
+    benchmark's own (itself and the servers it started) used during it. A shared machine runs
+    other people's jobs; a busy moment is reported beside the figures, not hidden."""
+
+    phases: list[Phase] = field(default_factory=list)
+    _open: tuple[str, float, tuple[int, int], int, list[int]] | None = None
+
+    def begin(self, name: str, pids: list[int]) -> None:
+        """A new phase, with `pids` (besides this process) counted as the benchmark's own."""
+        self.end()
+        own = [os.getpid(), *pids]
+        self._open = (name, os.getloadavg()[0], _machine_ticks(), _process_ticks(own), own)
+
+    def end(self) -> None:
+        if self._open is None:
+            return
+        name, load, (busy, total), ours, own = self._open
+        now_busy, now_total = _machine_ticks()
+        others = (now_busy - busy) - (_process_ticks(own) - ours)
+        share = max(0, others) / (now_total - total) if now_total > total else 0.0
+        self.phases.append(Phase(name, load, share))
+        self._open = None
+
+    def busiest(self) -> Phase:
+        return max(self.phases, key=lambda phase: phase.others)
+
+    def describe(self) -> str:
+        """The phases in one sentence, for the section's last paragraph."""
+        parts = [
+            f"{phase.name}: load {phase.load:.1f}, others {100 * phase.others:.0f}%"
+            for phase in self.phases
+        ]
+        return f"What else ran (load average; CPU share of other processes): {'; '.join(parts)}."

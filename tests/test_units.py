@@ -4,6 +4,7 @@ segmenter has its own file)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import AsyncIterator
@@ -120,6 +121,64 @@ async def test_speak_in_order_first_segment_has_priority() -> None:
     async for _ in speak_in_order(_texts(["a", "b", "c"]), speak, concurrency=1, timeout_s=1):
         pass
     assert order == ["a", "b", "c"]
+
+
+async def test_speak_in_order_first_alone_reads_nothing_while_the_first_is_synthesised() -> None:
+    """With `first_alone`, the LLM stream is not read (nor parsed, nor segmented) while the
+    first segment is synthesised; without it, the next text is read at once."""
+
+    async def run(first_alone: bool) -> list[str]:
+        events: list[str] = []
+
+        async def texts() -> AsyncIterator[str]:
+            for item in ["a", "b"]:
+                events.append(f"read {item}")
+                yield item
+
+        async def speak(index: int, text: str) -> Speech:
+            events.append(f"start {text}")
+            await asyncio.sleep(0.01)
+            events.append(f"done {text}")
+            return Speech(np.ones(10, np.int16), 16000)
+
+        stream = speak_in_order(
+            texts(), speak, concurrency=2, timeout_s=1, first_alone=first_alone
+        )
+        assert [s.text async for s in stream] == ["a", "b"]
+        return events
+
+    held = await run(first_alone=True)
+    assert held.index("read b") > held.index("done a")
+    free = await run(first_alone=False)
+    assert free.index("read b") < free.index("done a")
+
+
+async def test_speak_in_order_first_alone_still_stops_at_once() -> None:
+    """Closed while the first segment is synthesised (an interrupt), the held stream is
+    closed too, without waiting for the synthesis."""
+    closed = asyncio.Event()
+    started = asyncio.Event()
+
+    async def texts() -> AsyncIterator[str]:
+        try:
+            yield "a"
+            yield "b"
+        finally:
+            closed.set()
+
+    async def speak(index: int, text: str) -> Speech:
+        started.set()
+        await asyncio.sleep(30)
+        return Speech(np.ones(10, np.int16), 16000)
+
+    stream = speak_in_order(texts(), speak, concurrency=1, timeout_s=60, first_alone=True)
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.wait_for(started.wait(), 5)
+    first.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await first
+    await asyncio.wait_for(stream.aclose(), 5)
+    assert closed.is_set()
 
 
 async def test_speak_in_order_reports_tts_errors_and_timeouts() -> None:

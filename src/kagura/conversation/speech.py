@@ -104,6 +104,7 @@ async def speak_in_order(
     *,
     concurrency: int,
     timeout_s: float,
+    first_alone: bool = False,
 ) -> AsyncIterator[Spoken]:
     """Synthesise up to `concurrency` segments at once and yield them strictly in order.
 
@@ -111,6 +112,11 @@ async def speak_in_order(
     segment that plays next always gets the next free slot: later segments get ready early
     without ever delaying the first. An error from `texts` (the LLM) is raised only after
     every segment received before it has been delivered.
+
+    With `first_alone`, nothing more is read from `texts` while the first segment is being
+    synthesised: a synthesis on this machine's cores runs without the stream's parsing and
+    segmenting beside it (what arrives meanwhile waits in the socket, and is read at once
+    after). The later segments lose nothing when they are synthesised one at a time anyway.
     """
     slots = asyncio.Semaphore(concurrency)
     # Bounds the segments in flight; closing it always works, even from a producer that is
@@ -143,6 +149,8 @@ async def speak_in_order(
                 except BaseException:
                     task.cancel()
                     raise
+                if index == 0 and first_alone:
+                    await asyncio.wait([task])
                 index += 1
         finally:
             pending.close()

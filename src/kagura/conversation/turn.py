@@ -121,6 +121,31 @@ class PlaybackAck:
 
 
 @dataclass
+class FirstAudio:
+    """When each step towards the first audio happened (`time.monotonic()`), so the debug log
+    (and `bench/first_audio.py`) can tell where the time between a clause's last token and
+    its audio goes."""
+
+    started: float  # the turn
+    requested: float | None = None  # the LLM request
+    clause: float | None = None  # the chunk that completed the first segment arrived
+    synthesis: tuple[float, float] | None = None  # its synthesis, as the turn awaited it
+    published: float | None = None  # its `Segment` published: encoded and queued for clients
+
+    def describe(self) -> str:
+        """One line, in ms from the turn's start (the format the benchmark reads)."""
+
+        def at(moment: float | None) -> str:
+            return "?" if moment is None else f"{1000 * (moment - self.started):.1f}"
+
+        start, end = self.synthesis or (None, None)
+        return (
+            f"LLM request at {at(self.requested)} ms, clause complete at {at(self.clause)} ms, "
+            f"synthesis {at(start)}-{at(end)} ms, published at {at(self.published)} ms"
+        )
+
+
+@dataclass
 class TurnReport:
     """What a turn produced, for memory and history."""
 
@@ -172,6 +197,8 @@ class Turn:
         )
         self._shown: list[str] = []
         self._started = time.monotonic()
+        self._timeline = FirstAudio(self._started)
+        self._last_chunk = self._started
 
     async def run(self, script: TurnScript) -> TurnReport:
         """Run to the end; on cancellation (interrupt) close the turn and re-raise.
@@ -264,8 +291,9 @@ class Turn:
             self._speak,
             concurrency=self._config.tts.max_concurrency,
             timeout_s=self._config.tts.segment_timeout_s,
+            first_alone=self._tts.runs_locally,
         )
-        self._started = time.monotonic()
+        self._started = self._timeline.requested = time.monotonic()
         try:
             async for spoken in spoken_stream:
                 self._segment(spoken)
@@ -273,17 +301,22 @@ class Turn:
                     self.report.audio_s += spoken.speech.duration_s
                     self._playhead.add(spoken.speech.duration_s)
                     if self.report.first_audio_s is None:
-                        self.report.first_audio_s = time.monotonic() - self._started
-                        log.debug(
-                            "first audio after %.0f ms (first token %.0f ms): %r",
-                            1000 * self.report.first_audio_s,
-                            1000 * (self.report.first_token_s or 0),
-                            spoken.text,
-                        )
+                        now = time.monotonic()
+                        self.report.first_audio_s = now - self._started
+                        if spoken.index == 0:  # the segment the timeline followed
+                            self._timeline.published = now
         except Exception as exc:
             self._fail("LLM", exc)
         finally:
             await aclose(spoken_stream)
+        if self.report.first_audio_s is not None and log.isEnabledFor(logging.DEBUG):
+            # Once the reply is out, never on the first audio's way: a log line costs time.
+            log.debug(
+                "first audio %r: %s (first token %.0f ms after the request)",
+                self.report.delivered[0] if self.report.delivered else "",
+                self._timeline.describe(),
+                1000 * (self.report.first_token_s or 0),
+            )
 
     def _segment(self, spoken: Spoken) -> None:
         if spoken.error:
@@ -313,18 +346,27 @@ class Turn:
     async def _speak(self, index: int, text: str) -> Speech:
         """TTS hears the text without tags; the segment still carries them.
 
-        The first segment is what everyone is waiting for: a local TTS gets the cores for it.
+        The first segment is what everyone is waiting for: a local TTS gets the cores for it
+        (and the timeline notes when its clause was complete and how long it took).
         """
-        if index == 0 and self._tts.runs_locally:
-            with cpu.urgent():
-                return await self._tts.synthesize(strip_tags(text))
-        return await self._tts.synthesize(strip_tags(text))
+        if index > 0:
+            return await self._tts.synthesize(strip_tags(text))
+        self._timeline.clause = self._last_chunk
+        started = time.monotonic()
+        try:
+            if self._tts.runs_locally:
+                with cpu.urgent():
+                    return await self._tts.synthesize(strip_tags(text))
+            return await self._tts.synthesize(strip_tags(text))
+        finally:
+            self._timeline.synthesis = (started, time.monotonic())
 
     async def _recorded(self, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
         try:
             async for chunk in chunks:
+                self._last_chunk = time.monotonic()
                 if self.report.first_token_s is None:
-                    self.report.first_token_s = time.monotonic() - self._started
+                    self.report.first_token_s = self._last_chunk - self._started
                 yield chunk
         finally:
             await aclose(chunks)
