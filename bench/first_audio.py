@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import dataclasses
 import io
 import json
 import re
@@ -49,6 +50,9 @@ from tests.support.server import KaguraProcess
 
 TTFT_S = 0.200
 TOKEN_INTERVAL_S = 0.020
+# How long the engine is left idle before each synthesis alone: about what it is in a turn
+# (the boundary's measurement, then the time to the first clause).
+IDLE_BEFORE_S = 0.5
 CHAIN_END = {"type": "control", "text": "conversation-chain-end"}
 ENGINES = {
     "en": {"provider": "piper"},
@@ -58,19 +62,24 @@ VOICES = {"en": "piper joe-medium", "zh": "espeak-ng cmn"}
 # The turn's debug line (`kagura.conversation.turn.FirstAudio.describe`), in ms from its start.
 TIMELINE = re.compile(
     r"LLM request at ([\d.]+) ms, clause complete at ([\d.]+) ms, "
-    r"synthesis ([\d.]+)-([\d.]+) ms, published at ([\d.]+) ms"
+    r"synthesis ([\d.]+)-([\d.]+) ms, published at ([\d.]+) ms "
+    r"\(turn started at ([\d.]+) s, monotonic\)"
 )
 
 
 @dataclass(frozen=True)
 class Timeline:
-    """Where one turn's first audio went, in seconds from the turn's start (server clock)."""
+    """Where one turn's first audio went, in seconds from the turn's start; and when the
+    turn started, and `text-input` was sent, on the machine's monotonic clock (one clock for
+    every process of this machine)."""
 
     requested: float
     clause: float
     synthesis_start: float
     synthesis_end: float
     published: float
+    started: float = 0.0
+    sent: float = 0.0
 
 
 @dataclass
@@ -87,23 +96,25 @@ class Heard:
 @dataclass
 class Measured:
     """One reply's rounds: when its first clause reached a bare client, and Kagura's turn,
-    in each round; the engine's time for the clause alone, from the quiet blocks before and
-    after the rounds. The floor of a round is that round's clause arrival plus the median
-    synthesis alone."""
+    in each round; the engine's time for the clause alone, from the quiet blocks between the
+    rounds: after a pause as long as a turn leaves the engine idle (the floor's), and again
+    at once (back to back, for comparison). The floor of a round is that round's clause
+    arrival plus the median synthesis alone."""
 
     reply: Reply
     boundary_s: list[float] = field(default_factory=list)
     synthesis_s: list[float] = field(default_factory=list)
+    back_to_back_s: list[float] = field(default_factory=list)
     turns: list[Heard] = field(default_factory=list)
 
-    def synthesis_median_s(self) -> float:
-        return statistics.median(self.synthesis_s)
+    def synthesis_median_s(self, back_to_back: bool = False) -> float:
+        return statistics.median(self.back_to_back_s if back_to_back else self.synthesis_s)
 
-    def floors_s(self) -> list[float]:
-        return [b + self.synthesis_median_s() for b in self.boundary_s]
+    def floors_s(self, back_to_back: bool = False) -> list[float]:
+        return [b + self.synthesis_median_s(back_to_back) for b in self.boundary_s]
 
-    def gaps_ms(self) -> list[float]:
-        pairs = zip(self.turns, self.floors_s(), strict=True)
+    def gaps_ms(self, back_to_back: bool = False) -> list[float]:
+        pairs = zip(self.turns, self.floors_s(back_to_back), strict=True)
         return [1000 * (turn.first_audio_s - floor) for turn, floor in pairs]
 
 
@@ -133,13 +144,15 @@ async def synthesis_s(engine: tts.TTSEngine, text: str) -> float:
     return time.perf_counter() - started
 
 
-async def synthesis_alone(engine: tts.TTSEngine, replies: list[Measured], repeats: int) -> None:
+async def synthesis_alone(engine: tts.TTSEngine, replies: list[Measured]) -> None:
     """Each first clause's synthesis with nothing else running: no turn in Kagura, no stream
-    from the fake server. The clauses take turns, so none runs on the caches its own previous
-    run warmed."""
-    for _ in range(repeats):
-        for measured in replies:
-            measured.synthesis_s.append(await synthesis_s(engine, measured.reply.spoken_first))
+    from the fake server. In a turn the engine has been idle for a while when the clause
+    comes, so it is measured so here (the floor), and once more right after (back to back,
+    which a warm engine may do faster)."""
+    for measured in replies:
+        await asyncio.sleep(IDLE_BEFORE_S)
+        measured.synthesis_s.append(await synthesis_s(engine, measured.reply.spoken_first))
+        measured.back_to_back_s.append(await synthesis_s(engine, measured.reply.spoken_first))
 
 
 def wav_seconds(payload: str) -> float:
@@ -150,14 +163,17 @@ def wav_seconds(payload: str) -> float:
 def timelines(server: KaguraProcess) -> list[Timeline]:
     """Every first-audio timeline the server has logged so far (Rich wraps long lines)."""
     text = " ".join(server.log_path.read_text("utf-8", "replace").split())
-    return [Timeline(*(float(ms) / 1000 for ms in found)) for found in TIMELINE.findall(text)]
+    return [
+        Timeline(*(float(ms) / 1000 for ms in found[:5]), started=float(found[5]))
+        for found in TIMELINE.findall(text)
+    ]
 
 
 async def kagura_turn(
     client: ProtocolClient, text: str, server: KaguraProcess | None = None
 ) -> Heard:
     logged = len(timelines(server)) if server is not None else 0
-    started = time.perf_counter()
+    started = time.monotonic()
     await client.send({"type": "text-input", "text": text})
     segments: list[tuple[float, float]] = []
     first_text = ""
@@ -165,7 +181,7 @@ async def kagura_turn(
         if message["type"] == "audio" and message["audio"]:
             if not segments:
                 first_text = message["display_text"]["text"]
-            segments.append((time.perf_counter() - started, wav_seconds(message["audio"])))
+            segments.append((time.monotonic() - started, wav_seconds(message["audio"])))
         elif message["type"] == "backend-synth-complete":
             await client.send({"type": "frontend-playback-complete"})
     if not segments:
@@ -178,13 +194,11 @@ async def kagura_turn(
                 "no first-audio timeline in the server's log: did its format change? "
                 "(kagura.conversation.turn.FirstAudio.describe)"
             )
-        heard.timeline = found[-1]
+        heard.timeline = dataclasses.replace(found[-1], sent=started)
     return heard
 
 
-async def bench_language(
-    lang: str, workdir: Path, runs: int, repeats: int, busy: Busy
-) -> list[Measured]:
+async def bench_language(lang: str, workdir: Path, runs: int, busy: Busy) -> list[Measured]:
     replies = [Measured(reply) for reply in CORPUS if reply.lang == lang]
     engine = tts.create(TTSConfig.model_validate(ENGINES[lang]))
     await engine.load()
@@ -211,16 +225,18 @@ async def bench_language(
                 await client.connect_sequence()
                 fake.script = script(replies[0].reply)
                 await kagura_turn(client, "warm-up")  # the engines load in the background
-                busy.begin(f"{lang} synthesis alone, before", own)
-                await synthesis_alone(engine, replies, repeats)
-                busy.begin(f"{lang} turns", own)
-                for _ in range(runs):
+                # Alone before, between and after the rounds: a drift of the machine's speed
+                # over the run weighs on the floor as on the turns.
+                for round_ in range(runs + 1):
+                    busy.begin(f"{lang} synthesis alone", own)
+                    await synthesis_alone(engine, replies)
+                    if round_ == runs:
+                        break
+                    busy.begin(f"{lang} turns", own)
                     for measured in replies:
                         fake.script = script(measured.reply)
                         measured.boundary_s.append(await boundary_s(http, measured.reply))
                         measured.turns.append(await kagura_turn(client, "Hello!", server))
-                busy.begin(f"{lang} synthesis alone, after", own)
-                await synthesis_alone(engine, replies, repeats)
                 busy.end()
     await engine.aclose()
     return replies
@@ -242,7 +258,7 @@ async def bench_embedded(workdir: Path, runs: int, busy: Busy, warmup: int = 2) 
     return samples
 
 
-def method(runs: int, repeats: int) -> str:
+def method(runs: int) -> str:
     return (
         "Each reply of the corpus in `bench/replies.py` is streamed by the scripted "
         f"OpenAI-compatible server ({TTFT_S * 1000:.0f} ms to the first token, "
@@ -251,10 +267,11 @@ def method(runs: int, repeats: int) -> str:
         "times the first `audio` message from sending `text-input`. The **honest floor** is "
         "the earliest the first clause can be heard: when its last token reaches a bare HTTP "
         "client of the same server (measured just before each of Kagura's turns, Kagura "
-        "idle), plus the median time the same engine takes to synthesise that clause alone "
-        f"({repeats} times before and {repeats} after all of Kagura's rounds, in the "
-        "benchmark's process with nothing else running: not during a turn). "
-        f"{runs} rounds of the corpus; each turn is compared with its own reply's floor."
+        "idle), plus the median time the same engine takes to synthesise that clause alone, "
+        "in the benchmark's process with nothing else running (not during a turn): "
+        f"{runs + 1} times, before, between and after Kagura's rounds, each after "
+        f"{1000 * IDLE_BEFORE_S:.0f} ms idle as in a turn. {runs} rounds of the corpus; each "
+        "turn is compared with its own reply's floor."
     )
 
 
@@ -262,9 +279,6 @@ async def main() -> None:
     exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="rounds of the corpus")
-    parser.add_argument(
-        "--repeats", type=int, default=5, help="syntheses alone of each clause, before and after"
-    )
     parser.add_argument("--embedded-runs", type=int, default=10, help="0 skips (b)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
@@ -273,12 +287,12 @@ async def main() -> None:
         measured = [
             m
             for lang in ("en", "zh")
-            for m in await bench_language(lang, Path(tmp), args.runs, args.repeats, busy)
+            for m in await bench_language(lang, Path(tmp), args.runs, busy)
         ]
         embedded = (
             await bench_embedded(Path(tmp), args.embedded_runs, busy) if args.embedded_runs else []
         )
-    text = render(method(args.runs, args.repeats), VOICES, measured, embedded, busy)
+    text = render(method(args.runs), VOICES, measured, embedded, busy)
     print(text)
     if not args.no_write:
         write_section("Time to first audio", text)

@@ -74,11 +74,22 @@ def _summary(measured: list[Measured], voices: dict[str, str]) -> list[str]:
             "… clause complete at a bare client",
             lambda ms: _ms([b for m in ms for b in m.boundary_s]),
         ),
-        row("… synthesis alone", lambda ms: _ms([s for m in ms for s in m.synthesis_s])),
+        row(
+            "… synthesis alone (after a pause, as in a turn)",
+            lambda ms: _ms([s for m in ms for s in m.synthesis_s]),
+        ),
+        row(
+            "(synthesis alone, back to back)",
+            lambda ms: _ms([s for m in ms for s in m.back_to_back_s]),
+        ),
         row(
             "**first audio − floor**",
             lambda ms: _gap(gaps(ms)),
             f"English median {_verdict(statistics.median(en_gaps), TARGET_MEDIAN_MS)}",
+        ),
+        row(
+            "(first audio − floor with the synthesis back to back)",
+            lambda ms: _gap([g for m in ms for g in m.gaps_ms(back_to_back=True)]),
         ),
         row(
             "first audio − floor, p90",
@@ -95,6 +106,11 @@ Step = tuple[
 ]
 
 STEPS: list[Step] = [
+    (
+        "`text-input` sent → the turn starts (WebSocket, parsing, the session's turn task)",
+        lambda t, _: t.started - t.sent,
+        None,
+    ),
     ("turn start → LLM request (history, recall, prompt)", lambda t, _: t.requested, None),
     (
         "LLM request → clause complete (Kagura: the openai SDK; floor: a bare client)",
@@ -117,8 +133,8 @@ STEPS: list[Step] = [
         None,
     ),
     (
-        "the rest: `text-input` in, the turn's set-up, the frame out to the client",
-        lambda t, first_audio_s: first_audio_s - t.published,
+        "frame queued → received by the client (writer task, WebSocket, the client's parsing)",
+        lambda t, first_audio_s: t.sent + first_audio_s - (t.started + t.published),
         None,
     ),
 ]

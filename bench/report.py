@@ -63,7 +63,8 @@ def _machine_ticks() -> tuple[int, int]:
 
 
 def _process_ticks(pids: list[int]) -> int:
-    """CPU time used so far by these processes (all their threads), in clock ticks."""
+    """CPU time used so far by these processes (all their threads, and the children they
+    have waited for: espeak-ng runs as one), in clock ticks."""
     total = 0
     for pid in pids:
         try:
@@ -71,7 +72,7 @@ def _process_ticks(pids: list[int]) -> int:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:  # gone already: its time is not counted
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
+        total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
     return total
 
 
@@ -112,9 +113,18 @@ class Busy:
         return max(self.phases, key=lambda phase: phase.others)
 
     def describe(self) -> str:
-        """The phases in one sentence, for the section's last paragraph."""
-        parts = [
-            f"{phase.name}: load {phase.load:.1f}, others {100 * phase.others:.0f}%"
-            for phase in self.phases
-        ]
-        return f"What else ran (load average; CPU share of other processes): {'; '.join(parts)}."
+        """The phases in one sentence (those of one name together), for the section's last
+        paragraph."""
+        by_name: dict[str, list[Phase]] = {}
+        for phase in self.phases:
+            by_name.setdefault(phase.name, []).append(phase)
+        parts = []
+        for name, phases in by_name.items():
+            low, high = min(p.load for p in phases), max(p.load for p in phases)
+            loads = f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f}–{high:.1f}"
+            others = max(p.others for p in phases)
+            parts.append(f"{name}: load {loads}, others at most {100 * others:.0f}%")
+        return (
+            "What else ran (the load average as each phase began; the share of the CPU other "
+            f"processes used during it): {'; '.join(parts)}."
+        )

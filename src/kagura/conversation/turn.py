@@ -141,7 +141,8 @@ class FirstAudio:
         start, end = self.synthesis or (None, None)
         return (
             f"LLM request at {at(self.requested)} ms, clause complete at {at(self.clause)} ms, "
-            f"synthesis {at(start)}-{at(end)} ms, published at {at(self.published)} ms"
+            f"synthesis {at(start)}-{at(end)} ms, published at {at(self.published)} ms "
+            f"(turn started at {self.started:.6f} s, monotonic)"
         )
 
 
