@@ -41,7 +41,6 @@ from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))  # tests.support
-from first_audio_report import playback_waits as playback_waits  # bench/page.py uses it
 from first_audio_report import render
 from replies import CORPUS, Reply
 from report import Busy, exit_on_sigterm, write_section

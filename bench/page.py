@@ -39,7 +39,8 @@ from playwright.async_api import Browser, ViewportSize, async_playwright
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))  # tests.support, tests.web_browser
-from first_audio import playback_waits, wav_seconds
+from first_audio import wav_seconds
+from first_audio_report import playback_waits
 from report import exit_on_sigterm, machine, write_section
 
 from tests.support.server import KaguraProcess
