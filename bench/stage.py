@@ -204,6 +204,8 @@ async def bench_fanout(workdir: Path, clients: int, rounds: int) -> dict[str, An
     with FakeOpenAI() as fake:
         fake.script = LLMScript(reply="Hello everyone, welcome!", ttft_s=0.05)
         config = engines(fake) | {"stage": {"stats_log_interval_s": 0}}
+        # Every page of the benchmark comes from this one address.
+        config["system"] = {**config["system"], "max_connections_per_address": clients + 16}
         with KaguraProcess(workdir / "fanout", config) as server:
             url = stage_url(server, role="page")
             pages = [await websockets.connect(url, max_queue=None) for _ in range(clients)]
