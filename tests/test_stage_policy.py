@@ -10,6 +10,7 @@ from kagura.config import StageConfig
 from kagura.conversation.blocklist import BlockedWords
 from kagura.conversation.framing import clean_name
 from kagura.protocol.client import ChatSource
+from kagura.safety import ListGuard
 from kagura.server.proxy_ws import chat_event
 from kagura.stage import ACCEPTED, ChatEvent, FloodPolicy, Lane
 from kagura.stage.events import display_line, thanks_text, turn_input
@@ -244,3 +245,16 @@ def test_one_blocked_word_matcher_for_chat_and_thanks() -> None:
     gifts = [chat("Heart", user="spam_bot", kind="gift"), chat("Spamcake", user="Bo", kind="gift")]
     said = thanks_text("Thank you {names} for the {gifts}!", gifts, policy.blocked_words)
     assert said == "Thank you Bo for the Heart!"
+
+
+def test_chat_the_character_may_not_say_is_dropped_and_such_names_never_said() -> None:
+    flood = FloodPolicy(StageConfig(), lists=ListGuard(["pineapple"], default_lists=False))
+    assert flood.offer(chat("I love p i n e a p p l e", user="Ann")) == "unsafe"
+    assert flood.dropped["unsafe"] == 1
+    assert flood.offer(chat("hello there", user="pineapple_king")) == ACCEPTED
+    assert flood.offer(chat("你好呀", user="ＰＩＮＥＡＰＰＬＥ", kind="danmaku")) == ACCEPTED
+    named = []
+    while (batch := flood.take()) is not None:
+        named += [event.user_name for event in batch.events]
+    assert named == ["a viewer", "某位观众"]
+    assert flood.offer(chat("the streamer may", user="")) == ACCEPTED  # no name: nothing to hide

@@ -22,6 +22,7 @@ from kagura.engines.errors import EngineError
 from kagura.history import HistoryStore
 from kagura.live2d import ModelInfo, load_registry
 from kagura.memory import MemoryStore
+from kagura.safety import ListGuard
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class Runtime:
     history: HistoryStore
     models: dict[str, ModelInfo]
     memory: MemoryStore
+    lists: ListGuard  # what the character may never say (`safety`), screened on every segment
     activity: Activity = field(default_factory=Activity)
     _loading: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
@@ -102,6 +104,11 @@ class Runtime:
             history=HistoryStore(data_dir / "history.sqlite3"),
             models=load_registry(config.resolve_path(config.system.models_dir)),
             memory=MemoryStore(data_dir / "memory.sqlite3"),
+            lists=ListGuard(
+                config.safety.blocked_words,
+                config.safety.blocked_patterns,
+                default_lists=config.safety.default_lists,
+            ),
         )
 
     async def start(self) -> None:

@@ -151,7 +151,9 @@ async def widget_reply(
         frames: list[dict[str, Any]] = []
         async with asyncio.timeout(30):
             while not frames or frames[-1]["type"] != "llm_response":
-                frames.append(json.loads(await widget.recv()))
+                frame = json.loads(await widget.recv())
+                if not frame.get("replay"):  # earlier replies, for a widget joining late
+                    frames.append(frame)
         await widget.send(json.dumps({"type": "ack", "id": frames[-1]["id"]}))
         turn = await admin.collect_turn(timeout=30)
     return frames, turn

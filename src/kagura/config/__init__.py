@@ -32,6 +32,7 @@ from .loader import (
     list_character_presets,
     load_config,
 )
+from .safety import ReplacementLine, SafetyConfig
 from .schema import (
     CharacterConfig,
     ConversationConfig,
@@ -67,6 +68,8 @@ __all__ = [
     "OpenAITTSConfig",
     "PiperConfig",
     "PocketsphinxConfig",
+    "ReplacementLine",
+    "SafetyConfig",
     "SmartTurnConfig",
     "SmolLM2Config",
     "StageConfig",

@@ -18,6 +18,7 @@ from .engines import ASRConfig, LLMConfig, TTSConfig, VADConfig
 from .fields import F, Section
 from .live import LiveConfig
 from .memory import MemoryConfig
+from .safety import SafetyConfig
 from .stage import StageConfig
 from .voice import VoiceConfig
 from .widget import WidgetConfig
@@ -335,6 +336,13 @@ class KaguraConfig(Section):
         en="Long-term memory: viewer profiles, facts and stream summaries, recalled into the "
         "prompt (see docs/memory.md).",
         zh="长期记忆：观众档案、事实与直播摘要，回忆进提示词（见 docs/memory.md）。",
+    )
+    safety: SafetyConfig = F(
+        default_factory=SafetyConfig,
+        en="Live safety: what the character may say on stream. Every segment of a reply "
+        "passes these lists before it is spoken (see docs/safety.md).",
+        zh="直播安全：角色在直播中可以说什么。回复的每个片段在朗读前都要通过这些词表"
+        "（见 docs/safety.md）。",
     )
 
     # Directory of the file this config was loaded from; None means "use the CWD".

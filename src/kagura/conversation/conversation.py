@@ -17,10 +17,12 @@ from kagura.history import StoredMessage
 from kagura.runtime import Runtime
 
 from .events import CharacterChanged, Publish
+from .guard import SegmentGuard
 from .long_term import LongTermMemory
 from .memory import ConversationMemory, Memory
+from .report import TurnReport
 from .scripts import PROACTIVE_PROMPT, Answer, CannedLine, Scene, TurnInput
-from .turn import PlaybackAck, Turn, TurnReport, TurnScript
+from .turn import Performer, PlaybackAck, Turn, TurnScript
 
 __all__ = ["PROACTIVE_PROMPT", "Conversation", "TurnInput"]
 
@@ -91,8 +93,11 @@ class Conversation:
     async def _run(self, script: TurnScript) -> TurnReport:
         turn = Turn(
             config=self.config,
-            model=self.runtime.model_for(self.config),
-            tts=self.runtime.tts,
+            performer=Performer(
+                self.runtime.model_for(self.config),
+                self.runtime.tts,
+                SegmentGuard(self.runtime.lists, self.config.safety),
+            ),
             publish=self.publish,
             playback=self.playback,
             max_sentences=self.max_sentences,

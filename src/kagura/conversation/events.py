@@ -56,6 +56,15 @@ class Segment:
 
 
 @dataclass(frozen=True, slots=True)
+class Withheld:
+    """The output guard kept a segment of the reply from being said (`rule`: why); it is
+    never synthesised, shown or remembered as said. For the streamer's audit, not the show."""
+
+    text: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
 class Failure:
     """A stage of the turn failed (ASR, LLM, TTS); the turn still goes on to its end."""
 
@@ -87,6 +96,8 @@ class CharacterChanged:
     model: ModelInfo
 
 
-TurnEvent = TurnStarted | Transcription | Segment | Failure | ReplyComplete | TurnEnded
+TurnEvent = (
+    TurnStarted | Transcription | Segment | Withheld | Failure | ReplyComplete | TurnEnded
+)
 ConversationEvent = TurnEvent | CharacterChanged
 Publish = Callable[[ConversationEvent], None]

@@ -23,7 +23,8 @@ from .framing import strip_template_tokens
 from .long_term import LongTermMemory
 from .memory import ConversationMemory, Memory
 from .prompt import build_messages
-from .turn import Heard, TurnReport
+from .report import TurnReport
+from .turn import Heard
 
 if TYPE_CHECKING:
     from kagura.runtime import Runtime
@@ -143,10 +144,12 @@ class Answer:
     async def record(self, report: TurnReport) -> None:
         if self._human_write is not None:
             await self._human_write  # the human message goes first in history
+        memo = remembered(report)
+        if memo:
+            self._memory.add("assistant", memo)
         text = report.said().strip()
         if not text:
             return
-        self._memory.add("assistant", remembered(report))
         long_term = self._scene.long_term
         if long_term is not None and not report.interrupted:
             said = self._request.prompt_text(self._text)
@@ -170,11 +173,17 @@ class Answer:
             log.exception("could not store the human message in history %s", uid)
 
 
+WITHHELD_NOTE = "(Part of this reply was withheld by the stream's safety filter: never say it.)"
+
+
 def remembered(report: TurnReport) -> str:
-    """The reply as memory keeps it: an interrupted one is marked, so the model knows it
-    was cut off."""
+    """The reply as memory keeps it: an interrupted one is marked, so the model knows it was
+    cut off, and one the guard withheld a segment of says so, so the model does not try to
+    say it again (what was withheld is not in it)."""
     text = report.said().strip()
-    return f"{text}..." if text and report.interrupted else text
+    if text and report.interrupted:
+        text += "..."
+    return f"{text} {WITHHELD_NOTE}".strip() if report.withheld else text
 
 
 # Fire-and-forget work, referenced until done (the event loop keeps only weak references).

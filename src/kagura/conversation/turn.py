@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from kagura.audio import Speech
@@ -24,6 +24,7 @@ from kagura.engines.errors import EngineError
 from kagura.engines.llm import ChatMessage
 from kagura.engines.tts import TTSEngine
 from kagura.live2d import ModelInfo
+from kagura.safety import Match
 
 from .events import (
     Failure,
@@ -34,11 +35,14 @@ from .events import (
     TurnEnded,
     TurnEvent,
     TurnStarted,
+    Withheld,
 )
 from .expressions import find_tags, strip_tags
+from .guard import SegmentGuard
+from .report import FirstAudio, TurnReport
 from .segmenter import Segmenter
 from .speech import Playhead, Spoken, aclose, segments, speak_in_order, with_deadlines
-from .text import heard_part, join_pieces, separator
+from .text import join_pieces, separator
 
 log = logging.getLogger(__name__)
 
@@ -120,54 +124,14 @@ class PlaybackAck:
             self._open = False
 
 
-@dataclass
-class FirstAudio:
-    """When each step towards the first audio happened (`time.monotonic()`), so the debug log
-    (and `bench/first_audio.py`) can tell where the time between a clause's last token and
-    its audio goes."""
+@dataclass(frozen=True)
+class Performer:
+    """What a turn speaks and performs with: the character's model, the voice, and the guard
+    that screens every segment before the voice says it."""
 
-    started: float  # the turn
-    requested: float | None = None  # the LLM request
-    clause: float | None = None  # the chunk that completed the first segment arrived
-    synthesis: tuple[float, float] | None = None  # its synthesis, as the turn awaited it
-    published: float | None = None  # its `Segment` published: encoded and queued for clients
-
-    def describe(self) -> str:
-        """One line, in ms from the turn's start (the format the benchmark reads)."""
-
-        def at(moment: float | None) -> str:
-            return "?" if moment is None else f"{1000 * (moment - self.started):.1f}"
-
-        start, end = self.synthesis or (None, None)
-        return (
-            f"LLM request at {at(self.requested)} ms, clause complete at {at(self.clause)} ms, "
-            f"synthesis {at(start)}-{at(end)} ms, published at {at(self.published)} ms "
-            f"(turn started at {self.started:.6f} s, monotonic)"
-        )
-
-
-@dataclass
-class TurnReport:
-    """What a turn produced, for memory and history."""
-
-    reply: str = ""
-    delivered: list[str] = field(default_factory=list)
-    # Seconds from the LLM request to its first chunk and to the first audio sent.
-    first_token_s: float | None = None
-    first_audio_s: float | None = None
-    audio_s: float = 0.0
-    error: str | None = None
-    acknowledged: bool = False
-    interrupted: bool = False
-    heard: str | None = None  # interrupted: what the user said they heard, if they said
-
-    def said(self) -> str:
-        """What counts as said: all of it, or, interrupted, what was heard of what was sent
-        (without the user's word on it, all that was sent)."""
-        if not self.interrupted:
-            return self.reply
-        sent = join_pieces(self.delivered)
-        return sent if self.heard is None else heard_part(self.heard, sent)
+    model: ModelInfo
+    tts: TTSEngine
+    guard: SegmentGuard
 
 
 class Turn:
@@ -175,15 +139,15 @@ class Turn:
         self,
         *,
         config: KaguraConfig,
-        model: ModelInfo,
-        tts: TTSEngine,
+        performer: Performer,
         publish: Publish,
         playback: PlaybackAck,
         max_sentences: int = 0,
     ) -> None:
         self._config = config
-        self._model = model
-        self._tts = tts
+        self._model = performer.model
+        self._tts = performer.tts
+        self._guard = performer.guard
         self._publish = publish
         self._playback = playback
         self.report = TurnReport()
@@ -288,7 +252,7 @@ class Turn:
             reply, llm_settings.first_token_timeout_s, llm_settings.stream_idle_timeout_s
         )
         spoken_stream = speak_in_order(
-            segments(self._recorded(chunks), self._segmenter),
+            self._guard.screen(segments(self._recorded(chunks), self._segmenter), self._withhold),
             self._speak,
             concurrency=self._config.tts.max_concurrency,
             timeout_s=self._config.tts.segment_timeout_s,
@@ -318,6 +282,13 @@ class Turn:
                 self._timeline.describe(),
                 1000 * (self.report.first_token_s or 0),
             )
+
+    def _withhold(self, segment: str, match: Match) -> None:
+        """A segment the guard stopped: told to whoever audits (never shown), and the reply
+        remembered without it."""
+        log.warning("safety: withheld a segment of %d characters (%s)", len(segment), match.rule)
+        self.report.withheld.append(match.rule)
+        self._tell(Withheld(segment, match.rule))
 
     def _segment(self, spoken: Spoken) -> None:
         if spoken.error:

@@ -16,7 +16,9 @@ How a word matches depends on its script:
   has no spaces between words: "操你妈" blocks "操你妈", "操 你 妈", "操，你，妈",
   "操\u200b你妈" and the traditional "操你媽". What keeps this from blocking ordinary speech
   is the curation of the default list (`kagura.safety.defaults`): no single characters, no
-  ordinary words, and no match inside an ordinary word that overlaps it.
+  ordinary words, and no match inside an ordinary word that overlaps it. The streamer's own
+  words also match across a clause mark between longer runs ("吃菠，萝了" for 菠萝): the
+  streamer chose them, and a rare false alarm costs less than a miss.
 - **Patterns** are the streamer's regular expressions, searched case-insensitively in the
   text as it is and in its per-character fold (full width, zero-width and case undone).
 
@@ -80,6 +82,7 @@ class ListGuard:
         simplified_table()  # built now (~15 ms), not on the first Chinese reply
         self._words = ahocorasick.Automaton()
         self._han = ahocorasick.Automaton()
+        self._own_han = ahocorasick.Automaton()  # the streamer's Chinese words
         for word in words:
             self._add(word, f"word:{word}", curated=False)
         if default_lists:
@@ -91,14 +94,15 @@ class ListGuard:
                 if key not in self._han:
                     self._han.add_word(key, _Entry(len(key), "", curated=False, allowed=True))
         self._patterns = [(p, re.compile(p, re.IGNORECASE)) for p in patterns]
-        for automaton in (self._words, self._han):
+        for automaton in (self._words, self._han, self._own_han):
             if len(automaton):
                 automaton.make_automaton()
 
     @property
     def size(self) -> int:
         """How many distinct folded words the guard holds (for the start-up log)."""
-        return len(self._words) + sum(1 for _, entry in self._han.items() if not entry.allowed)
+        listed = sum(1 for _, entry in self._han.items() if not entry.allowed)
+        return len(self._words) + listed + len(self._own_han)
 
     def _add(self, word: str, rule: str, *, curated: bool) -> None:
         folded = fold(word)
@@ -107,7 +111,8 @@ class ListGuard:
         if not key:
             return
         if han:
-            self._put(self._han, key, _Entry(len(key), rule, curated))
+            automaton = self._han if curated else self._own_han
+            self._put(automaton, key, _Entry(len(key), rule, curated))
             return
         inside = curated and key in _INSIDE_KEYS
         self._put(self._words, key, _Entry(len(key), rule, curated, inside=inside))
@@ -128,9 +133,19 @@ class ListGuard:
         folded = fold(text)
         return (
             self._check_words(text, folded)
+            or self._check_own_han(text, folded)
             or self._check_han(text, folded)
             or self._check_patterns(text, folded)
         )
+
+    def _check_own_han(self, text: str, folded: Folded) -> Match | None:
+        if not len(self._own_han):
+            return None
+        view = han_view(folded, across_clauses=True)
+        for end, entry in self._own_han.iter(view.text):
+            start = end - entry.length + 1
+            return Match(entry.rule, text[view.origin[start] : view.origin[end] + 1])
+        return None
 
     def _check_words(self, text: str, folded: Folded) -> Match | None:
         if not len(self._words):

@@ -330,8 +330,10 @@ class HanView:
     origin: Sequence[int]
 
 
-def han_view(folded: Folded) -> HanView:
-    """The Han view of folded text (see the module docstring, step 3)."""
+def han_view(folded: Folded, *, across_clauses: bool = False) -> HanView:
+    """The Han view of folded text (see the module docstring, step 3). `across_clauses`:
+    clause punctuation never separates runs (for the streamer's own words, where a match
+    across a comma is worth its rare false alarm)."""
     text, origin = folded.text, folded.origin
     out: list[str] = []
     where: list[int] = []
@@ -344,7 +346,10 @@ def han_view(folded: Folded) -> HanView:
         if out:
             gap = text[previous_end:start]
             if any(c.isalnum() for c in gap) or (
-                previous > 1 and end - start > 1 and any(c in _CLAUSE_MARKS for c in gap)
+                not across_clauses
+                and previous > 1
+                and end - start > 1
+                and any(c in _CLAUSE_MARKS for c in gap)
             ):
                 out.append(BREAK)
                 where.append(origin[start])

@@ -23,12 +23,16 @@ from typing import Any
 from kagura.clipping import clip
 from kagura.config import LaneConfig, StageConfig
 from kagura.conversation.blocklist import BlockedWords
+from kagura.conversation.text import CJK
+from kagura.safety import ListGuard
 
 from .events import ChatEvent, Lane
 
 Clock = Callable[[], float]
 
 ACCEPTED = "accepted"
+# How a viewer whose name may not be said is named, by the language they wrote in.
+ANONYMOUS_VIEWER = {"en": "a viewer", "zh": "某位观众"}
 # Drop reasons that are the sender's mistake: they get an `error`, the others are silent.
 BAD_INPUT = frozenset({"empty", "too_long"})
 # Events somebody paid for are never dropped for their wording (length, prefix, emptiness);
@@ -73,9 +77,13 @@ class _Bounded(OrderedDict[Any, Any]):
 
 
 class FloodPolicy:
-    def __init__(self, config: StageConfig, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, config: StageConfig, clock: Clock = time.monotonic, lists: ListGuard | None = None
+    ) -> None:
         self.config = config
         self.clock = clock
+        # What the character may never say (`safety`): chat it would read aloud is held to it.
+        self.lists = lists
         self._lanes: dict[Lane, deque[_Waiting]] = {lane: deque() for lane in Lane}
         self._texts = _Bounded(MAX_REMEMBERED)  # (user, text) -> when accepted
         self._ids = _Bounded(MAX_REMEMBERED)  # platform message ids
@@ -101,9 +109,9 @@ class FloodPolicy:
         if reason is not None:
             self.dropped[reason] += 1
             return reason
-        if self.blocked_words.found_in(event.user_name):
+        if event.user_name and not self._sayable(event.user_name):
             # A name is not a message: its viewer is still answered, but never by that name.
-            event = replace(event, user_name="")
+            event = replace(event, user_name=anonymous(event.text))
         lane = self._lanes[event.lane]
         capacity = self._lane_config(event.lane).capacity
         while len(lane) >= capacity:
@@ -139,6 +147,8 @@ class FloodPolicy:
             return "blocked_user"
         if self.blocked_words.found_in(text):
             return "blocked_word"
+        if self.lists is not None and self.lists.check(text) is not None:
+            return "unsafe"  # the character would read it out: what it may never say
         if event.event_id and _fingerprint("id", event.event_id) in self._ids:
             return "duplicate"
         if event.lane is Lane.DANMAKU:
@@ -148,6 +158,11 @@ class FloodPolicy:
             if event.user_key and not self._take_token(event.user_key, now):
                 return "rate_limited"
         return None
+
+    def _sayable(self, name: str) -> bool:
+        if self.blocked_words.found_in(name):
+            return False
+        return self.lists is None or self.lists.check(name) is None
 
     def _is_blocked_user(self, event: ChatEvent) -> bool:
         names = (event.user_name.casefold(), event.user_id.casefold())
@@ -257,3 +272,8 @@ def _fingerprint(scope: str, text: str) -> bytes:
 
 def _normal(text: str) -> str:
     return " ".join(text.casefold().split())
+
+
+def anonymous(text: str) -> str:
+    """What a viewer whose name may not be said is called, in the language of their text."""
+    return ANONYMOUS_VIEWER["zh" if CJK.search(text) else "en"]

@@ -67,7 +67,7 @@ class Stage:
             max_sentences=self.config.reply_max_sentences,
             viewers=True,
         )
-        self.policy = FloodPolicy(self.config, clock)
+        self.policy = FloodPolicy(self.config, clock, runtime.lists)
         self.lag = LagMonitor()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
