@@ -161,6 +161,9 @@ async def test_the_stage_history_cannot_be_deleted_from_elsewhere(
 PROTECTED: dict[tuple[str, str], Role] = {
     ("GET", "/stage/stats"): Role.PLATFORM,
     ("POST", "/stage/pause"): Role.ADMIN,
+    ("POST", "/stage/cut"): Role.ADMIN,
+    ("POST", "/stage/panic"): Role.ADMIN,
+    ("POST", "/stage/resume"): Role.ADMIN,
     ("GET", "/memory/viewers"): Role.ADMIN,
     ("GET", "/memory/notes"): Role.ADMIN,
     ("PATCH", "/memory/notes/{note_id}"): Role.ADMIN,

@@ -4,7 +4,8 @@ Each character config (``conf_uid``) owns many histories, and each history is an
 ordered list of messages. The store is append-only: saying something is a single
 ``INSERT`` committed at once, so a crash (even ``kill -9`` in the middle of a turn)
 can lose at most the message being written, never what was already said. The only
-destructive operation is deleting a whole history.
+destructive operations are deleting a whole history and the streamer's cut, which replaces
+what one reply says with a note (`retract`).
 
 SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed transaction
 survives the process dying at any point; only an OS crash or power cut may roll
@@ -19,7 +20,7 @@ from __future__ import annotations
 import builtins
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -83,6 +84,8 @@ class StoredMessage:
     avatar: str | None = None
     # True when the AI was cut off mid-reply; `content` is what was actually said.
     interrupted: bool = False
+    # The row, as `append` returns it (so the streamer's cut can take the message back).
+    id: int | None = field(default=None, compare=False)
 
     def to_wire(self) -> dict[str, Any]:
         """The frontend's message shape; `name`/`avatar` appear only when set."""
@@ -160,8 +163,14 @@ class HistoryStore(DatabaseStore):
             avatar=avatar,
             interrupted=interrupted,
         )
-        await self._run(_append, history_uid, message)
-        return message
+        row = await self._run(_append, history_uid, message)
+        return replace(message, id=row)
+
+    async def retract(self, history_uid: str, message_id: int, content: str) -> bool:
+        """Replace what a message says with `content` (marked interrupted): the streamer cut
+        a reply after it was written, and the history must not keep it as said. The one
+        change to a message the store allows; False if the message is not there."""
+        return await self._run(_retract, history_uid, message_id, content)
 
     async def messages(self, history_uid: str, limit: int) -> builtins.list[StoredMessage]:
         """The last `limit` messages of a history, oldest first.
@@ -258,7 +267,7 @@ def _exists(conn: sqlite3.Connection, conf_uid: str, history_uid: str) -> bool:
     return row is not None
 
 
-def _append(conn: sqlite3.Connection, history_uid: str, message: StoredMessage) -> None:
+def _append(conn: sqlite3.Connection, history_uid: str, message: StoredMessage) -> int:
     # Check and insert in one statement, so there is no window between them.
     cursor = conn.execute(
         f"INSERT INTO messages (history_uid, {_MESSAGE_COLUMNS}) "
@@ -274,8 +283,17 @@ def _append(conn: sqlite3.Connection, history_uid: str, message: StoredMessage) 
             history_uid,
         ),
     )
-    if cursor.rowcount == 0:
+    if cursor.rowcount == 0 or cursor.lastrowid is None:
         raise KeyError(history_uid)
+    return cursor.lastrowid
+
+
+def _retract(conn: sqlite3.Connection, history_uid: str, message_id: int, content: str) -> bool:
+    cursor = conn.execute(
+        "UPDATE messages SET content = ?, interrupted = 1 WHERE id = ? AND history_uid = ?",
+        (content, message_id, history_uid),
+    )
+    return cursor.rowcount > 0
 
 
 def _messages(conn: sqlite3.Connection, history_uid: str, limit: int) -> list[StoredMessage]:

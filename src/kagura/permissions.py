@@ -76,6 +76,10 @@ HTTP: dict[tuple[str, str], Role | None] = {
     ("HEAD", "/openapi.json"): None,
     ("GET", "/stage/stats"): PLATFORM,
     ("POST", "/stage/pause"): ADMIN,
+    # The streamer's safety buttons (also for a Stream Deck or an OBS hotkey script).
+    ("POST", "/stage/cut"): ADMIN,
+    ("POST", "/stage/panic"): ADMIN,
+    ("POST", "/stage/resume"): ADMIN,
     # Long-term memory is about viewers: only the streamer reads or changes it.
     ("GET", "/memory/viewers"): ADMIN,
     ("GET", "/memory/notes"): ADMIN,

@@ -168,6 +168,18 @@ class StageConfig(Section):
         gt=0,
         le=3600,
     )
+    stream_delay_s: float = F(
+        0,
+        en="Seconds between a reply being ready and the page-role pages (the OBS overlay, "
+        "widgets) receiving it. The streamer's stage page (admin token) gets it at once, "
+        "with a countdown and a Cut button: a reply cut within the delay never goes on air. "
+        "0 sends everything at once.",
+        zh="回复生成后延迟这么多秒再发给页面角色的页面（OBS 叠加层、小组件）。主播的舞台页面"
+        "（管理员令牌）立即收到，并显示倒计时和“切掉”按钮：在延迟内被切掉的回复不会播出。"
+        "0 表示立即发送。",
+        ge=0,
+        le=60,
+    )
     client_queue_frames: ClientQueue = 128
     stats_log_interval_s: float = F(
         60,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from typing import Any
 
 from kagura.config import KaguraConfig
@@ -21,7 +22,7 @@ from .guard import SegmentGuard
 from .long_term import LongTermMemory
 from .memory import ConversationMemory, Memory
 from .report import TurnReport
-from .scripts import PROACTIVE_PROMPT, Answer, CannedLine, Scene, TurnInput
+from .scripts import PROACTIVE_PROMPT, Answer, CannedLine, Scene, TurnInput, background
 from .turn import Performer, PlaybackAck, Turn, TurnScript
 
 __all__ = ["PROACTIVE_PROMPT", "Conversation", "TurnInput"]
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # What remains of an input whose every line was a forgotten viewer's.
 FORGOTTEN_LINE = "(a viewer's words, removed at their request)"
+# Turns a cut can still take back: a minute of stream delay holds fewer replies than this.
+MAX_RETRACTABLE = 32
 
 
 class Conversation:
@@ -59,6 +62,8 @@ class Conversation:
         self._lock = asyncio.Lock()
         self._turn: Turn | None = None
         self._task: asyncio.Task[Any] | None = None
+        # The latest turns, newest last: a cut may take back replies still being delayed.
+        self._recent: deque[TurnReport] = deque(maxlen=MAX_RETRACTABLE)
 
     @property
     def active(self) -> bool:
@@ -109,6 +114,10 @@ class Conversation:
         finally:
             self._turn = None
             self._task = None
+            self._recent.append(turn.report)
+            if turn.report.cut and turn.report.retract is not None:
+                # Cut while it was being recorded: recorded as said, so taken back now.
+                background(turn.report.retract(), "taking back a cut reply")
 
     def interrupt(self, heard: str | None) -> bool:
         """Stop the running turn at once; remember only `heard` (what the user heard)."""
@@ -118,6 +127,23 @@ class Conversation:
             self._turn.report.heard = heard
         self._task.cancel()
         return True
+
+    def cut(self, recent: int = 0) -> bool:
+        """The streamer's cut: stop the running turn, and take back the `recent` latest
+        replies before it (still inside the stream delay, so never on air): none of them is
+        remembered as said. Returns whether anything was cut."""
+        cut = False
+        if self._turn is not None and self._task is not None and not self._task.done():
+            self._turn.report.cut = True
+            self._task.cancel()
+            cut = True
+        for report in list(self._recent)[-recent:] if recent > 0 else []:
+            if not report.cut:
+                report.cut = True
+                cut = True
+                if report.retract is not None:
+                    background(report.retract(), "taking back a cut reply")
+        return cut
 
     async def settle(self, timeout_s: float = 10.0) -> None:
         """Stop any running turn and wait (bounded) until it has been recorded.

@@ -54,7 +54,9 @@ class ConversationMemory:
         # Told what a trim dropped (long-term memory summarises it instead of forgetting).
         self.on_trim: Callable[[list[Memory]], None] | None = None
 
-    def add(self, role: Literal["user", "assistant"], content: str) -> None:
+    def add(self, role: Literal["user", "assistant"], content: str) -> Memory:
+        """Append a message (trimming the oldest when over budget); returns it, so it can
+        be replaced later (`replace`)."""
         item = Memory(role, content, estimate_tokens(content))
         self._items.append(item)
         self._tokens += item.tokens
@@ -63,6 +65,18 @@ class ConversationMemory:
             dropped = self._trim(int(self._budget * LOW_WATER))
             if dropped and self.on_trim is not None:
                 self.on_trim(dropped)
+        return item
+
+    def replace(self, item: Memory, content: str) -> bool:
+        """Say `content` instead of `item` (this very message, if memory still holds it):
+        a reply the streamer cut is not remembered as said."""
+        for index, held in enumerate(self._items):
+            if held is item:
+                new = Memory(item.role, content, estimate_tokens(content))
+                self._items[index] = new
+                self._tokens += new.tokens - item.tokens
+                return True
+        return False
 
     def after(self, role: Literal["user", "assistant"], content: str) -> list[Memory]:
         """The messages memory will hold after `add(role, content)`; memory is unchanged."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from .text import heard_part, join_pieces
 
@@ -49,6 +51,11 @@ class TurnReport:
     heard: str | None = None  # interrupted: what the user said they heard, if they said
     # Segments the output guard withheld: why each was (never what it said).
     withheld: list[str] = field(default_factory=list)
+    # The streamer cut the reply (`stage/cut`): nothing of it is remembered as said.
+    cut: bool = False
+    # Set once the reply is recorded: takes it back from memory and history (a cut that
+    # comes while the reply is still inside the stream delay).
+    retract: Callable[[], Coroutine[Any, Any, None]] | None = None
 
     def said(self) -> str:
         """What counts as said: all of it, or, interrupted, what was heard of what was sent

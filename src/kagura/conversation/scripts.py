@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ import numpy as np
 from kagura.config import KaguraConfig
 from kagura.engines.asr import SAMPLE_RATE, FloatAudio
 from kagura.engines.llm import ChatMessage
+from kagura.history import StoredMessage
 from kagura.memory import Speaker
 
 from .framing import strip_template_tokens
@@ -144,25 +145,51 @@ class Answer:
     async def record(self, report: TurnReport) -> None:
         if self._human_write is not None:
             await self._human_write  # the human message goes first in history
+        if report.cut:  # the streamer cut it: the model only learns that it was
+            self._memory.add("assistant", CUT_NOTE)
+            await self._append_reply(CUT_HISTORY, interrupted=True)
+            return
         memo = remembered(report)
-        if memo:
-            self._memory.add("assistant", memo)
+        item = self._memory.add("assistant", memo) if memo else None
         text = report.said().strip()
         if not text:
             return
+        withdraw = None
         long_term = self._scene.long_term
         if long_term is not None and not report.interrupted:
             said = self._request.prompt_text(self._text)
-            long_term.answered(self._config, self._request.speakers, said, text)
+            hold_s = self._config.stage.stream_delay_s if self._scene.viewers else 0.0
+            withdraw = long_term.answered(self._config, self._request.speakers, said, text, hold_s)
+        message = await self._append_reply(text, interrupted=report.interrupted)
+        report.retract = self._retraction(item, message.id, withdraw)
+
+    async def _append_reply(self, text: str, *, interrupted: bool) -> StoredMessage:
         character = self._config.character
-        await self._runtime.history.append(
+        return await self._runtime.history.append(
             self._scene.history_uid,
             "ai",
             text,
             name=character.name,
             avatar=character.avatar or None,
-            interrupted=report.interrupted,
+            interrupted=interrupted,
         )
+
+    def _retraction(
+        self, item: Memory | None, message_id: int | None, withdraw: Callable[[], bool] | None
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
+        """What takes this reply back if the streamer cuts it while it is still delayed:
+        memory and history keep only that it was cut, and long-term memory never hears it."""
+        memory, history, uid = self._memory, self._runtime.history, self._scene.history_uid
+
+        async def retract() -> None:
+            if item is not None:
+                memory.replace(item, CUT_NOTE)
+            if withdraw is not None:
+                withdraw()
+            if message_id is not None:
+                await history.retract(uid, message_id, CUT_HISTORY)
+
+        return retract
 
     async def _remember_human(self, text: str) -> None:
         name = self._request.speaker or self._config.character.human_name
@@ -174,6 +201,9 @@ class Answer:
 
 
 WITHHELD_NOTE = "(Part of this reply was withheld by the stream's safety filter: never say it.)"
+# A reply the streamer cut, as the model remembers it and as the history shows it.
+CUT_NOTE = "(The streamer cut this reply before it went on air: never say it again.)"
+CUT_HISTORY = "(cut by the streamer)"
 
 
 def remembered(report: TurnReport) -> str:

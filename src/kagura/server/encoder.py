@@ -27,7 +27,7 @@ from kagura.conversation.events import (
 )
 from kagura.protocol import outgoing as out
 from kagura.protocol import widget as w
-from kagura.stage.events import Announced, Interrupted, StageEvent, display_line
+from kagura.stage.events import Announced, Cut, Interrupted, StageEvent, display_line
 
 CHAIN_START = out.control("conversation-chain-start")
 CHAIN_END = out.control("conversation-chain-end")
@@ -105,6 +105,8 @@ def messages(event: StageEvent) -> list[out.Message]:
             return [*([] if completed else [SYNTH_COMPLETE]), FORCE_NEW_MESSAGE, CHAIN_END]
         case Interrupted(heard=heard):
             return [out.interrupt_signal(heard)]
+        case Cut():
+            return [out.interrupt_signal("")]  # every page stops playing, nothing to report
     return []
 
 

@@ -76,7 +76,8 @@ class StageClient:
             case m.InterruptSignal(text=heard):
                 stage.interrupt(heard, origin=self.client_uid)
             case m.Simple(type="frontend-playback-complete"):
-                stage.acknowledge_playback()
+                if not self.audience.delayed(self.client_uid):  # a delayed page is behind
+                    stage.acknowledge_playback()
             case m.Simple(type="audio-play-start"):
                 pass  # group sync only
             case m.Simple(type="create-new-history"):

@@ -1,4 +1,8 @@
-"""The stage over HTTP (`GET /stage/stats`, `POST /stage/pause`) and its lifespan.
+"""The stage over HTTP and its lifespan: statistics, pause, and the streamer's safety
+buttons — `POST /stage/cut` (what is on its way to air never airs), `POST /stage/panic`
+(everything stops at once, the queue is dropped, the stage pauses) and `POST /stage/resume`.
+Each is a plain HTTP call with the admin token, so a Stream Deck or an OBS hotkey script can
+press it too.
 
 Who may call each route is `kagura.permissions.HTTP`'s decision, made before a handler runs.
 """
@@ -14,6 +18,7 @@ from pydantic import BaseModel
 
 from kagura.stage.stage import Stage
 
+from .airing import Airing
 from .audience import Audience
 
 router = APIRouter()
@@ -24,11 +29,23 @@ def _stage(request: Request) -> Stage:
     return stage
 
 
+def _airing(request: Request) -> Airing:
+    airing: Airing = request.app.state.airing
+    return airing
+
+
 @router.get("/stage/stats")
 async def stage_stats(request: Request) -> JSONResponse:
     audience: Audience = request.app.state.audience
     stats = _stage(request).stats()
-    return JSONResponse({**stats, "clients": audience.roles(), "encoded": audience.encoder.counts})
+    return JSONResponse(
+        {
+            **stats,
+            "airing": _airing(request).stats(),
+            "clients": audience.roles(),
+            "encoded": audience.encoder.counts,
+        }
+    )
 
 
 class PauseRequest(BaseModel):
@@ -43,15 +60,43 @@ async def stage_pause(request: Request, body: PauseRequest) -> JSONResponse:
     return JSONResponse({"paused": stage.paused})
 
 
+@router.post("/stage/cut")
+async def stage_cut(request: Request) -> JSONResponse:
+    """Cut the reply being delayed or played, and every reply still inside the stream delay:
+    none of it reaches the delayed pages or is remembered as said. The stage goes on."""
+    recent = _airing(request).cut()
+    cut = _stage(request).cut(recent)
+    return JSONResponse({"cut": cut or recent > 0})
+
+
+@router.post("/stage/panic")
+async def stage_panic(request: Request) -> JSONResponse:
+    """Stop every page at once, drop the queue and what is waiting to air, and pause."""
+    recent = _airing(request).cut(panic=True)
+    dropped = _stage(request).panic(recent)
+    return JSONResponse({"paused": True, "dropped": dropped})
+
+
+@router.post("/stage/resume")
+async def stage_resume(request: Request) -> JSONResponse:
+    """After a panic (or a pause): answer chat again."""
+    stage = _stage(request)
+    stage.set_paused(False)
+    return JSONResponse({"paused": stage.paused})
+
+
 @asynccontextmanager
 async def stage_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the stage, and its audience, for as long as the server runs."""
     stage = Stage(app.state.runtime)
     app.state.stage = stage
-    app.state.audience = audience = Audience(stage, app.state.encoder)
+    app.state.airing = airing = Airing(stage, stage.config.stream_delay_s)
+    app.state.audience = audience = Audience(airing, app.state.encoder)
     await stage.start()
+    airing.start()
     try:
         yield
     finally:
         audience.close()
+        await airing.stop()
         await stage.stop()

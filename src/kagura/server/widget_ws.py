@@ -20,11 +20,11 @@ from kagura.auth import Refused
 from kagura.config import KaguraConfig
 from kagura.live2d import ModelInfo, load_registry
 from kagura.stage.events import StageEvent
-from kagura.stage.stage import Stage
 from kagura.widget import WidgetServer, install_server
 from kagura.widget.access import admit_kind
 from kagura.widget.hub import serve_peer
 
+from .airing import Airing
 from .authorization import authorize, enforce
 from .connection import accept
 from .encoder import WidgetDialect
@@ -102,10 +102,10 @@ async def widget_lifespan(app: FastAPI) -> AsyncIterator[None]:
     await server.start_here(listen=listen)
     app.state.widget = server
     app.state.widget_model = widget_model(config, runtime.models)
-    stage: Stage | None = getattr(app.state, "stage", None)
+    airing: Airing | None = getattr(app.state, "airing", None)
     unsubscribe = _nothing
-    if stage is not None and config.widget.publish_stage_replies:
-        unsubscribe = relay_replies(stage, server)
+    if airing is not None and config.widget.publish_stage_replies:
+        unsubscribe = relay_replies(airing, server)
     install_server(server)
     try:
         yield
@@ -119,9 +119,11 @@ def _nothing() -> None:
     return None
 
 
-def relay_replies(stage: Stage, server: WidgetServer) -> Callable[[], None]:
-    """The stage's finished replies go to the widgets, and the widgets count as the stage's
-    audience (idle talk is for them too). Returns what undoes both."""
+def relay_replies(airing: Airing, server: WidgetServer) -> Callable[[], None]:
+    """The stage's finished replies go to the widgets as they go on air (after the stream
+    delay, like the OBS overlay), and the widgets count as the stage's audience (idle talk is
+    for them too). Returns what undoes both."""
+    stage = airing.stage
     assert server.hub is not None
     hub = server.hub
     dialect = WidgetDialect(server.config.max_content_chars, server.config.duration_ms)
@@ -133,7 +135,7 @@ def relay_replies(stage: Stage, server: WidgetServer) -> Callable[[], None]:
     def present(widgets: int) -> None:
         stage.set_audience(WIDGETS, widgets)
 
-    unsubscribe = stage.subscribe(relay)
+    unsubscribe = airing.subscribe(relay, delayed=True)
     hub.watch_widgets(present)
 
     def undo() -> None:

@@ -120,7 +120,16 @@ class Interrupted:
     origin: str = ""
 
 
-StageEvent = ConversationEvent | Announced | Interrupted
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """The streamer cut what was on its way to air (`panic`: and stopped the stage): every
+    page stops playing at once, whatever delay it watches with, and what was still waiting
+    in the stream delay is never sent."""
+
+    panic: bool = False
+
+
+StageEvent = ConversationEvent | Announced | Interrupted | Cut
 
 
 def platform_name(platform: str) -> str:

@@ -228,6 +228,15 @@ class FloodPolicy:
         self.withdrawn += removed
         return removed
 
+    def clear(self) -> int:
+        """Drop everything waiting (the panic switch); returns how many were waiting."""
+        dropped = self.waiting
+        for waiting in self._lanes.values():
+            waiting.clear()
+        if dropped:
+            self.dropped["cleared"] += dropped
+        return dropped
+
     def expire(self) -> None:
         """Drop every event older than its lane's time-to-live."""
         now = self.clock()

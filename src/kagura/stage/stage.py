@@ -30,6 +30,7 @@ from kagura.runtime import Runtime
 from .events import (
     Announced,
     ChatEvent,
+    Cut,
     Interrupted,
     Lane,
     StageEvent,
@@ -175,6 +176,27 @@ class Stage:
             return False
         self._publish(Interrupted(heard or "", origin))
         return True
+
+    def cut(self, recent: int = 0) -> bool:
+        """The streamer's Cut button: stop the reply in progress and take back the `recent`
+        latest replies before it (the edge knows how many are still inside the stream delay):
+        none of them goes on air or is remembered as said. The stage goes on."""
+        if not self.conversation.cut(recent):
+            return False
+        log.info("stage: the streamer cut %s", "the reply" if recent <= 0 else "the replies")
+        self._publish(Cut())
+        return True
+
+    def panic(self, recent: int = 0) -> int:
+        """The panic switch: cut everything on its way to air, drop the queue and pause.
+        Returns how many waiting events were dropped. `resume` is `set_paused(False)`."""
+        self.set_paused(True)
+        self._notices.clear()
+        dropped = self.policy.clear()
+        self.conversation.cut(recent)
+        log.warning("stage: PANIC - everything cut, %d waiting event(s) dropped, paused", dropped)
+        self._publish(Cut(panic=True))
+        return dropped
 
     def acknowledge_playback(self) -> None:
         """A client has played the whole reply: the turn need not wait any longer."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,7 @@ def scope_of(config: KaguraConfig) -> str:
     return SHARED if config.memory.shared_across_characters else config.character.conf_uid
 
 
-@dataclass
+@dataclass(eq=False)  # a job is itself: `withdraw` removes this one, not its twin
 class _Job:
     config: KaguraConfig
     speakers: tuple[Speaker, ...] = ()
@@ -50,6 +51,9 @@ class _Job:
     reply: str = ""
     dropped: tuple[Memory, ...] = ()  # set: a summary of trimmed memory
     tries: int = field(default=0)
+    # Not run before this (`time.monotonic()`): a reply still inside the stream delay may
+    # yet be cut, and then must leave nothing behind.
+    not_before: float = 0.0
 
 
 class LongTermMemory:
@@ -95,11 +99,28 @@ class LongTermMemory:
         self._start()
 
     def answered(
-        self, config: KaguraConfig, speakers: Sequence[Speaker], said: str, reply: str
-    ) -> None:
-        """A turn is over: ask the LLM, when idle, what is worth remembering of it."""
-        if self._writes(config) == "llm" and speakers and reply.strip():
-            self._queue(_Job(config, tuple(speakers), said, reply))
+        self,
+        config: KaguraConfig,
+        speakers: Sequence[Speaker],
+        said: str,
+        reply: str,
+        hold_s: float = 0.0,
+    ) -> Callable[[], bool] | None:
+        """A turn is over: ask the LLM, when idle and not before `hold_s` from now, what is
+        worth remembering of it. Returns what withdraws the job while it waits (True if it
+        was still waiting), or None when there is no job."""
+        if self._writes(config) != "llm" or not speakers or not reply.strip():
+            return None
+        job = _Job(config, tuple(speakers), said, reply, not_before=time.monotonic() + hold_s)
+        self._queue(job)
+
+        def withdraw() -> bool:
+            if job in self._jobs:
+                self._jobs.remove(job)
+                return True
+            return False
+
+        return withdraw
 
     def trimmed(self, config: KaguraConfig, dropped: Sequence[Memory]) -> None:
         """Conversation memory dropped its oldest part: summarise it instead of forgetting."""
@@ -177,6 +198,10 @@ class LongTermMemory:
                 await self._flush()  # the profiles the job's facts attach to
                 if not self._jobs:
                     break
+                wait_s = self._jobs[0].not_before - time.monotonic()
+                if wait_s > 0:  # bounded by the stream delay (at most a minute)
+                    await asyncio.sleep(wait_s)
+                    continue
                 job = self._jobs.popleft()
                 self._job = asyncio.create_task(self._run(job))
                 try:
