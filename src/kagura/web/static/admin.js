@@ -6,16 +6,10 @@
 // Pausing is feature-detected: when the stats carry a boolean `paused`, the button appears
 // and posts `{paused}` to `/stage/pause` (same token as the page).
 
+import { withToken } from "./connection.js";
 import { t } from "./i18n.js";
 
 const POLL_MS = 2000;
-
-function withToken(path) {
-  const url = new URL(path, location.href);
-  const token = new URLSearchParams(location.search).get("token");
-  if (token) url.searchParams.set("token", token);
-  return url;
-}
 
 /** Nested stats as rows: {"waiting": {"danmaku": 2}} → ["waiting.danmaku", 2]. */
 export function flatten(value, prefix = "", rows = []) {

@@ -49,6 +49,17 @@ export function isStageUrl(url) {
   }
 }
 
+/** An HTTP path of this server with the page's token (and `params`), for the panels' calls. */
+export function withToken(path, params = {}) {
+  const url = new URL(path, location.href);
+  const token = new URLSearchParams(location.search).get("token");
+  if (token) url.searchParams.set("token", token);
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== "" && value !== null && value !== undefined) url.searchParams.set(key, value);
+  }
+  return url;
+}
+
 export function savedUrl() {
   try {
     return localStorage.getItem(STORAGE_KEY) || "";

@@ -4,17 +4,8 @@
 // every note about or naming them). A page token is refused (403): the panel says so.
 // Everything reaches the page through textContent, never as HTML.
 
+import { withToken } from "./connection.js";
 import { t } from "./i18n.js";
-
-function withToken(path, params = {}) {
-  const url = new URL(path, location.href);
-  const token = new URLSearchParams(location.search).get("token");
-  if (token) url.searchParams.set("token", token);
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== "" && value !== null && value !== undefined) url.searchParams.set(key, value);
-  }
-  return url;
-}
 
 function button(label, onClick) {
   const element = document.createElement("button");

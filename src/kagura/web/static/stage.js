@@ -4,6 +4,7 @@
 
 import { startAdmin } from "./admin.js";
 import { startMemory } from "./memory.js";
+import { startOnAir } from "./on-air.js";
 import { savedUrl, saveUrl } from "./connection.js";
 import { applyStrings, t } from "./i18n.js";
 import { isAudioRefusal, startMicPanel } from "./mic-panel.js";
@@ -248,6 +249,14 @@ startAdmin({
   status: $("admin-status"),
   table: $("admin-stats"),
   pauseButton: $("admin-pause"),
+});
+
+startOnAir({
+  performer,
+  bar: $("on-air"),
+  countdown: $("on-air-countdown"),
+  status: $("on-air-status"),
+  buttons: { cut: $("cut"), panic: $("panic"), resume: $("resume") },
 });
 
 startMicPanel({
