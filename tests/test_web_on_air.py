@@ -25,6 +25,7 @@ DELAY_S = 2.0
 SECRET = "Zanzibar"
 kagura = server_fixture("on-air", stage={"stream_delay_s": DELAY_S, "batch_max": 1})
 
+MODEL_SETTLED = "['loaded', 'unavailable', 'error'].includes(window.kagura.modelState)"
 # When each page's audio started and last stopped (wall clock, ms: comparable across pages),
 # sampled every 5 ms beside the page's own code.
 WATCH_PLAYING = """
@@ -54,7 +55,7 @@ def test_the_overlay_plays_each_reply_after_the_delay(
     overlay, _ = open_overlay(pages, kagura)
     stage, _ = open_stage(pages, kagura)
     for page in (overlay, stage):  # a page loading its model reacts late to anything
-        page.wait_for_function("['loaded', 'unavailable', 'error'].includes(window.kagura.modelState)", timeout=20_000)
+        page.wait_for_function(MODEL_SETTLED, timeout=20_000)
     stage.wait_for_function("document.querySelector('#on-air-countdown').textContent !== ''")
     send_text(stage, "Hi!")
     stage.wait_for_function("window.__play.started !== null", timeout=20_000)
