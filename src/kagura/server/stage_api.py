@@ -28,7 +28,10 @@ def _stage(request: Request) -> Stage:
 async def stage_stats(request: Request) -> JSONResponse:
     audience: Audience = request.app.state.audience
     stats = _stage(request).stats()
-    return JSONResponse({**stats, "clients": audience.roles(), "encoded": audience.encoder.counts})
+    safety = {"guard": request.app.state.runtime.guard_status}
+    return JSONResponse(
+        {**stats, "clients": audience.roles(), "encoded": audience.encoder.counts, "safety": safety}
+    )
 
 
 class PauseRequest(BaseModel):
