@@ -10,8 +10,10 @@ after the guard has answered again and then failed anew.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
+import os
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -157,10 +159,9 @@ class GuardModel:
             raise self._failure(str(garbled), garbled=True) from None
 
     def _unreachable(self, exc: httpx.ConnectError) -> GuardFailure:
-        text = str(exc).lower()
-        reason = "connection refused" if "refused" in text else one_line(str(exc), 80)
+        reason = _connect_reason(exc)
         hint = f"Is the guard model running there? Start it, or fix {SETTING}.base_url."
-        return GuardFailure(self.shown, reason or "cannot connect", hint, unreachable=True)
+        return GuardFailure(self.shown, reason, hint, unreachable=True)
 
     def _slow(self) -> GuardFailure:
         return self._failure(f"no answer within {self.config.timeout_ms} ms", slow=True)
@@ -186,6 +187,19 @@ class GuardModel:
     @property
     def _expected(self) -> str:
         return "moderation" if self.config.provider == "openai_moderation" else self.config.format
+
+
+def _connect_reason(exc: BaseException) -> str:
+    """Why a connection failed, in a few words: the OS error under httpx's own, whose
+    message ("All connection attempts failed") says nothing."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno:
+            if seen.errno == errno.ECONNREFUSED:
+                return "connection refused"
+            return os.strerror(seen.errno).lower()
+        seen = seen.__cause__ or seen.__context__
+    return one_line(str(exc), 80) or "cannot connect"
 
 
 class _TooLong(Exception):
