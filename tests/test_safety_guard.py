@@ -13,11 +13,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kagura.config import GuardConfig, KaguraConfig
+from kagura.runtime import Runtime
 from kagura.safety import UNAVAILABLE, GarbledVerdict, GuardFailure, GuardModel, Verdict
 from kagura.safety.classifier import NO_INPUT, parse_llamaguard, parse_qwen3guard
 from kagura.safety.moderation import parse_moderation
@@ -120,6 +122,13 @@ def test_config_names_what_is_missing() -> None:
     with pytest.raises(ValueError):
         GuardConfig(timeout_ms=10)
     assert KaguraConfig().safety.guard.provider == "none"
+
+
+def test_no_provider_no_client(tmp_path: Path) -> None:
+    """`provider: none` builds nothing and asks nothing; the admin page says "off"."""
+    config = KaguraConfig.model_validate({"system": {"data_dir": str(tmp_path)}})
+    runtime = Runtime.from_config(config)
+    assert runtime.guard_model is None and runtime.guard_status == "off"
 
 
 # --- the client on the real wire -------------------------------------------------------
@@ -261,7 +270,9 @@ async def test_hold_asks_again_until_the_guard_answers(guard: FakeGuard) -> None
 # --- on a real server ------------------------------------------------------------------
 
 
-def guarded(folder: str, on_block: str = "cut", **settings: Any) -> Any:
+def guarded(
+    folder: str, on_block: str = "cut", lists: dict[str, Any] | None = None, **settings: Any
+) -> Any:
     """A module-scoped `kagura serve` whose guard model is the module's fake guard."""
 
     @pytest.fixture(scope="module")
@@ -269,7 +280,8 @@ def guarded(folder: str, on_block: str = "cut", **settings: Any) -> Any:
         fake: FakeOpenAI, guard: FakeGuard, tmp_path_factory: pytest.TempPathFactory
     ) -> Iterator[KaguraProcess]:
         section = {"provider": "chat_classifier", "base_url": guard.base_url, **settings}
-        config = fake_engines(fake, safety={"on_block": on_block, "guard": section})
+        safety = {"on_block": on_block, "guard": section, **(lists or {})}
+        config = fake_engines(fake, safety=safety)
         with KaguraProcess(tmp_path_factory.mktemp(folder), config) as process:
             yield process
 
@@ -280,7 +292,10 @@ moderating = guarded(
     "moderating", provider="openai_moderation", model="omni-moderation-latest",
     api_key=GUARD_KEY, timeout_ms=400,
 )  # fmt: skip
-replacing = guarded("replacing", "replace", model=QWEN, on_failure="drop", timeout_ms=2000)
+replacing = guarded(
+    "replacing", "replace", {"blocked_words": ["pineapple"]},
+    model=QWEN, on_failure="drop", timeout_ms=2000,
+)  # fmt: skip
 strict = guarded("strict", model=QWEN, block="controversial", on_failure="pass", timeout_ms=300)
 llama = guarded("llama", model=LLAMA, format="llamaguard")
 
@@ -382,6 +397,20 @@ async def test_replace_says_the_line_and_the_rest_is_judged_without_it(
     replies = [body["messages"][1]["content"] for body in asked]
     assert "Hello there. I will get the knife." in replies
     assert "Hello there. Let's not go there. Bye now." in replies  # judged again without it
+
+
+async def test_the_lists_come_first_and_their_line_is_not_asked_about(
+    replacing: KaguraProcess, fake: FakeOpenAI, guard: FakeGuard
+) -> None:
+    fake.script = LLMScript(reply="Hello there. I love pineapple. Bye now.")
+    assert said(await private_turn(replacing, "Hi")) == [
+        "Hello there.",
+        " Let's not go there.",
+        " Bye now.",
+    ]
+    assert "(word:pineapple)" in replacing.whole_log()
+    replies = [body["messages"][1]["content"] for body in guard.bodies(CHAT_PATH)]
+    assert sorted(replies) == ["Hello there.", "Hello there. Let's not go there. Bye now."]
 
 
 async def test_controversial_passes_when_only_unsafe_is_blocked(

@@ -82,7 +82,6 @@ class Screening:
         self._user: str | None = None
         self._context: list[str] = []  # each segment as it went to synthesis, without tags
         self._pending: dict[int, _Pending] = {}
-        self._trusted: set[int] = set()  # the streamer's own replacement lines
         self._said: dict[int, str] = {}  # what was said at each index, once judged
         self._replaced: set[int] = set()  # indexes the model withheld
 
@@ -106,34 +105,39 @@ class Screening:
                 withhold(segment, match)
                 if guard.config.on_block == "cut":
                     return
-                self._trusted.add(len(self._context))
-                self._start(guard.replacement(segment))
-                yield guard.replacement(segment)
+                line = guard.replacement(segment)
+                self._start(line, trusted=True)  # the streamer's own line: not asked about
+                yield line
         finally:
             await aclose(segments)
 
-    def _start(self, segment: str) -> None:
+    def _start(self, segment: str, *, trusted: bool = False) -> None:
         """Ask the model about `segment` now, in the context of the reply so far."""
+        model = self._guard.model
+        if model is None:
+            return
         index = len(self._context)
         self._context.append(strip_tags(segment))
-        model = self._guard.model
-        if model is None or index in self._trusted or not has_speech(segment):
+        if trusted or not has_speech(segment):
             return
         context = list(self._context)
         task = asyncio.create_task(model.check(self._user, _joined(context)))
         self._pending[index] = _Pending(task, context)
 
-    async def judged(
+    def judged(
         self, spoken: AsyncIterator[Spoken], withhold: Withhold, speak: Speak, timeout_s: float
     ) -> AsyncIterator[Spoken]:
         """`spoken` (the synthesised segments, in order), each once the model let it pass.
         A withheld segment's audio is discarded; with `cut` the reply ends there (closing
         `spoken` cancels the synthesis under way and stops the LLM), with `replace` the
-        replacement line is synthesised and said in its place."""
+        replacement line is synthesised and said in its place. Without a model: `spoken`."""
         if self._guard.model is None:
-            async for item in spoken:  # nothing to wait for
-                yield item
-            return
+            return spoken
+        return self._judged(spoken, withhold, speak, timeout_s)
+
+    async def _judged(
+        self, spoken: AsyncIterator[Spoken], withhold: Withhold, speak: Speak, timeout_s: float
+    ) -> AsyncIterator[Spoken]:
         try:
             async for item in spoken:
                 rule = await self._verdict(item.index)
