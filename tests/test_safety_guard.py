@@ -24,7 +24,7 @@ from kagura.safety import UNAVAILABLE, GarbledVerdict, GuardFailure, GuardModel,
 from kagura.safety.classifier import NO_INPUT, parse_llamaguard, parse_qwen3guard
 from kagura.safety.moderation import parse_moderation
 from kagura.testing.fake_guard import CHAT_PATH, MODERATION_PATH, FakeGuard, GuardScript
-from kagura.testing.fake_openai import FakeOpenAI, LLMScript
+from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript
 from tests.support.client import ProtocolClient
 from tests.support.server import KaguraProcess
 from tests.support.stage import StageClient, stage_stats, watched_page
@@ -463,3 +463,21 @@ async def test_llama_guard_names_its_categories(
     fake.script = LLMScript(reply="Hello there. I will get the knife. Bye now.")
     assert said(await private_turn(llama, "Hi")) == ["Hello there."]
     assert "(guard:unsafe (S1, S10))" in llama.whole_log()
+
+
+async def test_the_verdict_runs_while_the_segment_is_synthesised(
+    llama: KaguraProcess, fake: FakeOpenAI, guard: FakeGuard
+) -> None:
+    """Guard and TTS each take 0.6 s: one after the other the first audio would come after
+    1.2 s; side by side, after about 0.6 s."""
+    guard.script = GuardScript(delay_s=0.6)
+    fake.tts_script = TTSScript(latency_s=0.6)
+    fake.script = LLMScript(reply="Hello there.")
+    async with ProtocolClient(llama.ws_url) as session:
+        await session.connect_sequence()
+        started = time.monotonic()
+        await session.send({"type": "text-input", "text": "Hi"})
+        await session.recv_until("audio", timeout=10)
+        first_audio_s = time.monotonic() - started
+        await session.recv_until("control", "conversation-chain-end", timeout=10)
+    assert 0.6 <= first_audio_s < 1.1
