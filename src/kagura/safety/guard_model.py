@@ -53,9 +53,9 @@ class GuardStatus:
 
     @property
     def text(self) -> str:
-        """For the admin page: "ok", "not asked yet", or what failed and how."""
+        """For the admin page: "ok", "not asked yet", or what failed, how, and what to do."""
         if self._failure is not None:
-            return self._failure.status
+            return f"{self._failure.status}. {self._failure.hint}"
         return "ok" if self._answered else NOT_ASKED
 
     def answered(self) -> None:
