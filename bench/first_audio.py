@@ -14,6 +14,10 @@ English, espeak-ng `cmn` for Chinese). For each reply:
 
 Also (b): first audio with the embedded engines end to end (SmolLM2 + piper). Writes its
 section of docs/benchmarks.md (rendered by `first_audio_report`).
+
+With `--guard-ms 50`, every segment is also judged by a guard model (`safety.guard`): a
+scripted Qwen3Guard that answers "safe" after exactly that long. The floor stays the same,
+so the gap shows what the guard costs the first audio; written to a section of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import io
 import json
@@ -37,6 +42,7 @@ import httpx
 
 from kagura.config import TTSConfig
 from kagura.engines import tts
+from kagura.testing.fake_guard import FakeGuard, GuardScript
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -59,6 +65,8 @@ ENGINES = {
     "zh": {"provider": "espeak", "espeak": {"voice": "cmn"}},
 }
 VOICES = {"en": "piper joe-medium", "zh": "espeak-ng cmn"}
+GUARD_MODEL = "Qwen3Guard-Gen-0.6B"  # what the fake guard is asked for (it answers as one)
+GUARD_TIMEOUT_MS = 5000  # far beyond the scripted delay: the guard never times out here
 # The turn's debug line (`kagura.conversation.turn.FirstAudio.describe`), in ms from its start.
 TIMELINE = re.compile(
     r"LLM request at ([\d.]+) ms, clause complete at ([\d.]+) ms, "
@@ -198,7 +206,17 @@ async def kagura_turn(
     return heard
 
 
-async def bench_language(lang: str, workdir: Path, runs: int, busy: Busy) -> list[Measured]:
+def guard_section(guard_url: str | None) -> dict[str, object]:
+    """The `safety` section: the lists as by default, and the fake guard when there is one."""
+    if guard_url is None:
+        return {}
+    guard = {"provider": "chat_classifier", "base_url": guard_url, "model": GUARD_MODEL}
+    return {"guard": {**guard, "format": "qwen3guard", "timeout_ms": GUARD_TIMEOUT_MS}}
+
+
+async def bench_language(
+    lang: str, workdir: Path, runs: int, busy: Busy, guard_url: str | None = None
+) -> list[Measured]:
     replies = [Measured(reply) for reply in CORPUS if reply.lang == lang]
     engine = tts.create(TTSConfig.model_validate(ENGINES[lang]))
     await engine.load()
@@ -214,6 +232,7 @@ async def bench_language(lang: str, workdir: Path, runs: int, busy: Busy) -> lis
             # Recall stays on the path; the LLM's background memory jobs (a summary when
             # memory trims) would stream from the fake server during the measurements.
             "memory": {"extract": "counters"},
+            "safety": guard_section(guard_url),
         }
         with KaguraProcess(workdir / lang, config) as server:
             assert server.process is not None
@@ -258,7 +277,14 @@ async def bench_embedded(workdir: Path, runs: int, busy: Busy, warmup: int = 2) 
     return samples
 
 
-def method(runs: int) -> str:
+def method(runs: int, guard_ms: float = 0) -> str:
+    guard = (
+        f" Every segment is also judged by a guard model (`safety.guard`, chat_classifier): a "
+        f"scripted Qwen3Guard on loopback that answers after {guard_ms:g} ms; the floor does "
+        "not include it."
+        if guard_ms
+        else ""
+    )
     return (
         "Each reply of the corpus in `bench/replies.py` is streamed by the scripted "
         f"OpenAI-compatible server ({TTFT_S * 1000:.0f} ms to the first token, "
@@ -271,7 +297,7 @@ def method(runs: int) -> str:
         "in the benchmark's process with nothing else running (not during a turn): "
         f"{runs + 1} times, before, between and after Kagura's rounds, each after "
         f"{1000 * IDLE_BEFORE_S:.0f} ms idle as in a turn. {runs} rounds of the corpus; each "
-        "turn is compared with its own reply's floor."
+        "turn is compared with its own reply's floor." + guard
     )
 
 
@@ -281,21 +307,34 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="rounds of the corpus")
     parser.add_argument("--embedded-runs", type=int, default=10, help="0 skips (b)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--guard-ms",
+        type=float,
+        default=0,
+        help="judge every segment with a fake guard model answering after this many ms "
+        "(skips (b); writes its own section)",
+    )
     args = parser.parse_args()
     busy = Busy()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        guard_url = None
+        if args.guard_ms:
+            answers = GuardScript(delay_s=args.guard_ms / 1000)
+            guard_url = stack.enter_context(FakeGuard(answers)).base_url
         measured = [
             m
             for lang in ("en", "zh")
-            for m in await bench_language(lang, Path(tmp), args.runs, busy)
+            for m in await bench_language(lang, Path(tmp), args.runs, busy, guard_url)
         ]
-        embedded = (
-            await bench_embedded(Path(tmp), args.embedded_runs, busy) if args.embedded_runs else []
-        )
-    text = render(method(args.runs), VOICES, measured, embedded, busy)
+        embedded_runs = 0 if args.guard_ms else args.embedded_runs
+        embedded = await bench_embedded(Path(tmp), embedded_runs, busy) if embedded_runs else []
+    text = render(method(args.runs, args.guard_ms), VOICES, measured, embedded, busy)
     print(text)
     if not args.no_write:
-        write_section("Time to first audio", text)
+        title = "Time to first audio"
+        if args.guard_ms:
+            title += f" with a {args.guard_ms:g} ms guard model"
+        write_section(title, text)
 
 
 if __name__ == "__main__":

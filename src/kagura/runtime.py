@@ -22,7 +22,7 @@ from kagura.engines.errors import EngineError
 from kagura.history import HistoryStore
 from kagura.live2d import ModelInfo, load_registry
 from kagura.memory import MemoryStore
-from kagura.safety import ListGuard
+from kagura.safety import GuardModel, ListGuard, guard_model
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ class Runtime:
     models: dict[str, ModelInfo]
     memory: MemoryStore
     lists: ListGuard  # what the character may never say (`safety`), screened on every segment
+    guard_model: GuardModel | None = None  # `safety.guard`, when a provider is set
     activity: Activity = field(default_factory=Activity)
     _loading: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
@@ -109,6 +110,7 @@ class Runtime:
                 config.safety.blocked_patterns,
                 default_lists=config.safety.default_lists,
             ),
+            guard_model=guard_model.create(config.safety.guard),
         )
 
     async def start(self) -> None:
@@ -151,8 +153,15 @@ class Runtime:
                 await engine.aclose()
             except Exception:  # closing must go on for the others
                 log.exception("closing an engine failed")
+        if self.guard_model is not None:
+            await self.guard_model.aclose()
         await self.history.close()
         await self.memory.close()
+
+    @property
+    def guard_status(self) -> str:
+        """The guard model's state for the admin page: "off", "ok", or what fails."""
+        return "off" if self.guard_model is None else self.guard_model.status.text
 
     @property
     def llm_runs_locally(self) -> bool:

@@ -32,7 +32,7 @@ from .loader import (
     list_character_presets,
     load_config,
 )
-from .safety import ReplacementLine, SafetyConfig
+from .safety import GuardConfig, ReplacementLine, SafetyConfig
 from .schema import (
     CharacterConfig,
     ConversationConfig,
@@ -57,6 +57,7 @@ __all__ = [
     "ConversationConfig",
     "EndOfTurnConfig",
     "EspeakConfig",
+    "GuardConfig",
     "KaguraConfig",
     "LLMConfig",
     "LaneConfig",

@@ -101,7 +101,7 @@ class Conversation:
             performer=Performer(
                 self.runtime.model_for(self.config),
                 self.runtime.tts,
-                SegmentGuard(self.runtime.lists, self.config.safety),
+                SegmentGuard(self.runtime.lists, self.config.safety, self.runtime.guard_model),
             ),
             publish=self.publish,
             playback=self.playback,

@@ -96,8 +96,6 @@ class CharacterChanged:
     model: ModelInfo
 
 
-TurnEvent = (
-    TurnStarted | Transcription | Segment | Withheld | Failure | ReplyComplete | TurnEnded
-)
+TurnEvent = TurnStarted | Transcription | Segment | Withheld | Failure | ReplyComplete | TurnEnded
 ConversationEvent = TurnEvent | CharacterChanged
 Publish = Callable[[ConversationEvent], None]

@@ -147,7 +147,7 @@ class Turn:
         self._config = config
         self._model = performer.model
         self._tts = performer.tts
-        self._guard = performer.guard
+        self._screening = performer.guard.screening()
         self._publish = publish
         self._playback = playback
         self.report = TurnReport()
@@ -175,6 +175,7 @@ class Turn:
         try:
             messages = await self._prepare(script)
             if messages is not None:
+                self._screening.heard(messages)
                 await self._deliver(script.reply(messages))
                 self.report.reply = self._segmenter.transcript()
                 self._replied(script)
@@ -251,13 +252,19 @@ class Turn:
         chunks = with_deadlines(
             reply, llm_settings.first_token_timeout_s, llm_settings.stream_idle_timeout_s
         )
-        spoken_stream = speak_in_order(
-            self._guard.screen(segments(self._recorded(chunks), self._segmenter), self._withhold),
+        # The lists screen each segment before synthesis, the guard model (if any) judges it
+        # meanwhile: a segment leaves here only once both let it pass.
+        timeout_s = self._config.tts.segment_timeout_s
+        synthesised = speak_in_order(
+            self._screening.screen(
+                segments(self._recorded(chunks), self._segmenter), self._withhold
+            ),
             self._speak,
             concurrency=self._config.tts.max_concurrency,
-            timeout_s=self._config.tts.segment_timeout_s,
+            timeout_s=timeout_s,
             first_alone=self._tts.runs_locally,
         )
+        spoken_stream = self._screening.judged(synthesised, self._withhold, self._speak, timeout_s)
         self._started = self._timeline.requested = time.monotonic()
         try:
             async for spoken in spoken_stream:

@@ -38,12 +38,14 @@ def _airing(request: Request) -> Airing:
 async def stage_stats(request: Request) -> JSONResponse:
     audience: Audience = request.app.state.audience
     stats = _stage(request).stats()
+    safety = {"guard": request.app.state.runtime.guard_status}
     return JSONResponse(
         {
             **stats,
             "airing": _airing(request).stats(),
             "clients": audience.roles(),
             "encoded": audience.encoder.counts,
+            "safety": safety,
         }
     )
 
