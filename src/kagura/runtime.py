@@ -23,6 +23,7 @@ from kagura.history import HistoryStore
 from kagura.live2d import ModelInfo, load_registry
 from kagura.memory import MemoryStore
 from kagura.safety import ListGuard
+from kagura.safety.audit import AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,9 @@ class Runtime:
     models: dict[str, ModelInfo]
     memory: MemoryStore
     lists: ListGuard  # what the character may never say (`safety`), screened on every segment
+    # What the guards kept off the stream and what the streamer did (`data_dir/safety.jsonl`),
+    # one log for the stage and every private session.
+    audit: AuditLog
     activity: Activity = field(default_factory=Activity)
     _loading: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
@@ -109,11 +113,13 @@ class Runtime:
                 config.safety.blocked_patterns,
                 default_lists=config.safety.default_lists,
             ),
+            audit=AuditLog(data_dir / "safety.jsonl", config.safety.audit_log_max_kb * 1024),
         )
 
     async def start(self) -> None:
         """Open history and memory, start loading the LLM and TTS; returns without waiting."""
         await self.history.open()
+        self.audit.load()  # the last entries again, for the admin page
         if self.config.memory.enabled:
             await self.memory.open()
         self._loading = asyncio.create_task(self._load_engines())
@@ -153,6 +159,7 @@ class Runtime:
                 log.exception("closing an engine failed")
         await self.history.close()
         await self.memory.close()
+        self.audit.close()
 
     @property
     def llm_runs_locally(self) -> bool:

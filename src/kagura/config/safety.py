@@ -66,6 +66,16 @@ class SafetyConfig(Section):
         en="With on_block: replace, what is said instead, by the language of the segment.",
         zh="on_block 为 replace 时，按片段的语言说的替代语句。",
     )
+    audit_log_max_kb: int = F(
+        1024,
+        en="Size limit of the safety audit log (data_dir/safety.jsonl: withheld segments, "
+        "dropped chat, replaced names, bans) in KB; past it the log moves to safety.jsonl.1, "
+        "replacing the one before, so it never takes more than twice this.",
+        zh="安全审计日志（data_dir/safety.jsonl：被拦下的片段、丢弃的弹幕、替换的昵称、封禁）"
+        "的大小上限（KB）；超过后移到 safety.jsonl.1 并替换上一份，因此最多占用两倍于此的空间。",
+        ge=16,
+        le=1_048_576,
+    )
 
     @field_validator("blocked_words")
     @classmethod

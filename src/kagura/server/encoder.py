@@ -85,7 +85,11 @@ def messages(event: StageEvent) -> list[out.Message]:
             return [out.transcription(text)]
         case Announced(chat=chat):
             line = display_line(chat)
-            return [out.transcription(line, name=chat.user_name, platform=chat.platform)]
+            viewer = chat.viewer  # who the streamer can ban from the chat log
+            uid = viewer.uid if viewer is not None else ""
+            return [
+                out.transcription(line, name=chat.user_name, platform=chat.platform, user_id=uid)
+            ]
         case Segment():
             return [
                 out.audio(

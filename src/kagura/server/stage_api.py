@@ -20,6 +20,7 @@ from kagura.stage.stage import Stage
 
 from .airing import Airing
 from .audience import Audience
+from .safety_api import audit_event
 
 router = APIRouter()
 
@@ -88,10 +89,12 @@ async def stage_resume(request: Request) -> JSONResponse:
 @asynccontextmanager
 async def stage_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the stage, and its audience, for as long as the server runs."""
-    stage = Stage(app.state.runtime)
+    runtime = app.state.runtime
+    stage = Stage(runtime)
     app.state.stage = stage
     app.state.airing = airing = Airing(stage, stage.config.stream_delay_s)
     app.state.audience = audience = Audience(airing, app.state.encoder)
+    unsubscribe = stage.subscribe(lambda event: audit_event(runtime.audit, event, "stage"))
     await stage.start()
     airing.start()
     try:
@@ -100,3 +103,4 @@ async def stage_lifespan(app: FastAPI) -> AsyncIterator[None]:
         audience.close()
         await airing.stop()
         await stage.stop()
+        unsubscribe()

@@ -27,6 +27,7 @@ from kagura.conversation.framing import viewer_label
 from kagura.memory import ViewerKey
 from kagura.runtime import Runtime
 
+from .bans import BanList
 from .events import (
     Announced,
     ChatEvent,
@@ -46,9 +47,9 @@ log = logging.getLogger(__name__)
 TICK_S = 5.0  # longest the runner sleeps without looking at the queue
 STOP_TIMEOUT_S = 5.0
 MAX_NOTICES = 8
-# Events that do not count into a viewer's profile: a blocked viewer is not remembered, and a
-# duplicate (a platform's redelivery, repeated spam) is counted once.
-UNCOUNTED = frozenset({"blocked_user", "duplicate", *BAD_INPUT})
+# Events that do not count into a viewer's profile: a blocked or banned viewer is not
+# remembered, and a duplicate (a platform's redelivery, repeated spam) is counted once.
+UNCOUNTED = frozenset({"blocked_user", "banned", "duplicate", *BAD_INPUT})
 
 Subscriber = Callable[[StageEvent], None]
 
@@ -68,7 +69,13 @@ class Stage:
             max_sentences=self.config.reply_max_sentences,
             viewers=True,
         )
-        self.policy = FloodPolicy(self.config, clock, runtime.lists)
+        # Viewers the streamer banned, by platform identity (`data_dir/bans.json`).
+        data_dir = runtime.config.resolve_path(runtime.config.system.data_dir)
+        self.bans = BanList(data_dir / "bans.json", runtime.audit)
+        self.bans.load()
+        self.policy = FloodPolicy(
+            self.config, clock, runtime.lists, bans=self.bans, audit=runtime.audit
+        )
         self.lag = LagMonitor()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
