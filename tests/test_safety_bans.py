@@ -148,6 +148,10 @@ async def test_the_audit_log_has_what_was_withheld_dropped_renamed_and_banned(
         await platform.send(viewer("Ann", "ann-1", f"do you like p-i-n-e-a-p-p-l-e? {TOKEN}"))
         await platform.send(viewer("Pineapple_Fan", "fan-7", "what is your favourite fruit?"))
         await seen.wait_turns(1, timeout=20)
+    # Named "a viewer" on pages, and without the id (it may spell the name): the streamer
+    # bans them from the audit entry instead.
+    [line] = [m for m in seen.messages if m["type"] == "user-input-transcription"]
+    assert line["name"] == "a viewer" and "user_id" not in line
     async with ProtocolClient(banning.ws_url) as private:
         await private.connect_sequence()
         await private.turn("And you?")

@@ -125,7 +125,7 @@ class FloodPolicy:
         if unsayable is not None:
             # A name is not a message: its viewer is still answered, but never by that name.
             self._audit("name_replaced", event, event.user_name, unsayable)
-            event = replace(event, user_name=anonymous(event.text))
+            event = replace(event, user_name=anonymous(event.text), name_withheld=True)
         lane = self._lanes[event.lane]
         capacity = self._lane_config(event.lane).capacity
         while len(lane) >= capacity:

@@ -1,7 +1,8 @@
 // The safety panel (admin only): banned viewers, each with an Unban button, and the last
 // entries of the safety audit log (withheld segments, dropped chat, replaced names, bans),
 // polled from `GET /stage/bans` and `GET /stage/safety-log` while the panel is open.
-// `banViewer` is the chat log's Ban button: `POST /stage/ban` by platform identity.
+// `banViewer` is the Ban button of the chat log and of the audit entries that name a viewer:
+// `POST /stage/ban` by platform identity.
 // The token comes from the page's URL, as for the admin panel; a page token is refused (403)
 // and the refusal is shown. Everything reaches the page through textContent, never as HTML.
 
@@ -97,6 +98,17 @@ export function startSafetyPanel({ panel, status, bans, log }) {
     const who = entry.name || entry.platform ? ` ${entry.name || ""} (${entry.platform || ""})` : "";
     const item = row(`${when(entry.time)} · ${kind}${rule}${who}: ${entry.text || ""}`);
     item.dataset.kind = entry.kind;
+    // A viewer whose chat was dropped, or whose name may not be said (shown nowhere else with
+    // their id), is banned from here.
+    if (entry.platform && entry.user_id && !["ban", "unban"].includes(entry.kind)) {
+      item.append(button(t("safety.ban"), async () => {
+        const name = entry.name || entry.user_id;
+        if (!confirm(t("safety.confirm_ban", { name, platform: entry.platform }))) return;
+        const refusal = await banViewer({ platform: entry.platform, userId: entry.user_id, name });
+        if (refusal) error = t("safety.ban_refused", { reason: refusal });
+        refresh();
+      }));
+    }
     return item;
   }
 
