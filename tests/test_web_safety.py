@@ -48,9 +48,9 @@ def test_the_chat_log_bans_a_viewer_and_the_safety_panel_lifts_it(
 
     line.locator("button.ban").click()
     page.wait_for_function(
-        "document.querySelector('#chat-log button.ban').disabled", timeout=10_000
+        "document.querySelector('#chat-log button.ban').textContent === 'Banned'", timeout=10_000
     )
-    assert line.locator("button.ban").inner_text() == "Banned"
+    assert line.locator("button.ban").is_disabled()
     assert [(b["platform"], b["user_id"], b["name"]) for b in bans(kagura)] == [
         ("bilibili", "id-Mallory", "Mallory")
     ]
