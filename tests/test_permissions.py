@@ -169,10 +169,18 @@ PROTECTED: dict[tuple[str, str], Role] = {
     ("PATCH", "/memory/notes/{note_id}"): Role.ADMIN,
     ("DELETE", "/memory/notes/{note_id}"): Role.ADMIN,
     ("DELETE", "/memory/viewers/{viewer_id}"): Role.ADMIN,
+    ("GET", "/stage/bans"): Role.ADMIN,
+    ("POST", "/stage/ban"): Role.ADMIN,
+    ("DELETE", "/stage/ban"): Role.ADMIN,
+    ("GET", "/stage/safety-log"): Role.ADMIN,
 }
 BODIES: dict[str, Any] = {
     "/stage/pause": {"paused": False},
     "/memory/notes/{note_id}": {"text": "x"},
+    "/stage/ban": {"platform": "test", "user_id": "nobody"},  # a viewer who never chats
+}
+QUERIES: dict[tuple[str, str], dict[str, str]] = {
+    ("DELETE", "/stage/ban"): {"platform": "test", "user_id": "nobody"},
 }
 
 
@@ -207,10 +215,11 @@ async def test_the_http_table_holds_on_the_wire(
     guarded: KaguraProcess, method: str, path: str
 ) -> None:
     url = path.format(note_id=1, viewer_id=1, name="pixi.min.js")
-    body = BODIES.get(path)
+    body = BODIES.get(path) if method != "DELETE" else None
+    params = QUERIES.get((method, path))
     least = PROTECTED.get((method, path))
     async with httpx.AsyncClient(base_url=guarded.http_url) as http:
-        anonymous = await http.request(method, url, json=body)
+        anonymous = await http.request(method, url, json=body, params=params)
         if least is None:
             assert anonymous.status_code not in (401, 403), (method, path)
             return
@@ -218,7 +227,7 @@ async def test_the_http_table_holds_on_the_wire(
         assert anonymous.json() == {"error": "a token is required (?token=...)"}
         for role in Role:
             headers = {"Authorization": f"Bearer {role_token(TOKEN, role)}"}
-            answer = await http.request(method, url, json=body, headers=headers)
+            answer = await http.request(method, url, json=body, params=params, headers=headers)
             if RANK[role] < RANK[least]:
                 assert answer.status_code == 403, (method, path, role)
                 assert f"the {role.value} role may not" in answer.json()["error"]

@@ -35,6 +35,13 @@ def interrupted(message: dict[str, Any]) -> bool:
     return message["type"] == "interrupt-signal"
 
 
+async def audit_entries(server: KaguraProcess, kind: str) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
+        response = await http.get("/stage/safety-log", params={"limit": 500})
+    assert response.status_code == 200, response.text
+    return [entry for entry in response.json()["entries"] if entry["kind"] == kind]
+
+
 async def press(server: KaguraProcess, button: str) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
         response = await http.post(f"/stage/{button}")
@@ -102,6 +109,8 @@ async def test_a_cut_inside_the_delay_never_airs_and_is_not_remembered(
     prompt = str(fake.chat_requests()[-1]["messages"])
     assert CUT_NOTE in prompt and SECRET not in prompt
     assert (await stage_stats(delayed))["airing"]["cuts"] >= 1
+    cuts = await audit_entries(delayed, "cut")
+    assert any(SECRET in entry["text"] and entry["rule"] == "streamer" for entry in cuts), cuts
 
 
 async def test_cut_with_nothing_on_its_way_cuts_nothing(delayed: KaguraProcess) -> None:
@@ -139,5 +148,7 @@ async def test_panic_stops_every_page_drops_the_queue_and_pauses_until_resumed(
             assert (await press(delayed, "resume")) == {"paused": False}
             await overlay.wait_for(lambda m: "We are back" in str(m), timeout=20)
     assert answer["paused"] is True and answer["dropped"] == 3
+    panics = await audit_entries(delayed, "panic")
+    assert panics and panics[-1]["dropped"] == 3 and "Sentence number" in panics[-1]["text"]
     after_panic = overlay.messages[stopped:]
     assert not any("Sentence number" in str(m) for m in after_panic)

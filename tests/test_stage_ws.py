@@ -45,12 +45,14 @@ stage = server_fixture(
 
 
 def shown(name: str, text: str) -> dict[str, str]:
-    """What every page shows of a Bilibili viewer's chat: who said what, and where."""
+    """What every page shows of a Bilibili viewer's chat: who said what, where, and the
+    viewer's platform id (`StageClient.chat` sends `id-<name>`), to ban them by."""
     return {
         "type": "user-input-transcription",
         "text": f"{name}: {text}",
         "name": name,
         "platform": "bilibili",
+        "user_id": f"id-{name}",
     }
 
 

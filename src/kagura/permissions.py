@@ -80,6 +80,11 @@ HTTP: dict[tuple[str, str], Role | None] = {
     ("POST", "/stage/cut"): ADMIN,
     ("POST", "/stage/panic"): ADMIN,
     ("POST", "/stage/resume"): ADMIN,
+    # Bans and the safety audit log name viewers and hold what was kept off the stream.
+    ("GET", "/stage/bans"): ADMIN,
+    ("POST", "/stage/ban"): ADMIN,
+    ("DELETE", "/stage/ban"): ADMIN,
+    ("GET", "/stage/safety-log"): ADMIN,
     # Long-term memory is about viewers: only the streamer reads or changes it.
     ("GET", "/memory/viewers"): ADMIN,
     ("GET", "/memory/notes"): ADMIN,

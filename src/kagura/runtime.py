@@ -23,6 +23,7 @@ from kagura.history import HistoryStore
 from kagura.live2d import ModelInfo, load_registry
 from kagura.memory import MemoryStore
 from kagura.safety import GuardModel, ListGuard, guard_model
+from kagura.safety.audit import AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,9 @@ class Runtime:
     models: dict[str, ModelInfo]
     memory: MemoryStore
     lists: ListGuard  # what the character may never say (`safety`), screened on every segment
+    # What the guards kept off the stream and what the streamer did (`data_dir/safety.jsonl`),
+    # one log for the stage and every private session.
+    audit: AuditLog
     guard_model: GuardModel | None = None  # `safety.guard`, when a provider is set
     activity: Activity = field(default_factory=Activity)
     _loading: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
@@ -111,11 +115,13 @@ class Runtime:
                 default_lists=config.safety.default_lists,
             ),
             guard_model=guard_model.create(config.safety.guard),
+            audit=AuditLog(data_dir / "safety.jsonl", config.safety.audit_log_max_kb * 1024),
         )
 
     async def start(self) -> None:
         """Open history and memory, start loading the LLM and TTS; returns without waiting."""
         await self.history.open()
+        self.audit.load()  # the last entries again, for the admin page
         if self.config.memory.enabled:
             await self.memory.open()
         self._loading = asyncio.create_task(self._load_engines())
@@ -157,6 +163,7 @@ class Runtime:
             await self.guard_model.aclose()
         await self.history.close()
         await self.memory.close()
+        self.audit.close()
 
     @property
     def guard_status(self) -> str:

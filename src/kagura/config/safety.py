@@ -157,6 +157,16 @@ class SafetyConfig(Section):
         "synthesised; a segment is said only once it passes.",
         zh="可选的安全模型：在每个片段合成语音的同时对其进行判定，通过后才会说出。",
     )
+    audit_log_max_kb: int = F(
+        1024,
+        en="Size limit of the safety audit log (data_dir/safety.jsonl: withheld segments, "
+        "dropped chat, replaced names, bans) in KB; past it the log moves to safety.jsonl.1, "
+        "replacing the one before, so it never takes more than twice this.",
+        zh="安全审计日志（data_dir/safety.jsonl：被拦下的片段、丢弃的弹幕、替换的昵称、封禁）"
+        "的大小上限（KB）；超过后移到 safety.jsonl.1 并替换上一份，因此最多占用两倍于此的空间。",
+        ge=16,
+        le=1_048_576,
+    )
 
     @field_validator("blocked_words")
     @classmethod

@@ -23,6 +23,7 @@ from .long_term import LongTermMemory
 from .memory import ConversationMemory, Memory
 from .report import TurnReport
 from .scripts import PROACTIVE_PROMPT, Answer, CannedLine, Scene, TurnInput, background
+from .text import join_pieces
 from .turn import Performer, PlaybackAck, Turn, TurnScript
 
 __all__ = ["PROACTIVE_PROMPT", "Conversation", "TurnInput"]
@@ -128,19 +129,20 @@ class Conversation:
         self._task.cancel()
         return True
 
-    def cut(self, recent: int = 0) -> bool:
+    def cut(self, recent: int = 0) -> list[str]:
         """The streamer's cut: stop the running turn, and take back the `recent` latest
         replies before it (still inside the stream delay, so never on air): none of them is
-        remembered as said. Returns whether anything was cut."""
-        cut = False
+        remembered as said. Returns what each cut reply had said so far (for the audit);
+        empty when there was nothing to cut."""
+        cut: list[str] = []
         if self._turn is not None and self._task is not None and not self._task.done():
             self._turn.report.cut = True
             self._task.cancel()
-            cut = True
+            cut.append(join_pieces(self._turn.report.delivered))
         for report in list(self._recent)[-recent:] if recent > 0 else []:
             if not report.cut:
                 report.cut = True
-                cut = True
+                cut.insert(0, join_pieces(report.delivered))
                 if report.retract is not None:
                     background(report.retract(), "taking back a cut reply")
         return cut

@@ -87,14 +87,20 @@ def audio(
     }
 
 
-def transcription(text: str, *, name: str = "", platform: str = "") -> Message:
+def transcription(
+    text: str, *, name: str = "", platform: str = "", user_id: str = ""
+) -> Message:
     """`user-input-transcription`: `text` is the whole line (all the original frontend
-    shows); Kagura's pages also get the viewer's name and platform when known."""
+    shows); Kagura's pages also get the viewer's name, platform and platform id when known
+    (the id is what the streamer bans from the chat log: `name:<name>` for a platform that
+    gives none)."""
     line: Message = {"type": "user-input-transcription", "text": text}
     if name:
         line["name"] = name
     if platform:
         line["platform"] = platform
+    if user_id:
+        line["user_id"] = user_id
     return line
 
 

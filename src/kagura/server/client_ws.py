@@ -29,6 +29,7 @@ from .connection import Connection, accept
 from .encoder import Encoder
 from .listening import MicBuffer, follow_reply, voice_input
 from .requests import Requests, model_and_conf
+from .safety_api import audit_event
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +147,9 @@ class ClientSession:
                 self.send(out.error(message))
 
     def _on_event(self, event: ConversationEvent) -> None:
-        """The conversation's events, encoded for this one client."""
+        """The conversation's events, encoded for this one client (and audited)."""
         follow_reply(self._voice, event)
+        audit_event(self.runtime.audit, event, "private")
         for frame in self.encoder.encode(event).to(self.client_uid):
             self.connection.sender.put(frame)
 

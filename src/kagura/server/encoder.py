@@ -85,7 +85,13 @@ def messages(event: StageEvent) -> list[out.Message]:
             return [out.transcription(text)]
         case Announced(chat=chat):
             line = display_line(chat)
-            return [out.transcription(line, name=chat.user_name, platform=chat.platform)]
+            # Who the streamer can ban from the chat log; not a viewer whose name may not be
+            # shown (their id may spell it): they are banned from the safety panel's entry.
+            viewer = None if chat.name_withheld else chat.viewer
+            uid = viewer.uid if viewer is not None else ""
+            return [
+                out.transcription(line, name=chat.user_name, platform=chat.platform, user_id=uid)
+            ]
         case Segment():
             return [
                 out.audio(

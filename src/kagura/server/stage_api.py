@@ -16,10 +16,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from kagura.safety.audit import AuditLog
 from kagura.stage.stage import Stage
 
 from .airing import Airing
 from .audience import Audience
+from .safety_api import audit_event
 
 router = APIRouter()
 
@@ -32,6 +34,16 @@ def _stage(request: Request) -> Stage:
 def _airing(request: Request) -> Airing:
     airing: Airing = request.app.state.airing
     return airing
+
+
+def _audit(request: Request) -> AuditLog:
+    audit: AuditLog = request.app.state.runtime.audit
+    return audit
+
+
+def _said(texts: list[str]) -> str:
+    """What the cut replies had said, for the audit log."""
+    return " / ".join(text for text in texts if text)
 
 
 @router.get("/stage/stats")
@@ -67,15 +79,20 @@ async def stage_cut(request: Request) -> JSONResponse:
     """Cut the reply being delayed or played, and every reply still inside the stream delay:
     none of it reaches the delayed pages or is remembered as said. The stage goes on."""
     recent = _airing(request).cut()
-    cut = _stage(request).cut(recent)
-    return JSONResponse({"cut": cut or recent > 0})
+    texts = _stage(request).cut(recent)
+    if texts:
+        _audit(request).record("cut", text=_said(texts), rule="streamer", replies=len(texts))
+    return JSONResponse({"cut": bool(texts) or recent > 0})
 
 
 @router.post("/stage/panic")
 async def stage_panic(request: Request) -> JSONResponse:
     """Stop every page at once, drop the queue and what is waiting to air, and pause."""
     recent = _airing(request).cut(panic=True)
-    dropped = _stage(request).panic(recent)
+    dropped, texts = _stage(request).panic(recent)
+    _audit(request).record(
+        "panic", text=_said(texts), rule="streamer", replies=len(texts), dropped=dropped
+    )
     return JSONResponse({"paused": True, "dropped": dropped})
 
 
@@ -90,10 +107,12 @@ async def stage_resume(request: Request) -> JSONResponse:
 @asynccontextmanager
 async def stage_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the stage, and its audience, for as long as the server runs."""
-    stage = Stage(app.state.runtime)
+    runtime = app.state.runtime
+    stage = Stage(runtime)
     app.state.stage = stage
     app.state.airing = airing = Airing(stage, stage.config.stream_delay_s)
     app.state.audience = audience = Audience(airing, app.state.encoder)
+    unsubscribe = stage.subscribe(lambda event: audit_event(runtime.audit, event, "stage"))
     await stage.start()
     airing.start()
     try:
@@ -102,3 +121,4 @@ async def stage_lifespan(app: FastAPI) -> AsyncIterator[None]:
         audience.close()
         await airing.stop()
         await stage.stop()
+        unsubscribe()

@@ -71,6 +71,9 @@ class ChatEvent:
     event_id: str = ""
     origin: str = ""  # client_uid of the connection that sent it
     free: bool = False  # a free gift: thanked with the template, never answered as paid
+    # The viewer's name may not be said (`safety`): shown as "a viewer", and their id, which
+    # may spell the name (`name:<name>`, a login), is not shown on pages either.
+    name_withheld: bool = False
 
     @property
     def user_key(self) -> str:

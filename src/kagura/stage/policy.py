@@ -4,11 +4,12 @@ Pure and synchronous, with an injected clock, so every rule is unit-tested witho
 server or a sleep. Everything it keeps is bounded: lanes by their capacity, de-duplication
 and rate-limit memory by a fixed number of entries (the oldest are forgotten first).
 
-Rules, in the order they apply to an offered event: empty or too long text, the ignore
-prefix, blocked users and words, a platform message id seen before, the same text from the
-same user within the de-duplication window, the per-user rate limit (plain chat only), and
-finally the lane's capacity (a full lane drops its oldest event). An event that waits
-longer than its lane's time-to-live is dropped rather than answered late.
+Rules, in the order they apply to an offered event: a banned viewer (`bans`), empty or too
+long text, the ignore prefix, blocked users and words, the safety lists, a platform message
+id seen before, the same text from the same user within the de-duplication window, the
+per-user rate limit (plain chat only), and finally the lane's capacity (a full lane drops
+its oldest event). An event that waits longer than its lane's time-to-live is dropped rather
+than answered late. Chat dropped for its words, and names not said, are told to `audit`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from kagura.config import LaneConfig, StageConfig
 from kagura.conversation.blocklist import BlockedWords
 from kagura.conversation.text import CJK
 from kagura.safety import ListGuard
+from kagura.safety.audit import AuditLog
 
+from .bans import BanList
 from .events import ChatEvent, Lane
 
 Clock = Callable[[], float]
@@ -40,6 +43,7 @@ BAD_INPUT = frozenset({"empty", "too_long"})
 PAID = frozenset({Lane.SUPERCHAT, Lane.MEMBERSHIP, Lane.GIFT})
 MAX_REMEMBERED = 50_000  # per map: de-duplication and rate-limit entries (~8 MB each at most)
 MAX_TEMPLATE_BATCH = 10
+BLOCKED_WORD_RULE = "stage.blocked_words"  # the streamer's own filter of chat, in the audit
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +82,20 @@ class _Bounded(OrderedDict[Any, Any]):
 
 class FloodPolicy:
     def __init__(
-        self, config: StageConfig, clock: Clock = time.monotonic, lists: ListGuard | None = None
+        self,
+        config: StageConfig,
+        clock: Clock = time.monotonic,
+        lists: ListGuard | None = None,
+        *,
+        bans: BanList | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
         # What the character may never say (`safety`): chat it would read aloud is held to it.
         self.lists = lists
+        self.bans = bans  # viewers the streamer banned: their events are dropped
+        self.audit = audit  # told of chat dropped for its words, and of names not said
         self._lanes: dict[Lane, deque[_Waiting]] = {lane: deque() for lane in Lane}
         self._texts = _Bounded(MAX_REMEMBERED)  # (user, text) -> when accepted
         self._ids = _Bounded(MAX_REMEMBERED)  # platform message ids
@@ -109,9 +121,11 @@ class FloodPolicy:
         if reason is not None:
             self.dropped[reason] += 1
             return reason
-        if event.user_name and not self._sayable(event.user_name):
+        unsayable = self._unsayable(event.user_name) if event.user_name else None
+        if unsayable is not None:
             # A name is not a message: its viewer is still answered, but never by that name.
-            event = replace(event, user_name=anonymous(event.text))
+            self._audit("name_replaced", event, event.user_name, unsayable)
+            event = replace(event, user_name=anonymous(event.text), name_withheld=True)
         lane = self._lanes[event.lane]
         capacity = self._lane_config(event.lane).capacity
         while len(lane) >= capacity:
@@ -129,6 +143,8 @@ class FloodPolicy:
     def _refusal(self, event: ChatEvent, now: float) -> str | None:
         if event.lane is Lane.IDLE:
             return None
+        if self.bans is not None and self.bans.covers(event):
+            return "banned"  # before any other rule: whatever they send, paid or not
         text = event.text
         if event.lane in (Lane.STREAMER, Lane.DANMAKU) and not text:
             return "empty"  # a paid event needs no words: the payment itself is answered
@@ -146,9 +162,13 @@ class FloodPolicy:
         if self._is_blocked_user(event):
             return "blocked_user"
         if self.blocked_words.found_in(text):
+            self._audit("dropped", event, text, BLOCKED_WORD_RULE, verdict="blocked_word")
             return "blocked_word"
-        if self.lists is not None and self.lists.check(text) is not None:
-            return "unsafe"  # the character would read it out: what it may never say
+        match = self.lists.check(text) if self.lists is not None else None
+        if match is not None:
+            # The character would read it out: what it may never say.
+            self._audit("dropped", event, text, match.rule, verdict="unsafe")
+            return "unsafe"
         if event.event_id and _fingerprint("id", event.event_id) in self._ids:
             return "duplicate"
         if event.lane is Lane.DANMAKU:
@@ -159,10 +179,25 @@ class FloodPolicy:
                 return "rate_limited"
         return None
 
-    def _sayable(self, name: str) -> bool:
+    def _unsayable(self, name: str) -> str | None:
+        """Why `name` may not be said (the rule), or None when it may."""
         if self.blocked_words.found_in(name):
-            return False
-        return self.lists is None or self.lists.check(name) is None
+            return BLOCKED_WORD_RULE
+        match = self.lists.check(name) if self.lists is not None else None
+        return match.rule if match is not None else None
+
+    def _audit(self, kind: str, event: ChatEvent, text: str, rule: str, **extra: str) -> None:
+        if self.audit is not None:
+            self.audit.record(
+                kind,
+                text=text,
+                rule=rule,
+                platform=event.platform,
+                user_id=event.viewer.uid if event.viewer else "",
+                name=event.user_name,
+                lane=event.lane.key,
+                **extra,
+            )
 
     def _is_blocked_user(self, event: ChatEvent) -> bool:
         names = (event.user_name.casefold(), event.user_id.casefold())

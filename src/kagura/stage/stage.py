@@ -27,6 +27,7 @@ from kagura.conversation.framing import viewer_label
 from kagura.memory import ViewerKey
 from kagura.runtime import Runtime
 
+from .bans import BanList
 from .events import (
     Announced,
     ChatEvent,
@@ -46,9 +47,9 @@ log = logging.getLogger(__name__)
 TICK_S = 5.0  # longest the runner sleeps without looking at the queue
 STOP_TIMEOUT_S = 5.0
 MAX_NOTICES = 8
-# Events that do not count into a viewer's profile: a blocked viewer is not remembered, and a
-# duplicate (a platform's redelivery, repeated spam) is counted once.
-UNCOUNTED = frozenset({"blocked_user", "duplicate", *BAD_INPUT})
+# Events that do not count into a viewer's profile: a blocked or banned viewer is not
+# remembered, and a duplicate (a platform's redelivery, repeated spam) is counted once.
+UNCOUNTED = frozenset({"blocked_user", "banned", "duplicate", *BAD_INPUT})
 
 Subscriber = Callable[[StageEvent], None]
 
@@ -68,7 +69,13 @@ class Stage:
             max_sentences=self.config.reply_max_sentences,
             viewers=True,
         )
-        self.policy = FloodPolicy(self.config, clock, runtime.lists)
+        # Viewers the streamer banned, by platform identity (`data_dir/bans.json`).
+        data_dir = runtime.config.resolve_path(runtime.config.system.data_dir)
+        self.bans = BanList(data_dir / "bans.json", runtime.audit)
+        self.bans.load()
+        self.policy = FloodPolicy(
+            self.config, clock, runtime.lists, bans=self.bans, audit=runtime.audit
+        )
         self.lag = LagMonitor()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -177,26 +184,28 @@ class Stage:
         self._publish(Interrupted(heard or "", origin))
         return True
 
-    def cut(self, recent: int = 0) -> bool:
+    def cut(self, recent: int = 0) -> list[str]:
         """The streamer's Cut button: stop the reply in progress and take back the `recent`
         latest replies before it (the edge knows how many are still inside the stream delay):
-        none of them goes on air or is remembered as said. The stage goes on."""
-        if not self.conversation.cut(recent):
-            return False
-        log.info("stage: the streamer cut %s", "the reply" if recent <= 0 else "the replies")
-        self._publish(Cut())
-        return True
+        none of them goes on air or is remembered as said. The stage goes on. Returns what
+        the cut replies had said (empty: nothing was cut)."""
+        cut = self.conversation.cut(recent)
+        if cut:
+            log.info("stage: the streamer cut %d repl%s", len(cut), "y" if len(cut) == 1 else "ies")
+            self._publish(Cut())
+        return cut
 
-    def panic(self, recent: int = 0) -> int:
+    def panic(self, recent: int = 0) -> tuple[int, list[str]]:
         """The panic switch: cut everything on its way to air, drop the queue and pause.
-        Returns how many waiting events were dropped. `resume` is `set_paused(False)`."""
+        Returns how many waiting events were dropped and what the cut replies had said.
+        `resume` is `set_paused(False)`."""
         self.set_paused(True)
         self._notices.clear()
         dropped = self.policy.clear()
-        self.conversation.cut(recent)
+        cut = self.conversation.cut(recent)
         log.warning("stage: PANIC - everything cut, %d waiting event(s) dropped, paused", dropped)
         self._publish(Cut(panic=True))
-        return dropped
+        return dropped, cut
 
     def acknowledge_playback(self) -> None:
         """A client has played the whole reply: the turn need not wait any longer."""

@@ -1,5 +1,6 @@
 // The stage page: the performance (shared with the overlay) plus the chat log, text input,
-// interrupt button, microphone, history list, character presets, connection setting and admin panel.
+// interrupt button, microphone, history list, character presets, connection setting, admin and
+// safety panels.
 // Every piece of text from the server or from viewers goes in through textContent.
 
 import { startAdmin } from "./admin.js";
@@ -9,6 +10,7 @@ import { savedUrl, saveUrl } from "./connection.js";
 import { applyStrings, t } from "./i18n.js";
 import { isAudioRefusal, startMicPanel } from "./mic-panel.js";
 import { Performer } from "./performer.js";
+import { banViewer, startSafetyPanel } from "./safety-panel.js";
 import { joinText, stripTags } from "./text.js";
 
 const MAX_LOG_LINES = 300; // the log is bounded; old lines scroll away for good
@@ -54,6 +56,35 @@ function addLine(kind, who, text, platform = "") {
   while (log.children.length > MAX_LOG_LINES) log.firstElementChild.remove();
   log.scrollTop = log.scrollHeight;
   return item;
+}
+
+/** A viewer's line can ban them, by platform identity (the admin token only: a page
+ * token's refusal is shown on the line). */
+function banButton(platform, userId, name) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "ban";
+  button.textContent = t("safety.ban");
+  button.title = t("safety.ban_title", { platform, id: userId });
+  button.addEventListener("click", async () => {
+    if (!confirm(t("safety.confirm_ban", { name: name || userId, platform }))) return;
+    button.disabled = true;
+    const refusal = await banViewer({ platform, userId, name });
+    if (refusal) {
+      button.disabled = false;
+      addLine("system", t("chat.system"), t("safety.ban_refused", { reason: refusal }));
+      return;
+    }
+    // Every line of this viewer says so (their later chat never arrives).
+    for (const other of log.querySelectorAll("button.ban")) {
+      if (other.dataset.key === button.dataset.key) {
+        other.textContent = t("safety.banned");
+        other.disabled = true;
+      }
+    }
+  });
+  button.dataset.key = JSON.stringify([platform, userId]);
+  return button;
 }
 
 function appendToAi(text) {
@@ -112,7 +143,8 @@ performer.addEventListener("message", (e) => {
       break;
     case "user-input-transcription": {
       const { who, platform } = speaker(msg);
-      addLine("human", who, withoutName(msg.text, msg.name), platform);
+      const line = addLine("human", who, withoutName(msg.text, msg.name), platform);
+      if (msg.platform && msg.user_id) line.append(banButton(msg.platform, msg.user_id, who));
       break;
     }
     case "error":
@@ -257,6 +289,13 @@ startOnAir({
   countdown: $("on-air-countdown"),
   status: $("on-air-status"),
   buttons: { cut: $("cut"), panic: $("panic"), resume: $("resume") },
+});
+
+startSafetyPanel({
+  panel: $("safety-panel"),
+  status: $("safety-status"),
+  bans: $("safety-bans"),
+  log: $("safety-log"),
 });
 
 startMicPanel({
