@@ -15,6 +15,7 @@ against its count in what the page may get: the sentences before the hidden one.
 
 from __future__ import annotations
 
+import collections
 import functools
 import random
 import re
@@ -32,6 +33,7 @@ from tests.support.safety_corpus import adversarial, ordinary
 Lang = Literal["en", "zh"]
 POSITIONS = ("first", "middle", "last")
 SENTENCE_ENDS = ".!?。！？…~～"
+_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]?")
 
 EN_LINES = (
     "Hello everyone, welcome back to the stream!",
@@ -128,21 +130,29 @@ def adversarial_cases(count: int, seed: int = 21) -> list[Case]:
 
 
 def ordinary_cases(count: int, seed: int = 21) -> list[Case]:
-    """`count` replies, half English, half Chinese, of one to three ordinary lines each."""
+    """`count` replies, half English, half Chinese, of one to three ordinary lines each. No
+    sentence is said twice in a reply (the segmenter drops a repeat, as it should)."""
     rng = random.Random(seed)
-    lines = ordinary(2 * count + 200, seed)
     by_lang: dict[Lang, list[str]] = {"en": [], "zh": []}
-    for line in lines:
+    for line in ordinary(2 * count + 200, seed):
         by_lang["zh" if any(ord(c) > 0x2E80 for c in line) else "en"].append(line)
-    used = {"en": 0, "zh": 0}
+    queued = {lang: collections.deque(lines) for lang, lines in by_lang.items()}
     cases = []
     for k in range(count):
         lang: Lang = "en" if k % 2 == 0 else "zh"
-        pool = by_lang[lang]
-        size = rng.choice((1, 2, 2, 3))
-        picked = tuple(pool[(used[lang] + j) % len(pool)] for j in range(size))
-        used[lang] += size
-        cases.append(Case(lang, picked))
+        lines: list[str] = []
+        said: set[str] = set()
+        for _ in range(rng.choice((1, 2, 2, 3))):
+            pool = queued[lang]
+            for _ in range(len(pool)):
+                line = pool[0]
+                pool.rotate(-1)  # every line is used in turn; the corpus is reused if need be
+                sentences = set(_SENTENCE.findall(line))
+                if not sentences & said:
+                    lines.append(line)
+                    said |= sentences
+                    break
+        cases.append(Case(lang, tuple(lines)))
     return cases
 
 
