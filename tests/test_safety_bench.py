@@ -7,8 +7,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from safety_cases import adversarial_cases, occurrences, ordinary_cases
 from safety_run import play
@@ -25,12 +23,6 @@ def test_the_independent_fold_sees_through_the_evasions() -> None:
     assert occurrences("ass", "grapes") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a word whose letters are split by sentence punctuation ('2 . g . 1 . c', '乳…房') "
-    "is cut into segments by the segmenter, each passes the lists alone, and the page gets "
-    "them all: the guard checks each segment without the ones before it",
-)
 async def test_no_blocked_word_reaches_the_page(tmp_path: Path) -> None:
     results, _ = await play(tmp_path, {"adversarial": adversarial_cases(SAMPLE)})
     adversarial = results["adversarial"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import random
+import re
 import statistics
 import time
 
@@ -190,6 +191,54 @@ def test_ordinary_replies_are_never_blocked(guard: ListGuard) -> None:
     blocked = [(reply, guard.check(reply)) for reply in corpus if guard.check(reply)]
     rate = len(blocked) / len(corpus)
     assert blocked == [], f"false positives {rate:.2%} ({len(blocked)}/{len(corpus)}): {blocked}"
+
+# A reply as the segmenter cuts it: a word split by sentence marks over several segments.
+SPLIT_REPLIES = [
+    ["I hope you all had a lovely day.", " Chat, stop typing 2 .", " g .", " 1 .", " c please."],
+    ["这个小故事是不是很有趣？", "哈哈，乳…", "房！"],
+    ["我跟你说，", "塞！", "你、老，师。"],
+    [" Okay, ｓｈ！", "ｔ.", " Let's move on."],
+]
+
+
+@pytest.mark.parametrize("segments", SPLIT_REPLIES)
+def test_a_word_split_over_segments_fails_where_it_is_completed(
+    guard: ListGuard, segments: list[str]
+) -> None:
+    """Each piece passes alone; read with the segments before it, the piece that completes
+    the word fails, so the word never reaches a page whole."""
+    assert all(guard.check(piece) is None for piece in segments[:-1] if piece)
+    said = [""]
+    for piece in segments:
+        if guard.check(piece, before=said[-1]) is not None:
+            break
+        said.append(said[-1] + piece)
+    else:
+        raise AssertionError(f"nothing of {segments} was blocked")
+    assert len(said) >= 2 and guard.check("".join(segments)) is not None
+
+
+def test_a_match_that_ended_before_the_segment_does_not_block_it(guard: ListGuard) -> None:
+    lists = ListGuard(["pineapple"], default_lists=False)
+    assert lists.check(" I like pineapple.") is not None
+    assert lists.check(" Next sentence.", before="I like pineapple.") is None
+    assert guard.check("aNUs.", before="Welcome back to the stream!") is None  # "streamanus"
+    assert guard.check(" aNUs.", before="Welcome back to the stream!") is not None
+    assert lists.check("apple pie.", before="I like pine") is not None
+    assert guard.check(" It is grand.", before="We had a class.") is None
+
+
+def test_ordinary_replies_read_segment_by_segment_are_never_blocked(guard: ListGuard) -> None:
+    blocked = []
+    for reply in ordinary(300):
+        said = ""
+        for piece in re.findall(r"[^.!?。！？，,]+[.!?。！？，,]*", reply):
+            if guard.check(piece, before=said[-160:]) is not None:
+                blocked.append(reply)
+                break
+            said += piece
+    assert blocked == []
+
 
 
 def test_every_default_entry_blocks_itself(guard: ListGuard) -> None:

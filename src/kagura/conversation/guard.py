@@ -30,7 +30,7 @@ from kagura.engines.llm import ChatMessage, text_of
 from kagura.safety import UNAVAILABLE, GuardModel, ListGuard, Match
 
 from .speech import Spoken, aclose, speak_in_order
-from .text import CJK, has_speech, join_pieces, strip_tags
+from .text import CJK, TAG, has_speech, join_pieces, separator, strip_tags
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,9 @@ Withhold = Callable[[str, Match], None]
 Speak = Callable[[int, str], Awaitable[Speech]]
 # The reply so far, as the guard model reads it: enough for context, never unbounded.
 MAX_CONTEXT_CHARS = 4000
+# What the lists read before each segment: a word split over several short segments by
+# punctuation fits in it, and so does the segment before any real one.
+LIST_CONTEXT_CHARS = 160
 
 
 class SegmentGuard:
@@ -51,9 +54,14 @@ class SegmentGuard:
         self.config = config
         self.model = model
 
-    def check(self, segment: str) -> Match | None:
-        """Why `segment` must not be said by the lists (its emotion tags aside), or None."""
-        return self.lists.check(strip_tags(segment))
+    def check(self, segment: str, before: str = "") -> Match | None:
+        """Why `segment` must not be said by the lists (its emotion tags aside), or None;
+        `before`: the segments said just before it (joined by `join_pieces`), read with it."""
+        if not before:
+            return self.lists.check(strip_tags(segment))
+        # Read as the pages show them: one text, joined as `join_pieces` joins segments.
+        text, said = TAG.sub(" ", segment), TAG.sub(" ", before)
+        return self.lists.check(text, before=said + separator(said, text))
 
     def replacement(self, segment: str) -> str:
         """The line said instead of `segment`, in its language."""
@@ -84,6 +92,7 @@ class Screening:
         self._pending: dict[int, _Pending] = {}
         self._said: dict[int, str] = {}  # what was said at each index, once judged
         self._replaced: set[int] = set()  # indexes the model withheld
+        self._passed: list[str] = []  # the latest segments that passed the lists, as written
 
     def heard(self, messages: list[ChatMessage]) -> None:
         """The request the reply answers (its last user message), for the model's context."""
@@ -97,8 +106,9 @@ class Screening:
         guard = self._guard
         try:
             async for segment in segments:
-                match = guard.check(segment)
+                match = guard.check(segment, self._before())
                 if match is None:
+                    self._passed.append(segment)
                     self._start(segment)
                     yield segment
                     continue
@@ -106,10 +116,23 @@ class Screening:
                 if guard.config.on_block == "cut":
                     return
                 line = guard.replacement(segment)
+                self._passed.clear()  # what led up to the withheld word is not read again
                 self._start(line, trusted=True)  # the streamer's own line: not asked about
                 yield line
         finally:
             await aclose(segments)
+
+    def _before(self) -> str:
+        """The latest segments that passed, whole, within `LIST_CONTEXT_CHARS`."""
+        taken: list[str] = []
+        size = 0
+        for segment in reversed(self._passed):
+            if taken and size + len(segment) > LIST_CONTEXT_CHARS:
+                break
+            taken.append(segment)
+            size += len(segment)
+        del self._passed[: len(self._passed) - len(taken)]
+        return join_pieces(reversed(taken))
 
     def _start(self, segment: str, *, trusted: bool = False) -> None:
         """Ask the model about `segment` now, in the context of the reply so far."""

@@ -29,7 +29,7 @@ A match names its rule for the audit log ("word:<word>", "pattern:<regex>",
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import ahocorasick
@@ -126,39 +126,52 @@ class ListGuard:
             return  # the first rule to name a word keeps it: configured words come first
         automaton.add_word(key, entry)
 
-    def check(self, text: str) -> Match | None:
-        """The first rule `text` fails, or None when it passes."""
+    def check(self, text: str, *, before: str = "") -> Match | None:
+        """The first rule `text` fails, or None when it passes.
+
+        `before`: what was said just before it (whole segments of the same reply). A word
+        whose letters the LLM split with sentence marks ("2 . g . 1 . c", "乳…房") falls into
+        several segments, none of which fails alone: read together, the segment that
+        completes the word fails. Only matches that end in `text` count (what ended before
+        it has already passed). Pass both as written, spacing included: they are read as
+        the one text they were cut from."""
         if not text:
             return None
-        folded = fold(text)
+        whole = before + text
+        folded = fold(whole)
+        start = len(before)
         return (
-            self._check_words(text, folded)
-            or self._check_own_han(text, folded)
-            or self._check_han(text, folded)
-            or self._check_patterns(text, folded)
+            self._check_words(whole, folded, start)
+            or self._check_own_han(whole, folded, start)
+            or self._check_han(whole, folded, start)
+            or self._check_patterns(whole, folded, start)
         )
 
-    def _check_own_han(self, text: str, folded: Folded) -> Match | None:
+    def _check_own_han(self, text: str, folded: Folded, start_at: int) -> Match | None:
         if not len(self._own_han):
             return None
         view = han_view(folded, across_clauses=True)
         for end, entry in self._own_han.iter(view.text):
+            if view.origin[end] < start_at:
+                continue
             start = end - entry.length + 1
             return Match(entry.rule, text[view.origin[start] : view.origin[end] + 1])
         return None
 
-    def _check_words(self, text: str, folded: Folded) -> Match | None:
+    def _check_words(self, text: str, folded: Folded, start_at: int) -> Match | None:
         if not len(self._words):
             return None
         view = word_view(folded)
         cut = view.cut
         for end, entry in self._words.iter(view.text):
+            if view.origin[end] < start_at:
+                continue
             start = end - entry.length + 1
             if entry.inside or (start in cut and end + 1 in cut):
                 return Match(entry.rule, text[view.origin[start] : view.origin[end] + 1])
         return None
 
-    def _check_han(self, text: str, folded: Folded) -> Match | None:
+    def _check_han(self, text: str, folded: Folded, start_at: int) -> Match | None:
         if not len(self._han):
             return None
         view = han_view(folded)
@@ -169,7 +182,7 @@ class ListGuard:
         for end, entry in self._han.iter(view.text):
             if entry.allowed:
                 allowed.append((end - entry.length + 1, end))
-            else:
+            elif view.origin[end] >= start_at:
                 blocked.append((end - entry.length + 1, end, entry))
         for start, end, entry in blocked:
             if entry.curated and any(
@@ -180,22 +193,26 @@ class ListGuard:
             return Match(entry.rule, text[view.origin[start] : view.origin[end] + 1])
         return None
 
-    def _check_patterns(self, text: str, folded: Folded) -> Match | None:
+    def _check_patterns(self, text: str, folded: Folded, start_at: int) -> Match | None:
         for source, pattern in self._patterns:
-            found = _first_non_empty(pattern, text)
+            found = _first_non_empty(pattern, text, lambda end: end > start_at)
             if found:
                 return Match(f"pattern:{source}", text[found[0] : found[1]])
-            found = _first_non_empty(pattern, folded.text)
+            found = _first_non_empty(
+                pattern, folded.text, lambda end: folded.origin[end - 1] >= start_at
+            )
             if found:
                 first, last = folded.origin[found[0]], folded.origin[found[1] - 1]
                 return Match(f"pattern:{source}", text[first : last + 1])
         return None
 
 
-def _first_non_empty(pattern: re.Pattern[str], text: str) -> tuple[int, int] | None:
-    """Where `pattern` first matches some text: a pattern that can match nothing ("x*")
-    blocks what it finds, never every segment."""
+def _first_non_empty(
+    pattern: re.Pattern[str], text: str, counts: Callable[[int], bool]
+) -> tuple[int, int] | None:
+    """Where `pattern` first matches some text ending where it `counts`: a pattern that can
+    match nothing ("x*") blocks what it finds, never every segment."""
     for found in pattern.finditer(text):
-        if found.end() > found.start():
+        if found.end() > found.start() and counts(found.end()):
             return found.span()
     return None
