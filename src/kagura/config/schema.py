@@ -196,6 +196,13 @@ class CharacterConfig(Section):
         min_length=1,
     )
     name: str = F("Kagura", en="The AI's display name.", zh="AI 的显示名称。", min_length=1)
+    aliases: list[str] = F(
+        default_factory=list,
+        en="Other names the character answers to (a nickname, its name in another script, "
+        "e.g. 神乐), matched in any case and width like character.name.",
+        zh="角色的其他称呼（昵称、其他文字中的名字，例如 神乐），与 character.name 一样"
+        "不区分大小写与全半角。",
+    )
     avatar: str = F(
         "",
         en="Avatar image shown in the chat. Empty means none.",

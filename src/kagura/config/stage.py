@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from .fields import F, Section
 from .shared import ClientQueue
@@ -152,6 +152,23 @@ class StageConfig(Section):
         "（私人 /client-ws 会话总是如此）。",
         ge=0,
         le=50,
+    )
+    yield_to_streamer: bool = F(
+        True,
+        en="While the streamer speaks on the stage (the admin's microphone, `kagura chat`) "
+        "no new chat reply starts; the streamer is answered first when they finish, and chat "
+        "that arrived meanwhile waits under its lane's time-to-live.",
+        zh="主播在舞台上说话时（管理员的麦克风、`kagura chat`）不开始新的弹幕回复；主播说完后"
+        "先回答主播，期间到达的弹幕按其通道的存活时间等待。",
+    )
+    streamer_addressing: Literal["always", "by_name"] = F(
+        "always",
+        en="Which of the streamer's spoken words the character answers: always, or by_name "
+        "(only when they name it: character.name, character.conf_name or character.aliases; "
+        "the streamer talking to their audience is shown as a transcription, not answered).",
+        zh="角色回答主播的哪些语音：always（总是）或 by_name（只在主播叫到角色名字时："
+        "character.name、character.conf_name 或 character.aliases；主播对观众说的话只显示为"
+        "转写，不回答）。",
     )
     idle_after_s: float = F(
         0,

@@ -22,9 +22,10 @@ from kagura.conversation.framing import clean, clean_name
 from kagura.permissions import Endpoint
 from kagura.protocol import client as m
 from kagura.protocol import outgoing as out
+from kagura.stage.addressing import addresses
 from kagura.stage.events import KIND_LANES, ChatEvent, Lane, StageEvent
 from kagura.stage.policy import BAD_INPUT
-from kagura.voice import Interruption, Utterance, VoiceEvent, VoiceFailed, VoiceInput
+from kagura.voice import Interruption, Speaking, Utterance, VoiceEvent, VoiceFailed, VoiceInput
 
 from .audience import Audience
 from .connection import Connection, accept
@@ -65,6 +66,7 @@ class StageClient:
                 self._unfollow()
             if self._voice is not None:
                 await self._voice.aclose()
+                self.stage.streamer_speaking(self.client_uid, False)  # gone: not speaking
 
     async def handle(self, message: m.Incoming) -> None:
         stage = self.stage
@@ -115,16 +117,32 @@ class StageClient:
 
     def _on_voice(self, event: VoiceEvent) -> None:
         """The streamer spoke: their words go to the top lane, shown on their page at once
-        and on every other page when the stage answers them."""
+        and on every other page when the stage answers them. While they speak the stage
+        yields to them (`stage.yield_to_streamer`)."""
         match event:
+            case Speaking(speaking=speaking):
+                self.stage.streamer_speaking(self.client_uid, speaking)
             case Interruption():
                 if self.stage.runtime.config.voice.barge_in.stage:
                     self.stage.interrupt(None)
             case Utterance(text=text):
                 self.send(out.transcription(text))
-                self._submit(text[: self.stage.config.max_text_chars], None)
+                if self._addressed(text):
+                    self._submit(text[: self.stage.config.max_text_chars], None)
             case VoiceFailed(message=message):
                 self.send(out.error(message))
+
+    def _addressed(self, text: str) -> bool:
+        """Whether the streamer's spoken words are for the character: always, or with
+        `stage.streamer_addressing: by_name` only when they name it (talking to their
+        audience, they are shown their transcript and nothing is answered)."""
+        if self.stage.config.streamer_addressing == "always":
+            return True
+        character = self.stage.conversation.config.character
+        if addresses(text, (character.name, character.conf_name, *character.aliases)):
+            return True
+        log.debug("%s: the streamer did not name the character; not answered", self.client_uid)
+        return False
 
     def _submit(self, text: str, source: m.ChatSource | None) -> None:
         event = chat_event(

@@ -219,12 +219,13 @@ class FloodPolicy:
 
     # -- service -----------------------------------------------------------------------
 
-    def take(self) -> Batch | None:
-        """The next batch to answer: the best lane's oldest fresh event(s), or None."""
+    def take(self, upto: Lane = Lane.IDLE) -> Batch | None:
+        """The next batch to answer: the best lane's oldest fresh event(s), or None. Lanes
+        below `upto` wait (while the streamer speaks, only their own lane is served)."""
         self.expire()
         for lane in Lane:
             waiting = self._lanes[lane]
-            if not waiting:
+            if not waiting or lane > upto:
                 continue
             batch = self._batch(lane, waiting)
             self.answered += len(batch.events)

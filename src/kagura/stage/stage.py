@@ -39,6 +39,7 @@ from .events import (
     thanks_text,
     turn_input,
 )
+from .hold import StreamerHold
 from .monitor import LagMonitor
 from .policy import ACCEPTED, BAD_INPUT, Batch, Clock, FloodPolicy
 
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 TICK_S = 5.0  # longest the runner sleeps without looking at the queue
 STOP_TIMEOUT_S = 5.0
 MAX_NOTICES = 8
+# A streamer's hold on the stage lapses this long after the longest turn could have been
+# heard and transcribed (`asr.max_seconds` + `asr.timeout_s`) with no news from their voice.
+HOLD_MARGIN_S = 5.0
 # Events that do not count into a viewer's profile: a blocked or banned viewer is not
 # remembered, and a duplicate (a platform's redelivery, repeated spam) is counted once.
 UNCOUNTED = frozenset({"blocked_user", "banned", "duplicate", *BAD_INPUT})
@@ -86,6 +90,8 @@ class Stage:
         self._last_activity = clock()
         # Paused: chat still queues (and goes stale by its TTL), nothing is answered.
         self.paused = False
+        asr = runtime.config.asr
+        self.hold = StreamerHold(clock, asr.max_seconds + asr.timeout_s + HOLD_MARGIN_S)
 
     # -- clients -----------------------------------------------------------------------
 
@@ -176,6 +182,19 @@ class Stage:
     def audience(self) -> int:
         return sum(self._audience.values())
 
+    def streamer_speaking(self, who: str, speaking: bool) -> None:
+        """An admin's voice input (`who`) started talking, or has nothing pending any more.
+        With `stage.yield_to_streamer`, while anyone speaks no new reply starts but the
+        streamer's own (barge-in stops the one in progress), so their words go first."""
+        self.hold.speaking(who, speaking)
+        self._last_activity = self.clock()  # no idle talk straight after the streamer
+        self._wake.set()
+
+    @property
+    def yielding(self) -> bool:
+        """The stage waits for the streamer to finish speaking."""
+        return self.config.yield_to_streamer and self.hold.active
+
     def interrupt(self, heard: str | None, origin: str = "") -> bool:
         """Stop the running turn (an LLM reply or a thank-you); the stage goes on. One stage,
         one voice: every client but `origin` (which stopped already) stops playing it."""
@@ -229,6 +248,7 @@ class Stage:
             "active": self.active,
             "answering": self._answering,
             "paused": self.paused,
+            "streamer_speaking": self.hold.active,
             "idle_s": round(self.clock() - self._last_activity, 3),
             "audience": dict(self._audience),
             **self.policy.stats(),
@@ -256,13 +276,15 @@ class Stage:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
-            if self.paused:
+            yielding = self.yielding
+            if self.paused or yielding:
                 self._last_activity = self.clock()  # no idle talk straight after resuming
-            if self._notices and not self.paused:
+            if self._notices and not (self.paused or yielding):
                 await self._perform(self.conversation.say(self._notices.popleft()))
                 continue
-            batch = None if self.paused else self.policy.take()
-            if batch is None and not self.paused and self._idle_due():
+            upto = Lane.STREAMER if yielding else Lane.IDLE
+            batch = None if self.paused else self.policy.take(upto)
+            if batch is None and not (self.paused or yielding) and self._idle_due():
                 self.policy.offer(ChatEvent(lane=Lane.IDLE, text="", kind="idle"))
                 batch = self.policy.take()
             if batch is None:
@@ -328,6 +350,8 @@ class Stage:
         return after > 0 and self.audience > 0 and self.clock() - self._last_activity >= after
 
     def _sleep_s(self) -> float:
+        if self.yielding:  # awake when a hold lapses, not a tick later
+            return max(0.05, min(TICK_S, self.hold.remaining_s()))
         after = self.config.idle_after_s
         if after <= 0 or self.paused or not self.audience:
             return TICK_S
