@@ -12,7 +12,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -122,6 +126,32 @@ async def test_by_name_answers_only_words_that_name_the_character(
     assert user_messages(fake.chat_requests()) == [named], "only the named words are answered"
     seen = on_admin.messages
     assert seen.index({"type": "user-input-transcription", "text": named}) < seen.index(CHAIN_START)
+
+
+@pytest.mark.embedded
+async def test_kagura_chat_owes_no_answer_to_words_for_the_audience(
+    yielding: KaguraProcess, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """`kagura chat --wav` is told which words the stage will not answer: it prints them
+    with the reason, waits for no reply to them, and exits 0 once the named words are
+    answered."""
+    fake.script = LLMScript(reply="Blue, of course.")
+    wavs = [
+        speech.write_wav(tmp_path / f"{n}.wav", speech.piper(sentence))
+        for n, sentence in enumerate((TO_AUDIENCE, NAMED), 1)
+    ]
+    drop = {"DISPLAY", "WAYLAND_DISPLAY", "KAGURA_AUTH_TOKEN"}
+    env = {k: v for k, v in os.environ.items() if k not in drop} | {"PYTHONUNBUFFERED": "1"}
+    options = ["--url", yielding.http_url, "--no-browser", "--speed", "4", "--reply-timeout", "60"]
+    command = [sys.executable, "-m", "kagura", "chat", "--wav", *map(str, wavs), *options]
+    done = await asyncio.to_thread(
+        subprocess.run, command, capture_output=True, cwd=tmp_path, env=env, timeout=240
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert "not answered: the character was not named" in done.stderr.decode()
+    said = [line for line in done.stdout.decode().splitlines() if line.startswith("Kagura: ")]
+    assert said == ["Kagura: Blue, of course."], done.stdout.decode()
+    assert len(fake.chat_requests()) == 1
 
 
 async def _speaking(server: KaguraProcess) -> bool:

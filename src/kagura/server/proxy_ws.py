@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 router = APIRouter()
 
+# Why the streamer's words are not answered under `stage.streamer_addressing: by_name`.
+NOT_ADDRESSED = "the character was not named (stage.streamer_addressing: by_name)"
+
 
 class StageClient:
     def __init__(self, audience: Audience, websocket: WebSocket, role: auth.Role) -> None:
@@ -126,9 +129,11 @@ class StageClient:
                 if self.stage.runtime.config.voice.barge_in.stage:
                     self.stage.interrupt(None)
             case Utterance(text=text):
-                self.send(out.transcription(text))
                 if self._addressed(text):
+                    self.send(out.transcription(text))
                     self._submit(text[: self.stage.config.max_text_chars], None)
+                else:
+                    self.send(out.transcription(text, unanswered=NOT_ADDRESSED))
             case VoiceFailed(message=message):
                 self.send(out.error(message))
 

@@ -145,6 +145,8 @@ performer.addEventListener("message", (e) => {
       const { who, platform } = speaker(msg);
       const line = addLine("human", who, withoutName(msg.text, msg.name), platform);
       if (msg.platform && msg.user_id) line.append(banButton(msg.platform, msg.user_id, who));
+      // The streamer talking to their audience (`stage.streamer_addressing: by_name`).
+      if (msg.unanswered) line.append(` ${t("chat.unanswered")}`);
       break;
     }
     case "error":
