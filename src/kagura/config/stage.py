@@ -180,6 +180,13 @@ class StageConfig(Section):
         ge=0,
         le=60,
     )
+    show_question: bool = F(
+        True,
+        en="Pages caption each reply with the viewer's words it answers (name: text), above "
+        "the subtitle, on the OBS overlay and the stage page.",
+        zh="页面在每条回复的字幕上方显示它所回答的观众的话（昵称：内容），"
+        "OBS 叠加层与舞台页面都会显示。",
+    )
     client_queue_frames: ClientQueue = 128
     stats_log_interval_s: float = F(
         60,

@@ -88,13 +88,16 @@ def audio(
 
 
 def transcription(
-    text: str, *, name: str = "", platform: str = "", user_id: str = ""
+    text: str, *, name: str = "", platform: str = "", user_id: str = "", question: bool = False
 ) -> Message:
     """`user-input-transcription`: `text` is the whole line (all the original frontend
     shows); Kagura's pages also get the viewer's name, platform and platform id when known
     (the id is what the streamer bans from the chat log: `name:<name>` for a platform that
-    gives none)."""
+    gives none), and `question: true` on a viewer's words the reply answers, which the
+    pages caption above the reply (`stage.show_question`)."""
     line: Message = {"type": "user-input-transcription", "text": text}
+    if question:
+        line["question"] = True
     if name:
         line["name"] = name
     if platform:

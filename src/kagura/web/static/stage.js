@@ -23,6 +23,7 @@ document.title = t("title");
 const performer = new Performer({
   stage: $("stage"),
   subtitle: $("subtitle"),
+  question: $("question"),
   status: $("connection"),
   notice: $("model-notice"),
   showStatusText: true,
