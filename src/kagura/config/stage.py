@@ -151,9 +151,9 @@ class StageConfig(Section):
     min_gap_s: float | None = F(
         None,
         en="Least seconds between the end of one reply and the start of the next (the "
-        "streamer's own words are not held back). Empty: from the pace.",
+        "streamer's own words are not held back). null: from the pace.",
         zh="一次回复结束到下一次回复开始之间至少间隔的秒数（主播自己的话不受限制）。"
-        "留空：由 pace 决定。",
+        "null：由 pace 决定。",
         ge=0,
         le=600,
     )
@@ -161,9 +161,9 @@ class StageConfig(Section):
         None,
         en="Share of ordinary chat answered, 0 to 1 (questions, greetings, messages naming "
         "the character and paid events always are); the rest is dropped as skipped by the "
-        "pace. Empty: from the pace.",
+        "pace. null: from the pace.",
         zh="回答普通弹幕的比例，0 到 1（提问、打招呼、提到角色名的弹幕和付费事件总会回答）；"
-        "其余按“因节奏跳过”丢弃。留空：由 pace 决定。",
+        "其余按“因节奏跳过”丢弃。null：由 pace 决定。",
         ge=0,
         le=1,
     )
@@ -195,8 +195,8 @@ class StageConfig(Section):
     idle_after_s: float | None = F(
         None,
         en="After this many seconds without chat the character starts a topic itself. "
-        "0 disables idle talk. Empty: from the pace (only lively starts topics).",
-        zh="这么多秒没有弹幕后，角色会自己开启话题。0 表示不启用。留空：由 pace 决定"
+        "0 disables idle talk. null: from the pace (only lively starts topics).",
+        zh="这么多秒没有弹幕后，角色会自己开启话题。0 表示不启用。null：由 pace 决定"
         "（只有 lively 会主动开启话题）。",
         ge=0,
         le=86_400,
