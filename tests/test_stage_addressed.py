@@ -71,9 +71,11 @@ def test_five_his_then_a_question_the_question_goes_first() -> None:
     greetings = flood.take()
     assert greetings is not None and greetings.greeting
     assert [e.user_name for e in greetings.events] == ["Alice", "Bob", "Carol", "Dan", "Eve"]
-    prompt = turn_input(greetings.events, NAMES, greetings.greeting).text
-    assert "5 viewers greeted you" in prompt
-    assert "Alice, Bob, Carol and 2 others" in prompt
+    turn = turn_input(greetings.events, NAMES, greetings.greeting)
+    assert "5 viewers greeted you" in turn.text
+    assert "Alice, Bob, Carol and 2 others" in turn.text
+    # Memory recalls only the viewers named.
+    assert [speaker.name for speaker in turn.speakers] == ["Alice", "Bob", "Carol"]
     assert flood.take() is None
 
 

@@ -197,7 +197,9 @@ def turn_input(
     }
     who = tuple(speakers.values())
     if greeting and len(events) > 1:
-        return TurnInput(text=greeting_text(events, names), speakers=who)
+        # Only the viewers it names are recalled: fifty profiles for one "hi" would flood
+        # the prompt.
+        return TurnInput(text=greeting_text(events, names), speakers=who[:GREETING_NAMES])
     lines = [viewer_line(viewer_event(event), names) for event in events]
     if len(lines) == 1:
         return TurnInput(text=lines[0], speaker=first.user_name or None, speakers=who)
