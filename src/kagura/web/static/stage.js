@@ -280,8 +280,12 @@ checkAudio();
 startAdmin({
   panel: $("admin-panel"),
   status: $("admin-status"),
+  summary: $("admin-summary"),
   table: $("admin-stats"),
   pauseButton: $("admin-pause"),
+  paceSelect: $("admin-pace"),
+  queueList: $("admin-queue"),
+  droppedList: $("admin-dropped"),
 });
 
 startOnAir({
