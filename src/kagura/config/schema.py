@@ -23,8 +23,6 @@ from .stage import StageConfig
 from .voice import VoiceConfig
 from .widget import WidgetConfig
 
-# The default character's names in Chinese and Japanese: what a streamer calls her there.
-DEFAULT_ALIASES = ("神乐", "神楽", "かぐら")
 DEFAULT_PERSONA = (
     "You are Kagura, a cheerful and curious virtual streamer who loves chatting with viewers. "
     "Be warm, playful and kind, and keep the conversation flowing. "
@@ -198,14 +196,6 @@ class CharacterConfig(Section):
         min_length=1,
     )
     name: str = F("Kagura", en="The AI's display name.", zh="AI 的显示名称。", min_length=1)
-    aliases: list[str] = F(
-        default_factory=lambda: list(DEFAULT_ALIASES),
-        en="Other names the character answers to (a nickname, its name in another script), "
-        "matched in any case and width like character.name. Renaming the character? "
-        "Rename these too.",
-        zh="角色的其他称呼（昵称、其他文字中的名字），与 character.name 一样不区分大小写与"
-        "全半角。给角色改名时，也请修改这里。",
-    )
     avatar: str = F(
         "",
         en="Avatar image shown in the chat. Empty means none.",

@@ -22,7 +22,7 @@ from kagura.conversation.framing import clean, clean_name
 from kagura.permissions import Endpoint
 from kagura.protocol import client as m
 from kagura.protocol import outgoing as out
-from kagura.stage.addressing import addresses
+from kagura.stage.addressing import Addressing, normal
 from kagura.stage.events import KIND_LANES, ChatEvent, Lane, StageEvent
 from kagura.stage.policy import BAD_INPUT
 from kagura.voice import Interruption, Speaking, Utterance, VoiceEvent, VoiceFailed, VoiceInput
@@ -143,8 +143,7 @@ class StageClient:
         audience, they are shown their transcript and nothing is answered)."""
         if self.stage.config.streamer_addressing == "always":
             return True
-        character = self.stage.conversation.config.character
-        if addresses(text, (character.name, character.conf_name, *character.aliases)):
+        if Addressing(self.stage.character_names()).names_character(normal(text)):
             return True
         log.debug("%s: the streamer did not name the character; not answered", self.client_uid)
         return False

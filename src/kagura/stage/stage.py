@@ -41,7 +41,9 @@ from .events import (
 )
 from .hold import StreamerHold
 from .monitor import LagMonitor
-from .policy import ACCEPTED, BAD_INPUT, Batch, Clock, FloodPolicy
+from .pace import Pace
+from .policy import ACCEPTED, BAD_INPUT, Clock, FloodPolicy
+from .waiting import Batch
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,12 @@ class Stage:
         self.bans = BanList(data_dir / "bans.json", runtime.audit)
         self.bans.load()
         self.policy = FloodPolicy(
-            self.config, clock, runtime.lists, bans=self.bans, audit=runtime.audit
+            self.config,
+            clock,
+            runtime.lists,
+            bans=self.bans,
+            audit=runtime.audit,
+            names=self.character_names,
         )
         self.lag = LagMonitor()
         self._wake = asyncio.Event()
@@ -88,6 +95,7 @@ class Stage:
         # Canned lines owed to viewers (the forget command's confirmation), said between turns.
         self._notices: deque[str] = deque(maxlen=MAX_NOTICES)
         self._last_activity = clock()
+        self._replied_at = -float("inf")  # when the last turn ended, for the pace's gap
         # Paused: chat still queues (and goes stale by its TTL), nothing is answered.
         self.paused = False
         asr = runtime.config.asr
@@ -238,6 +246,28 @@ class Stage:
         self.paused = paused
         self._wake.set()
 
+    def set_pace(self, name: str) -> Pace:
+        """Change the pace live (`quiet`, `normal`, `lively`); raises ValueError for others."""
+        pace = self.policy.set_pace(name)
+        log.info("stage pace: %s", pace)
+        self._wake.set()
+        return pace
+
+    def skip(self, item_id: int) -> bool:
+        """The streamer's Skip: drop a waiting message. False: it is no longer waiting."""
+        return self.policy.skip(item_id)
+
+    def answer_next(self, item_id: int) -> bool:
+        """The streamer's Next: answer a waiting message before anything else."""
+        found = self.policy.answer_next(item_id)
+        self._wake.set()  # it need not wait out the pace's gap
+        return found
+
+    def character_names(self) -> tuple[str, ...]:
+        """What the character is called: its name, conf_name and `character_aliases`."""
+        character = self.conversation.config.character
+        return (character.name, character.conf_name, *self.config.character_aliases)
+
     @property
     def active(self) -> bool:
         """`conversation_active`: from a turn's chain start to its chain end."""
@@ -282,21 +312,25 @@ class Stage:
             if self._notices and not (self.paused or yielding):
                 await self._perform(self.conversation.say(self._notices.popleft()))
                 continue
+            # The pace's breather after a reply (never before the streamer's own words).
+            gap = 0.0 if self.paused or self.policy.urgent else self._gap_left()
             upto = Lane.STREAMER if yielding else Lane.IDLE
-            batch = None if self.paused else self.policy.take(upto)
-            if batch is None and not (self.paused or yielding) and self._idle_due():
+            batch = None if self.paused or gap > 0 else self.policy.take(upto)
+            quiet = not (self.paused or yielding) and gap <= 0
+            if batch is None and quiet and self._idle_due():
                 self.policy.offer(ChatEvent(lane=Lane.IDLE, text="", kind="idle"))
                 batch = self.policy.take()
             if batch is None:
+                sleep_s = min(self._sleep_s(), gap) if gap > 0 else self._sleep_s()
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._sleep_s()):
+                    async with asyncio.timeout(sleep_s):
                         await self._wake.wait()
                 continue
             try:
                 await self._answer(batch)
             except Exception:  # one broken turn must not end the stage
                 log.exception("stage turn failed")
-            self._last_activity = self.clock()
+            self._last_activity = self._replied_at = self.clock()
 
     async def _answer(self, batch: Batch) -> None:
         self._announce = [event for event in batch.events if event.lane is not Lane.IDLE]
@@ -308,7 +342,7 @@ class Stage:
         else:
             character = self.conversation.config.character
             names = (character.name, character.conf_name)
-            work = self.conversation.run_turn(turn_input(batch.events, names))
+            work = self.conversation.run_turn(turn_input(batch.events, names, batch.greeting))
         await self._perform(work)
 
     async def _perform(self, work: Coroutine[Any, Any, Any]) -> None:
@@ -345,14 +379,17 @@ class Stage:
             except Exception:  # a subscriber's bug must not break the turn
                 log.exception("stage subscriber failed on %s", type(event).__name__)
 
+    def _gap_left(self) -> float:
+        return self.policy.pace.min_gap_s - (self.clock() - self._replied_at)
+
     def _idle_due(self) -> bool:
-        after = self.config.idle_after_s
+        after = self.policy.pace.idle_after_s
         return after > 0 and self.audience > 0 and self.clock() - self._last_activity >= after
 
     def _sleep_s(self) -> float:
         if self.yielding:  # awake when a hold lapses, not a tick later
             return max(0.05, min(TICK_S, self.hold.remaining_s()))
-        after = self.config.idle_after_s
+        after = self.policy.pace.idle_after_s
         if after <= 0 or self.paused or not self.audience:
             return TICK_S
         remaining = after - (self.clock() - self._last_activity)

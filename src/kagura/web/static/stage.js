@@ -23,6 +23,7 @@ document.title = t("title");
 const performer = new Performer({
   stage: $("stage"),
   subtitle: $("subtitle"),
+  question: $("question"),
   status: $("connection"),
   notice: $("model-notice"),
   showStatusText: true,
@@ -281,8 +282,12 @@ checkAudio();
 startAdmin({
   panel: $("admin-panel"),
   status: $("admin-status"),
+  summary: $("admin-summary"),
   table: $("admin-stats"),
   pauseButton: $("admin-pause"),
+  paceSelect: $("admin-pace"),
+  queueList: $("admin-queue"),
+  droppedList: $("admin-dropped"),
 });
 
 startOnAir({
