@@ -118,7 +118,9 @@ class BanList:
         self._bans[key] = ban
         log.info("banned a %s viewer (%d banned)", shown, len(self._bans))
         if self.audit is not None:
-            self.audit.record("ban", text=ban.name, platform=shown, user_id=uid, reason=ban.reason)
+            self.audit.record(
+                "ban", text=ban.name, platform=shown, user_id=uid, reason=ban.reason
+            )
         await self._save()
         return ban
 
