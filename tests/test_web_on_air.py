@@ -26,12 +26,22 @@ SECRET = "Zanzibar"
 kagura = server_fixture("on-air", stage={"stream_delay_s": DELAY_S, "batch_max": 1})
 
 MODEL_SETTLED = "['loaded', 'unavailable', 'error'].includes(window.kagura.modelState)"
-# When each page's audio started and last stopped (wall clock, ms: comparable across pages),
-# sampled every 5 ms beside the page's own code.
+# When each page's audio started and last stopped, and when its first audio frame arrived
+# (wall clock, ms: comparable across pages), sampled beside the page's own code.
 WATCH_PLAYING = """
 (() => {
-  const play = { started: null, stopped: null };
+  const play = { started: null, stopped: null, firstAudio: null };
   window.__play = play;
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => {
+        const audio = typeof event.data === "string" && event.data.includes('"type": "audio"');
+        if (audio && play.firstAudio === null) play.firstAudio = Date.now();
+      });
+    }
+  };
   let was = false;
   setInterval(() => {
     const playing = Boolean(window.kagura && window.kagura.playing);
@@ -62,8 +72,13 @@ def test_the_overlay_plays_each_reply_after_the_delay(
     pending = stage.locator("#on-air-countdown")
     assert pending.get_attribute("data-pending") == "true", pending.text_content()
     overlay.wait_for_function("window.__play.started !== null", timeout=20_000)
-    lag_ms = overlay.evaluate("window.__play.started") - stage.evaluate("window.__play.started")
-    assert lag_ms >= DELAY_S * 1000 - 50, lag_ms
+    # Arrival, not playback: a page busy decoding starts playing late, which says nothing
+    # about the delay. The margin is the pages' own scheduling (test_stage_airing.py checks
+    # the delay on the wire to 50 ms).
+    arrived = [page.evaluate("window.__play.firstAudio") for page in (stage, overlay)]
+    assert None not in arrived, arrived
+    lag_ms = arrived[1] - arrived[0]
+    assert lag_ms >= DELAY_S * 1000 - 150, lag_ms
 
 
 def test_the_cut_button_keeps_a_reply_off_the_overlay(
