@@ -164,6 +164,7 @@ PROTECTED: dict[tuple[str, str], Role] = {
     ("POST", "/stage/cut"): Role.ADMIN,
     ("POST", "/stage/panic"): Role.ADMIN,
     ("POST", "/stage/resume"): Role.ADMIN,
+    ("POST", "/stage/show"): Role.ADMIN,
     ("GET", "/memory/viewers"): Role.ADMIN,
     ("GET", "/memory/notes"): Role.ADMIN,
     ("PATCH", "/memory/notes/{note_id}"): Role.ADMIN,
@@ -176,6 +177,7 @@ PROTECTED: dict[tuple[str, str], Role] = {
 }
 BODIES: dict[str, Any] = {
     "/stage/pause": {"paused": False},
+    "/stage/show": {"state": "end"},
     "/memory/notes/{note_id}": {"text": "x"},
     "/stage/ban": {"platform": "test", "user_id": "nobody"},  # a viewer who never chats
 }

@@ -80,6 +80,8 @@ HTTP: dict[tuple[str, str], Role | None] = {
     ("POST", "/stage/cut"): ADMIN,
     ("POST", "/stage/panic"): ADMIN,
     ("POST", "/stage/resume"): ADMIN,
+    # The show's beginning and end (the stage page's button, a Stream Deck).
+    ("POST", "/stage/show"): ADMIN,
     # Bans and the safety audit log name viewers and hold what was kept off the stream.
     ("GET", "/stage/bans"): ADMIN,
     ("POST", "/stage/ban"): ADMIN,

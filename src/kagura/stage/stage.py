@@ -39,6 +39,7 @@ from .events import (
     thanks_text,
     turn_input,
 )
+from .host import Host, ShowState
 from .monitor import LagMonitor
 from .policy import ACCEPTED, BAD_INPUT, Batch, Clock, FloodPolicy
 
@@ -78,6 +79,8 @@ class Stage:
         )
         self.lag = LagMonitor()
         self._wake = asyncio.Event()
+        # The co-host's own turns: greetings, the show's opening and closing, idle topics.
+        self.host = Host(self.conversation, self.policy, self.config, self._wake.set, clock)
         self._tasks: list[asyncio.Task[Any]] = []
         self._announce: list[ChatEvent] = []
         self._answering = False  # from taking a batch until its turn is over
@@ -100,12 +103,22 @@ class Stage:
         sighting = event.sighting(time.time())
         if sighting is not None and verdict not in UNCOUNTED:
             self.conversation.long_term.sighted(self.conversation.config, sighting)
+            self.host.counted(event)
         if verdict == ACCEPTED:
             self._last_activity = self.clock()
             self._wake.set()
         else:
             log.debug("dropped %s event (%s): %r", event.lane.key, verdict, event.text[:40])
         return verdict
+
+    def arrive(self, event: ChatEvent) -> None:
+        """A viewer came in (a platform's entry event): greeted soon if the host will."""
+        self.host.arrived(event)
+
+    def show(self, state: ShowState) -> bool:
+        """The show starts or ends (a button, a platform's live event): the character opens
+        or closes it next. False when it already had (a repeated event)."""
+        return self.host.show(state)
 
     def _forget_command(self, event: ChatEvent) -> bool:
         memory = self.conversation.config.memory
@@ -114,6 +127,7 @@ class Stage:
         if not command or key is None or event.text.strip().casefold() != command:
             return False
         self._tasks.append(asyncio.create_task(self._forget(event, key)))
+        self.host.forgotten(key)
         return True
 
     async def _forget(self, event: ChatEvent, key: ViewerKey) -> None:
@@ -231,6 +245,7 @@ class Stage:
             "paused": self.paused,
             "idle_s": round(self.clock() - self._last_activity, 3),
             "audience": dict(self._audience),
+            "show": self.host.stats(),
             **self.policy.stats(),
             "loop_lag": self.lag.stats(),
         }
@@ -261,6 +276,11 @@ class Stage:
             if self._notices and not self.paused:
                 await self._perform(self.conversation.say(self._notices.popleft()))
                 continue
+            host = None if self.paused else self.host.next_turn(self._chat_waiting())
+            if host is not None:  # the show's opening or closing, or a greeting
+                await self._perform(host)
+                self._last_activity = self.clock()
+                continue
             batch = None if self.paused else self.policy.take()
             if batch is None and not self.paused and self._idle_due():
                 self.policy.offer(ChatEvent(lane=Lane.IDLE, text="", kind="idle"))
@@ -278,9 +298,12 @@ class Stage:
 
     async def _answer(self, batch: Batch) -> None:
         self._announce = [event for event in batch.events if event.lane is not Lane.IDLE]
+        self.host.answered(batch.events)
         work: Coroutine[Any, Any, Any]
         config = self.config
-        if batch.template:
+        if batch.lane is Lane.IDLE:
+            work = self.host.idle_turn()  # a topic, or something memory holds
+        elif batch.template:
             thanks = thanks_text(config.gift_thanks, batch.events, self.policy.blocked_words)
             work = self.conversation.say(thanks)
         else:
@@ -323,16 +346,23 @@ class Stage:
             except Exception:  # a subscriber's bug must not break the turn
                 log.exception("stage subscriber failed on %s", type(event).__name__)
 
+    def _chat_waiting(self) -> bool:
+        self.policy.expire()
+        return self.policy.waiting > 0
+
     def _idle_due(self) -> bool:
         after = self.config.idle_after_s
         return after > 0 and self.audience > 0 and self.clock() - self._last_activity >= after
 
     def _sleep_s(self) -> float:
+        sleep = TICK_S
+        host = None if self.paused else self.host.due_in()  # a greeting waits for its time
+        if host is not None:
+            sleep = min(sleep, host)
         after = self.config.idle_after_s
-        if after <= 0 or self.paused or not self.audience:
-            return TICK_S
-        remaining = after - (self.clock() - self._last_activity)
-        return max(0.05, min(TICK_S, remaining))
+        if after > 0 and not self.paused and self.audience:
+            sleep = min(sleep, after - (self.clock() - self._last_activity))
+        return max(0.05, sleep)
 
     async def _log_stats(self) -> None:
         last: dict[str, Any] | None = None
