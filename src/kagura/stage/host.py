@@ -94,15 +94,17 @@ class Host:
 
     # -- what the stage tells the host -------------------------------------------------------
 
-    def counted(self, event: ChatEvent) -> None:
-        """A viewer's event counted into their profile: their first of the stream is an
-        arrival, and what they paid counts toward the stream's supporters."""
+    def counted(self, event: ChatEvent, *, queued: bool) -> None:
+        """A viewer's event counted into their profile: what they paid counts toward the
+        stream's supporters, and their first `queued` event of the stream is an arrival
+        (one dropped for its words or its rate earns no greeting)."""
         key = event.viewer
         if key is None:
             return
         if event.amount and not event.free:
             self.supporters.add(key, self._name(event), event.amount)
-        self.arrived(event)
+        if queued:
+            self.arrived(event)
 
     def arrived(self, event: ChatEvent) -> None:
         """A viewer came in (a platform's entry event, or their first message)."""

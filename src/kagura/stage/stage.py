@@ -103,7 +103,7 @@ class Stage:
         sighting = event.sighting(time.time())
         if sighting is not None and verdict not in UNCOUNTED:
             self.conversation.long_term.sighted(self.conversation.config, sighting)
-            self.host.counted(event)
+            self.host.counted(event, queued=verdict == ACCEPTED)
         if verdict == ACCEPTED:
             self._last_activity = self.clock()
             self._wake.set()
