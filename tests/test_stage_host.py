@@ -19,7 +19,7 @@ import httpx
 from kagura.memory import MemoryStore, Sighting, ViewerKey
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from tests.support.server import KaguraProcess
-from tests.support.stage import CHAIN_START, viewer_and_page
+from tests.support.stage import CHAIN_START, stage_stats, viewer_and_page
 from tests.support.wait import until
 
 from .conftest import fake_engines
@@ -184,3 +184,27 @@ async def test_idle_talk_uses_each_topic_once_then_memory(
     assert all(remembered[: len(REGULARS) + 1])
     said = [found[0] for found in remembered if found]
     assert len(said) == len(set(said)) == len(REGULARS) + 1
+
+
+async def test_a_platforms_live_events_open_and_close_the_show(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """What a platform client sends when its stream starts and ends (Bilibili's `LIVE` and
+    `PREPARING`, YouTube's broadcast end); memory off: every arrival is a newcomer."""
+    fake.script = LLMScript(reply="Hello hello!")
+    config = fake_engines(fake, stage={"greet_every_s": EVERY_S})
+    with KaguraProcess(tmp_path, config) as server:
+        async with viewer_and_page(server) as (platform, seen):
+            await platform.chat("", kind="live_start")
+            await platform.chat("", kind="live_start")  # Bilibili may say it twice
+            await seen.wait_turns(1)
+            await platform.chat("", user="Zed", kind="enter")
+            await seen.wait_turns(2)
+            await platform.chat("", kind="live_end")
+            await seen.wait_turns(3)
+            stats = await stage_stats(server)
+    opening, greeting, closing = reply_prompts(fake.chat_requests())
+    assert "stream is starting" in opening and "look forward to today" in opening
+    assert greeting.endswith("Welcome the newcomers together: Zed on bilibili.)")
+    assert "stream is ending" in closing and "thank everyone for watching" in closing
+    assert stats["show"]["state"] == "end" and seen.count(lambda m: m == CHAIN_START) == 3
