@@ -192,12 +192,13 @@ async def test_a_platforms_live_events_open_and_close_the_show(
     """What a platform client sends when its stream starts and ends (Bilibili's `LIVE` and
     `PREPARING`, YouTube's broadcast end); memory off: every arrival is a newcomer."""
     fake.script = LLMScript(reply="Hello hello!")
-    config = fake_engines(fake, stage={"greet_every_s": EVERY_S})
+    config = fake_engines(fake, stage={"greet_every_s": EVERY_S, "blocked_users": ["Blocky"]})
     with KaguraProcess(tmp_path, config) as server:
         async with viewer_and_page(server) as (platform, seen):
             await platform.chat("", kind="live_start")
             await platform.chat("", kind="live_start")  # Bilibili may say it twice
             await seen.wait_turns(1)
+            await platform.chat("", user="Blocky", kind="enter")  # never greeted
             await platform.chat("", user="Zed", kind="enter")
             await seen.wait_turns(2)
             await platform.chat("", kind="live_end")

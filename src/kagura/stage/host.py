@@ -35,7 +35,6 @@ from .topics import TopicPicker
 log = logging.getLogger(__name__)
 
 ShowState = Literal["start", "end"]
-SHOW_STATES: tuple[ShowState, ...] = ("start", "end")
 # Platform events (`source.kind`) that start and end the show.
 SHOW_KINDS: dict[str, ShowState] = {"live_start": "start", "live_end": "end"}
 LOOKUP_TIMEOUT_S = 0.5  # a memory lookup for a greeting or a topic; skipped past it
@@ -89,6 +88,7 @@ class Host:
         self.show_state: ShowState | None = None  # the last one performed (None: not yet)
         # Viewers first seen by memory before this moment are regulars (epoch seconds).
         self.stream_began = time.time()
+        self._blocked = frozenset(u.strip().casefold() for u in config.blocked_users) - {""}
         self._used_notes: OrderedDict[int, None] = OrderedDict()
         self._said_used_up = False
 
@@ -276,8 +276,12 @@ class Host:
     # -- who may be named ------------------------------------------------------------------
 
     def _banned(self, event: ChatEvent) -> bool:
+        """Banned by the streamer, or in `stage.blocked_users`: never greeted."""
         bans = self.policy.bans
-        return bans is not None and bans.covers(event)
+        if bans is not None and bans.covers(event):
+            return True
+        who = {event.user_name.casefold(), event.user_id.casefold()} - {""}
+        return bool(who & self._blocked)
 
     def _banned_key(self, key: ViewerKey) -> bool:
         probe = ChatEvent(lane=Lane.DANMAKU, text="", platform=key.platform, user_id=key.uid)
