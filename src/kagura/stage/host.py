@@ -140,7 +140,9 @@ class Host:
         """The host's next turn, if one is due: the show's opening or closing (before
         chat), else a greeting when no chat waits."""
         if self._shows:
-            state = self._shows.popleft()
+            # The state changes now, not when the turn runs: a repeat arriving meanwhile
+            # is a repeat.
+            state = self.show_state = self._shows.popleft()
             return self._open() if state == "start" else self._close()
         if chat_waiting:
             return None
@@ -195,12 +197,10 @@ class Host:
 
     async def _open(self) -> None:
         self.new_stream()
-        self.show_state = "start"
         summary = await self._last_summary()
         await self.conversation.run_turn(TurnInput(text=prompts.opening(summary), proactive=True))
 
     async def _close(self) -> None:
-        self.show_state = "end"
         top = self.supporters.top(TOP_SUPPORTERS)
         names = self._character_names()
         try:
