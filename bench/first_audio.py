@@ -328,7 +328,9 @@ async def main() -> None:
         ]
         embedded_runs = 0 if args.guard_ms else args.embedded_runs
         embedded = await bench_embedded(Path(tmp), embedded_runs, busy) if embedded_runs else []
-    text = render(method(args.runs, args.guard_ms), VOICES, measured, embedded, busy)
+    text = render(
+        method(args.runs, args.guard_ms), VOICES, measured, embedded, busy, args.guard_ms
+    )
     print(text)
     if not args.no_write:
         title = "Time to first audio"

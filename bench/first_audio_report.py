@@ -47,7 +47,9 @@ def _gap(samples: Sequence[float]) -> str:
     return f"{statistics.median(samples):+.1f} ({low:+.1f} to {high:+.1f})"
 
 
-def _summary(measured: list[Measured], voices: dict[str, str]) -> list[str]:
+def _summary(measured: list[Measured], voices: dict[str, str], guard_ms: float = 0) -> list[str]:
+    """The summary table. With a guard model of `guard_ms`, the aim is the issue's: first
+    audio no later than the floor plus the guard's latency plus 10 ms, in every language."""
     by_lang = {lang: [m for m in measured if m.reply.lang == lang] for lang in LANGUAGES}
     langs = [lang for lang in LANGUAGES if by_lang[lang]]
 
@@ -59,6 +61,14 @@ def _summary(measured: list[Measured], voices: dict[str, str]) -> list[str]:
         return [g for m in ms for g in m.gaps_ms()]
 
     en_gaps = gaps(by_lang["en"]) if by_lang["en"] else [0.0]
+    median_aim = f"English median {_verdict(statistics.median(en_gaps), TARGET_MEDIAN_MS)}"
+    p90_aim = f"English {_verdict(nearest_rank(en_gaps, 0.9), TARGET_P90_MS)}"
+    if guard_ms:
+        aim = guard_ms + TARGET_MEDIAN_MS
+        median_aim = "medians " + ", ".join(
+            f"{lang} {_verdict(statistics.median(gaps(by_lang[lang])), aim)}" for lang in langs
+        )
+        p90_aim = "—"
     return [
         "| medians (p10–p90), ms | "
         + " | ".join(f"{NAMES[lang]} ({voices[lang]})" for lang in langs)
@@ -85,7 +95,7 @@ def _summary(measured: list[Measured], voices: dict[str, str]) -> list[str]:
         row(
             "**first audio − floor**",
             lambda ms: _gap(gaps(ms)),
-            f"English median {_verdict(statistics.median(en_gaps), TARGET_MEDIAN_MS)}",
+            median_aim,
         ),
         row(
             "(first audio − floor with the synthesis back to back)",
@@ -94,7 +104,7 @@ def _summary(measured: list[Measured], voices: dict[str, str]) -> list[str]:
         row(
             "first audio − floor, p90",
             lambda ms: f"{nearest_rank(gaps(ms), 0.9):+.1f}",
-            f"English {_verdict(nearest_rank(en_gaps, 0.9), TARGET_P90_MS)}",
+            p90_aim,
         ),
     ]
 
@@ -214,6 +224,7 @@ def render(
     measured: list[Measured],
     embedded: list[float],
     busy: Busy,
+    guard_ms: float = 0,
 ) -> str:
     """The section: `method` (how the figures were measured), then the tables."""
     waits = [w for m in measured for t in m.turns for w in playback_waits(t.segments)]
@@ -235,7 +246,7 @@ def render(
         [
             method,
             "",
-            *_summary(measured, voices),
+            *_summary(measured, voices, guard_ms),
             "",
             "| measurement | value | target |",
             "|---|---|---|",

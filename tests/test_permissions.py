@@ -165,6 +165,10 @@ PROTECTED: dict[tuple[str, str], Role] = {
     ("POST", "/stage/panic"): Role.ADMIN,
     ("POST", "/stage/resume"): Role.ADMIN,
     ("POST", "/stage/show"): Role.ADMIN,
+    ("GET", "/stage/queue"): Role.ADMIN,
+    ("POST", "/stage/queue/{item_id}/skip"): Role.ADMIN,
+    ("POST", "/stage/queue/{item_id}/next"): Role.ADMIN,
+    ("POST", "/stage/pace"): Role.ADMIN,
     ("GET", "/memory/viewers"): Role.ADMIN,
     ("GET", "/memory/notes"): Role.ADMIN,
     ("PATCH", "/memory/notes/{note_id}"): Role.ADMIN,
@@ -178,6 +182,7 @@ PROTECTED: dict[tuple[str, str], Role] = {
 BODIES: dict[str, Any] = {
     "/stage/pause": {"paused": False},
     "/stage/show": {"state": "end"},
+    "/stage/pace": {"pace": "normal"},
     "/memory/notes/{note_id}": {"text": "x"},
     "/stage/ban": {"platform": "test", "user_id": "nobody"},  # a viewer who never chats
 }
@@ -216,7 +221,7 @@ def test_every_route_has_a_row_and_every_row_a_route(tmp_path: Path) -> None:
 async def test_the_http_table_holds_on_the_wire(
     guarded: KaguraProcess, method: str, path: str
 ) -> None:
-    url = path.format(note_id=1, viewer_id=1, name="pixi.min.js")
+    url = path.format(note_id=1, viewer_id=1, item_id=1, name="pixi.min.js")
     body = BODIES.get(path) if method != "DELETE" else None
     params = QUERIES.get((method, path))
     least = PROTECTED.get((method, path))

@@ -296,3 +296,18 @@ def test_a_check_costs_well_under_a_millisecond(guard: ListGuard) -> None:
         timings.append(time.perf_counter() - started)
     assert statistics.median(timings) < 0.0005, statistics.median(timings)
     assert sorted(timings)[int(len(timings) * 0.99)] < 0.002
+
+
+def test_the_segment_guard_reads_a_segment_alone_and_with_what_came_before() -> None:
+    """Segments reach the guard without the space the pages put between them: a word split
+    over segments is found in the join, a word glued to the one before by the join
+    ("stream!ｄｕｍｂａｓｓ") in the segment alone."""
+    from kagura.config import KaguraConfig
+    from kagura.conversation.guard import SegmentGuard
+
+    segments = SegmentGuard(ListGuard(), KaguraConfig().safety)
+    before = "Hello everyone, welcome back to the stream!"
+    assert segments.check("ｄ\u200bｕ\u200dｍｂａｓｓ.", before) is not None
+    assert segments.check("aNUs.", before) is not None
+    assert segments.check("c please.", "Chat, stop typing 2 . g . 1 .") is not None
+    assert segments.check("Let me grab some water.", before) is None

@@ -45,14 +45,16 @@ stage = server_fixture(
 
 
 def shown(name: str, text: str) -> dict[str, str]:
-    """What every page shows of a Bilibili viewer's chat: who said what, where, and the
-    viewer's platform id (`StageClient.chat` sends `id-<name>`), to ban them by."""
+    """What every page shows of a Bilibili viewer's chat: who said what, where, the
+    viewer's platform id (`StageClient.chat` sends `id-<name>`), to ban them by, and that it
+    is the question the reply answers (captioned: `stage.show_question`)."""
     return {
         "type": "user-input-transcription",
         "text": f"{name}: {text}",
         "name": name,
         "platform": "bilibili",
         "user_id": f"id-{name}",
+        "question": True,
     }
 
 

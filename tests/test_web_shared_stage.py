@@ -163,3 +163,29 @@ def test_admin_panel_shows_a_refused_pause(pages: PageRecorder, kagura: KaguraPr
     page.wait_for_timeout(2_500)  # the next poll keeps the refusal visible
     assert "403" in page.locator("#admin-status").inner_text()
     assert page.locator("#admin-pause").inner_text() == "Pause answering"
+
+
+def test_the_overlay_captions_the_reply_with_the_viewers_question(
+    pages: PageRecorder, kagura: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    fake.script = LLMScript(reply="Definitely the one with the cats. It is so cozy!")
+    overlay, _ = open_overlay(pages, kagura)
+    with connect(f"ws://127.0.0.1:{kagura.port}/proxy-ws?role=platform") as viewer:
+        viewer.send(
+            json.dumps(
+                {
+                    "type": "text-input",
+                    "text": "What's your favourite game?",
+                    "source": {"platform": "bilibili", "user": {"name": "Bea", "id": "7"}},
+                }
+            )
+        )
+        overlay.wait_for_function("window.kagura.playing", timeout=20_000)
+    caption = overlay.locator("#question")
+    assert caption.is_visible()
+    assert caption.inner_text() == "Bea: What's your favourite game?"
+    box, subtitle = caption.bounding_box(), overlay.locator("#subtitle").bounding_box()
+    assert box is not None and subtitle is not None and box["y"] + box["height"] <= subtitle["y"]
+    wait_reply_played(overlay)
+    overlay.wait_for_function("window.kagura.question().length === 0", timeout=15_000)
+    assert not caption.is_visible()

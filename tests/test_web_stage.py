@@ -194,6 +194,11 @@ def test_admin_panel_shows_stage_stats_and_pauses_answering(
     page.wait_for_function("document.querySelector('#admin-status').textContent !== ''")
     status = page.locator("#admin-status").inner_text()
     assert status.startswith("Updated"), status
+    # In the streamer's words; the raw counters under Details.
+    summary = page.locator("#admin-summary").inner_text()
+    assert "Answered" in summary and "Waiting" in summary and "Dropped" in summary, summary
+    assert "loop_lag" not in page.locator("#admin-panel").inner_text()
+    page.click("#admin-details summary")
     assert re.search(r"waiting|dropped|clients", page.locator("#admin-stats").inner_text())
 
     def paused() -> bool:

@@ -82,6 +82,12 @@ HTTP: dict[tuple[str, str], Role | None] = {
     ("POST", "/stage/resume"): ADMIN,
     # The show's beginning and end (the stage page's button, a Stream Deck).
     ("POST", "/stage/show"): ADMIN,
+    # The queue names viewers and what they wrote; skipping, reordering and the pace are the
+    # streamer's.
+    ("GET", "/stage/queue"): ADMIN,
+    ("POST", "/stage/queue/{item_id}/skip"): ADMIN,
+    ("POST", "/stage/queue/{item_id}/next"): ADMIN,
+    ("POST", "/stage/pace"): ADMIN,
     # Bans and the safety audit log name viewers and hold what was kept off the stream.
     ("GET", "/stage/bans"): ADMIN,
     ("POST", "/stage/ban"): ADMIN,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .screen import Screen
-from .session import Answered, ChatError, Refused, StageChat
+from .session import Answered, ChatError, Heard, Refused, StageChat
 from .sound import FRAME_MS, SILENT_FRAME, Microphone
 
 LEAD_SILENCE_FRAMES = 15  # 0.3 s before each file, as a microphone hears before one speaks
@@ -52,7 +52,8 @@ async def _silence(chat: StageChat, speed: float) -> None:
 async def say_files(
     chat: StageChat, screen: Screen, files: Sequence[tuple[Path, list[bytes]]], timing: Timing
 ) -> int:
-    """Say each file and wait for its answer; returns how many went unanswered."""
+    """Say each file and wait for its answer; returns how many went unanswered (words the
+    stage says it will not answer, `stage.streamer_addressing: by_name`, owe no answer)."""
     failed = 0
     for path, frames in files:
         screen.progress(f"saying {path.name}…")
@@ -74,6 +75,8 @@ async def say_files(
         if isinstance(heard, Refused):
             failed += 1
             continue
+        if isinstance(heard, Heard) and heard.unanswered:
+            continue  # the streamer talking to their audience: no reply is owed
         failed += not await answered(chat, screen, timing.reply_timeout_s, str(path))
     return failed
 

@@ -59,9 +59,11 @@ def refused(shown_url: str, refusal: Refusal) -> str:
 
 @dataclass(frozen=True)
 class Heard:
-    """The stage's transcript of the streamer's words."""
+    """The stage's transcript of the streamer's words; `unanswered`: why no reply will
+    come (they did not name the character), "" when one will."""
 
     text: str
+    unanswered: str = ""
 
 
 @dataclass(frozen=True)
@@ -273,8 +275,12 @@ class StageChat:
             self.screen.line(str(message.get("name") or "chat"), text)  # someone else's input
             return
         self.screen.line(YOU, text)
-        self.awaiting += 1
-        self._outcome(Heard(text))
+        unanswered = str(message.get("unanswered") or "")
+        if unanswered:
+            self.screen.note(f"not answered: {unanswered}")
+        else:
+            self.awaiting += 1
+        self._outcome(Heard(text, unanswered))
 
     def _segment(self, turn: _Turn, message: dict[str, Any]) -> None:
         turn.announcing = False

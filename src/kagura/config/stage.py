@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from .fields import F, Section
 from .shared import ClientQueue
@@ -128,6 +128,45 @@ class StageConfig(Section):
         ge=2,
         le=20,
     )
+    character_aliases: list[str] = F(
+        default_factory=list,
+        en="Other names the character answers to in chat, besides its name and conf_name "
+        '(e.g. "Kagura", "神乐"): a message naming it (or @name) is answered first.',
+        zh="除角色名与 conf_name 外，角色在弹幕中的其他称呼（如“Kagura”“神乐”）："
+        "提到它（或 @名字）的弹幕优先回答。",
+        max_length=20,
+    )
+    pace: Literal["quiet", "normal", "lively"] = F(
+        "normal",
+        en="How much the character talks: quiet (a pause after each reply, answers part of "
+        "the ordinary chat, no idle talk), normal (answers all chat at once, no idle talk) "
+        "or lively (answers all chat, starts a topic after a short silence). Questions, "
+        "messages naming the character and paid events are always answered. The three "
+        "numbers below override the pace one by one; the stage page can change it live.",
+        zh="角色说话的多少：quiet（安静：每次回复后停顿，只回答部分普通弹幕，不主动闲聊）、"
+        "normal（正常：回答全部弹幕，不主动闲聊）或 lively（活跃：回答全部弹幕，冷场片刻就"
+        "开启话题）。提问、提到角色名的弹幕和付费事件总会回答。下面三个数值可逐项覆盖此设置；"
+        "舞台页面可实时切换。",
+    )
+    min_gap_s: float | None = F(
+        None,
+        en="Least seconds between the end of one reply and the start of the next (the "
+        "streamer's own words are not held back). null: from the pace.",
+        zh="一次回复结束到下一次回复开始之间至少间隔的秒数（主播自己的话不受限制）。"
+        "null：由 pace 决定。",
+        ge=0,
+        le=600,
+    )
+    chat_share: float | None = F(
+        None,
+        en="Share of ordinary chat answered, 0 to 1 (questions, greetings, messages naming "
+        "the character and paid events always are); the rest is dropped as skipped by the "
+        "pace. null: from the pace.",
+        zh="回答普通弹幕的比例，0 到 1（提问、打招呼、提到角色名的弹幕和付费事件总会回答）；"
+        "其余按“因节奏跳过”丢弃。null：由 pace 决定。",
+        ge=0,
+        le=1,
+    )
     gift_llm_min_amount: float = F(
         10,
         en="Gifts worth less than this (in their currency) get a template thank-you "
@@ -153,15 +192,34 @@ class StageConfig(Section):
         ge=0,
         le=50,
     )
-    idle_after_s: float = F(
-        0,
+    yield_to_streamer: bool = F(
+        True,
+        en="While the streamer speaks on the stage (the admin's microphone, `kagura chat`) "
+        "no new chat reply starts; the streamer is answered first when they finish, and chat "
+        "that arrived meanwhile waits under its lane's time-to-live.",
+        zh="主播在舞台上说话时（管理员的麦克风、`kagura chat`）不开始新的弹幕回复；主播说完后"
+        "先回答主播，期间到达的弹幕按其通道的存活时间等待。",
+    )
+    streamer_addressing: Literal["always", "by_name"] = F(
+        "always",
+        en="Which of the streamer's spoken words the character answers: always, or by_name "
+        "(only when they name it: character.name, character.conf_name or one of "
+        "character_aliases; the streamer talking to their audience is shown as a "
+        "transcription, not answered).",
+        zh="角色回答主播的哪些语音：always（总是）或 by_name（只在主播叫到角色名字时："
+        "character.name、character.conf_name 或 character_aliases 之一；主播对观众说的话只"
+        "显示为转写，不回答）。",
+    )
+    idle_after_s: float | None = F(
+        None,
         en="After this many seconds without chat the character starts a topic itself. "
-        "0 disables idle talk.",
-        zh="这么多秒没有弹幕后，角色会自己开启话题。0 表示不启用。",
+        "0 disables idle talk. null: from the pace (only lively starts topics).",
+        zh="这么多秒没有弹幕后，角色会自己开启话题。0 表示不启用。null：由 pace 决定"
+        "（只有 lively 会主动开启话题）。",
         ge=0,
         le=86_400,
     )
-    # -- the co-host: greetings (after idle_after_s; see docs/memory.md) --
+    # The co-host greets who arrives (README, "The co-host"): the greeter reads these.
     greet_every_s: float = F(
         60,
         en="Viewers who arrive (an entry, a first message of the stream) are greeted in "
@@ -208,6 +266,13 @@ class StageConfig(Section):
         "0 表示立即发送。",
         ge=0,
         le=60,
+    )
+    show_question: bool = F(
+        True,
+        en="Pages caption each reply with the viewer's words it answers (name: text), above "
+        "the subtitle, on the OBS overlay and the stage page.",
+        zh="页面在每条回复的字幕上方显示它所回答的观众的话（昵称：内容），"
+        "OBS 叠加层与舞台页面都会显示。",
     )
     client_queue_frames: ClientQueue = 128
     stats_log_interval_s: float = F(

@@ -57,9 +57,12 @@ class SegmentGuard:
     def check(self, segment: str, before: str = "") -> Match | None:
         """Why `segment` must not be said by the lists (its emotion tags aside), or None;
         `before`: the segments said just before it (joined by `join_pieces`), read with it."""
-        if not before:
-            return self.lists.check(strip_tags(segment))
-        # Read as the pages show them: one text, joined as `join_pieces` joins segments.
+        alone = self.lists.check(strip_tags(segment))
+        if alone is not None or not before:
+            return alone
+        # Also as the pages show it, one text with what came before (joined as `join_pieces`
+        # joins segments): a word split over segments is completed here. Alone as well, since
+        # the join may glue it to the word before ("stream!ｄｕｍｂａｓｓ").
         text, said = TAG.sub(" ", segment), TAG.sub(" ", before)
         return self.lists.check(text, before=said + separator(said, text))
 

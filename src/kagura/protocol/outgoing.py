@@ -88,13 +88,26 @@ def audio(
 
 
 def transcription(
-    text: str, *, name: str = "", platform: str = "", user_id: str = ""
+    text: str,
+    *,
+    name: str = "",
+    platform: str = "",
+    user_id: str = "",
+    question: bool = False,
+    unanswered: str = "",
 ) -> Message:
     """`user-input-transcription`: `text` is the whole line (all the original frontend
     shows); Kagura's pages also get the viewer's name, platform and platform id when known
     (the id is what the streamer bans from the chat log: `name:<name>` for a platform that
-    gives none)."""
+    gives none), and `question: true` on a viewer's words the reply answers, which the
+    pages caption above the reply (`stage.show_question`). `unanswered` says why the
+    streamer's words will not be answered (they did not name the character), so a client
+    does not wait for a reply."""
     line: Message = {"type": "user-input-transcription", "text": text}
+    if question:
+        line["question"] = True
+    if unanswered:
+        line["unanswered"] = unanswered
     if name:
         line["name"] = name
     if platform:

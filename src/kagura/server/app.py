@@ -53,7 +53,8 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
         dependencies=[Depends(authorize)],  # every route, by `kagura.permissions.HTTP`
     )
     app.state.runtime = runtime
-    app.state.encoder = Encoder()  # one edge for every client, stage and private alike
+    # One edge for every client, stage and private alike.
+    app.state.encoder = Encoder(questions=config.stage.show_question)
     app.state.auth = AuthSettings.load(config)  # once: it may generate and save the token
     app.add_api_websocket_route("/client-ws", client_ws)
     app.include_router(stage_ws_router)  # /proxy-ws

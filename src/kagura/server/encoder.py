@@ -27,7 +27,15 @@ from kagura.conversation.events import (
 )
 from kagura.protocol import outgoing as out
 from kagura.protocol import widget as w
-from kagura.stage.events import Announced, Cut, Interrupted, StageEvent, display_line
+from kagura.stage.events import (
+    Announced,
+    ChatEvent,
+    Cut,
+    Interrupted,
+    Lane,
+    StageEvent,
+    display_line,
+)
 
 CHAIN_START = out.control("conversation-chain-start")
 CHAIN_END = out.control("conversation-chain-end")
@@ -55,10 +63,12 @@ class Encoded:
 
 class Encoder:
     """Open-LLM-VTuber frames for events; `counts` says how many of each message type it
-    has serialised (a benchmark or a test can see that audio is encoded once per segment)."""
+    has serialised (a benchmark or a test can see that audio is encoded once per segment).
+    `questions`: mark the viewers' words a reply answers, for the pages to caption."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, questions: bool = False) -> None:
         self.counts: Counter[str] = Counter()
+        self.questions = questions
 
     def encode(self, event: StageEvent) -> Encoded:
         if isinstance(event, CharacterChanged):
@@ -68,14 +78,15 @@ class Encoder:
             skip = event.chat.origin
         elif isinstance(event, Interrupted):
             skip = event.origin
-        return Encoded(tuple(self._frame(message) for message in messages(event)), skip)
+        frames = messages(event, questions=self.questions)
+        return Encoded(tuple(self._frame(message) for message in frames), skip)
 
     def _frame(self, message: out.Message) -> str:
         self.counts[message["type"]] += 1
         return out.frame(message)
 
 
-def messages(event: StageEvent) -> list[out.Message]:
+def messages(event: StageEvent, *, questions: bool = False) -> list[out.Message]:
     """The messages of one event, in order (protocol §1.3), for every client alike."""
     match event:
         case TurnStarted(proactive=proactive):
@@ -89,9 +100,9 @@ def messages(event: StageEvent) -> list[out.Message]:
             # shown (their id may spell it): they are banned from the safety panel's entry.
             viewer = None if chat.name_withheld else chat.viewer
             uid = viewer.uid if viewer is not None else ""
-            return [
-                out.transcription(line, name=chat.user_name, platform=chat.platform, user_id=uid)
-            ]
+            asked = questions and is_question(chat)
+            who = {"name": chat.user_name, "platform": chat.platform, "user_id": uid}
+            return [out.transcription(line, **who, question=asked)]
         case Segment():
             return [
                 out.audio(
@@ -114,6 +125,11 @@ def messages(event: StageEvent) -> list[out.Message]:
         case Cut():
             return [out.interrupt_signal("")]  # every page stops playing, nothing to report
     return []
+
+
+def is_question(chat: ChatEvent) -> bool:
+    """A viewer's own words that the reply answers (not a gift's name, not the streamer)."""
+    return bool(chat.text and chat.user_name) and chat.lane in (Lane.DANMAKU, Lane.SUPERCHAT)
 
 
 def model_and_conf(event: CharacterChanged, client_uid: str) -> out.Message:

@@ -22,10 +22,11 @@ from kagura.conversation.framing import clean, clean_name
 from kagura.permissions import Endpoint
 from kagura.protocol import client as m
 from kagura.protocol import outgoing as out
+from kagura.stage.addressing import Addressing, normal
 from kagura.stage.events import KIND_LANES, ChatEvent, Lane, StageEvent
 from kagura.stage.host import SHOW_KINDS
 from kagura.stage.policy import BAD_INPUT
-from kagura.voice import Interruption, Utterance, VoiceEvent, VoiceFailed, VoiceInput
+from kagura.voice import Interruption, Speaking, Utterance, VoiceEvent, VoiceFailed, VoiceInput
 
 from .audience import Audience
 from .connection import Connection, accept
@@ -35,6 +36,9 @@ from .requests import Requests, model_and_conf
 log = logging.getLogger(__name__)
 
 router = APIRouter()
+
+# Why the streamer's words are not answered under `stage.streamer_addressing: by_name`.
+NOT_ADDRESSED = "the character was not named (stage.streamer_addressing: by_name)"
 
 
 class StageClient:
@@ -66,6 +70,7 @@ class StageClient:
                 self._unfollow()
             if self._voice is not None:
                 await self._voice.aclose()
+                self.stage.streamer_speaking(self.client_uid, False)  # gone: not speaking
 
     async def handle(self, message: m.Incoming) -> None:
         stage = self.stage
@@ -116,16 +121,33 @@ class StageClient:
 
     def _on_voice(self, event: VoiceEvent) -> None:
         """The streamer spoke: their words go to the top lane, shown on their page at once
-        and on every other page when the stage answers them."""
+        and on every other page when the stage answers them. While they speak the stage
+        yields to them (`stage.yield_to_streamer`)."""
         match event:
+            case Speaking(speaking=speaking):
+                self.stage.streamer_speaking(self.client_uid, speaking)
             case Interruption():
                 if self.stage.runtime.config.voice.barge_in.stage:
                     self.stage.interrupt(None)
             case Utterance(text=text):
-                self.send(out.transcription(text))
-                self._submit(text[: self.stage.config.max_text_chars], None)
+                if self._addressed(text):
+                    self.send(out.transcription(text))
+                    self._submit(text[: self.stage.config.max_text_chars], None)
+                else:
+                    self.send(out.transcription(text, unanswered=NOT_ADDRESSED))
             case VoiceFailed(message=message):
                 self.send(out.error(message))
+
+    def _addressed(self, text: str) -> bool:
+        """Whether the streamer's spoken words are for the character: always, or with
+        `stage.streamer_addressing: by_name` only when they name it (talking to their
+        audience, they are shown their transcript and nothing is answered)."""
+        if self.stage.config.streamer_addressing == "always":
+            return True
+        if Addressing(self.stage.character_names()).names_character(normal(text)):
+            return True
+        log.debug("%s: the streamer did not name the character; not answered", self.client_uid)
+        return False
 
     def _submit(self, text: str, source: m.ChatSource | None) -> None:
         if source is not None and source.kind in SHOW_KINDS:  # the platform's stream

@@ -2,7 +2,9 @@
 buttons — `POST /stage/cut` (what is on its way to air never airs), `POST /stage/panic`
 (everything stops at once, the queue is dropped, the stage pauses) and `POST /stage/resume`.
 Each is a plain HTTP call with the admin token, so a Stream Deck or an OBS hotkey script can
-press it too.
+press it too. The queue is the streamer's too: `GET /stage/queue` lists what waits and what
+was dropped and why, `POST /stage/queue/{id}/skip` and `.../next` skip a message or answer it
+next, and `POST /stage/pace` changes the pace live.
 
 Who may call each route is `kagura.permissions.HTTP`'s decision, made before a handler runs.
 """
@@ -11,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -21,6 +24,7 @@ from kagura.stage.stage import Stage
 
 from .airing import Airing
 from .audience import Audience
+from .authorization import HTTPRefusal
 from .safety_api import audit_event
 
 router = APIRouter()
@@ -102,6 +106,52 @@ async def stage_resume(request: Request) -> JSONResponse:
     stage = _stage(request)
     stage.set_paused(False)
     return JSONResponse({"paused": stage.paused})
+
+
+@router.get("/stage/queue")
+async def stage_queue(request: Request) -> JSONResponse:
+    """What waits (in the order it will be answered, roughly) and the latest drops."""
+    stage = _stage(request)
+    policy = stage.policy
+    return JSONResponse(
+        {
+            "waiting": policy.queue(),
+            "dropped": policy.drops.view(stage.clock()),
+            "paused": stage.paused,
+            "pace": policy.pace.as_dict(),
+        }
+    )
+
+
+def _not_waiting(item_id: int) -> HTTPRefusal:
+    return HTTPRefusal(status.HTTP_404_NOT_FOUND, f"message {item_id} is not waiting")
+
+
+@router.post("/stage/queue/{item_id}/skip")
+async def stage_queue_skip(request: Request, item_id: int) -> JSONResponse:
+    """Drop a waiting message: it is never answered."""
+    if not _stage(request).skip(item_id):
+        raise _not_waiting(item_id)
+    return JSONResponse({"skipped": item_id})
+
+
+@router.post("/stage/queue/{item_id}/next")
+async def stage_queue_next(request: Request, item_id: int) -> JSONResponse:
+    """Answer a waiting message before anything else (after the reply in progress)."""
+    if not _stage(request).answer_next(item_id):
+        raise _not_waiting(item_id)
+    return JSONResponse({"next": item_id})
+
+
+class PaceRequest(BaseModel):
+    pace: Literal["quiet", "normal", "lively"]
+
+
+@router.post("/stage/pace")
+async def stage_pace(request: Request, body: PaceRequest) -> JSONResponse:
+    """Change the pace live; the numbers set in the config still override it."""
+    pace = _stage(request).set_pace(body.pace)
+    return JSONResponse({"pace": pace.as_dict()})
 
 
 @asynccontextmanager

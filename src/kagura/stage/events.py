@@ -20,11 +20,13 @@ from kagura.conversation.framing import (
     clean,
     clean_name,
     quoted_label,
+    viewer_label,
     viewer_line,
 )
 from kagura.memory import Sighting, Speaker, ViewerKey
 
 MAX_GIFT_CHARS = 24  # a gift's name in a thank-you
+GREETING_NAMES = 3  # viewers named when a burst of greetings is answered; the rest counted
 
 
 class Lane(IntEnum):
@@ -182,24 +184,48 @@ def viewer_event(event: ChatEvent) -> ViewerEvent:
             return ViewerEvent(event.user_name, event.platform, event.text)
 
 
-def turn_input(events: Sequence[ChatEvent], character_names: Iterable[str] = ()) -> TurnInput:
+def turn_input(
+    events: Sequence[ChatEvent], character_names: Iterable[str] = (), greeting: bool = False
+) -> TurnInput:
     """One turn's input: the streamer's own words as they are; viewers' as quoted lines, one
-    per event (several waiting danmaku are answered together, by name)."""
+    per event (several waiting danmaku are answered together, by name); a burst of greetings
+    as one line naming a few of them (`greeting_input`)."""
     names = tuple(character_names)
     first = events[0]
     if first.lane is Lane.IDLE:
         return TurnInput(proactive=True)
     if first.lane is Lane.STREAMER:
         return TurnInput(text=first.text)
-    lines = [viewer_line(viewer_event(event), names) for event in events]
     speakers = {
         key: Speaker(key, event.user_name) for event in events if (key := event.viewer) is not None
     }
     who = tuple(speakers.values())
+    if greeting and len(events) > 1:
+        # Only the viewers it names are recalled: fifty profiles for one "hi" would flood
+        # the prompt.
+        return TurnInput(text=greeting_text(events, names), speakers=who[:GREETING_NAMES])
+    lines = [viewer_line(viewer_event(event), names) for event in events]
     if len(lines) == 1:
         return TurnInput(text=lines[0], speaker=first.user_name or None, speakers=who)
     header = "Several viewers wrote in chat. Answer them together in one reply, by name:"
     return TurnInput(text="\n".join([header, *lines]), speakers=who)
+
+
+def greeting_text(events: Sequence[ChatEvent], character_names: Iterable[str] = ()) -> str:
+    """A burst of hellos, answered once: the first `GREETING_NAMES` viewers by name (each
+    name cleaned, and marked when it pretends to be the character), the rest counted."""
+    names = tuple(character_names)
+    labels = list(dict.fromkeys(viewer_label(e.user_name, "", names) for e in events))
+    shown = labels[:GREETING_NAMES]
+    others = len(labels) - len(shown)
+    if others:
+        who = f"{', '.join(shown)} and {others} other{'s' if others > 1 else ''}"
+    else:
+        who = join_names(shown)
+    return (
+        f"{len(events)} viewers greeted you in chat ({who}). Greet them all at once in one "
+        f'short line, naming {who} (for example: "Hi {who}!"); do not answer each one.'
+    )
 
 
 def join_names(names: Sequence[str]) -> str:

@@ -10,15 +10,22 @@ id seen before, the same text from the same user within the de-duplication windo
 per-user rate limit (plain chat only), and finally the lane's capacity (a full lane drops
 its oldest event). An event that waits longer than its lane's time-to-live is dropped rather
 than answered late. Chat dropped for its words, and names not said, are told to `audit`.
+
+Within the superchat and danmaku lanes, a message addressed to the character (it names it,
+or asks a question: `addressing`) is chosen before the others; two or more greetings waiting
+in the danmaku lane are answered once, together. The pace (`pace`) drops a share of the
+ordinary chat on arrival. The streamer sees the queue (`queue`), may skip a waiting message
+or have it answered next, and sees the latest drops with their reasons (`drops`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from kagura.clipping import clip
@@ -28,8 +35,12 @@ from kagura.conversation.text import CJK
 from kagura.safety import ListGuard
 from kagura.safety.audit import AuditLog
 
+from .addressing import Address, Addressing
 from .bans import BanList
+from .drops import DropLog
 from .events import ChatEvent, Lane
+from .pace import Pace, resolve
+from .waiting import Batch, Waiting, take_from, view
 
 Clock = Callable[[], float]
 
@@ -43,22 +54,11 @@ BAD_INPUT = frozenset({"empty", "too_long"})
 PAID = frozenset({Lane.SUPERCHAT, Lane.MEMBERSHIP, Lane.GIFT})
 MAX_REMEMBERED = 50_000  # per map: de-duplication and rate-limit entries (~8 MB each at most)
 MAX_TEMPLATE_BATCH = 10
+MAX_GREETING_BATCH = 50  # greetings answered in one line (only a few are named)
+GREETING_BURST = 2  # greetings waiting before they are answered together
+# Lanes whose events are messages a viewer wrote: there, who is addressed matters.
+ADDRESSABLE = frozenset({Lane.SUPERCHAT, Lane.DANMAKU})
 BLOCKED_WORD_RULE = "stage.blocked_words"  # the streamer's own filter of chat, in the audit
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """Events answered in one turn; `template`: a canned thank-you, not an LLM reply."""
-
-    lane: Lane
-    events: tuple[ChatEvent, ...]
-    template: bool = False
-
-
-@dataclass(slots=True)
-class _Waiting:
-    event: ChatEvent
-    at: float
 
 
 class _Bounded(OrderedDict[Any, Any]):
@@ -89,6 +89,7 @@ class FloodPolicy:
         *,
         bans: BanList | None = None,
         audit: AuditLog | None = None,
+        names: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -96,7 +97,7 @@ class FloodPolicy:
         self.lists = lists
         self.bans = bans  # viewers the streamer banned: their events are dropped
         self.audit = audit  # told of chat dropped for its words, and of names not said
-        self._lanes: dict[Lane, deque[_Waiting]] = {lane: deque() for lane in Lane}
+        self._lanes: dict[Lane, deque[Waiting]] = {lane: deque() for lane in Lane}
         self._texts = _Bounded(MAX_REMEMBERED)  # (user, text) -> when accepted
         self._ids = _Bounded(MAX_REMEMBERED)  # platform message ids
         self._buckets = _Bounded(MAX_REMEMBERED)  # user -> (tokens, when)
@@ -107,6 +108,15 @@ class FloodPolicy:
         self.merged = 0
         self.answered = 0
         self.withdrawn = 0
+        # What the character is called (its name, conf_name, `character_aliases`), asked
+        # each time: the character can change while the stage runs.
+        self._names = names
+        self._addressing = Addressing(())
+        self.pace: Pace = resolve(config)
+        self._share_credit = 1.0  # ordinary chat answered when it reaches 1 (`chat_share`)
+        self._next_id = itertools.count(1)
+        self._pinned: deque[Waiting] = deque()  # the streamer's "answer next", in order
+        self.drops = DropLog()
 
     # -- intake ------------------------------------------------------------------------
 
@@ -119,19 +129,23 @@ class FloodPolicy:
             event = replace(event, text=clip(event.text, limit))
         reason = self._refusal(event, now)
         if reason is not None:
-            self.dropped[reason] += 1
+            self._drop(event, reason, now)
             return reason
         unsayable = self._unsayable(event.user_name) if event.user_name else None
         if unsayable is not None:
             # A name is not a message: its viewer is still answered, but never by that name.
             self._audit("name_replaced", event, event.user_name, unsayable)
             event = replace(event, user_name=anonymous(event.text), name_withheld=True)
+        address = self._address(event)
+        if address is Address.ORDINARY and event.lane is Lane.DANMAKU and not self._share():
+            self._drop(event, "skipped_by_pace", now)
+            return "skipped_by_pace"
         lane = self._lanes[event.lane]
         capacity = self._lane_config(event.lane).capacity
         while len(lane) >= capacity:
-            lane.popleft()
-            self.dropped["overflow"] += 1
-        lane.append(_Waiting(event, now))
+            oldest = lane.popleft()
+            self._drop(oldest.event, "overflow", now, oldest.at)
+        lane.append(Waiting(event, now, next(self._next_id), address))
         self.accepted += 1
         if event.event_id:
             self._ids.remember(_fingerprint("id", event.event_id), None)
@@ -179,6 +193,30 @@ class FloodPolicy:
                 return "rate_limited"
         return None
 
+    def _address(self, event: ChatEvent) -> Address:
+        if event.lane not in ADDRESSABLE:
+            return Address.ORDINARY
+        names = tuple(self._names())
+        if names != self._addressing.given:
+            self._addressing = Addressing(names)
+        address = self._addressing.classify(event.text)
+        if address is Address.GREETING and event.lane is not Lane.DANMAKU:
+            return Address.ORDINARY  # a paid hello is answered on its own
+        return address
+
+    def _share(self) -> bool:
+        """Whether this ordinary message is within the pace's `chat_share` (evenly spread:
+        at a third, one message in three)."""
+        self._share_credit = min(1.0, self._share_credit + self.pace.chat_share)
+        if self._share_credit >= 1.0 - 1e-9:
+            self._share_credit -= 1.0
+            return True
+        return False
+
+    def _drop(self, event: ChatEvent, reason: str, now: float, since: float | None = None) -> None:
+        self.dropped[reason] += 1
+        self.drops.record(event, reason, now, None if since is None else now - since)
+
     def _unsayable(self, name: str) -> str | None:
         """Why `name` may not be said (the rule), or None when it may."""
         if self.blocked_words.found_in(name):
@@ -219,12 +257,17 @@ class FloodPolicy:
 
     # -- service -----------------------------------------------------------------------
 
-    def take(self) -> Batch | None:
-        """The next batch to answer: the best lane's oldest fresh event(s), or None."""
+    def take(self, upto: Lane = Lane.IDLE) -> Batch | None:
+        """The next batch to answer: the best lane's oldest fresh event(s), or None. Lanes
+        below `upto` wait (while the streamer speaks, only their own lane is served)."""
         self.expire()
+        if self._pinned and self._pinned[0].event.lane <= upto:
+            chosen = self._pinned.popleft().event
+            self.answered += 1
+            return Batch(chosen.lane, (chosen,))
         for lane in Lane:
             waiting = self._lanes[lane]
-            if not waiting:
+            if not waiting or lane > upto:
                 continue
             batch = self._batch(lane, waiting)
             self.answered += len(batch.events)
@@ -232,18 +275,33 @@ class FloodPolicy:
             return batch
         return None
 
-    def _batch(self, lane: Lane, waiting: deque[_Waiting]) -> Batch:
-        config = self.config
+    def _batch(self, lane: Lane, waiting: deque[Waiting]) -> Batch:
         if lane is Lane.GIFT and self._is_small(waiting[0].event):
             # Small gifts and follows are thanked together with a template.
             small = [w for w in waiting if self._is_small(w.event)][:MAX_TEMPLATE_BATCH]
             for item in small:
                 waiting.remove(item)
             return Batch(lane, tuple(w.event for w in small), template=True)
-        count = 1
-        if lane is Lane.DANMAKU and config.batch_max > 1 and len(waiting) >= config.batch_min:
-            count = min(config.batch_max, len(waiting))
+        if lane in ADDRESSABLE:
+            # Whoever asked the character something goes before the rest of the lane.
+            addressed = [w for w in waiting if w.address is Address.ADDRESSED]
+            if addressed:
+                chosen = addressed[: self._count(lane, len(addressed))]
+                return Batch(lane, take_from(waiting, chosen))
+        if lane is Lane.DANMAKU:
+            greetings = [w for w in waiting if w.address is Address.GREETING]
+            if len(greetings) >= GREETING_BURST:
+                burst = take_from(waiting, greetings[:MAX_GREETING_BATCH])
+                return Batch(lane, burst, greeting=True)
+        count = self._count(lane, len(waiting))
         return Batch(lane, tuple(waiting.popleft().event for _ in range(count)))
+
+    def _count(self, lane: Lane, waiting: int) -> int:
+        """How many of `waiting` events of `lane` are answered together."""
+        config = self.config
+        if lane is Lane.DANMAKU and config.batch_max > 1 and waiting >= config.batch_min:
+            return min(config.batch_max, waiting)
+        return 1
 
     def _is_small(self, event: ChatEvent) -> bool:
         if event.kind == "follow" or event.free:
@@ -260,17 +318,73 @@ class FloodPolicy:
             kept = deque(w for w in waiting if not _withdrawn(w.event, platform, wanted))
             removed += len(waiting) - len(kept)
             self._lanes[lane] = kept
+        pinned = deque(w for w in self._pinned if not _withdrawn(w.event, platform, wanted))
+        removed += len(self._pinned) - len(pinned)
+        self._pinned = pinned
         self.withdrawn += removed
         return removed
 
     def clear(self) -> int:
         """Drop everything waiting (the panic switch); returns how many were waiting."""
         dropped = self.waiting
-        for waiting in self._lanes.values():
+        now = self.clock()
+        for waiting in (*self._lanes.values(), self._pinned):
+            for item in waiting:
+                self._drop(item.event, "cleared", now, item.at)
             waiting.clear()
-        if dropped:
-            self.dropped["cleared"] += dropped
         return dropped
+
+    # -- the streamer's hands -------------------------------------------------------------
+
+    def skip(self, item_id: int) -> bool:
+        """Drop the waiting event `item_id` (the streamer's Skip); False if it is not waiting."""
+        found = self._find(item_id)
+        if found is None:
+            return False
+        queue, item = found
+        queue.remove(item)
+        self._drop(item.event, "skipped", self.clock(), item.at)
+        return True
+
+    def answer_next(self, item_id: int) -> bool:
+        """Answer the waiting event `item_id` before anything else (the streamer's Next); it
+        no longer expires. False if it is not waiting."""
+        found = self._find(item_id)
+        if found is None:
+            return False
+        queue, item = found
+        queue.remove(item)
+        self._pinned.appendleft(item)
+        return True
+
+    def _find(self, item_id: int) -> tuple[deque[Waiting], Waiting] | None:
+        self.expire()
+        for queue in (self._pinned, *self._lanes.values()):
+            for item in queue:
+                if item.id == item_id:
+                    return queue, item
+        return None
+
+    def set_pace(self, name: str) -> Pace:
+        """Change the pace live (the config's own numbers still override it)."""
+        self.pace = resolve(self.config, name)
+        return self.pace
+
+    @property
+    def urgent(self) -> bool:
+        """The next batch is the streamer's own words or their pick: no pause before it."""
+        return bool(self._pinned or self._lanes[Lane.STREAMER])
+
+    def queue(self) -> list[dict[str, Any]]:
+        """What is waiting, roughly in the order it will be answered."""
+        self.expire()
+        now = self.clock()
+        pinned = [view(item, now, pinned=True) for item in self._pinned]
+        rest = []
+        for lane in Lane:
+            items = sorted(self._lanes[lane], key=lambda w: w.address is not Address.ADDRESSED)
+            rest += [view(item, now) for item in items if lane is not Lane.IDLE]
+        return pinned + rest
 
     def expire(self) -> None:
         """Drop every event older than its lane's time-to-live."""
@@ -278,14 +392,14 @@ class FloodPolicy:
         for lane, waiting in self._lanes.items():
             ttl = self._lane_config(lane).ttl_s
             while waiting and now - waiting[0].at > ttl:
-                waiting.popleft()
-                self.dropped["expired"] += 1
+                stale = waiting.popleft()
+                self._drop(stale.event, "expired", now, stale.at)
 
     # -- reporting ---------------------------------------------------------------------
 
     @property
     def waiting(self) -> int:
-        return sum(len(waiting) for waiting in self._lanes.values())
+        return len(self._pinned) + sum(len(waiting) for waiting in self._lanes.values())
 
     def stats(self) -> dict[str, Any]:
         self.expire()  # while nothing is taken (e.g. paused), stale chat still counts as such
@@ -296,6 +410,8 @@ class FloodPolicy:
             "answered": self.answered,
             "withdrawn": self.withdrawn,
             "waiting": {lane.key: len(self._lanes[lane]) for lane in Lane},
+            "next": len(self._pinned),
+            "pace": self.pace.as_dict(),
         }
 
     def _lane_config(self, lane: Lane) -> LaneConfig:

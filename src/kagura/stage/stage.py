@@ -39,15 +39,21 @@ from .events import (
     thanks_text,
     turn_input,
 )
+from .hold import StreamerHold
 from .host import Host, ShowState
 from .monitor import LagMonitor
-from .policy import ACCEPTED, BAD_INPUT, Batch, Clock, FloodPolicy
+from .pace import Pace
+from .policy import ACCEPTED, BAD_INPUT, Clock, FloodPolicy
+from .waiting import Batch
 
 log = logging.getLogger(__name__)
 
 TICK_S = 5.0  # longest the runner sleeps without looking at the queue
 STOP_TIMEOUT_S = 5.0
 MAX_NOTICES = 8
+# A streamer's hold on the stage lapses this long after the longest turn could have been
+# heard and transcribed (`asr.max_seconds` + `asr.timeout_s`) with no news from their voice.
+HOLD_MARGIN_S = 5.0
 # Events that do not count into a viewer's profile: a blocked or banned viewer is not
 # remembered, and a duplicate (a platform's redelivery, repeated spam) is counted once.
 UNCOUNTED = frozenset({"blocked_user", "banned", "duplicate", *BAD_INPUT})
@@ -75,7 +81,12 @@ class Stage:
         self.bans = BanList(data_dir / "bans.json", runtime.audit)
         self.bans.load()
         self.policy = FloodPolicy(
-            self.config, clock, runtime.lists, bans=self.bans, audit=runtime.audit
+            self.config,
+            clock,
+            runtime.lists,
+            bans=self.bans,
+            audit=runtime.audit,
+            names=self.character_names,
         )
         self.lag = LagMonitor()
         self._wake = asyncio.Event()
@@ -87,8 +98,11 @@ class Stage:
         # Canned lines owed to viewers (the forget command's confirmation), said between turns.
         self._notices: deque[str] = deque(maxlen=MAX_NOTICES)
         self._last_activity = clock()
+        self._replied_at = -float("inf")  # when the last turn ended, for the pace's gap
         # Paused: chat still queues (and goes stale by its TTL), nothing is answered.
         self.paused = False
+        asr = runtime.config.asr
+        self.hold = StreamerHold(clock, asr.max_seconds + asr.timeout_s + HOLD_MARGIN_S)
 
     # -- clients -----------------------------------------------------------------------
 
@@ -190,6 +204,19 @@ class Stage:
     def audience(self) -> int:
         return sum(self._audience.values())
 
+    def streamer_speaking(self, who: str, speaking: bool) -> None:
+        """An admin's voice input (`who`) started talking, or has nothing pending any more.
+        With `stage.yield_to_streamer`, while anyone speaks no new reply starts but the
+        streamer's own (barge-in stops the one in progress), so their words go first."""
+        self.hold.speaking(who, speaking)
+        self._last_activity = self.clock()  # no idle talk straight after the streamer
+        self._wake.set()
+
+    @property
+    def yielding(self) -> bool:
+        """The stage waits for the streamer to finish speaking."""
+        return self.config.yield_to_streamer and self.hold.active
+
     def interrupt(self, heard: str | None, origin: str = "") -> bool:
         """Stop the running turn (an LLM reply or a thank-you); the stage goes on. One stage,
         one voice: every client but `origin` (which stopped already) stops playing it."""
@@ -233,6 +260,28 @@ class Stage:
         self.paused = paused
         self._wake.set()
 
+    def set_pace(self, name: str) -> Pace:
+        """Change the pace live (`quiet`, `normal`, `lively`); raises ValueError for others."""
+        pace = self.policy.set_pace(name)
+        log.info("stage pace: %s", pace)
+        self._wake.set()
+        return pace
+
+    def skip(self, item_id: int) -> bool:
+        """The streamer's Skip: drop a waiting message. False: it is no longer waiting."""
+        return self.policy.skip(item_id)
+
+    def answer_next(self, item_id: int) -> bool:
+        """The streamer's Next: answer a waiting message before anything else."""
+        found = self.policy.answer_next(item_id)
+        self._wake.set()  # it need not wait out the pace's gap
+        return found
+
+    def character_names(self) -> tuple[str, ...]:
+        """What the character is called: its name, conf_name and `character_aliases`."""
+        character = self.conversation.config.character
+        return (character.name, character.conf_name, *self.config.character_aliases)
+
     @property
     def active(self) -> bool:
         """`conversation_active`: from a turn's chain start to its chain end."""
@@ -243,6 +292,7 @@ class Stage:
             "active": self.active,
             "answering": self._answering,
             "paused": self.paused,
+            "streamer_speaking": self.hold.active,
             "idle_s": round(self.clock() - self._last_activity, 3),
             "audience": dict(self._audience),
             "show": self.host.stats(),
@@ -271,30 +321,36 @@ class Stage:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
-            if self.paused:
+            yielding = self.yielding
+            if self.paused or yielding:
                 self._last_activity = self.clock()  # no idle talk straight after resuming
-            if self._notices and not self.paused:
+            if self._notices and not (self.paused or yielding):
                 await self._perform(self.conversation.say(self._notices.popleft()))
                 continue
-            host = None if self.paused else self.host.next_turn(self._chat_waiting())
+            # The pace's breather after a reply (never before the streamer's own words).
+            gap = 0.0 if self.paused or self.policy.urgent else self._gap_left()
+            quiet = not (self.paused or yielding) and gap <= 0
+            host = self.host.next_turn(self._chat_waiting()) if quiet else None
             if host is not None:  # the show's opening or closing, or a greeting
                 await self._perform(host)
-                self._last_activity = self.clock()
+                self._last_activity = self._replied_at = self.clock()
                 continue
-            batch = None if self.paused else self.policy.take()
-            if batch is None and not self.paused and self._idle_due():
+            upto = Lane.STREAMER if yielding else Lane.IDLE
+            batch = None if self.paused or gap > 0 else self.policy.take(upto)
+            if batch is None and quiet and self._idle_due():
                 self.policy.offer(ChatEvent(lane=Lane.IDLE, text="", kind="idle"))
                 batch = self.policy.take()
             if batch is None:
+                sleep_s = min(self._sleep_s(), gap) if gap > 0 else self._sleep_s()
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._sleep_s()):
+                    async with asyncio.timeout(sleep_s):
                         await self._wake.wait()
                 continue
             try:
                 await self._answer(batch)
             except Exception:  # one broken turn must not end the stage
                 log.exception("stage turn failed")
-            self._last_activity = self.clock()
+            self._last_activity = self._replied_at = self.clock()
 
     async def _answer(self, batch: Batch) -> None:
         self._announce = [event for event in batch.events if event.lane is not Lane.IDLE]
@@ -309,7 +365,7 @@ class Stage:
         else:
             character = self.conversation.config.character
             names = (character.name, character.conf_name)
-            work = self.conversation.run_turn(turn_input(batch.events, names))
+            work = self.conversation.run_turn(turn_input(batch.events, names, batch.greeting))
         await self._perform(work)
 
     async def _perform(self, work: Coroutine[Any, Any, Any]) -> None:
@@ -350,16 +406,21 @@ class Stage:
         self.policy.expire()
         return self.policy.waiting > 0
 
+    def _gap_left(self) -> float:
+        return self.policy.pace.min_gap_s - (self.clock() - self._replied_at)
+
     def _idle_due(self) -> bool:
-        after = self.config.idle_after_s
+        after = self.policy.pace.idle_after_s
         return after > 0 and self.audience > 0 and self.clock() - self._last_activity >= after
 
     def _sleep_s(self) -> float:
+        if self.yielding:  # awake when a hold lapses, not a tick later
+            return max(0.05, min(TICK_S, self.hold.remaining_s()))
         sleep = TICK_S
         host = None if self.paused else self.host.due_in()  # a greeting waits for its time
         if host is not None:
             sleep = min(sleep, host)
-        after = self.config.idle_after_s
+        after = self.policy.pace.idle_after_s
         if after > 0 and not self.paused and self.audience:
             sleep = min(sleep, after - (self.clock() - self._last_activity))
         return max(0.05, sleep)

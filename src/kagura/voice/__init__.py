@@ -7,6 +7,7 @@ acts on its events (a private session starts a turn; the stage queues the stream
 from .input import (
     Interruption,
     Sink,
+    Speaking,
     TurnTiming,
     Utterance,
     VoiceEngines,
@@ -18,6 +19,7 @@ from .input import (
 __all__ = [
     "Interruption",
     "Sink",
+    "Speaking",
     "TurnTiming",
     "Utterance",
     "VoiceEngines",

@@ -6,8 +6,9 @@ A chain of small stages, each with one job:
                     │                                  └─► transcript (ASR, begun at the pause)
                     └─► barge-in (while the character speaks: long enough? its own echo?)
 
-and two events for the owner (a private session or the stage): `Interruption` (the
-speaker talks over the reply) and `Utterance` (a finished turn, transcribed). Everything
+and events for the owner (a private session or the stage): `Interruption` (the speaker
+talks over the reply), `Utterance` (a finished turn, transcribed) and `Speaking` (the
+speaker has the floor, or no longer: the stage yields to the streamer). Everything
 that blocks (VAD, the end-of-turn model, ASR, the echo check) runs off the event loop;
 every buffer is bounded by `asr.max_seconds`.
 """
@@ -67,13 +68,22 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class Speaking:
+    """The speaker started talking (`True`: at every new stretch of their own speech, not
+    the character's echo), or nothing of theirs is pending any more (`False`: the turn was
+    delivered, failed, was empty, or turned out to be the character's voice)."""
+
+    speaking: bool
+
+
+@dataclass(frozen=True)
 class VoiceFailed:
     """Transcription failed; `message` is for the speaker's client."""
 
     message: str
 
 
-VoiceEvent = Interruption | Utterance | VoiceFailed
+VoiceEvent = Interruption | Utterance | Speaking | VoiceFailed
 Sink = Callable[[VoiceEvent], None]
 
 
@@ -114,6 +124,12 @@ class VoiceInput:
         # When the latest pause was heard, and the model's time on it.
         self._paused_at = 0.0
         self._model_s = 0.0
+        # Who has the floor: the current stretch of speech is the speaker's own (`_live`),
+        # or turns of theirs are still being transcribed (`_pending`); `_speaking` is what
+        # the owner was told last.
+        self._live = False
+        self._pending = 0
+        self._speaking = False
         self._reset_segment()
 
     def _reset_segment(self) -> None:
@@ -153,6 +169,8 @@ class VoiceInput:
         seconds = audio.size / SAMPLE_RATE
         ended = EndOfTurn(audio, 0.0, seconds, "recorded")
         now = time.perf_counter()
+        self._pending += 1
+        self._report(fresh=True)
         self._spawn(self._deliver(ended, self._start_transcript(audio), False, now, now))
 
     async def _ready(self) -> Endpointer:
@@ -169,6 +187,8 @@ class VoiceInput:
                 # Over the reply, or over its wait for the first audio: judged either way
                 # (with nothing played yet, nothing can be its echo).
                 self._overlaps_reply = self._audible()
+                # Over the reply it may be the character's echo: the speaker's once judged.
+                self._claim(not self._overlaps_reply)
             case Paused():
                 self._paused(event)
             case Resumed():
@@ -190,6 +210,7 @@ class VoiceInput:
             similarity = await asyncio.to_thread(self.echo.similarity, endpointer.segment())
             self._echo = similarity >= barge_in.echo_similarity
             log.debug("%s: speech over the reply, echo similarity %.2f", self._name, similarity)
+        self._claim(not self._echo)
         if not self._echo and not self._interrupted and barge_in.enabled and self._audible():
             self._interrupted = True
             self._sink(Interruption())
@@ -245,9 +266,13 @@ class VoiceInput:
         unjudged = self._overlaps_reply and self._judged_at_ms == 0.0
         self._early = None
         self._reset_segment()
+        self._live = False
         if judged_echo:
             log.debug("%s: ignored the character's own voice (%s)", self._name, ended.reason)
+            self._report()
             return
+        self._pending += 1  # the floor stays theirs until their words are delivered
+        self._report()
         if early is not None and ended.reason != "length":
             transcript = early.task
         else:
@@ -272,7 +297,35 @@ class VoiceInput:
         async with asyncio.timeout(self._config.asr.timeout_s):
             return await self._engines.asr.transcribe(audio)
 
+    def _claim(self, live: bool) -> None:
+        """The current stretch of speech is (or, judged an echo, is not) the speaker's."""
+        fresh = live and not self._live
+        self._live = live
+        self._report(fresh)
+
+    def _report(self, fresh: bool = False) -> None:
+        """Tell the owner who has the floor when it changes, and at each fresh stretch of
+        speech (a long monologue keeps the owner's hold from lapsing)."""
+        speaking = self._live or self._pending > 0
+        if speaking != self._speaking or (speaking and fresh):
+            self._speaking = speaking
+            self._sink(Speaking(speaking))
+
     async def _deliver(
+        self,
+        ended: EndOfTurn,
+        transcript: asyncio.Task[str],
+        unjudged: bool,
+        paused_at: float,
+        decided: float,
+    ) -> None:
+        try:
+            await self._deliver_turn(ended, transcript, unjudged, paused_at, decided)
+        finally:
+            self._pending -= 1
+            self._report()
+
+    async def _deliver_turn(
         self,
         ended: EndOfTurn,
         transcript: asyncio.Task[str],

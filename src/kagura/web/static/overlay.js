@@ -8,6 +8,7 @@ applyStrings();
 const performer = new Performer({
   stage: document.getElementById("stage"),
   subtitle: document.getElementById("subtitle"),
+  question: document.getElementById("question"),
   defaultRole: "page", // an overlay only listens and acknowledges playback
 });
 performer.start();

@@ -16,15 +16,18 @@ import { stripTags } from "./text.js";
 
 const SUBTITLE_HOLD_MS = 6000; // the last subtitle stays this long after the reply ends
 const SHOWN_KEPT = 50; // subtitles remembered for `window.kagura.shown` (tests, debugging)
+const MAX_QUESTIONS = 3; // lines of a batch's question caption
 
 export class Performer extends EventTarget {
   /**
-   * @param {{stage: HTMLElement, subtitle: HTMLElement, status?: HTMLElement,
-   *          notice?: HTMLElement, showStatusText?: boolean, defaultRole?: string}} elements
+   * @param {{stage: HTMLElement, subtitle: HTMLElement, question?: HTMLElement,
+   *          status?: HTMLElement, notice?: HTMLElement, showStatusText?: boolean,
+   *          defaultRole?: string}} elements
    */
   constructor({
     stage,
     subtitle,
+    question = null,
     status = null,
     notice = null,
     showStatusText = false,
@@ -32,6 +35,8 @@ export class Performer extends EventTarget {
   }) {
     super();
     this.subtitle = subtitle;
+    this.question = question; // the viewers' words the reply answers (`question: true`)
+    this.questions = [];
     this.status = status;
     this.notice = notice;
     this.showStatusText = showStatusText;
@@ -106,6 +111,9 @@ export class Performer extends EventTarget {
         // Another page interrupted the stage: the server already knows what was heard.
         this.stop();
         break;
+      case "user-input-transcription":
+        if (msg.question && this.turn.accepting) this.showQuestion(msg.text);
+        break;
     }
     this.dispatchEvent(new CustomEvent("message", { detail: msg }));
   }
@@ -115,6 +123,7 @@ export class Performer extends EventTarget {
       this.turn = { id: this.turn.id + 1, accepting: true, acked: false };
       this.queue.newTurn();
       clearTimeout(this.clearTimer);
+      this.showQuestion(null);
     } else if (text === "conversation-chain-end") {
       this.turn.accepting = false; // an ack after the end could be mistaken for the next turn's
       this.queue.drained().then(() => {
@@ -185,8 +194,19 @@ export class Performer extends EventTarget {
   holdThenClearSubtitle() {
     clearTimeout(this.clearTimer);
     this.clearTimer = setTimeout(() => {
-      if (!this.queue.busy) this.setSubtitle("");
+      if (this.queue.busy) return;
+      this.setSubtitle("");
+      this.showQuestion(null);
     }, SUBTITLE_HOLD_MS);
+  }
+
+  /** Caption the reply with the viewer's words it answers (a few lines for a batch);
+   * `null` clears it. Viewer text: never parsed as HTML. */
+  showQuestion(line) {
+    this.questions = line === null ? [] : [...this.questions, line].slice(-MAX_QUESTIONS);
+    if (!this.question) return;
+    this.question.textContent = this.questions.join("\n");
+    this.question.hidden = !this.questions.length;
   }
 
   showConnection({ state, retryInS }) {
@@ -256,6 +276,7 @@ export class Performer extends EventTarget {
       mouthTarget: () => performer.queue.mouth(),
       expressionIndex: () => performer.view.expressionIndex(),
       subtitle: () => (performer.subtitle.hidden ? "" : performer.subtitle.textContent),
+      question: () => [...performer.questions],
       heard: () => stripTags(performer.queue.heardText()),
     });
   }

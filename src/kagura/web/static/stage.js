@@ -24,6 +24,7 @@ document.title = t("title");
 const performer = new Performer({
   stage: $("stage"),
   subtitle: $("subtitle"),
+  question: $("question"),
   status: $("connection"),
   notice: $("model-notice"),
   showStatusText: true,
@@ -146,6 +147,8 @@ performer.addEventListener("message", (e) => {
       const { who, platform } = speaker(msg);
       const line = addLine("human", who, withoutName(msg.text, msg.name), platform);
       if (msg.platform && msg.user_id) line.append(banButton(msg.platform, msg.user_id, who));
+      // The streamer talking to their audience (`stage.streamer_addressing: by_name`).
+      if (msg.unanswered) line.append(` ${t("chat.unanswered")}`);
       break;
     }
     case "error":
@@ -280,8 +283,12 @@ checkAudio();
 startAdmin({
   panel: $("admin-panel"),
   status: $("admin-status"),
+  summary: $("admin-summary"),
   table: $("admin-stats"),
   pauseButton: $("admin-pause"),
+  paceSelect: $("admin-pace"),
+  queueList: $("admin-queue"),
+  droppedList: $("admin-dropped"),
 });
 
 startOnAir({
