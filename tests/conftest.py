@@ -48,6 +48,9 @@ def fake_engines(fake: FakeOpenAI, **extra: Any) -> dict[str, Any]:
         "conversation": {"playback_margin_s": 1.0, "short_sentence_words": 0},
         # Off unless a test is about it: tests assert on the exact prompts and requests.
         "memory": {"enabled": False},
+        # Likewise the co-host's greetings of arriving viewers (test_stage_host): a viewer
+        # whose message a test drops would otherwise be greeted in a turn of its own.
+        "stage": {"greet_every_s": 0},
     }
     return deep_merge(base, extra)
 

@@ -120,8 +120,8 @@ async def test_every_command_in_json_and_protobuf_forms(
             compression="zlib",
         )
         bili.push(m.danmaku("plain frame", 12, "Kim"), m.super_chat_delete(901))
-        messages = await received(recorder, 10)
-        await until(lambda: "skipped 2" in client.log(), 10, "a status line")
+        messages = await received(recorder, 11)
+        await until(lambda: "skipped 1" in client.log(), 10, "a status line")  # the like
         assert client.stop() == 0
     assert [summary(message) for message in messages] == [
         ("danmaku", "hello", "Alice", None, False),
@@ -131,11 +131,31 @@ async def test_every_command_in_json_and_protobuf_forms(
         ("superchat", "Sing for us!", "Erin", 30.0, False),
         ("guard", "舰长", "Frank", 198.0, False),
         ("follow", "", "Gina", None, False),
+        ("enter", "", "Hal", None, False),  # for the stage's greetings
         ("gift", "Yacht", "Jo", 100.0, False),
         ("danmaku", "plain frame", "Kim", None, False),
         ("withdraw", "sc:901"),
     ]
     assert messages[0]["source"]["id"] == "dm:abc" and messages[4]["source"]["id"] == "sc:901"
+    assert recorder.invalid == []
+
+
+async def test_the_room_going_live_and_stopping_opens_and_closes_the_show(
+    tmp_path: Path, bili: FakeBilibili, recorder: ProxyRecorder
+) -> None:
+    with bilibili_client(tmp_path, bili, recorder) as client:
+        await connected(bili)
+        bili.push(m.live(REAL), m.live(REAL, live_time=0), m.danmaku("hi", 1, "Alice"))
+        bili.push(m.preparing(REAL))
+        messages = await received(recorder, 4)
+        assert client.stop() == 0
+    assert [message["source"]["kind"] for message in messages] == [
+        "live_start",
+        "live_start",  # sent twice, as Bilibili does: the stage opens the show once
+        "danmaku",
+        "live_end",
+    ]
+    assert all(message["source"]["room"] == REAL for message in messages)
     assert recorder.invalid == []
 
 

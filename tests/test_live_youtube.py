@@ -119,11 +119,12 @@ async def test_a_channel_is_searched_and_its_next_stream_waited_for(
         youtube.go_live(YT_NEXT_VIDEO, YT_CHANNEL)
         await polled(youtube, YT_NEXT_VIDEO, 1)
         youtube.post(YT_NEXT_VIDEO, text("b1", ALICE, "second stream"))
-        messages = await received(recorder, 2)
+        messages = await received(recorder, 3)
         assert live.stop() == 0
-    assert [(m["text"], m["source"]["room"]) for m in messages] == [
-        ("first stream", YT_VIDEO),
-        ("second stream", YT_NEXT_VIDEO),
+    assert [(m["text"], m["source"]["room"], m["source"]["kind"]) for m in messages] == [
+        ("first stream", YT_VIDEO, "danmaku"),
+        ("", YT_VIDEO, "live_end"),  # the stage closes the show
+        ("second stream", YT_NEXT_VIDEO, "danmaku"),
     ]
     log = live.log()
     assert (
@@ -150,7 +151,8 @@ async def test_the_stream_ending_is_said_and_the_client_exits_cleanly(
         assert live.wait(30) == 0
     log = live.log()
     assert f"the stream of video {YT_VIDEO} is over" in log and "exiting" in log
-    assert [m["text"] for m in recorder.snapshot()] == ["bye everyone"]
+    sent = [(m["text"], m["source"]["kind"]) for m in recorder.snapshot()]
+    assert sent == [("bye everyone", "danmaku"), ("", "live_end")]  # the show's goodbye
 
 
 async def test_quota_exceeded_is_said_paused_and_resumed_losing_nothing(

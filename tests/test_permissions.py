@@ -164,6 +164,7 @@ PROTECTED: dict[tuple[str, str], Role] = {
     ("POST", "/stage/cut"): Role.ADMIN,
     ("POST", "/stage/panic"): Role.ADMIN,
     ("POST", "/stage/resume"): Role.ADMIN,
+    ("POST", "/stage/show"): Role.ADMIN,
     ("GET", "/stage/queue"): Role.ADMIN,
     ("POST", "/stage/queue/{item_id}/skip"): Role.ADMIN,
     ("POST", "/stage/queue/{item_id}/next"): Role.ADMIN,
@@ -180,6 +181,7 @@ PROTECTED: dict[tuple[str, str], Role] = {
 }
 BODIES: dict[str, Any] = {
     "/stage/pause": {"paused": False},
+    "/stage/show": {"state": "end"},
     "/stage/pace": {"pace": "normal"},
     "/memory/notes/{note_id}": {"text": "x"},
     "/stage/ban": {"platform": "test", "user_id": "nobody"},  # a viewer who never chats

@@ -80,6 +80,8 @@ HTTP: dict[tuple[str, str], Role | None] = {
     ("POST", "/stage/cut"): ADMIN,
     ("POST", "/stage/panic"): ADMIN,
     ("POST", "/stage/resume"): ADMIN,
+    # The show's beginning and end (the stage page's button, a Stream Deck).
+    ("POST", "/stage/show"): ADMIN,
     # The queue names viewers and what they wrote; skipping, reordering and the pace are the
     # streamer's.
     ("GET", "/stage/queue"): ADMIN,

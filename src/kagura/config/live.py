@@ -189,9 +189,11 @@ class LiveConfig(Section):
         le=86_400,
     )
     forward_entries: bool = F(
-        False,
-        en="Pass on viewers entering the room (the stage does not answer them).",
-        zh="转发观众进入直播间的事件（舞台不会回应它们）。",
+        True,
+        en="Pass on viewers entering the room: the stage greets arrivals in batches "
+        "(stage.greet_every_s), never answering each one.",
+        zh="转发观众进入直播间的事件：舞台会分批问候新到的观众（stage.greet_every_s），"
+        "不会逐条回应。",
     )
     forward_likes: bool = F(
         False,

@@ -214,6 +214,14 @@ class CharacterConfig(Section):
         en="Name of the Live2D model (a folder in system.models_dir).",
         zh="Live2D 模型名称（system.models_dir 中的文件夹）。",
     )
+    topics: list[str] = F(
+        default_factory=list,
+        en="Topics for idle talk on the stage (stage.idle_after_s): each is used at most "
+        "once a stream; then idle talk draws on long-term memory.",
+        zh="舞台闲聊的话题（stage.idle_after_s）：每场直播每个话题最多用一次；"
+        "用完后闲聊取材于长期记忆。",
+        max_length=1000,
+    )
 
 
 # --- conversation -----------------------------------------------------------------------

@@ -219,6 +219,35 @@ class StageConfig(Section):
         ge=0,
         le=86_400,
     )
+    # The co-host greets who arrives (README, "The co-host"): the greeter reads these.
+    greet_every_s: float = F(
+        60,
+        en="Viewers who arrive (an entry, a first message of the stream) are greeted in "
+        "batches, at most one greeting every this many seconds, and nobody twice a stream. "
+        "0 greets nobody.",
+        zh="进入直播间（进场或本场第一条弹幕）的观众分批问候，最多每这么多秒问候一次，"
+        "每位观众每场最多一次。0 表示不问候。",
+        ge=0,
+        le=86_400,
+    )
+    greet_regulars: bool = F(
+        True,
+        en="Greet returning viewers known to long-term memory by name, with one thing the "
+        "character remembers about them (needs memory.enabled).",
+        zh="按名字问候长期记忆中认识的老观众，并提一件角色记得的事（需要 memory.enabled）。",
+    )
+    welcome_new_viewers: bool = F(
+        True,
+        en="Welcome new viewers together in the greeting (a few by name, then a count).",
+        zh="在问候中一起欢迎新观众（点几位的名字，其余报人数）。",
+    )
+    greet_max_names: int = F(
+        5,
+        en="Most viewers named in one greeting; the others are counted (\"and 12 others\").",
+        zh="一次问候最多点名的观众数；其余只报人数（“还有 12 位”）。",
+        ge=1,
+        le=20,
+    )
     turn_timeout_s: float = F(
         300,
         en="Longest one stage turn may take, playback wait included, before it is stopped.",

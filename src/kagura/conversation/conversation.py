@@ -192,6 +192,15 @@ class Conversation:
         self.long_term.trimmed(self.config, self._unsummarised())
         self._summarised = 0
 
+    def end_show(self) -> bool:
+        """The show ended (the streamer said so; the server goes on): what memory holds of
+        it, not summarised yet, is summarised into long-term memory, as at a server's stop.
+        The conversation keeps it in mind. Returns whether there was anything to summarise."""
+        rest = self._unsummarised()
+        self.long_term.trimmed(self.config, rest)
+        self._summarised = len(self.memory.messages())
+        return bool(rest)
+
     def _unsummarised(self) -> list[Memory]:
         return self.memory.messages()[self._summarised :]
 

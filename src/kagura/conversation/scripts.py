@@ -41,7 +41,8 @@ PROACTIVE_PROMPT = (
 @dataclass(frozen=True)
 class TurnInput:
     """What starts a turn. On the stage, a viewer's `text` is already framed as quoted data
-    (`framing.viewer_line`) and `speaker` names them in the history."""
+    (`framing.viewer_line`) and `speaker` names them in the history. A `proactive` turn's
+    `text`, if any, is the stage's own prompt for it (`PROACTIVE_PROMPT` otherwise)."""
 
     text: str = ""
     speaker: str | None = None
@@ -54,8 +55,8 @@ class TurnInput:
     def prompt_text(self, text: str | None = None) -> str:
         """The input as the LLM reads it (`text`: the transcript of spoken input), without
         chat-template control tokens, whoever wrote it."""
-        if self.proactive:
-            return PROACTIVE_PROMPT
+        if self.proactive:  # Kagura's own words: a topic, a greeting, the show's start
+            return strip_template_tokens(self.text) if self.text else PROACTIVE_PROMPT
         return strip_template_tokens(self.text if text is None else text)
 
 

@@ -48,8 +48,20 @@ def image_urls(images: list[Image] | None) -> tuple[str, ...]:
     return tuple(image.data for image in images or ())
 
 
+# `live_start` / `live_end`: the platform's stream went live or ended (the show's opening
+# and closing on the stage); they carry no viewer.
 ChatKind = Literal[
-    "danmaku", "superchat", "gift", "guard", "membership", "raid", "follow", "like", "enter"
+    "danmaku",
+    "superchat",
+    "gift",
+    "guard",
+    "membership",
+    "raid",
+    "follow",
+    "like",
+    "enter",
+    "live_start",
+    "live_end",
 ]
 # A uid of ours (a history, a client) is at most this long; platform ids arrive as numbers
 # or strings, both kept as text.

@@ -21,6 +21,7 @@ from .memory_api import router as memory_router
 from .pages import install_pages
 from .proxy_ws import router as stage_ws_router
 from .safety_api import router as safety_router
+from .show_api import router as show_router
 from .stage_api import router as stage_router
 from .stage_api import stage_lifespan
 from .static import OptionalStaticFiles
@@ -59,6 +60,7 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(stage_ws_router)  # /proxy-ws
     app.include_router(stage_router)  # /stage/stats and /stage/pause
     app.include_router(safety_router)  # /stage/bans, /stage/ban and /stage/safety-log
+    app.include_router(show_router)  # /stage/show: the show's beginning and end
     app.include_router(widget_router)  # /widget, /widget/settings and /widget-ws
     app.include_router(memory_router)  # /memory/...: the console's memory panel
 

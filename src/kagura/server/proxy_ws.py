@@ -24,6 +24,7 @@ from kagura.protocol import client as m
 from kagura.protocol import outgoing as out
 from kagura.stage.addressing import Addressing, normal
 from kagura.stage.events import KIND_LANES, ChatEvent, Lane, StageEvent
+from kagura.stage.host import SHOW_KINDS
 from kagura.stage.policy import BAD_INPUT
 from kagura.voice import Interruption, Speaking, Utterance, VoiceEvent, VoiceFailed, VoiceInput
 
@@ -149,6 +150,12 @@ class StageClient:
         return False
 
     def _submit(self, text: str, source: m.ChatSource | None) -> None:
+        if source is not None and source.kind in SHOW_KINDS:  # the platform's stream
+            self.stage.show(SHOW_KINDS[source.kind])
+            return
+        if source is not None and source.kind == "enter":  # not a turn; maybe a greeting
+            self.stage.arrive(sourced_event(text, source, Lane.DANMAKU, self.client_uid))
+            return
         event = chat_event(
             text, source, streamer=self.role is auth.Role.ADMIN, origin=self.client_uid
         )
@@ -174,8 +181,11 @@ def chat_event(
             return ChatEvent(lane=Lane.STREAMER, text=text.strip(), origin=origin)
         return ChatEvent(lane=Lane.DANMAKU, text=clean(text), origin=origin)
     lane = KIND_LANES[source.kind]
-    if lane is None:
-        return None
+    return None if lane is None else sourced_event(text, source, lane, origin)
+
+
+def sourced_event(text: str, source: m.ChatSource, lane: Lane, origin: str) -> ChatEvent:
+    """A viewer's event from a platform client, its names and text cleaned."""
     user = source.user
     return ChatEvent(
         lane=lane,

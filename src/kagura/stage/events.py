@@ -44,7 +44,9 @@ class Lane(IntEnum):
         return self.name.lower()
 
 
-# Event kinds from platform clients; None: not worth a turn (joins and likes come in floods).
+# Event kinds from platform clients; None: not worth a turn (joins and likes come in floods;
+# an entry may be greeted, `kagura.stage.host`; the stream's start and end open and close
+# the show).
 KIND_LANES: dict[str, Lane | None] = {
     "superchat": Lane.SUPERCHAT,
     "guard": Lane.MEMBERSHIP,
@@ -55,6 +57,8 @@ KIND_LANES: dict[str, Lane | None] = {
     "danmaku": Lane.DANMAKU,
     "like": None,
     "enter": None,
+    "live_start": None,
+    "live_end": None,
 }
 
 

@@ -40,6 +40,7 @@ from .events import (
     turn_input,
 )
 from .hold import StreamerHold
+from .host import Host, ShowState
 from .monitor import LagMonitor
 from .pace import Pace
 from .policy import ACCEPTED, BAD_INPUT, Clock, FloodPolicy
@@ -89,6 +90,8 @@ class Stage:
         )
         self.lag = LagMonitor()
         self._wake = asyncio.Event()
+        # The co-host's own turns: greetings, the show's opening and closing, idle topics.
+        self.host = Host(self.conversation, self.policy, self.config, self._wake.set, clock)
         self._tasks: list[asyncio.Task[Any]] = []
         self._announce: list[ChatEvent] = []
         self._answering = False  # from taking a batch until its turn is over
@@ -114,12 +117,22 @@ class Stage:
         sighting = event.sighting(time.time())
         if sighting is not None and verdict not in UNCOUNTED:
             self.conversation.long_term.sighted(self.conversation.config, sighting)
+            self.host.counted(event, queued=verdict == ACCEPTED)
         if verdict == ACCEPTED:
             self._last_activity = self.clock()
             self._wake.set()
         else:
             log.debug("dropped %s event (%s): %r", event.lane.key, verdict, event.text[:40])
         return verdict
+
+    def arrive(self, event: ChatEvent) -> None:
+        """A viewer came in (a platform's entry event): greeted soon if the host will."""
+        self.host.arrived(event)
+
+    def show(self, state: ShowState) -> bool:
+        """The show starts or ends (a button, a platform's live event): the character opens
+        or closes it next. False when it already had (a repeated event)."""
+        return self.host.show(state)
 
     def _forget_command(self, event: ChatEvent) -> bool:
         memory = self.conversation.config.memory
@@ -128,6 +141,7 @@ class Stage:
         if not command or key is None or event.text.strip().casefold() != command:
             return False
         self._tasks.append(asyncio.create_task(self._forget(event, key)))
+        self.host.forgotten(key)
         return True
 
     async def _forget(self, event: ChatEvent, key: ViewerKey) -> None:
@@ -281,6 +295,7 @@ class Stage:
             "streamer_speaking": self.hold.active,
             "idle_s": round(self.clock() - self._last_activity, 3),
             "audience": dict(self._audience),
+            "show": self.host.stats(),
             **self.policy.stats(),
             "loop_lag": self.lag.stats(),
         }
@@ -314,9 +329,14 @@ class Stage:
                 continue
             # The pace's breather after a reply (never before the streamer's own words).
             gap = 0.0 if self.paused or self.policy.urgent else self._gap_left()
+            quiet = not (self.paused or yielding) and gap <= 0
+            host = self.host.next_turn(self._chat_waiting()) if quiet else None
+            if host is not None:  # the show's opening or closing, or a greeting
+                await self._perform(host)
+                self._last_activity = self._replied_at = self.clock()
+                continue
             upto = Lane.STREAMER if yielding else Lane.IDLE
             batch = None if self.paused or gap > 0 else self.policy.take(upto)
-            quiet = not (self.paused or yielding) and gap <= 0
             if batch is None and quiet and self._idle_due():
                 self.policy.offer(ChatEvent(lane=Lane.IDLE, text="", kind="idle"))
                 batch = self.policy.take()
@@ -334,9 +354,12 @@ class Stage:
 
     async def _answer(self, batch: Batch) -> None:
         self._announce = [event for event in batch.events if event.lane is not Lane.IDLE]
+        self.host.answered(batch.events)
         work: Coroutine[Any, Any, Any]
         config = self.config
-        if batch.template:
+        if batch.lane is Lane.IDLE:
+            work = self.host.idle_turn()  # a topic, or something memory holds
+        elif batch.template:
             thanks = thanks_text(config.gift_thanks, batch.events, self.policy.blocked_words)
             work = self.conversation.say(thanks)
         else:
@@ -379,6 +402,10 @@ class Stage:
             except Exception:  # a subscriber's bug must not break the turn
                 log.exception("stage subscriber failed on %s", type(event).__name__)
 
+    def _chat_waiting(self) -> bool:
+        self.policy.expire()
+        return self.policy.waiting > 0
+
     def _gap_left(self) -> float:
         return self.policy.pace.min_gap_s - (self.clock() - self._replied_at)
 
@@ -389,11 +416,14 @@ class Stage:
     def _sleep_s(self) -> float:
         if self.yielding:  # awake when a hold lapses, not a tick later
             return max(0.05, min(TICK_S, self.hold.remaining_s()))
+        sleep = TICK_S
+        host = None if self.paused else self.host.due_in()  # a greeting waits for its time
+        if host is not None:
+            sleep = min(sleep, host)
         after = self.policy.pace.idle_after_s
-        if after <= 0 or self.paused or not self.audience:
-            return TICK_S
-        remaining = after - (self.clock() - self._last_activity)
-        return max(0.05, min(TICK_S, remaining))
+        if after > 0 and not self.paused and self.audience:
+            sleep = min(sleep, after - (self.clock() - self._last_activity))
+        return max(0.05, sleep)
 
     async def _log_stats(self) -> None:
         last: dict[str, Any] | None = None

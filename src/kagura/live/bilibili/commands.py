@@ -257,6 +257,8 @@ def _masked(room: Room, command: Command) -> Iterator[Item]:
 
 @commands.on("LIVE", "PREPARING")
 def _live(room: Room, command: Command) -> Iterator[Item]:
-    state = "is live" if str(command.get("cmd")).startswith("LIVE") else "stopped streaming"
-    log.info("room %d %s", room.room_id, state)
-    return iter(())
+    """The room went live, or stopped: the stage opens or closes the show (Bilibili may
+    send `LIVE` twice; the stage opens a show once)."""
+    live = str(command.get("cmd")).startswith("LIVE")
+    log.info("room %d %s", room.room_id, "is live" if live else "stopped streaming")
+    yield LiveEvent(platform=PLATFORM, kind="live_start" if live else "live_end", room=room.room_id)

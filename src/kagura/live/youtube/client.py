@@ -10,8 +10,9 @@ client started; only its last `backlog_s` seconds are passed on.
 
 When YouTube says `quotaExceeded`, the client says so and pauses (`quota_error_wait_s`, or
 until the reset). When the stream goes offline (`offlineAt`, a `chatEndedEvent`, or the
-errors `liveChatEnded` / `liveChatNotFound`), it says so and either exits cleanly or, for a
-channel with `on_end: wait`, waits for the channel's next stream.
+errors `liveChatEnded` / `liveChatNotFound`), it says so, tells the stage (`live_end`: the
+show's goodbye) and either exits cleanly or, for a channel with `on_end: wait`, waits for
+the channel's next stream.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from collections import deque
 
 from kagura.config import YouTubeConfig
+from kagura.live.events import LiveEvent
 from kagura.live.platform import Fatal, Finished, Link, LivePlatform, idle
 
 from .api import COST, MESSAGES, SEARCH, VIDEOS, ApiError, Page, YouTubeApi
@@ -82,7 +84,11 @@ class YouTubeChat(LivePlatform):
                 if not self.chat_id:
                     await self._find_chat(link)
                 link.connected(f"reading the live chat of video {self.video_id}")
-                self._ended(await self._read(link))
+                how = await self._read(link)
+                # The broadcast ended: the stage closes the show (sent before exiting).
+                video = self.video_id
+                link.emit(LiveEvent(PLATFORM, "live_end", id=f"live_end:{video}", room=video))
+                self._ended(how)
             except ApiError as exc:
                 if exc.reason != QUOTA:
                     raise

@@ -177,6 +177,23 @@ def watched_change(num: int) -> Command:
     return {"cmd": "WATCHED_CHANGE", "data": {"num": num, "text_small": str(num)}}
 
 
+def live(room: int, live_time: int = 1_700_000_000) -> Command:
+    """The room went live (Bilibili sends it once with `live_time`, often again without)."""
+    return {
+        "cmd": "LIVE",
+        "live_key": "613001234567890",
+        "live_platform": "pc",
+        "live_model": 0,
+        "roomid": room,
+        "live_time": live_time,
+    }
+
+
+def preparing(room: int) -> Command:
+    """The room stopped streaming (its id as a string, as Bilibili sends it)."""
+    return {"cmd": "PREPARING", "roomid": str(room)}
+
+
 # -- the open platform --------------------------------------------------------------------
 
 

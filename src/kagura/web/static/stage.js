@@ -6,6 +6,7 @@
 import { startAdmin } from "./admin.js";
 import { startMemory } from "./memory.js";
 import { startOnAir } from "./on-air.js";
+import { startShow } from "./show.js";
 import { savedUrl, saveUrl } from "./connection.js";
 import { applyStrings, t } from "./i18n.js";
 import { isAudioRefusal, startMicPanel } from "./mic-panel.js";
@@ -297,6 +298,8 @@ startOnAir({
   status: $("on-air-status"),
   buttons: { cut: $("cut"), panic: $("panic"), resume: $("resume") },
 });
+
+startShow({ start: $("show-start"), end: $("show-end"), status: $("show-status") });
 
 startSafetyPanel({
   panel: $("safety-panel"),
