@@ -274,6 +274,12 @@ class StageConfig(Section):
         zh="页面在每条回复的字幕上方显示它所回答的观众的话（昵称：内容），"
         "OBS 叠加层与舞台页面都会显示。",
     )
+    read_question_aloud: bool = F(
+        False,
+        en="The character reads the viewer's question out before answering it "
+        '("Bea asks: what\'s your favourite game?"), while the LLM starts.',
+        zh="角色在回答前先读出观众的问题（“某某问：……”），同时 LLM 开始生成回答。",
+    )
     client_queue_frames: ClientQueue = 128
     stats_log_interval_s: float = F(
         60,

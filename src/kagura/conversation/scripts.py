@@ -51,6 +51,9 @@ class TurnInput:
     transcribed: bool = False  # `text` was spoken (transcribed already): shown as such
     images: tuple[str, ...] = ()  # data URLs shown to a vision model with this input only
     speakers: tuple[Speaker, ...] = ()  # the viewers who wrote it (long-term memory)
+    # Said before the reply, while the LLM starts (`stage.read_question_aloud`: the viewer's
+    # question read out); spoken and shown like the reply, never remembered as its words.
+    preface: str = ""
 
     def prompt_text(self, text: str | None = None) -> str:
         """The input as the LLM reads it (`text`: the transcript of spoken input), without
@@ -134,11 +137,18 @@ class Answer:
         )
 
     def reply(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
-        return self._runtime.llm.stream(messages)
+        stream = self._runtime.llm.stream(messages)
+        preface = self._request.preface
+        return _prefaced(preface, stream) if preface else stream
+
+    def _unprefaced(self, text: str) -> str:
+        """What the character answered, without the question it read out first."""
+        preface = self._request.preface
+        return text[len(preface) :].strip() if preface and text.startswith(preface) else text
 
     def replied(self, report: TurnReport) -> None:
         """While the reply plays, the LLM reads the prompt the next turn will start with."""
-        text = remembered(report)
+        text = self._unprefaced(remembered(report))
         if text:
             future = self._messages(self._memory.after("assistant", text))
             background(self._runtime.llm.prepare(future), "reading the next prompt ahead")
@@ -150,9 +160,9 @@ class Answer:
             self._memory.add("assistant", CUT_NOTE)
             await self._append_reply(CUT_HISTORY, interrupted=True)
             return
-        memo = remembered(report)
+        memo = self._unprefaced(remembered(report))
         item = self._memory.add("assistant", memo) if memo else None
-        text = report.said().strip()
+        text = self._unprefaced(report.said().strip())
         if not text:
             return
         withdraw = None
@@ -215,6 +225,18 @@ def remembered(report: TurnReport) -> str:
     if text and report.interrupted:
         text += "..."
     return f"{text} {WITHHELD_NOTE}".strip() if report.withheld else text
+
+
+async def _prefaced(preface: str, stream: AsyncIterator[str]) -> AsyncIterator[str]:
+    """`preface`, then the stream (closed when this is)."""
+    try:
+        yield f"{preface} "
+        async for chunk in stream:
+            yield chunk
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()
 
 
 # Fire-and-forget work, referenced until done (the event loop keeps only weak references).

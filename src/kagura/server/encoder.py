@@ -27,15 +27,7 @@ from kagura.conversation.events import (
 )
 from kagura.protocol import outgoing as out
 from kagura.protocol import widget as w
-from kagura.stage.events import (
-    Announced,
-    ChatEvent,
-    Cut,
-    Interrupted,
-    Lane,
-    StageEvent,
-    display_line,
-)
+from kagura.stage.events import Announced, Cut, Interrupted, StageEvent, asks, display_line
 
 CHAIN_START = out.control("conversation-chain-start")
 CHAIN_END = out.control("conversation-chain-end")
@@ -100,7 +92,7 @@ def messages(event: StageEvent, *, questions: bool = False) -> list[out.Message]
             # shown (their id may spell it): they are banned from the safety panel's entry.
             viewer = None if chat.name_withheld else chat.viewer
             uid = viewer.uid if viewer is not None else ""
-            asked = questions and is_question(chat)
+            asked = questions and asks(chat)
             who = {"name": chat.user_name, "platform": chat.platform, "user_id": uid}
             return [out.transcription(line, **who, question=asked)]
         case Segment():
@@ -125,11 +117,6 @@ def messages(event: StageEvent, *, questions: bool = False) -> list[out.Message]
         case Cut():
             return [out.interrupt_signal("")]  # every page stops playing, nothing to report
     return []
-
-
-def is_question(chat: ChatEvent) -> bool:
-    """A viewer's own words that the reply answers (not a gift's name, not the streamer)."""
-    return bool(chat.text and chat.user_name) and chat.lane in (Lane.DANMAKU, Lane.SUPERCHAT)
 
 
 def model_and_conf(event: CharacterChanged, client_uid: str) -> out.Message:

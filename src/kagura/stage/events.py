@@ -23,6 +23,7 @@ from kagura.conversation.framing import (
     viewer_label,
     viewer_line,
 )
+from kagura.conversation.text import CJK
 from kagura.memory import Sighting, Speaker, ViewerKey
 
 MAX_GIFT_CHARS = 24  # a gift's name in a thank-you
@@ -182,6 +183,29 @@ def viewer_event(event: ChatEvent) -> ViewerEvent:
             return ViewerEvent(event.user_name, event.platform, action="follows the channel")
         case _:
             return ViewerEvent(event.user_name, event.platform, event.text)
+
+
+MAX_READ_CHARS = 120  # a question read out before the answer: a line, not a speech
+READ_ALOUD = {"en": "{name} asks: {text}", "zh": "{name}问：{text}"}
+
+
+def asks(event: ChatEvent) -> bool:
+    """A viewer's own words that the reply answers (not a gift's name, not the streamer)."""
+    return bool(event.text and event.user_name) and event.lane in (Lane.DANMAKU, Lane.SUPERCHAT)
+
+
+def question_preface(events: Sequence[ChatEvent]) -> str:
+    """The first viewer question of a batch as the character reads it out before answering
+    ("Bea asks: what's your favourite game?"), or "" when there is none. The text already
+    passed the stage's filters and the safety lists; the output guard screens it again."""
+    asked = next((event for event in events if asks(event)), None)
+    if asked is None:
+        return ""
+    text = clean(asked.text, MAX_READ_CHARS)
+    zh = bool(CJK.search(text))
+    if text and text[-1] not in ".!?。！？…":
+        text += "。" if zh else "."
+    return READ_ALOUD["zh" if zh else "en"].format(name=asked.user_name, text=text)
 
 
 def turn_input(

@@ -19,6 +19,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import replace
 from typing import Any
 
 from kagura.conversation.conversation import Conversation
@@ -36,6 +37,7 @@ from .events import (
     Lane,
     StageEvent,
     platform_name,
+    question_preface,
     thanks_text,
     turn_input,
 )
@@ -365,7 +367,10 @@ class Stage:
         else:
             character = self.conversation.config.character
             names = (character.name, character.conf_name)
-            work = self.conversation.run_turn(turn_input(batch.events, names, batch.greeting))
+            request = turn_input(batch.events, names, batch.greeting)
+            if config.read_question_aloud and not batch.greeting:
+                request = replace(request, preface=question_preface(batch.events))
+            work = self.conversation.run_turn(request)
         await self._perform(work)
 
     async def _perform(self, work: Coroutine[Any, Any, Any]) -> None:
