@@ -9,7 +9,7 @@ import pytest
 
 from kagura.config import StageConfig
 from kagura.stage import FloodPolicy
-from kagura.stage.addressing import Address, Addressing
+from kagura.stage.addressing import Address, Addressing, normal
 from kagura.stage.events import turn_input
 from kagura.stage.pace import PACES, resolve
 
@@ -216,3 +216,10 @@ def test_drops_are_bounded() -> None:
         flood.offer(chat(f"m{i}", user=f"u{i}"))
     assert len(flood.drops.view(0)) == 50
     assert flood.stats()["dropped"]["overflow"] == 199
+
+
+def test_a_latin_name_is_a_whole_word_and_a_chinese_one_is_found_anywhere() -> None:
+    names = Addressing(["Robin", "神乐"])
+    assert names.names_character(normal("hi robin!"))
+    assert not names.names_character(normal("robinson crusoe is a book"))
+    assert names.names_character(normal("神乐你好"))

@@ -34,6 +34,7 @@ _GREETING_WORDS = (
 )  # fmt: skip
 _GREETING_TAILS = ("", "everyone", "all", "guys", "chat", "there", "大家", "呀", "啊")
 _WORD = re.compile(r"[\w]+", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _REPEATS = re.compile(r"(.)\1+")
 _QUESTION_MARKS = ("?", "？")
 _EN_QUESTION_STARTS = (
@@ -67,6 +68,12 @@ class Addressing:
         keys = {normal(name) for name in self.given}
         # Longest first, so "kagura chan" is removed whole before "kagura".
         self.names = tuple(sorted((k for k in keys if len(k) >= MIN_ALIAS_CHARS), key=len)[::-1])
+        # A Latin name is a whole word ("Robin" is not in "robinson"); a Chinese one has no
+        # spaces around it to look for.
+        self._patterns = tuple(
+            re.compile(re.escape(name) if _CJK.search(name) else rf"(?<!\w){re.escape(name)}(?!\w)")
+            for name in self.names
+        )
 
     def classify(self, text: str) -> Address:
         said = normal(text)
@@ -79,7 +86,8 @@ class Addressing:
         return Address.ORDINARY
 
     def names_character(self, said: str) -> bool:
-        return any(name in said for name in self.names)
+        """Whether `said` (already `normal`) calls the character by a name or alias."""
+        return any(pattern.search(said) for pattern in self._patterns)
 
     def is_greeting(self, said: str) -> bool:
         """A short hello, to the character or to everyone ("hi kagura!", "晚上好~")."""
