@@ -181,7 +181,7 @@ def test_memory_of_senders_is_bounded() -> None:
     for n in range(limit + 100):
         clock.now += 0.001
         flood.offer(chat(f"hi {n}", user=f"user{n}"))
-    assert len(flood._texts) <= limit and len(flood._buckets) <= limit
+    assert len(flood._texts) <= limit and len(flood._rate._buckets) <= limit
 
 
 def test_kinds_names_and_prompts() -> None:

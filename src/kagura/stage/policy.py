@@ -20,10 +20,9 @@ or have it answered next, and sees the latest drops with their reasons (`drops`)
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import time
-from collections import Counter, OrderedDict, deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
@@ -39,6 +38,7 @@ from .addressing import Address, Addressing
 from .bans import BanList
 from .drops import DropLog
 from .events import ChatEvent, Lane
+from .limits import Bounded, RateLimit, fingerprint
 from .pace import Pace, resolve
 from .waiting import Batch, Waiting, take_from, view
 
@@ -61,25 +61,6 @@ ADDRESSABLE = frozenset({Lane.SUPERCHAT, Lane.DANMAKU})
 BLOCKED_WORD_RULE = "stage.blocked_words"  # the streamer's own filter of chat, in the audit
 
 
-class _Bounded(OrderedDict[Any, Any]):
-    """Insertion-ordered memory that forgets its oldest entries past `limit`."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def remember(self, key: Any, value: Any) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.limit:
-            self.popitem(last=False)
-
-    def forget_older(self, cutoff: float) -> None:
-        """Drop entries whose value (a time) is before `cutoff`: they can match nothing."""
-        while self and next(iter(self.values())) < cutoff:
-            self.popitem(last=False)
-
-
 class FloodPolicy:
     def __init__(
         self,
@@ -98,9 +79,9 @@ class FloodPolicy:
         self.bans = bans  # viewers the streamer banned: their events are dropped
         self.audit = audit  # told of chat dropped for its words, and of names not said
         self._lanes: dict[Lane, deque[Waiting]] = {lane: deque() for lane in Lane}
-        self._texts = _Bounded(MAX_REMEMBERED)  # (user, text) -> when accepted
-        self._ids = _Bounded(MAX_REMEMBERED)  # platform message ids
-        self._buckets = _Bounded(MAX_REMEMBERED)  # user -> (tokens, when)
+        self._texts = Bounded(MAX_REMEMBERED)  # (user, text) -> when accepted
+        self._ids = Bounded(MAX_REMEMBERED)  # platform message ids
+        self._rate = RateLimit(config, MAX_REMEMBERED)
         self._blocked_users = {u.strip().casefold() for u in config.blocked_users if u.strip()}
         self.blocked_words = BlockedWords(config.blocked_words)
         self.accepted = 0
@@ -148,9 +129,9 @@ class FloodPolicy:
         lane.append(Waiting(event, now, next(self._next_id), address))
         self.accepted += 1
         if event.event_id:
-            self._ids.remember(_fingerprint("id", event.event_id), None)
+            self._ids.remember(fingerprint("id", event.event_id), None)
         if event.lane is Lane.DANMAKU:
-            self._texts.remember(_fingerprint(event.user_key, event.text), now)
+            self._texts.remember(fingerprint(event.user_key, event.text), now)
             self._texts.forget_older(now - self.config.dedup_window_s)
         return ACCEPTED
 
@@ -183,13 +164,13 @@ class FloodPolicy:
             # The character would read it out: what it may never say.
             self._audit("dropped", event, text, match.rule, verdict="unsafe")
             return "unsafe"
-        if event.event_id and _fingerprint("id", event.event_id) in self._ids:
+        if event.event_id and fingerprint("id", event.event_id) in self._ids:
             return "duplicate"
         if event.lane is Lane.DANMAKU:
-            seen = self._texts.get(_fingerprint(event.user_key, text))
+            seen = self._texts.get(fingerprint(event.user_key, text))
             if seen is not None and now - seen < config.dedup_window_s:
                 return "duplicate"
-            if event.user_key and not self._take_token(event.user_key, now):
+            if event.user_key and not self._rate.take(event.user_key, now):
                 return "rate_limited"
         return None
 
@@ -240,20 +221,6 @@ class FloodPolicy:
     def _is_blocked_user(self, event: ChatEvent) -> bool:
         names = (event.user_name.casefold(), event.user_id.casefold())
         return any(name and name in self._blocked_users for name in names)
-
-    def _take_token(self, user: str, now: float) -> bool:
-        """Token bucket: `user_burst` at once, refilled at `user_rate_per_min`."""
-        rate = self.config.user_rate_per_min / 60.0
-        if rate <= 0:
-            return True
-        burst = float(self.config.user_burst)
-        tokens, then = self._buckets.get(user, (burst, now))
-        tokens = min(burst, tokens + (now - then) * rate)
-        if tokens < 1.0:
-            self._buckets.remember(user, (tokens, now))
-            return False
-        self._buckets.remember(user, (tokens - 1.0, now))
-        return True
 
     # -- service -----------------------------------------------------------------------
 
@@ -421,17 +388,6 @@ class FloodPolicy:
 
 def _withdrawn(event: ChatEvent, platform: str, ids: set[str]) -> bool:
     return bool(event.event_id) and event.platform == platform and event.event_id in ids
-
-
-def _fingerprint(scope: str, text: str) -> bytes:
-    """8 bytes stand for a viewer's (normalised) text or a message id: a flood of long
-    messages must not turn the de-duplication memory into a copy of the chat."""
-    key = f"{scope}\x00{_normal(text)}".encode()
-    return hashlib.blake2b(key, digest_size=8).digest()
-
-
-def _normal(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 def anonymous(text: str) -> str:

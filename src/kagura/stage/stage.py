@@ -24,7 +24,6 @@ from typing import Any
 
 from kagura.conversation.conversation import Conversation
 from kagura.conversation.events import ConversationEvent, TurnStarted
-from kagura.conversation.framing import viewer_label
 from kagura.memory import ViewerKey
 from kagura.runtime import Runtime
 
@@ -41,6 +40,7 @@ from .events import (
     thanks_text,
     turn_input,
 )
+from .forget import forget_request, forget_viewer
 from .hold import StreamerHold
 from .host import Host, ShowState
 from .monitor import LagMonitor
@@ -137,33 +137,25 @@ class Stage:
         return self.host.show(state)
 
     def _forget_command(self, event: ChatEvent) -> bool:
-        memory = self.conversation.config.memory
-        command = memory.forget_command.strip().casefold() if memory.enabled else ""
-        key = event.viewer
-        if not command or key is None or event.text.strip().casefold() != command:
+        key = forget_request(self.conversation.config, event)
+        if key is None:
             return False
-        self._tasks.append(asyncio.create_task(self._forget(event, key)))
+        task = asyncio.create_task(self._forget(event, key))
+        self._tasks.append(task)
+        task.add_done_callback(self._finished)
         self.host.forgotten(key)
         return True
 
     async def _forget(self, event: ChatEvent, key: ViewerKey) -> None:
-        config = self.conversation.config
-        try:
-            removed = await self.conversation.long_term.forget(config, key)
-        except Exception:
-            log.exception("memory: could not forget a viewer")
-            return
-        character = config.character
-        names = (character.name, character.conf_name)
-        label = viewer_label(event.user_name, event.platform, names)
-        lines = self.conversation.forget_lines(label)
-        log.info("memory: forgot a viewer on request (%d row(s), %d line(s))", removed, lines)
-        reply = config.memory.forget_reply
-        try:
-            self._notices.append(reply.format(name=event.user_name or "friend"))
-        except (KeyError, IndexError, ValueError):  # a broken template must not stop this
-            self._notices.append(reply)
-        self._wake.set()
+        line = await forget_viewer(self.conversation, event, key)
+        if line:
+            self._notices.append(line)
+            self._wake.set()
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        """A one-off task is done: the stage stops holding it (a long stream makes many)."""
+        with contextlib.suppress(ValueError):
+            self._tasks.remove(task)
 
     def withdraw(self, platform: str, ids: Iterable[str | int]) -> int:
         """A platform took events back (e.g. a deleted super chat): those still waiting are
