@@ -7,6 +7,8 @@ every page at once, drops the queue and pauses until resumed.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -35,6 +37,17 @@ def interrupted(message: dict[str, Any]) -> bool:
     return message["type"] == "interrupt-signal"
 
 
+@contextlib.asynccontextmanager
+async def overlay_and_admin(server: KaguraProcess) -> AsyncIterator[tuple[Watcher, Watcher]]:
+    """The OBS overlay (a page-role client, so delayed) and the streamer's page (admin),
+    greeted, each read by a `Watcher` that acknowledges playback as a page would."""
+    async with StageClient(server, "page") as overlay, StageClient(server, "admin") as admin:
+        await overlay.connect_sequence()
+        await admin.connect_sequence()
+        async with Watcher(overlay) as seen_overlay, Watcher(admin) as seen_admin:
+            yield seen_overlay, seen_admin
+
+
 async def audit_entries(server: KaguraProcess, kind: str) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
         response = await http.get("/stage/safety-log", params={"limit": 500})
@@ -54,17 +67,11 @@ async def test_the_overlay_gets_the_reply_after_the_delay_and_the_streamer_at_on
     delayed: KaguraProcess, fake: FakeOpenAI
 ) -> None:
     fake.script = LLMScript(reply="Hello there, friend. [joy] Nice to see you today!")
-    async with (
-        StageClient(delayed, "page") as overlay_client,
-        StageClient(delayed, "admin") as admin_client,
-    ):
-        await overlay_client.connect_sequence()
-        await admin_client.connect_sequence()
-        async with Watcher(overlay_client) as overlay, Watcher(admin_client) as admin:
-            await admin_client.send({"type": "text-input", "text": "Hi!"})
-            await admin.wait_turns(1, timeout=20)
-            assert overlay.count(lambda m: m["type"] == "audio") == 0  # still on its way
-            await overlay.wait_turns(1, timeout=20)
+    async with overlay_and_admin(delayed) as (overlay, admin):
+        await admin.client.send({"type": "text-input", "text": "Hi!"})
+        await admin.wait_turns(1, timeout=20)
+        assert overlay.count(lambda m: m["type"] == "audio") == 0  # still on its way
+        await overlay.wait_turns(1, timeout=20)
     assert audio_texts(overlay) == audio_texts(admin) != []
     lag = first_audio_at(overlay) - first_audio_at(admin)
     assert lag >= DELAY_S - 0.05, lag
@@ -77,31 +84,26 @@ async def test_a_cut_inside_the_delay_never_airs_and_is_not_remembered(
     delayed: KaguraProcess, fake: FakeOpenAI
 ) -> None:
     fake.script = LLMScript(reply=f"Sure. The secret island is {SECRET}. Bye!")
-    async with (
-        StageClient(delayed, "page") as overlay_client,
-        StageClient(delayed, "admin") as admin_client,
-    ):
-        await overlay_client.connect_sequence()
-        await admin_client.connect_sequence()
-        async with Watcher(overlay_client) as overlay, Watcher(admin_client) as admin:
-            await admin_client.send({"type": "text-input", "text": "Tell me a secret."})
-            await admin.wait_turns(1, timeout=20)
-            assert any(SECRET in text for text in audio_texts(admin))  # the streamer heard it
-            assert (await press(delayed, "cut")) == {"cut": True}
-            await overlay.wait_for(interrupted, timeout=5)
+    async with overlay_and_admin(delayed) as (overlay, admin):
+        admin_client = admin.client
+        await admin_client.send({"type": "text-input", "text": "Tell me a secret."})
+        await admin.wait_turns(1, timeout=20)
+        assert any(SECRET in text for text in audio_texts(admin))  # the streamer heard it
+        assert (await press(delayed, "cut")) == {"cut": True}
+        await overlay.wait_for(interrupted, timeout=5)
 
-            fake.script = LLMScript(reply="Okay, something else then.")
-            await admin_client.send({"type": "text-input", "text": "Never mind."})
-            await overlay.wait_for(lambda m: m["type"] == "audio", timeout=20)
-            await overlay.wait_turns(1, timeout=20)
+        fake.script = LLMScript(reply="Okay, something else then.")
+        await admin_client.send({"type": "text-input", "text": "Never mind."})
+        await overlay.wait_for(lambda m: m["type"] == "audio", timeout=20)
+        await overlay.wait_turns(1, timeout=20)
 
-            await admin_client.send({"type": "fetch-history-list"})
-            await admin.wait_for(lambda m: m["type"] == "history-list")
-            listing = next(m for m in admin.messages if m["type"] == "history-list")
-            uid = listing["histories"][0]["uid"]
-            await admin_client.send({"type": "fetch-and-set-history", "history_uid": uid})
-            await admin.wait_for(lambda m: m["type"] == "history-data")
-            history = next(m for m in admin.messages if m["type"] == "history-data")
+        await admin_client.send({"type": "fetch-history-list"})
+        await admin.wait_for(lambda m: m["type"] == "history-list")
+        listing = next(m for m in admin.messages if m["type"] == "history-list")
+        uid = listing["histories"][0]["uid"]
+        await admin_client.send({"type": "fetch-and-set-history", "history_uid": uid})
+        await admin.wait_for(lambda m: m["type"] == "history-data")
+        history = next(m for m in admin.messages if m["type"] == "history-data")
     assert not any(SECRET in str(m) for m in overlay.messages)
     assert audio_texts(overlay) == ["Okay,", " something else then."]
     said = [m["content"] for m in history["messages"] if m["role"] == "ai"]

@@ -5,23 +5,8 @@
 // Everything reaches the page through textContent, never as HTML.
 
 import { withToken } from "./connection.js";
+import { button, listItem } from "./dom.js";
 import { t } from "./i18n.js";
-
-function button(label, onClick) {
-  const element = document.createElement("button");
-  element.type = "button";
-  element.textContent = label;
-  element.addEventListener("click", onClick);
-  return element;
-}
-
-function item(text, ...controls) {
-  const row = document.createElement("li");
-  const span = document.createElement("span");
-  span.textContent = text;
-  row.append(span, ...controls);
-  return row;
-}
 
 export function startMemory({ panel, search, status, viewers, notes }) {
   let viewerFilter = null; // a viewer's id: notes about them only
@@ -38,7 +23,7 @@ export function startMemory({ panel, search, status, viewers, notes }) {
     const paid = Object.entries(viewer.paid).map(([cur, sum]) => `${sum} ${cur}`).join(", ");
     const seen = new Date(viewer.last_seen * 1000).toLocaleDateString();
     const label = `${viewer.name} (${viewer.platform}) · ${viewer.messages} · ${seen}${paid ? ` · ${paid}` : ""}`;
-    return item(
+    return listItem(
       label,
       button(t("memory.notes"), () => { viewerFilter = viewer.id; refresh(); }),
       button(t("memory.delete"), () => remove(`/memory/viewers/${viewer.id}`)),
@@ -47,7 +32,7 @@ export function startMemory({ panel, search, status, viewers, notes }) {
 
   function noteRow(note) {
     const when = new Date(note.created * 1000).toLocaleDateString();
-    const row = item(`[${t(`memory.${note.kind}`)}] ${note.text} · ${when}`);
+    const row = listItem(`[${t(`memory.${note.kind}`)}] ${note.text} · ${when}`);
     row.append(
       button(t("memory.edit"), () => {
         const input = document.createElement("input");

@@ -7,6 +7,7 @@
 // and the refusal is shown. Everything reaches the page through textContent, never as HTML.
 
 import { withToken } from "./connection.js";
+import { button, listItem } from "./dom.js";
 import { t } from "./i18n.js";
 
 const POLL_MS = 3000;
@@ -44,21 +45,6 @@ export async function banViewer({ platform, userId, name }) {
   return "";
 }
 
-function button(label, onClick) {
-  const element = document.createElement("button");
-  element.type = "button";
-  element.textContent = label;
-  element.addEventListener("click", onClick);
-  return element;
-}
-
-function row(text, ...controls) {
-  const item = document.createElement("li");
-  const span = document.createElement("span");
-  span.textContent = text;
-  item.append(span, ...controls);
-  return item;
-}
 
 function when(iso) {
   const date = new Date(iso);
@@ -73,7 +59,7 @@ export function startSafetyPanel({ panel, status, bans, log }) {
   function banRow(ban) {
     const label = [ban.name || "?", `(${ban.platform} · ${ban.user_id})`, when(ban.at)];
     if (ban.reason) label.push(ban.reason);
-    return row(
+    return listItem(
       label.join(" "),
       button(t("safety.unban"), async () => {
         try {
@@ -96,7 +82,7 @@ export function startSafetyPanel({ panel, status, bans, log }) {
     const kind = t(key) === key ? entry.kind : t(key); // a kind this page does not know
     const rule = entry.rule ? ` [${entry.rule}]` : "";
     const who = entry.name || entry.platform ? ` ${entry.name || ""} (${entry.platform || ""})` : "";
-    const item = row(`${when(entry.time)} · ${kind}${rule}${who}: ${entry.text || ""}`);
+    const item = listItem(`${when(entry.time)} · ${kind}${rule}${who}: ${entry.text || ""}`);
     item.dataset.kind = entry.kind;
     // A viewer whose chat was dropped, or whose name may not be said (shown nowhere else with
     // their id), is banned from here.
@@ -120,10 +106,10 @@ export function startSafetyPanel({ panel, status, bans, log }) {
         call("/stage/safety-log", {}, { limit: LOG_LIMIT }),
       ]);
       bans.replaceChildren(...listed.bans.map(banRow));
-      if (!listed.bans.length) bans.append(row(t("safety.no_bans")));
+      if (!listed.bans.length) bans.append(listItem(t("safety.no_bans")));
       const entries = [...audit.entries].reverse(); // the newest first
       log.replaceChildren(...entries.map(entryRow));
-      if (!entries.length) log.append(row(t("safety.no_log")));
+      if (!entries.length) log.append(listItem(t("safety.no_log")));
       const counts = t("safety.totals", { bans: listed.count });
       status.textContent = error ? `${error} — ${counts}` : counts;
       error = "";
