@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from kagura.testing.fake_bilibili import FakeBilibili
+from kagura.testing.fake_guard import FakeGuard, GuardScript
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript
 from kagura.testing.fake_twitch import FakeTwitch
 from kagura.testing.fake_youtube import FakeYouTube
@@ -143,3 +144,28 @@ def recorder() -> Iterator[ProxyRecorder]:
 
     with ProxyRecorder(token=TOKEN) as stage:
         yield stage
+
+
+KNIFE = {"knife": ("Violent",)}  # what the fake guard judges unsafe, unless a test says
+
+
+@pytest.fixture(scope="module")
+def guard() -> Iterator[FakeGuard]:
+    """The module's fake guard model (`safety.guard`): moderation and classifier formats."""
+    with FakeGuard() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def reset_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts from a guard that answers at once and has heard nothing."""
+    if "guard" not in request.fixturenames:
+        yield
+        return
+    server: FakeGuard = request.getfixturevalue("guard")
+    server.script = GuardScript(unsafe=KNIFE, controversial=("beer",))
+    server.clear_requests()
+    yield
+    server.resume()  # a test that paused it leaves it listening again
+
+
