@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kagura.conversation.framing import ViewerEvent, viewer_label, viewer_line
+from kagura.conversation.framing import ViewerEvent, viewer_line
 from kagura.conversation.long_term.extraction import Facts, parse
 from kagura.conversation.long_term.recall import FOOTER, HEADER, recall_text
 from kagura.conversation.memory import ConversationMemory
@@ -40,27 +40,34 @@ def test_the_prompt_block_is_quoted_data_within_budget() -> None:
 
 
 def test_a_forgotten_viewers_lines_leave_the_conversation() -> None:
-    """Only their lines go (not another viewer's, not a name that merely starts the same);
-    an input that was only theirs keeps its place, so the roles still alternate."""
-    alice, alina = (
+    """Only their lines go, found by identity: not another viewer's, not a namesake's (same
+    name, another uid), not a line that merely names them; an input that was only theirs
+    keeps its place, so the roles still alternate."""
+    namesake = ViewerKey("bilibili", "3")
+    alice, alina, other_alice = (
         ViewerEvent("Alice", "bilibili", "my cat is Mochi"),
         ViewerEvent("Alina", "bilibili", "hi"),
+        ViewerEvent("Alice", "bilibili", "I am the other Alice"),
     )
+    mine, hers, theirs = frozenset({ALICE}), frozenset({BOB}), frozenset({namesake})
     memory = ConversationMemory(1_000)
-    memory.add("user", viewer_line(alice))
+    memory.add("user", viewer_line(alice), (mine,))
     memory.add("assistant", "Mochi is a lovely name!")
-    memory.add("user", "\n".join([viewer_line(alina), viewer_line(alice), "Alice is great"]))
-    before = memory.tokens
-    assert (
-        memory.redact(lambda line: line.startswith(viewer_label("Alice", "bilibili") + " "), "-")
-        == 2
+    lines = [viewer_line(alina), viewer_line(alice), viewer_line(other_alice)]
+    memory.add(
+        "user", "\n".join(["Several viewers wrote:", *lines]), (frozenset(), hers, mine, theirs)
     )
+    before = memory.tokens
+    assert memory.redact(ALICE, "-") == 2
     assert [m.content for m in memory.messages()] == [
         "-",
         "Mochi is a lovely name!",
-        f"{viewer_line(alina)}\nAlice is great",
+        f"Several viewers wrote:\n{viewer_line(alina)}\n{viewer_line(other_alice)}",
     ]
     assert memory.tokens == sum(m.tokens for m in memory.messages()) < before
+    assert memory.redact(ALICE, "-") == 0  # nothing of theirs is left
+    # Owners that do not match the lines are not kept: such a message is nobody's.
+    assert memory.add("user", "one\ntwo", (mine,)).owners == ()
 
 
 def test_malformed_answers_are_dropped(caplog: pytest.LogCaptureFixture) -> None:
@@ -95,12 +102,18 @@ async def test_store_recall_retention_and_forget(tmp_path: Path) -> None:
         assert [fact.text for fact in alice.facts] == ["Alice's cat is called Mochi."]
         assert [n.text for n in recall.notes] == ["Bobby won the cat drawing contest."]
         assert await store.recall("other", [ALICE], "cat", 5) == Recall()  # another character
-        # Forgetting Bob takes his fact and the summary naming him.
+        # Forgetting Bob takes his profile and fact; the summary naming him stays, without
+        # his name.
         assert await store.forget("c", BOB) == 3
-        assert [n.text for n in await store.notes("c")] == ["Alice's cat is called Mochi."]
+        assert [n.text for n in await store.notes("c")] == [
+            "a viewer won the cat drawing contest.",
+            "Alice's cat is called Mochi.",
+        ]
         await store.seen("c", [Sighting(BOB, "Bob", now + 1)])  # seen after Alice
-        assert await store.prune("c", max_notes=10, max_viewers=1, max_age_days=0) == 1
-        assert [v.name for v in await store.viewers("c")] == ["Bob"]
-        assert await store.notes("c") == []  # Alice's fact went with her profile
+        pruned = await store.prune("c", max_notes=10, max_viewers=1, max_age_days=0)
+        # Bob, a stranger now (seen once, nothing known), goes before Alice and her fact.
+        assert (pruned.viewers, pruned.strangers, pruned.over_cap) == (1, 1, 0)
+        assert [v.name for v in await store.viewers("c")] == ["Alice"]
+        assert len(await store.notes("c")) == 2
     finally:
         await store.close()

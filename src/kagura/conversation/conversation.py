@@ -15,12 +15,13 @@ from typing import Any
 
 from kagura.config import KaguraConfig
 from kagura.history import StoredMessage
+from kagura.memory import ViewerKey
 from kagura.runtime import Runtime
 
 from .events import CharacterChanged, Publish
 from .guard import SegmentGuard
 from .long_term import LongTermMemory
-from .memory import ConversationMemory, Memory
+from .memory import FORGOTTEN_LINE, ConversationMemory, Memory
 from .report import TurnReport
 from .scripts import PROACTIVE_PROMPT, Answer, CannedLine, Scene, TurnInput, background
 from .text import join_pieces
@@ -30,8 +31,6 @@ __all__ = ["PROACTIVE_PROMPT", "Conversation", "TurnInput"]
 
 log = logging.getLogger(__name__)
 
-# What remains of an input whose every line was a forgotten viewer's.
-FORGOTTEN_LINE = "(a viewer's words, removed at their request)"
 # Turns a cut can still take back: a minute of stream delay holds fewer replies than this.
 MAX_RETRACTABLE = 32
 
@@ -204,12 +203,11 @@ class Conversation:
     def _unsummarised(self) -> list[Memory]:
         return self.memory.messages()[self._summarised :]
 
-    def forget_lines(self, label: str) -> int:
-        """Take a viewer's lines (those starting with `label`, as framing writes them) out of
-        the conversation's memory: neither the next replies nor a summary of this stream
-        see them. Returns how many lines went."""
-        prefix = f"{label} "
-        return self.memory.redact(lambda line: line.startswith(prefix), FORGOTTEN_LINE)
+    def forget_lines(self, key: ViewerKey) -> int:
+        """Take the lines `key` wrote out of the conversation's memory (by identity: a
+        namesake's lines stay): neither the next replies nor a summary of this stream see
+        them. Returns how many lines went."""
+        return self.memory.redact(key, FORGOTTEN_LINE)
 
     async def end_stream(self) -> None:
         """The server stops: the stream ends with a summary of what memory still holds

@@ -11,7 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from kagura.memory import ViewerKey
+
 from .text import CJK
+
+# Who wrote each line of an input message: the viewers behind it (empty: nobody's, e.g. the
+# streamer's words, a header, or a message loaded from a history, which is unattributed).
+LineOwners = tuple[frozenset[ViewerKey], ...]
+# What remains of an input whose every line was a forgotten viewer's.
+FORGOTTEN_LINE = "(a viewer's words, removed at their request)"
 
 
 def estimate_tokens(text: str) -> int:
@@ -25,6 +33,9 @@ class Memory:
     role: Literal["user", "assistant"]
     content: str
     tokens: int
+    # One entry per line of `content` when the lines are viewers' (the stage): a viewer who
+    # asks to be forgotten is found by identity, never by the name a line shows.
+    owners: LineOwners = ()
 
 
 # When memory overflows it is cut down to this share of its budget at once.
@@ -54,10 +65,15 @@ class ConversationMemory:
         # Told what a trim dropped (long-term memory summarises it instead of forgetting).
         self.on_trim: Callable[[list[Memory]], None] | None = None
 
-    def add(self, role: Literal["user", "assistant"], content: str) -> Memory:
+    def add(
+        self, role: Literal["user", "assistant"], content: str, owners: LineOwners = ()
+    ) -> Memory:
         """Append a message (trimming the oldest when over budget); returns it, so it can
-        be replaced later (`replace`)."""
-        item = Memory(role, content, estimate_tokens(content))
+        be replaced later (`replace`). `owners`: who wrote each line (see `Memory`); kept
+        only when it has one entry per line."""
+        if owners and len(owners) != content.count("\n") + 1:
+            owners = ()
+        item = Memory(role, content, estimate_tokens(content), owners)
         self._items.append(item)
         self._tokens += item.tokens
         limit = self._budget if role == "user" else self._budget - int(self._budget * HEADROOM)
@@ -72,18 +88,20 @@ class ConversationMemory:
         a reply the streamer cut is not remembered as said."""
         for index, held in enumerate(self._items):
             if held is item:
-                new = Memory(item.role, content, estimate_tokens(content))
+                new = Memory(item.role, content, estimate_tokens(content))  # not theirs now
                 self._items[index] = new
                 self._tokens += new.tokens - item.tokens
                 return True
         return False
 
-    def after(self, role: Literal["user", "assistant"], content: str) -> list[Memory]:
+    def after(
+        self, role: Literal["user", "assistant"], content: str, owners: LineOwners = ()
+    ) -> list[Memory]:
         """The messages memory will hold after `add(role, content)`; memory is unchanged."""
         future = ConversationMemory(self._budget)
         future._items = deque(self._items)
         future._tokens = self._tokens
-        future.add(role, content)
+        future.add(role, content, owners)
         return future.messages()
 
     def _trim(self, target: int) -> list[Memory]:
@@ -97,21 +115,18 @@ class ConversationMemory:
             self._tokens -= dropped[-1].tokens
         return dropped
 
-    def redact(self, drop: Callable[[str], bool], placeholder: str) -> int:
-        """Remove the lines of input messages that `drop` picks (a viewer who asked to be
-        forgotten); a message left empty reads `placeholder`. Returns the lines removed."""
+    def redact(self, key: ViewerKey, placeholder: str = FORGOTTEN_LINE) -> int:
+        """Remove the lines `key` wrote (a viewer who asked to be forgotten), found by who
+        wrote them, never by the name they show: a namesake's lines stay. A message left
+        empty reads `placeholder`. Returns the lines removed."""
         removed = 0
         for index, item in enumerate(self._items):
-            if item.role != "user":
+            kept = without(item, key, placeholder)
+            if kept is item:
                 continue
-            lines = item.content.split("\n")
-            kept = [line for line in lines if not drop(line)]
-            if len(kept) == len(lines):
-                continue
-            removed += len(lines) - len(kept)
-            content = "\n".join(kept) or placeholder
-            self._items[index] = Memory("user", content, estimate_tokens(content))
-            self._tokens += self._items[index].tokens - item.tokens
+            removed += sum(key in owners for owners in item.owners)
+            self._items[index] = kept
+            self._tokens += kept.tokens - item.tokens
         return removed
 
     def clear(self) -> None:
@@ -124,3 +139,19 @@ class ConversationMemory:
     @property
     def tokens(self) -> int:
         return self._tokens
+
+
+def without(item: Memory, key: ViewerKey, placeholder: str = FORGOTTEN_LINE) -> Memory:
+    """`item` without the lines `key` wrote (`item` itself when it has none of theirs); a
+    message left with no line of anyone's reads `placeholder`."""
+    if item.role != "user" or not any(key in owners for owners in item.owners):
+        return item
+    pairs = [
+        (line, owners)
+        for line, owners in zip(item.content.split("\n"), item.owners, strict=True)
+        if key not in owners
+    ]
+    if not any(owners for _, owners in pairs):  # only a header, or nothing, is left
+        return Memory("user", placeholder, estimate_tokens(placeholder))
+    content = "\n".join(line for line, _ in pairs)
+    return Memory("user", content, estimate_tokens(content), tuple(o for _, o in pairs))

@@ -22,7 +22,7 @@ from kagura.memory import Speaker
 
 from .framing import strip_template_tokens
 from .long_term import LongTermMemory
-from .memory import ConversationMemory, Memory
+from .memory import ConversationMemory, LineOwners, Memory
 from .prompt import build_messages
 from .report import TurnReport
 from .turn import Heard
@@ -51,6 +51,9 @@ class TurnInput:
     transcribed: bool = False  # `text` was spoken (transcribed already): shown as such
     images: tuple[str, ...] = ()  # data URLs shown to a vision model with this input only
     speakers: tuple[Speaker, ...] = ()  # the viewers who wrote it (long-term memory)
+    # Who wrote each line of `text` (`ConversationMemory`): a viewer's `!forget me` takes
+    # out exactly their lines, whatever name they or a namesake go by.
+    owners: LineOwners = ()
     # Said before the reply, while the LLM starts (`stage.read_question_aloud`: the viewer's
     # question read out); spoken and shown like the reply, never remembered as its words.
     preface: str = ""
@@ -115,7 +118,7 @@ class Answer:
         if not request.proactive:
             # Written while the LLM starts: the disk is not on the path to first audio.
             self._human_write = asyncio.create_task(self._remember_human(text))
-        self._memory.add("user", request.prompt_text(text))
+        self._memory.add("user", request.prompt_text(text), request.owners)
         messages = self._messages(self._memory.messages(), request.images)
         if recalled:
             # The input only: memory (and the next prompt's prefix) keeps the input as is.

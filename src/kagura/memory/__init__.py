@@ -1,6 +1,7 @@
 """Long-term memory: viewer profiles, facts and episode summaries, kept per character."""
 
 from .records import Kind, Note, Profile, Recall, Sighting, Speaker, ViewerKey
+from .retention import Pruned
 from .store import SHARED, MemoryStore
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "MemoryStore",
     "Note",
     "Profile",
+    "Pruned",
     "Recall",
     "Sighting",
     "Speaker",

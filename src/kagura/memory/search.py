@@ -15,7 +15,7 @@ import re
 MAX_TERMS = 12  # a long message searches on its longest words: recall stays fast
 
 _WORD = re.compile(r"[^\W_]+")
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 # Words in nearly every English message: searching on them finds everything, ranks nothing.
 _COMMON_WORDS = (
     "the and you your are was were what when where which who why how that this with have "
@@ -31,7 +31,7 @@ def terms(text: str) -> list[str]:
     found: list[str] = []
     for word in _WORD.findall(text.casefold()):
         position = 0
-        for run in _CJK_RUN.finditer(word):
+        for run in CJK_RUN.finditer(word):
             found.extend(_latin(word[position : run.start()]))
             cjk = run.group()
             found.extend(cjk[i : i + 3] for i in range(len(cjk) - 2))

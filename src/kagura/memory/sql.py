@@ -17,6 +17,7 @@ from typing import Any
 
 from kagura.dbthread import connect_wal
 
+from . import erase
 from .records import Kind, Note, Profile, Recall, Sighting, ViewerKey
 from .search import score, terms
 
@@ -86,7 +87,7 @@ def connect(db_path: Path) -> sqlite3.Connection:
                 f"supports ({SCHEMA_VERSION}); upgrade Kagura"
             )
         if version < SCHEMA_VERSION:
-            with _transaction(conn):
+            with transaction(conn):
                 for statement in _SCHEMA:
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -96,7 +97,7 @@ def connect(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
-class _transaction:
+class transaction:
     """BEGIN IMMEDIATE … COMMIT, rolled back on any error (the connection autocommits)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -114,7 +115,7 @@ class _transaction:
 
 def seen(conn: sqlite3.Connection, scope: str, sightings: Sequence[Sighting]) -> None:
     """Count each sighting into its viewer's profile, creating it when new."""
-    with _transaction(conn):
+    with transaction(conn):
         for sighting in sightings:
             _count(conn, scope, sighting)
 
@@ -164,7 +165,7 @@ def add_notes(
 ) -> int:
     """Store notes (kind, text, about whom, source); one about an unknown viewer is skipped."""
     added = 0
-    with _transaction(conn):
+    with transaction(conn):
         for kind, text, about, source in notes:
             viewer_id = None
             if about is not None:
@@ -186,35 +187,6 @@ def _viewer_id(conn: sqlite3.Connection, scope: str, key: ViewerKey) -> int | No
         (scope, key.platform, key.uid),
     ).fetchone()
     return None if row is None else int(row[0])
-
-
-def prune(
-    conn: sqlite3.Connection, scope: str, max_notes: int, max_viewers: int, before: float | None
-) -> int:
-    """Apply the retention limits; returns how many rows went. Every statement walks an
-    index from its oldest end, so a prune with nothing to do costs two counts."""
-    removed = 0
-    with _transaction(conn):
-        if before is not None:
-            removed += conn.execute(
-                "DELETE FROM notes WHERE scope = ? AND created < ?", (scope, before)
-            ).rowcount
-            removed += conn.execute(
-                "DELETE FROM viewers WHERE scope = ? AND last_seen < ?", (scope, before)
-            ).rowcount
-        for table, order, limit in (
-            ("viewers", "last_seen", max_viewers),
-            ("notes", "created", max_notes),
-        ):
-            total = conn.execute(f"SELECT count(*) FROM {table} WHERE scope = ?", (scope,))
-            excess = int(total.fetchone()[0]) - limit
-            if excess > 0:
-                removed += conn.execute(
-                    f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table}"
-                    f" WHERE scope = ? ORDER BY {order} LIMIT ?)",
-                    (scope, excess),
-                ).rowcount
-    return removed
 
 
 # -- recall -------------------------------------------------------------------------------
@@ -293,8 +265,9 @@ def _note(row: Sequence[Any]) -> Note:
 
 
 def forget(conn: sqlite3.Connection, scope: str, key: ViewerKey) -> int:
-    """Delete a viewer's profile, the facts about them (cascade) and any note naming them."""
-    with _transaction(conn):
+    """Delete a viewer's profile and the facts about them; take their names out of the
+    notes about nobody in particular (`erase`)."""
+    with transaction(conn):
         row = conn.execute(
             "SELECT id, names FROM viewers WHERE scope = ? AND platform = ? AND uid = ?",
             (scope, key.platform, key.uid),
@@ -305,7 +278,7 @@ def forget(conn: sqlite3.Connection, scope: str, key: ViewerKey) -> int:
 
 
 def delete_viewer(conn: sqlite3.Connection, scope: str, viewer_id: int) -> int:
-    with _transaction(conn):
+    with transaction(conn):
         row = conn.execute(
             "SELECT names FROM viewers WHERE scope = ? AND id = ?", (scope, viewer_id)
         ).fetchone()
@@ -315,14 +288,7 @@ def delete_viewer(conn: sqlite3.Connection, scope: str, viewer_id: int) -> int:
 
 
 def _delete_viewer(conn: sqlite3.Connection, scope: str, viewer_id: int, names: list[str]) -> int:
-    removed = conn.execute("DELETE FROM notes WHERE viewer_id = ?", (viewer_id,)).rowcount
-    for name in names:
-        if name:  # summaries and general facts that name them
-            removed += conn.execute(
-                "DELETE FROM notes WHERE scope = ? AND instr(lower(text), lower(?)) > 0",
-                (scope, name),
-            ).rowcount
-    return removed + conn.execute("DELETE FROM viewers WHERE id = ?", (viewer_id,)).rowcount
+    return erase.delete_viewer(conn, scope, viewer_id, names)
 
 
 def list_viewers(

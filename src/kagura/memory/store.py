@@ -13,8 +13,9 @@ from pathlib import Path
 
 from kagura.dbthread import DatabaseStore
 
-from . import sql
+from . import retention, sql
 from .records import Kind, Note, Profile, Recall, Sighting, ViewerKey
+from .retention import Pruned
 
 __all__ = ["SHARED", "MemoryStore"]
 
@@ -47,10 +48,20 @@ class MemoryStore(DatabaseStore):
         return await self._db.run(sql.recall, scope, viewers, text, limit)
 
     async def prune(
-        self, scope: str, *, max_notes: int, max_viewers: int, max_age_days: float
-    ) -> int:
+        self,
+        scope: str,
+        *,
+        max_notes: int,
+        max_viewers: int,
+        max_age_days: float,
+        protect_since: float | None = None,
+    ) -> Pruned:
+        """Apply the retention limits (`retention`); viewers with facts or payments seen
+        since `protect_since` (epoch seconds: this stream's start) are not evicted."""
         before = time.time() - max_age_days * DAY_S if max_age_days > 0 else None
-        return await self._db.run(sql.prune, scope, max_notes, max_viewers, before)
+        return await self._db.run(
+            retention.prune, scope, max_notes, max_viewers, before, protect_since
+        )
 
     async def forget(self, scope: str, viewer: ViewerKey) -> int:
         """Delete everything kept about `viewer`; returns how many rows went."""

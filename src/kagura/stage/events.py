@@ -226,13 +226,22 @@ def turn_input(
     who = tuple(speakers.values())
     if greeting and len(events) > 1:
         # Only the viewers it names are recalled: fifty profiles for one "hi" would flood
-        # the prompt.
-        return TurnInput(text=greeting_text(events, names), speakers=who[:GREETING_NAMES])
+        # the prompt. The one line is every greeter's: forgetting one of them drops it.
+        everyone = frozenset(speakers)
+        text = greeting_text(events, names)
+        return TurnInput(text=text, speakers=who[:GREETING_NAMES], owners=(everyone,))
     lines = [viewer_line(viewer_event(event), names) for event in events]
+    owners = tuple(_owner(event) for event in events)
     if len(lines) == 1:
-        return TurnInput(text=lines[0], speaker=first.user_name or None, speakers=who)
+        speaker = first.user_name or None
+        return TurnInput(text=lines[0], speaker=speaker, speakers=who, owners=owners)
     header = "Several viewers wrote in chat. Answer them together in one reply, by name:"
-    return TurnInput(text="\n".join([header, *lines]), speakers=who)
+    return TurnInput(text="\n".join([header, *lines]), speakers=who, owners=(frozenset(), *owners))
+
+
+def _owner(event: ChatEvent) -> frozenset[ViewerKey]:
+    key = event.viewer
+    return frozenset() if key is None else frozenset((key,))
 
 
 def greeting_text(events: Sequence[ChatEvent], character_names: Iterable[str] = ()) -> str:

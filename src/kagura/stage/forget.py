@@ -9,7 +9,6 @@ import logging
 
 from kagura.config import KaguraConfig
 from kagura.conversation.conversation import Conversation
-from kagura.conversation.framing import viewer_label
 from kagura.memory import ViewerKey
 
 from .events import ChatEvent
@@ -35,9 +34,7 @@ async def forget_viewer(conversation: Conversation, event: ChatEvent, key: Viewe
     except Exception:
         log.exception("memory: could not forget a viewer")
         return ""
-    character = config.character
-    label = viewer_label(event.user_name, event.platform, (character.name, character.conf_name))
-    lines = conversation.forget_lines(label)
+    lines = conversation.forget_lines(key)
     log.info("memory: forgot a viewer on request (%d row(s), %d line(s))", removed, lines)
     reply = config.memory.forget_reply
     try:

@@ -94,17 +94,12 @@ class Host:
 
     # -- what the stage tells the host -------------------------------------------------------
 
-    def counted(self, event: ChatEvent, *, queued: bool) -> None:
-        """A viewer's event counted into their profile: what they paid counts toward the
-        stream's supporters, and their first `queued` event of the stream is an arrival
-        (one dropped for its words or its rate earns no greeting)."""
+    def counted(self, event: ChatEvent) -> None:
+        """A viewer's event was answered or thanked: what they paid counts toward the
+        stream's supporters."""
         key = event.viewer
-        if key is None:
-            return
-        if event.amount and not event.free:
+        if key is not None and event.amount and not event.free:
             self.supporters.add(key, self._name(event), event.amount)
-        if queued:
-            self.arrived(event)
 
     def arrived(self, event: ChatEvent) -> None:
         """A viewer came in (a platform's entry event, or their first message)."""
@@ -240,9 +235,7 @@ class Host:
         config = self.conversation.config
         try:
             async with asyncio.timeout(LOOKUP_TIMEOUT_S):
-                found = await self.conversation.runtime.memory.recall(
-                    scope_of(config), keys, "", 0
-                )
+                found = await self.conversation.runtime.memory.recall(scope_of(config), keys, "", 0)
         except Exception as exc:
             log.warning("greeting: memory lookup skipped (%s)", exc or type(exc).__name__)
             return {}

@@ -45,7 +45,7 @@ from .hold import StreamerHold
 from .host import Host, ShowState
 from .monitor import LagMonitor
 from .pace import Pace
-from .policy import ACCEPTED, BAD_INPUT, Clock, FloodPolicy
+from .policy import ACCEPTED, Clock, FloodPolicy
 from .waiting import Batch
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,6 @@ MAX_NOTICES = 8
 # A streamer's hold on the stage lapses this long after the longest turn could have been
 # heard and transcribed (`asr.max_seconds` + `asr.timeout_s`) with no news from their voice.
 HOLD_MARGIN_S = 5.0
-# Events that do not count into a viewer's profile: a blocked or banned viewer is not
-# remembered, and a duplicate (a platform's redelivery, repeated spam) is counted once.
-UNCOUNTED = frozenset({"blocked_user", "banned", "duplicate", *BAD_INPUT})
 
 Subscriber = Callable[[StageEvent], None]
 
@@ -111,16 +108,14 @@ class Stage:
     def submit(self, event: ChatEvent) -> str:
         """Offer an event to the queue; returns `ACCEPTED` or the reason it was dropped.
 
-        Every viewer's event counts into their profile; the forget command is carried out
-        here and never reaches the LLM."""
+        Nothing is remembered of an event here: it counts into its viewer's profile when it
+        is answered (`_answer`), so a flood the stage drops or pushes out leaves no trace in
+        memory. The forget command is carried out here and never reaches the LLM."""
         if self._forget_command(event):
             return ACCEPTED
         verdict = self.policy.offer(event)
-        sighting = event.sighting(time.time())
-        if sighting is not None and verdict not in UNCOUNTED:
-            self.conversation.long_term.sighted(self.conversation.config, sighting)
-            self.host.counted(event, queued=verdict == ACCEPTED)
         if verdict == ACCEPTED:
+            self.host.arrived(event)  # their first message: a greeting, if the host will
             self._last_activity = self.clock()
             self._wake.set()
         else:
@@ -290,6 +285,7 @@ class Stage:
             "idle_s": round(self.clock() - self._last_activity, 3),
             "audience": dict(self._audience),
             "show": self.host.stats(),
+            "memory": self.conversation.long_term.stats(),
             **self.policy.stats(),
             "loop_lag": self.lag.stats(),
         }
@@ -348,6 +344,7 @@ class Stage:
 
     async def _answer(self, batch: Batch) -> None:
         self._announce = [event for event in batch.events if event.lane is not Lane.IDLE]
+        self._count(self._announce)
         self.host.answered(batch.events)
         work: Coroutine[Any, Any, Any]
         config = self.config
@@ -364,6 +361,16 @@ class Stage:
                 request = replace(request, preface=question_preface(batch.events))
             work = self.conversation.run_turn(request)
         await self._perform(work)
+
+    def _count(self, events: Iterable[ChatEvent]) -> None:
+        """The character takes these events in (an answer or a thank-you): they count into
+        their viewers' profiles, and what they paid into the stream's supporters."""
+        now = time.time()
+        for event in events:
+            sighting = event.sighting(now)
+            if sighting is not None:
+                self.conversation.long_term.sighted(self.conversation.config, sighting)
+                self.host.counted(event)
 
     async def _perform(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run one turn, bounded by `turn_timeout_s`."""

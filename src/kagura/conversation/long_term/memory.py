@@ -21,7 +21,7 @@ from kagura.config import KaguraConfig
 from kagura.engines.llm import ChatMessage
 from kagura.memory import SHARED, Kind, Sighting, Speaker, ViewerKey
 
-from ..memory import Memory
+from ..memory import Memory, without
 from .extraction import Facts, Summary, facts_request, parse, summary_request
 from .recall import recall_text
 
@@ -66,6 +66,10 @@ class LongTermMemory:
         self._job: asyncio.Task[None] | None = None
         self.dropped_jobs = 0
         self.dropped_sightings = 0
+        self.evicted_viewers = 0  # by the retention limits, since the start
+        self.evicted_strangers = 0  # of which seen once, with no facts or payments
+        # Viewers with facts or payments seen since then are not evicted for newcomers.
+        self.started = time.time()
         runtime.activity.on_turn.append(self._turn_started)
 
     # -- recall -------------------------------------------------------------------------
@@ -85,6 +89,15 @@ class LongTermMemory:
             log.warning("memory: recall skipped for this turn (%s)", exc or type(exc).__name__)
             return ""
         return recall_text(found, settings.recall_budget_tokens)
+
+    def stats(self) -> dict[str, int]:
+        """What memory's writer dropped or evicted since the start (the stage's stats)."""
+        return {
+            "dropped_sightings": self.dropped_sightings,
+            "dropped_jobs": self.dropped_jobs,
+            "evicted_viewers": self.evicted_viewers,
+            "evicted_strangers": self.evicted_strangers,
+        }
 
     # -- writing ------------------------------------------------------------------------
 
@@ -131,7 +144,9 @@ class LongTermMemory:
         """Delete everything about a viewer, including what is still waiting to be written."""
         self._sightings = [(c, sight) for c, sight in self._sightings if sight.key != key]
         self._jobs = deque(
-            job for job in self._jobs if all(speaker.key != key for speaker in job.speakers)
+            _without(job, key)
+            for job in self._jobs
+            if all(speaker.key != key for speaker in job.speakers)
         )
         if not config.memory.enabled:
             return 0
@@ -240,14 +255,28 @@ class LongTermMemory:
 
     async def _prune(self, config: KaguraConfig) -> None:
         settings = config.memory
-        removed = await self._runtime.memory.prune(
+        pruned = await self._runtime.memory.prune(
             scope_of(config),
             max_notes=settings.max_facts,
             max_viewers=settings.max_viewers,
             max_age_days=settings.max_age_days,
+            protect_since=self.started,
         )
-        if removed:
-            log.info("memory: retention limits removed %d row(s)", removed)
+        self.evicted_viewers += pruned.viewers
+        self.evicted_strangers += pruned.strangers
+        if pruned.removed:
+            log.info(
+                "memory: retention limits removed %d note(s), %d viewer(s) (%d stranger(s))",
+                pruned.notes,
+                pruned.viewers,
+                pruned.strangers,
+            )
+        if pruned.over_cap:
+            log.warning(
+                "memory: %d viewer(s) with facts or payments over memory.max_viewers kept;"
+                " raise the limit",
+                pruned.over_cap,
+            )
 
     async def _run(self, job: _Job) -> None:
         settings = job.config.memory
@@ -290,6 +319,13 @@ class LongTermMemory:
             if close is not None:
                 await close()
         return "".join(chunks)
+
+
+def _without(job: _Job, key: ViewerKey) -> _Job:
+    """A waiting summary job without the lines `key` wrote (by identity)."""
+    if job.dropped:
+        job.dropped = tuple(without(item, key) for item in job.dropped)
+    return job
 
 
 def _cancelling() -> bool:
