@@ -20,8 +20,9 @@ HARD_CAP_FACTOR = 2
 
 @dataclass
 class Pruned:
-    """What a prune removed: rows of each table, the strangers among the viewers, and how
-    many viewers over the cap were kept because they hold facts or payments."""
+    """What a prune removed: rows of each table; `strangers`: the viewers among them with
+    no facts and no payments; `over_cap`: viewers over the cap kept for their facts or
+    payments."""
 
     notes: int = 0
     viewers: int = 0
