@@ -30,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).parent.parent))  # tests.support
 from report import exit_on_sigterm, nearest_rank, write_section
 from stream_run import GREETS, Seen, load, run
 
+from kagura.config import StageConfig
+from kagura.stage.events import KIND_LANES, Lane
 from tests.support.stage import CHAIN_START
 
 REPLAY = Path(__file__).resolve().parent / "data" / "stream_replay.jsonl"
@@ -38,6 +40,7 @@ PACES = ("quiet", "normal", "lively")
 ORDINARY = ("chatter", "emote", "spam")
 TAGS = ("named", "question", "greeting", *ORDINARY, "gift", "superchat", "guard", "raid")
 GREETING_PROMPT = "(Viewers just came into the stream."
+TTL_SLACK_S = 2.0  # stream seconds: the announcement comes just after the turn is taken
 TOPIC = re.compile(r"about this topic, in a short remark or question: «(.*?)»", re.S)
 
 
@@ -57,6 +60,9 @@ class Result:
     hold_s: float
     greetings: int
     same_reply: int
+    repeated: list[str]
+    missed_questions: int  # questions (named or plain) never answered
+    missed_while_held: int  # of them, asked while the streamer held the floor
     same_topic: int
     topics: int
     idle: int
@@ -69,6 +75,8 @@ def measure(seen: Seen, pace: str, factor: float, stream_s: float) -> Result:
     starts = [t for t, m in seen.page if m == CHAIN_START]
     # Each answered event is matched to the first announced line of its viewer that holds
     # its text, after it was sent.
+    # An answered event is never older than its lane's time-to-live (stream seconds): an
+    # earlier line of the same words that expired is not the one answered.
     pending = list(seen.sent)
     sent = Counter(e["tag"] for _, e in seen.sent)
     answered: Counter[str] = Counter()
@@ -78,7 +86,7 @@ def measure(seen: Seen, pace: str, factor: float, stream_s: float) -> Result:
             continue
         for i, (sent_at, event) in enumerate(pending):
             same = event["user"]["id"] == message["user_id"] and event["text"] in message["text"]
-            if same and sent_at <= t:
+            if same and 0 <= (t - sent_at) * factor <= _ttl_s(event["kind"]) + TTL_SLACK_S:
                 answered[event["tag"]] += 1
                 waits[event["tag"]].append((t - sent_at) * factor)
                 del pending[i]
@@ -89,6 +97,8 @@ def measure(seen: Seen, pace: str, factor: float, stream_s: float) -> Result:
             if begun <= start <= ended:
                 during.append(start - begun)
     holding = [(t, speaking) for t, speaking, _ in seen.holds]
+    missed = [(t, e) for t, e in pending if e["tag"] in ("named", "question")]
+    missed_held = sum(1 for t, _ in missed if _held_at(holding, t))
     during_hold = sum(1 for s in starts if _held_at(holding, s))
     texts = _reply_texts(seen)
     topics = [m[1] for p in seen.prompts if (m := TOPIC.search(p))]
@@ -108,6 +118,9 @@ def measure(seen: Seen, pace: str, factor: float, stream_s: float) -> Result:
         hold_s=_held_s(holding) * factor,
         greetings=sum(1 for p in seen.prompts if p.startswith(GREETING_PROMPT)),
         same_reply=len(texts) - len(set(texts)),
+        repeated=[text for text, n in Counter(texts).items() if n > 1],
+        missed_questions=len(missed),
+        missed_while_held=missed_held,
         same_topic=len(topics) - len(set(topics)),
         topics=len(topics),
         idle=idle,
@@ -115,6 +128,12 @@ def measure(seen: Seen, pace: str, factor: float, stream_s: float) -> Result:
         max_waiting=max((w for _, _, w in seen.holds), default=0),
         wall_s=seen.wall_s,
     )
+
+
+def _ttl_s(kind: str) -> float:
+    lane = KIND_LANES.get(kind) or Lane.DANMAKU
+    ttl: float = getattr(StageConfig().lanes, lane.key).ttl_s
+    return ttl
 
 
 def _held_at(holding: list[tuple[float, bool]], at: float) -> bool:
@@ -192,6 +211,10 @@ def render(results: list[Result], load_before: float) -> str:
     row("answered: plain questions", lambda r: _share(r, ("question",)))
     row("answered: greetings (“hi”, “晚上好”)", lambda r: _share(r, ("greeting",)))
     row("answered: ordinary chat (chatter, emotes, spam)", lambda r: _share(r, ORDINARY))
+    row(
+        "unanswered questions (named or plain), of them asked while the streamer spoke",
+        lambda r: f"{r.missed_questions}, {r.missed_while_held}",
+    )
     row("answered: gifts, super chats, guards", lambda r: _share(r, ("gift", "superchat", "guard")))
     if GREETS:
         row("greeting turns per minute", lambda r: f"{r.greetings / minutes:.2f} ({r.greetings})")
@@ -249,6 +272,9 @@ def render(results: list[Result], load_before: float) -> str:
                 if late
                 else "."
             ),
+            "Replies said twice: "
+            + ("; ".join(sorted({repr(t[:80]) for r in results for t in r.repeated})) or "none")
+            + ".",
             "A wait is from the event's arrival to its line being announced as its reply starts",
             "(`user-input-transcription`); answered is the share of those announced.",
             f"Machine: {os.cpu_count()} cores, shared (load average {load_before:.1f} → "

@@ -254,7 +254,7 @@ def streamer(rng: random.Random) -> list[dict[str, Any]]:
         events.append({"t": round(t, 2), "type": "streamer", "until": round(t + length, 2),
                        "text": text, "named": named})  # fmt: skip
         said += 1
-        gap = length * (1 - STREAMER_SHARE) / STREAMER_SHARE
+        gap = length * (1 - STREAMER_SHARE) / STREAMER_SHARE * 0.85  # the raid's pause aside
         t += length + rng.uniform(0.6 * gap, 1.4 * gap)
         if t < RAID_AT_S < t + 80:
             t = RAID_AT_S + 25  # welcomes the raid in their own words

@@ -53,6 +53,14 @@ REPLY_SENTENCES = (
     "Oh, I love that question, thank you for asking!",
     "Haha, chat is on fire tonight, I can barely keep up.",
 )
+TOPICS = [  # a streamer's list for idle talk, as characters/kagura.yaml has
+    "the best snack for a late-night stream",
+    "a game you would love to play with chat",
+    "what you would do with one day off",
+    "a song that is stuck in your head",
+    "the strangest dream you remember",
+    "a skill you want to learn this year",
+]
 GREETS = hasattr(StageConfig(), "greet_every_s")  # the co-host's greetings are built
 
 
@@ -96,10 +104,12 @@ def config(fake: FakeOpenAI, pace: str, factor: float) -> dict[str, Any]:
         "character_aliases": ALIASES,
         "stats_log_interval_s": 0,
     }
-    if GREETS:
+    extra: dict[str, Any] = {}
+    if GREETS:  # the co-host's greetings and idle topics (built together)
         stage["greet_every_s"] = getattr(base, "greet_every_s") / factor  # noqa: B009
+        extra["character"] = {"topics": TOPICS}
     engine = {"provider": "openai", "openai": {"base_url": fake.base_url}}
-    return {
+    return extra | {
         "llm": engine,
         "tts": engine,
         "asr": engine,
