@@ -105,6 +105,8 @@ class Stage:
         self.paused = False
         asr = runtime.config.asr
         self.hold = StreamerHold(clock, asr.max_seconds + asr.timeout_s + HOLD_MARGIN_S)
+        # Events a platform client sent in the name of another platform (refused at the edge).
+        self.wrong_platform = 0
 
     # -- clients -----------------------------------------------------------------------
 
@@ -115,6 +117,7 @@ class Stage:
         here and never reaches the LLM."""
         if self._forget_command(event):
             return ACCEPTED
+        event = self.host.amounts.bound(event)  # a claimed amount counts only up to the caps
         verdict = self.policy.offer(event)
         sighting = event.sighting(time.time())
         if sighting is not None and verdict not in UNCOUNTED:
@@ -290,6 +293,7 @@ class Stage:
             "idle_s": round(self.clock() - self._last_activity, 3),
             "audience": dict(self._audience),
             "show": self.host.stats(),
+            "forged": {**self.host.amounts.stats(), "wrong_platform": self.wrong_platform},
             **self.policy.stats(),
             "loop_lag": self.lag.stats(),
         }
