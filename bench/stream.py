@@ -77,7 +77,8 @@ def measure(seen: Seen, pace: str, factor: float, stream_s: float) -> Result:
     # its text, after it was sent.
     # An answered event is never older than its lane's time-to-live (stream seconds): an
     # earlier line of the same words that expired is not the one answered.
-    pending = list(seen.sent)
+    # Entries (arrivals) are greeted, not answered: they never match an announced line.
+    pending = [(at, event) for at, event in seen.sent if event["tag"] in TAGS]
     sent = Counter(e["tag"] for _, e in seen.sent)
     answered: Counter[str] = Counter()
     waits: dict[str, list[float]] = {tag: [] for tag in TAGS}
