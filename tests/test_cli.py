@@ -66,3 +66,16 @@ def test_tokens_prints_one_per_role(tmp_path: Path) -> None:
     printed = dict(line.split() for line in result.stdout.splitlines())
     assert printed == {role.value: role_token("abc", role) for role in Role}
     assert printed["admin"] == "abc" and printed["page"] != "abc"
+
+
+def test_tokens_prints_a_platform_bound_token_on_request(tmp_path: Path) -> None:
+    from kagura.auth import Role, platform_token, role_token
+
+    (tmp_path / "conf.yaml").write_text("system:\n  auth_token: abc\n", "utf-8")
+    result = kagura("tokens", "--platform", "bilibili", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert ["platform", role_token("abc", Role.PLATFORM)] in lines
+    assert lines[-1] == ["platform", platform_token("abc", "bilibili")]
+    bad = kagura("tokens", "--platform", "bili bili", cwd=tmp_path)
+    assert bad.returncode == 2 and "platform name" in bad.stderr

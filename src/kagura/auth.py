@@ -13,7 +13,9 @@ widget listener hand it a `Handshake` — headers and query — whatever library
 Roles: `platform` (chat clients), `page` (stage page, OBS overlay) and `admin` (the streamer);
 what each may send on each endpoint is `kagura.permissions`' table. The token decides the role:
 the configured token is the admin's, and the page and platform tokens are derived from it
-(`kagura tokens` prints all three), so an overlay URL can never drive the stage. `?role=` may
+(`kagura tokens` prints all three), so an overlay URL can never drive the stage. A platform
+token may also be bound to one platform (`platform_token`, `kagura tokens --platform NAME`):
+its connection may only speak for that platform. `?role=` may
 only lower a role. Without a token requirement (a loopback server, the default) local clients
 are trusted and `?role=` (default `admin`) is taken as is. A refused connection is accepted
 and closed at once with a close code and a reason, so the client can tell what was wrong.
@@ -26,6 +28,7 @@ import hmac
 import ipaddress
 import logging
 import os
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -65,6 +68,9 @@ class Role(StrEnum):
 
 
 RANK = {Role.PLATFORM: 0, Role.PAGE: 1, Role.ADMIN: 2}
+# A platform name a token may be bound to (`platform_token`): what platform clients send as
+# `source.platform` ("bilibili", "twitch", "youtube", ...).
+PLATFORM_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 def role_token(admin_token: str, role: Role) -> str:
@@ -74,6 +80,26 @@ def role_token(admin_token: str, role: Role) -> str:
         return admin_token
     digest = hmac.new(admin_token.encode(), f"kagura-role:{role.value}".encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
+
+
+def platform_token(admin_token: str, platform: str) -> str:
+    """A platform token that speaks for `platform` only: `<platform>.<mac>`. Its connection
+    may send events of that platform and no other (the plain platform token is bound by its
+    first event instead). Derived like the role tokens, so nothing needs to be stored."""
+    if not PLATFORM_NAME.fullmatch(platform):
+        raise ValueError(f"a platform name is 1-32 letters, digits, '-' or '_', got {platform!r}")
+    message = f"kagura-role:platform:{platform.casefold()}".encode()
+    digest = hmac.new(admin_token.encode(), message, hashlib.sha256).hexdigest()[:32]
+    return f"{platform.casefold()}.{digest}"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a connection was granted: its role, and for a platform token bound to one
+    platform, that platform's name ("": not bound by its token)."""
+
+    role: Role
+    platform: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +190,10 @@ class AuthSettings:
 
     def check(self, handshake: Handshake) -> Role:
         """The connection's role, or `Refused` with the close code and a reason."""
+        return self.grant(handshake).role
+
+    def grant(self, handshake: Handshake) -> Grant:
+        """The connection's role and bound platform, or `Refused` (code and reason)."""
         self._check_origin(handshake.headers)
         asked = handshake.query.get("role")
         try:
@@ -172,24 +202,30 @@ class AuthSettings:
             raise Refused(CLOSE_BAD_REQUEST, "role must be admin, page or platform") from None
         presented = _presented_token(handshake)
         if presented is not None and self.token:
-            granted = self._role_of(presented)
+            granted = self._grant_of(presented)
         elif self.required:
             raise Refused(CLOSE_UNAUTHORIZED, "a token is required (?token=...)")
         else:
-            granted = Role.ADMIN  # nothing to check: local clients are trusted
+            granted = Grant(Role.ADMIN)  # nothing to check: local clients are trusted
         if requested is None:
             return granted
-        if RANK[requested] > RANK[granted]:
-            raise Refused(CLOSE_FORBIDDEN, f"this token is for the {granted.value} role")
-        return requested
+        if RANK[requested] > RANK[granted.role]:
+            raise Refused(CLOSE_FORBIDDEN, f"this token is for the {granted.role.value} role")
+        # Lowering an admin's role gives a platform connection bound by its first event.
+        return granted if requested is granted.role else Grant(requested)
 
-    def _role_of(self, presented: str) -> Role:
-        """Which role's token this is; every comparison is constant-time."""
+    def _grant_of(self, presented: str) -> Grant:
+        """Which role's token this is, or which platform's; comparisons are constant-time."""
         matched = None
         for role in Role:
             expected = role_token(self.token, role).encode()
             if secrets.compare_digest(presented.encode(), expected):
-                matched = role
+                matched = Grant(role)
+        platform, dot, _ = presented.partition(".")
+        if matched is None and dot and PLATFORM_NAME.fullmatch(platform):
+            expected = platform_token(self.token, platform).encode()
+            if secrets.compare_digest(presented.encode(), expected):
+                matched = Grant(Role.PLATFORM, platform.casefold())
         if matched is None:
             raise Refused(CLOSE_UNAUTHORIZED, "wrong token")
         return matched

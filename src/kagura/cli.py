@@ -133,9 +133,15 @@ def _configure_logging(level: str) -> None:
 
 
 @app.command()
-def tokens(config: ConfigOption = None) -> None:
+def tokens(
+    config: ConfigOption = None,
+    platform: Annotated[
+        list[str] | None,
+        typer.Option(help="Also print a platform token that may speak for this platform only."),
+    ] = None,
+) -> None:
     """Print the admin, page and platform tokens (stage page, OBS overlay, chat clients)."""
-    from kagura.auth import AuthSettings, Role, role_token
+    from kagura.auth import AuthSettings, Role, platform_token, role_token
 
     auth = AuthSettings.load(_load(config))
     if not auth.token:
@@ -146,6 +152,12 @@ def tokens(config: ConfigOption = None) -> None:
         return
     for role in Role:
         print(f"{role.value:<9} {role_token(auth.token, role)}")
+    for name in platform or []:
+        try:
+            print(f"{'platform':<9} {platform_token(auth.token, name)}")
+        except ValueError as exc:
+            err.print(str(exc))
+            raise typer.Exit(2) from None
 
 
 @config_app.command("init")

@@ -180,6 +180,26 @@ class StageConfig(Section):
         zh="小礼物与关注的模板致谢；会填入 {names} 和 {gifts}。",
         max_length=300,
     )
+    # A platform client is not trusted with money: what one event, or one viewer in one
+    # stream, may claim to be worth (`kagura.stage.amounts`).
+    max_amount_per_event: float = F(
+        50_000,
+        en="Most one event (a super chat, a gift, a membership) counts as worth, in its own "
+        "currency: a larger claimed amount is clipped to this (still answered as paid). The "
+        "number applies to every currency alike. 0 means no cap.",
+        zh="单个事件（醒目留言、礼物、会员）最多计为多少金额（按其自身货币计）：声称的更大金额会被"
+        "截为此值（仍按付费事件回答）。此数值对所有货币一视同仁。0 表示不设上限。",
+        ge=0,
+    )
+    max_amount_per_viewer_per_stream: float = F(
+        500_000,
+        en="Most one viewer's events count as worth in total during one stream (any "
+        "currency, added as numbers); past it their events count nothing more toward "
+        "thanks, memory or the top supporters. 0 means no cap.",
+        zh="一场直播中单个观众的事件合计最多计为多少金额（不同货币按数值相加）；超过后其事件"
+        "不再计入致谢、记忆或榜单。0 表示不设上限。",
+        ge=0,
+    )
     reply_max_sentences: int = F(
         3,
         en="The character answers the stage in one to this many sentences: the prompt asks "

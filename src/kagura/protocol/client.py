@@ -80,7 +80,9 @@ class ChatSource(_Message):
     platform: str = Field(default="", max_length=32)
     kind: ChatKind = "danmaku"
     user: ChatUser | None = None
-    amount: float | None = Field(default=None, ge=0, le=10_000_000)
+    # Any finite amount parses: what it may count for is the stage's caps' to say
+    # (`stage.max_amount_per_event`), so an absurd claim is answered, clipped, not refused.
+    amount: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     currency: str | None = Field(default=None, max_length=16)
     id: _Id | None = None
     ts: float | None = None

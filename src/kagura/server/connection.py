@@ -17,7 +17,7 @@ from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from kagura import permissions
-from kagura.auth import CLOSE_FORBIDDEN, AuthSettings, Handshake, Refused, Role
+from kagura.auth import CLOSE_FORBIDDEN, AuthSettings, Grant, Handshake, Refused, Role
 from kagura.logs import RateLimitedLog
 from kagura.permissions import Endpoint
 from kagura.protocol import client as incoming
@@ -54,8 +54,15 @@ async def accept(websocket: WebSocket, endpoint: Endpoint | None = None) -> Role
     """Accept the connection; a refused one is closed with a code and reason (→ None).
 
     With `endpoint`, the role must also be one that may connect there."""
+    granted = await admit(websocket, endpoint)
+    return None if granted is None else granted.role
+
+
+async def admit(websocket: WebSocket, endpoint: Endpoint | None = None) -> Grant | None:
+    """`accept`, with what the token granted besides the role (a platform it is bound to)."""
     try:
-        role = check(websocket)
+        granted = auth_settings(websocket).grant(handshake(websocket))
+        role = granted.role
         if endpoint is not None and not permissions.may_connect(endpoint, role):
             raise Refused(CLOSE_FORBIDDEN, f"the {role.value} role may not use {endpoint.value}")
     except Refused as refused:
@@ -65,7 +72,7 @@ async def accept(websocket: WebSocket, endpoint: Endpoint | None = None) -> Role
         await websocket.close(refused.code, refused.reason)
         return None
     await websocket.accept()
-    return role
+    return granted
 
 
 async def parse(frame: str | bytes) -> incoming.Incoming:

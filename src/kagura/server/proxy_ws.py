@@ -29,9 +29,10 @@ from kagura.stage.policy import BAD_INPUT
 from kagura.voice import Interruption, Speaking, Utterance, VoiceEvent, VoiceFailed, VoiceInput
 
 from .audience import Audience
-from .connection import Connection, accept
+from .connection import Connection, admit, mistakes
 from .listening import MicBuffer, follow_reply, voice_input
 from .requests import Requests, model_and_conf
+from .speaks_for import SpeaksFor
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,12 @@ NOT_ADDRESSED = "the character was not named (stage.streamer_addressing: by_name
 
 
 class StageClient:
-    def __init__(self, audience: Audience, websocket: WebSocket, role: auth.Role) -> None:
+    def __init__(self, audience: Audience, websocket: WebSocket, granted: auth.Grant) -> None:
         self.audience = audience
         self.stage = stage = audience.stage
-        self.role = role
+        self.role = role = granted.role
+        # The one platform a platform client may speak for (its token's, or its hello's).
+        self.speaks_for = SpeaksFor(granted)
         self.client_uid = f"stage_{role.value}_{uuid.uuid4().hex[:12]}"
         self.connection = Connection(
             websocket, self.client_uid, Endpoint.STAGE, role, stage.config.client_queue_frames
@@ -78,7 +81,8 @@ class StageClient:
             case m.TextInput(text=text, source=source):
                 self._submit(text, source)
             case m.ChatWithdraw(platform=platform, ids=ids):
-                stage.withdraw(platform, ids)
+                if self._speaks_for(message.type, platform):
+                    stage.withdraw(platform, ids)
             case m.InterruptSignal(text=heard):
                 stage.interrupt(heard, origin=self.client_uid)
             case m.Simple(type="frontend-playback-complete"):
@@ -149,7 +153,19 @@ class StageClient:
         log.debug("%s: the streamer did not name the character; not answered", self.client_uid)
         return False
 
+    def _speaks_for(self, what: str, platform: str) -> bool:
+        """Whether this connection may send an event of `platform`; if not, it is told so."""
+        refused = self.speaks_for.refusal(platform)
+        if refused is None:
+            return True
+        self.stage.wrong_platform += 1
+        mistakes.warning("%s: %s", self.client_uid, refused)
+        self.send(out.error(f"{what}: {refused}"))
+        return False
+
     def _submit(self, text: str, source: m.ChatSource | None) -> None:
+        if source is not None and not self._speaks_for("text-input", source.platform):
+            return
         if source is not None and source.kind in SHOW_KINDS:  # the platform's stream
             self.stage.show(SHOW_KINDS[source.kind])
             return
@@ -204,7 +220,7 @@ def sourced_event(text: str, source: m.ChatSource, lane: Lane, origin: str) -> C
 
 @router.websocket("/proxy-ws")
 async def proxy_ws(websocket: WebSocket) -> None:
-    role = await accept(websocket, Endpoint.STAGE)
-    if role is not None:
+    granted = await admit(websocket, Endpoint.STAGE)
+    if granted is not None:
         audience: Audience = websocket.app.state.audience
-        await StageClient(audience, websocket, role).serve()
+        await StageClient(audience, websocket, granted).serve()

@@ -9,7 +9,8 @@ asked, and none of it is written to the history as a viewer's message.
 
 Memory lookups are bounded (`LOOKUP_TIMEOUT_S`) and part of the turn they serve, so a slow
 disk delays that greeting, never the chat behind it. Everything kept per stream is bounded:
-the greeter's lists, the supporters (`MAX_SUPPORTERS`), the notes used for idle talk.
+the greeter's lists, the supporters (`MAX_SUPPORTERS`), what each viewer's payments counted
+for (`amounts`), the notes used for idle talk.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from kagura.conversation.long_term.memory import scope_of
 from kagura.memory import Note, Profile, ViewerKey
 
 from . import host_prompts as prompts
+from .amounts import AmountCaps
 from .events import ChatEvent, Lane
 from .greeter import Arrival, Clock, Greeter
 from .policy import FloodPolicy
@@ -84,6 +86,9 @@ class Host:
         self.greeter = Greeter(clock)
         self.topics = TopicPicker()
         self.supporters = Supporters()
+        # What claimed amounts may count for, this stream (`amounts`): read before anything
+        # else sees an event's amount.
+        self.amounts = AmountCaps(config)
         self._shows: deque[ShowState] = deque(maxlen=2)  # asked for, not yet performed
         self.show_state: ShowState | None = None  # the last one performed (None: not yet)
         # Viewers first seen by memory before this moment are regulars (epoch seconds).
@@ -93,6 +98,13 @@ class Host:
         self._said_used_up = False
 
     # -- what the stage tells the host -------------------------------------------------------
+
+    def accepted(self, event: ChatEvent) -> None:
+        """A viewer's event was queued: its amount (bounded already) uses up its viewer's
+        allowance this stream at once, so paid events queued faster than they are answered
+        cannot claim the same allowance twice; their first message is an arrival."""
+        self.amounts.count(event)
+        self.arrived(event)
 
     def counted(self, event: ChatEvent) -> None:
         """A viewer's event was answered or thanked: what they paid counts toward the
@@ -212,6 +224,7 @@ class Host:
         self.greeter.new_stream()
         self.topics.new_stream()
         self.supporters.clear()
+        self.amounts.new_stream()
         self._used_notes.clear()
         self._said_used_up = False
         self.stream_began = time.time()

@@ -102,6 +102,8 @@ class Stage:
         self.paused = False
         asr = runtime.config.asr
         self.hold = StreamerHold(clock, asr.max_seconds + asr.timeout_s + HOLD_MARGIN_S)
+        # Events a platform client sent in the name of another platform (refused at the edge).
+        self.wrong_platform = 0
 
     # -- clients -----------------------------------------------------------------------
 
@@ -113,9 +115,10 @@ class Stage:
         memory. The forget command is carried out here and never reaches the LLM."""
         if self._forget_command(event):
             return ACCEPTED
+        event = self.host.amounts.bound(event)  # a claimed amount counts only up to the caps
         verdict = self.policy.offer(event)
         if verdict == ACCEPTED:
-            self.host.arrived(event)  # their first message: a greeting, if the host will
+            self.host.accepted(event)  # its allowance used, and a greeting if the host will
             self._last_activity = self.clock()
             self._wake.set()
         else:
@@ -286,6 +289,7 @@ class Stage:
             "audience": dict(self._audience),
             "show": self.host.stats(),
             "memory": self.conversation.long_term.stats(),
+            "forged": {**self.host.amounts.stats(), "wrong_platform": self.wrong_platform},
             **self.policy.stats(),
             "loop_lag": self.lag.stats(),
         }
