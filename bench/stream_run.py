@@ -208,9 +208,12 @@ async def speak(admin: StageClient, fake: FakeOpenAI, event: dict[str, Any], fac
     await speech.stream(admin, speech.silence(1.5))  # the microphone stays open a moment
 
 
-async def play(replay: list[dict[str, Any]], platform: StageClient, admin: StageClient,
-               http: httpx.AsyncClient, fake: FakeOpenAI, factor: float, seen: Seen,
-               clock: Any) -> None:  # fmt: skip
+NOT_CHAT = ("streamer", "show")  # replay events that no platform client sends
+
+
+async def play(replay: list[dict[str, Any]], platforms: dict[str, StageClient],
+               admin: StageClient, http: httpx.AsyncClient, fake: FakeOpenAI, factor: float,
+               seen: Seen, clock: Any) -> None:  # fmt: skip
     talking: list[asyncio.Task[None]] = []
     for event in replay:
         delay = event["t"] / factor - clock()
@@ -226,7 +229,8 @@ async def play(replay: list[dict[str, Any]], platform: StageClient, admin: Stage
             source: dict[str, Any] = {k: event[k] for k in ("platform", "kind", "user")}
             if "amount" in event:
                 source["amount"] = event["amount"]
-            await platform.send({"type": "text-input", "text": event["text"], "source": source})
+            message = {"type": "text-input", "text": event["text"], "source": source}
+            await platforms[event["platform"]].send(message)
             seen.sent.append((now, event))
     await asyncio.gather(*talking)
 
@@ -256,9 +260,16 @@ async def run(workdir: Path, replay: list[dict[str, Any]], pace: str, factor: fl
                 httpx.AsyncClient(base_url=server.http_url, timeout=10) as http,
                 StageClient(server, "page") as page_client,
                 StageClient(server) as admin,
-                StageClient(server, "platform") as platform,
+                contextlib.AsyncExitStack() as stack,
             ):
-                for client in (page_client, admin, platform):
+                # One client per platform, as `kagura live <platform>` runs one each: a
+                # platform connection speaks for its own platform only.
+                names = sorted({e["platform"] for e in replay if e["type"] not in NOT_CHAT})
+                platforms = {
+                    name: await stack.enter_async_context(StageClient(server, "platform"))
+                    for name in names
+                }
+                for client in (page_client, admin, *platforms.values()):
                     await client.connect_sequence()
                 drainer = asyncio.create_task(drain(admin))
                 await warm_up(admin, fake)
@@ -274,7 +285,7 @@ async def run(workdir: Path, replay: list[dict[str, Any]], pace: str, factor: fl
                     asyncio.create_task(page.read()),
                     asyncio.create_task(poll(http, seen, clock, stop)),
                 ]
-                await play(replay, platform, admin, http, fake, factor, seen, clock)
+                await play(replay, platforms, admin, http, fake, factor, seen, clock)
                 await asyncio.sleep(tail_s)
                 seen.wall_s = clock()
                 stop.set()
