@@ -110,3 +110,15 @@ def test_prompts_frame_names_and_memory_as_data() -> None:
     assert prompts.greeting([], 0, [], 3, ()) == ""
     impostor = prompts.closing([("Kagura", 30.0), ("Bob", 5.0)], ("Kagura",))
     assert "Kagura (a viewer) (30), Bob (5)" in impostor
+
+
+def test_with_patience_a_greeting_waits_until_its_oldest_arrival_has_waited() -> None:
+    """On a busy stream (the host passes a patience) a newcomer is not greeted before the
+    chat that was there first: only once they have waited that long."""
+    clock = Clock()
+    greeter = Greeter(clock)
+    greeter.arrive(key(1), "Alice")
+    assert greeter.due_in(EVERY_S, patience_s=3 * EVERY_S) == 3 * EVERY_S
+    assert greeter.take(EVERY_S, 50, patience_s=3 * EVERY_S) == []
+    clock.now += 3 * EVERY_S
+    assert [a.name for a in greeter.take(EVERY_S, 50, patience_s=3 * EVERY_S)] == ["Alice"]

@@ -209,3 +209,29 @@ async def test_a_platforms_live_events_open_and_close_the_show(
     assert greeting.endswith("Welcome the newcomers together: Zed on bilibili.)")
     assert "stream is ending" in closing and "thank everyone for watching" in closing
     assert stats["show"]["state"] == "end" and seen.count(lambda m: m == CHAIN_START) == 3
+
+
+async def test_a_busy_stream_still_greets_but_chat_goes_first(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """Chat never stops waiting here; a greeting still comes, at most every three intervals
+    (a simulated busy stream greeted nobody when greetings waited for a quiet moment)."""
+    every_s = 0.5
+    fake.script = LLMScript(reply="Sure thing, let me answer that one.", tokens_per_s=40)
+    config = fake_engines(
+        fake, stage={"greet_every_s": every_s, "user_rate_per_min": 0, "batch_max": 1}
+    )
+    with KaguraProcess(tmp_path, config) as server:
+        async with viewer_and_page(server) as (platform, seen):
+            for n in range(3):
+                await platform.chat("", user=f"guest{n}", kind="enter")
+            for n in range(40):  # more chat than the character can answer meanwhile
+                await platform.chat(f"question number {n}?", user=f"c{n}")
+            await until(lambda: len(greetings(fake)) >= 1, 30, "a greeting amid the chat")
+            stats = await stage_stats(server)
+            assert sum(stats["waiting"].values()) > 0  # chat was still waiting
+            prompts = reply_prompts(fake.chat_requests())
+            first_greeting = next(i for i, p in enumerate(prompts) if p.startswith(GREETING))
+            assert first_greeting >= 1  # chat went first
+            starts = [at for at, m in seen.seen if m == CHAIN_START]
+            assert len(starts) >= first_greeting + 1

@@ -65,17 +65,20 @@ class Greeter:
         """Not to be greeted after all (banned meanwhile, asked to be forgotten)."""
         self._pending.pop(key, None)
 
-    def due_in(self, every_s: float) -> float | None:
-        """Seconds until a greeting is due (0: now), or None when nobody waits."""
+    def due_in(self, every_s: float, patience_s: float = 0.0) -> float | None:
+        """Seconds until a greeting is due (0: now), or None when nobody waits: `every_s`
+        after the last one, and once the oldest arrival has waited `patience_s`."""
         self._expire()
         if not self._pending:
             return None
-        return max(0.0, self._last + every_s - self.clock())
+        oldest = next(iter(self._pending.values())).at
+        now = self.clock()
+        return max(0.0, self._last + every_s - now, oldest + patience_s - now)
 
-    def take(self, every_s: float, limit: int) -> list[Arrival]:
+    def take(self, every_s: float, limit: int, patience_s: float = 0.0) -> list[Arrival]:
         """The next greeting's arrivals, oldest first (at most `limit`; the rest wait for
         the next one), or [] when none is due. Those taken are never greeted again."""
-        wait = self.due_in(every_s)
+        wait = self.due_in(every_s, patience_s)
         if wait is None or wait > 0:
             return []
         taken: list[Arrival] = []

@@ -41,6 +41,7 @@ ShowState = Literal["start", "end"]
 SHOW_KINDS: dict[str, ShowState] = {"live_start": "start", "live_end": "end"}
 LOOKUP_TIMEOUT_S = 0.5  # a memory lookup for a greeting or a topic; skipped past it
 MAX_GREETED_PER_TURN = 50  # arrivals looked up for one greeting; the rest wait for the next
+BUSY_GREETING_FACTOR = 3  # while chat waits, a greeting at most every 3 intervals
 MAX_SUPPORTERS = 10_000  # viewers whose support this stream is counted
 TOP_SUPPORTERS = 3
 MAX_NOTES_LOOKED_AT = 500  # notes read for the last stream's summary, or an idle topic
@@ -145,15 +146,19 @@ class Host:
 
     def next_turn(self, chat_waiting: bool) -> Coroutine[Any, Any, None] | None:
         """The host's next turn, if one is due: the show's opening or closing (before
-        chat), else a greeting when no chat waits."""
+        chat), else a greeting — every `greet_every_s` while chat is quiet, and every
+        `BUSY_GREETING_FACTOR` times that while chat waits: on a busy stream chat goes
+        first, but regulars are still greeted (a simulated busy stream greeted nobody)."""
         if self._shows:
             # The state changes now, not when the turn runs: a repeat arriving meanwhile
             # is a repeat.
             state = self.show_state = self._shows.popleft()
             return self._open() if state == "start" else self._close()
-        if chat_waiting:
-            return None
-        arrivals = self.greeter.take(self.config.greet_every_s, MAX_GREETED_PER_TURN)
+        every_s = self.config.greet_every_s
+        if chat_waiting:  # chat first: greet only who has waited, and less often
+            every_s *= BUSY_GREETING_FACTOR
+        patience_s = every_s if chat_waiting else 0.0
+        arrivals = self.greeter.take(every_s, MAX_GREETED_PER_TURN, patience_s)
         return self._greet(arrivals) if arrivals else None
 
     def due_in(self) -> float | None:
