@@ -223,10 +223,11 @@ async def test_a_busy_stream_still_greets_but_chat_goes_first(
     )
     with KaguraProcess(tmp_path, config) as server:
         async with viewer_and_page(server) as (platform, seen):
-            for n in range(3):
-                await platform.chat("", user=f"guest{n}", kind="enter")
             for n in range(40):  # more chat than the character can answer meanwhile
                 await platform.chat(f"question number {n}?", user=f"c{n}")
+            await until(lambda: len(reply_prompts(fake.chat_requests())) >= 1, 10, "busy")
+            for n in range(3):
+                await platform.chat("", user=f"guest{n}", kind="enter")
             await until(lambda: len(greetings(fake)) >= 1, 30, "a greeting amid the chat")
             stats = await stage_stats(server)
             assert sum(stats["waiting"].values()) > 0  # chat was still waiting
