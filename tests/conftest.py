@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,8 @@ from kagura.testing.proxy_recorder import ProxyRecorder
 from tests.support.server import KaguraProcess
 
 if TYPE_CHECKING:
+    from kagura.voice import VoiceEngines
+
     from .web_browser import PageRecorder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -169,3 +172,18 @@ def reset_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     server.resume()  # a test that paused it leaves it listening again
 
 
+@pytest.fixture(scope="module")
+def engines() -> Iterator[VoiceEngines]:
+    """The embedded voice engines of the default config (whisper, Smart Turn), for tests
+    that drive a `VoiceInput` in the test process."""
+    from kagura.config import KaguraConfig
+    from kagura.engines import asr, endpointing
+    from kagura.voice import VoiceEngines
+
+    config = KaguraConfig()
+    loop = asyncio.new_event_loop()
+    recognizer, model = asr.create(config.asr), endpointing.create(config.voice.turn)
+    yield VoiceEngines(config, recognizer, model)
+    loop.run_until_complete(recognizer.aclose())
+    loop.run_until_complete(model.aclose())
+    loop.close()

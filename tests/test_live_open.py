@@ -73,13 +73,14 @@ async def test_an_open_platform_session_from_start_to_end(
             m.open_super_chat_delete("m8", room, 77),
             m.open_danmaku("m1", "open-a", "Alice", "hello", room),  # delivered again
         )
-        messages = await received(recorder, 6)
+        messages = await received(recorder, 7)
         assert [summary(message) for message in messages] == [
             ("danmaku", "hello", "Alice", None, False),
             ("gift", "Rocket x2", "Bob", 100.0, False),
             ("gift", "小心心", "Cat", None, True),
             ("superchat", "Read me!", "Dee", 50.0, False),
             ("guard", "舰长", "Eve", 198.0, False),
+            ("enter", "", "Gus", None, False),  # entries are forwarded: the host greets
             ("withdraw", "sc:77"),
         ]
         assert messages[0]["source"]["user"]["id"] == "open-a"
@@ -94,7 +95,7 @@ async def test_an_open_platform_session_from_start_to_end(
         await until(lambda: len(started(bili)) == 3, 10, "a new session after expiry")
         await connected(bili, connects=3)
         bili.push(m.open_danmaku("m9", "open-h", "Hana", "still here", room))
-        await received(recorder, 7)
+        await received(recorder, 8)
         assert client.stop(signal.SIGTERM) == 0
     games = started(bili)
     assert bili.read(lambda: list(bili.open.ended)) == [games[-1]]  # `end` on SIGTERM

@@ -15,7 +15,6 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,7 @@ import numpy as np
 import pytest
 
 from kagura.audio import Speech, float_to_int16
-from kagura.config import KaguraConfig, StageConfig
-from kagura.engines import asr, endpointing
+from kagura.config import StageConfig
 from kagura.stage.addressing import Addressing, normal
 from kagura.stage.events import ChatEvent, Lane
 from kagura.stage.hold import StreamerHold
@@ -170,15 +168,6 @@ async def _chat_waiting(server: KaguraProcess) -> dict[str, Any] | None:
 # -- the voice input's reports ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def engines() -> Iterator[VoiceEngines]:
-    config = KaguraConfig()
-    loop = asyncio.new_event_loop()
-    recognizer, model = asr.create(config.asr), endpointing.create(config.voice.turn)
-    yield VoiceEngines(config, recognizer, model)
-    loop.run_until_complete(recognizer.aclose())
-    loop.run_until_complete(model.aclose())
-    loop.close()
 
 
 async def _feed(voice: VoiceInput, audio: np.ndarray) -> None:

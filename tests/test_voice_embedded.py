@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
@@ -13,7 +13,7 @@ import pytest
 
 from kagura.audio import Speech, float_to_int16
 from kagura.config import KaguraConfig
-from kagura.engines import asr, endpointing, vad
+from kagura.engines import vad
 from kagura.engines.asr.whisper import _loops
 from kagura.voice import Interruption, Utterance, VoiceEngines, VoiceEvent, VoiceInput
 from kagura.voice.endpoint import EndOfTurn, Endpointer, Paused
@@ -32,15 +32,6 @@ SENTENCES = [
 CHUNK_S = 0.02  # what a browser's audio worklet sends at a time
 
 
-@pytest.fixture(scope="module")
-def engines() -> Iterator[VoiceEngines]:
-    config = KaguraConfig()
-    loop = asyncio.new_event_loop()
-    recognizer, model = asr.create(config.asr), endpointing.create(config.voice.turn)
-    yield VoiceEngines(config, recognizer, model)
-    loop.run_until_complete(recognizer.aclose())
-    loop.run_until_complete(model.aclose())
-    loop.close()
 
 
 def endpoint(audio: np.ndarray, **voice: Any) -> list[Any]:
