@@ -180,7 +180,8 @@ def test_the_overlay_captions_the_reply_with_the_viewers_question(
                 }
             )
         )
-        overlay.wait_for_function("window.kagura.playing", timeout=20_000)
+        # `playing` turns true as the audio is queued; the subtitle follows once it starts.
+        overlay.wait_for_function("window.kagura.subtitle().length > 0", timeout=20_000)
     caption = overlay.locator("#question")
     assert caption.is_visible()
     assert caption.inner_text() == "Bea: What's your favourite game?"

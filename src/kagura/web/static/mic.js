@@ -144,8 +144,12 @@ export class Microphone extends EventTarget {
     this.ctx?.close().catch(() => {});
     this.node = this.stream = this.ctx = null;
     this.pressed = false;
-    this.level = 0;
-    this.dispatchEvent(new CustomEvent("level", { detail: { level: 0 } }));
+    this.showLevel(0);
+  }
+
+  showLevel(level) {
+    this.level = level;
+    this.dispatchEvent(new CustomEvent("level", { detail: { level } }));
   }
 
   setMode(mode) {
@@ -159,6 +163,7 @@ export class Microphone extends EventTarget {
   setMuted(muted) {
     const wasSending = this.transmitting;
     this.muted = Boolean(muted);
+    if (this.muted) this.showLevel(0); // at once: the next chunk may be a while coming
     if (wasSending && !this.transmitting) this.beginTail();
     this.setState(this.state);
   }
@@ -183,8 +188,7 @@ export class Microphone extends EventTarget {
   }
 
   onChunk({ pcm, level }) {
-    this.level = this.muted ? 0 : level;
-    this.dispatchEvent(new CustomEvent("level", { detail: { level: this.level } }));
+    this.showLevel(this.muted ? 0 : level);
     if (this.transmitting) {
       this.deliver(pcm);
       if (level > SOUND_LEVEL) this.soundSent = true;
