@@ -12,7 +12,7 @@ from playwright.sync_api import Browser
 
 from kagura.testing.fake_bilibili import FakeBilibili
 from kagura.testing.fake_guard import FakeGuard, GuardScript
-from kagura.testing.fake_openai import FakeOpenAI, LLMScript, TTSScript
+from kagura.testing.fake_openai import EmbeddingsScript, FakeOpenAI, LLMScript, TTSScript
 from kagura.testing.fake_twitch import FakeTwitch
 from kagura.testing.fake_youtube import FakeYouTube
 from kagura.testing.proxy_recorder import ProxyRecorder
@@ -72,6 +72,7 @@ def _reset_fake(request: pytest.FixtureRequest) -> None:
         server: FakeOpenAI = request.getfixturevalue("fake")
         server.script = LLMScript()
         server.tts_script = TTSScript()
+        server.embeddings_script = EmbeddingsScript()
         server.clear_requests()
 
 

@@ -3,7 +3,8 @@
 Sessions and the stage share one Runtime. The port opens as soon as the history is open: the
 LLM and TTS load at start-up in the background, with a progress line, and a turn that comes
 before they are ready waits for them. Speech recognition and the end-of-turn model load on
-first use, since many sessions only type.
+first use, since many sessions only type. The embedding model loads after the LLM and TTS,
+and memory's vectors are made between turns (`Indexer`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from kagura.config import KaguraConfig
-from kagura.engines import asr, endpointing, llm, tts
+from kagura.engines import asr, embed, endpointing, llm, tts
 from kagura.engines.errors import EngineError
 from kagura.history import HistoryStore
 from kagura.live2d import ModelInfo, load_registry
-from kagura.memory import MemoryStore
+from kagura.memory import Indexer, MemoryStore
 from kagura.safety import GuardModel, ListGuard, guard_model
 from kagura.safety.audit import AuditLog
 
@@ -93,6 +94,9 @@ class Runtime:
     # one log for the stage and every private session.
     audit: AuditLog
     guard_model: GuardModel | None = None  # `safety.guard`, when a provider is set
+    # Recall by meaning (`memory.embeddings`): None with provider none or memory disabled.
+    embedder: embed.EmbeddingEngine | None = None
+    indexer: Indexer | None = field(default=None, init=False)
     activity: Activity = field(default_factory=Activity)
     _loading: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
@@ -116,6 +120,7 @@ class Runtime:
             ),
             guard_model=guard_model.create(config.safety.guard),
             audit=AuditLog(data_dir / "safety.jsonl", config.safety.audit_log_max_kb * 1024),
+            embedder=embed.create(config.memory.embeddings) if config.memory.enabled else None,
         )
 
     async def start(self) -> None:
@@ -124,6 +129,9 @@ class Runtime:
         self.audit.load()  # the last entries again, for the admin page
         if self.config.memory.enabled:
             await self.memory.open()
+            if self.embedder is not None:
+                self.indexer = Indexer(self.memory, self.embedder, self.activity.idle)
+                self.memory.on_change.append(self.indexer.wake)
         self._loading = asyncio.create_task(self._load_engines())
 
     async def ready(self) -> None:
@@ -148,13 +156,18 @@ class Runtime:
         await asyncio.gather(_load("LLM", self.llm), _load("TTS", self.tts))
         return_freed_memory()
         log.info("engines ready %.1f s after start-up", time.perf_counter() - started)
+        if self.indexer is not None:  # after them: a turn needs the LLM and TTS first
+            self.indexer.start()
 
     async def close(self) -> None:
         if self._loading is not None:
             self._loading.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._loading
-        for engine in (self.llm, self.tts, self.asr, self.end_of_turn):
+        if self.indexer is not None:
+            await self.indexer.close()
+        engines = (self.llm, self.tts, self.asr, self.end_of_turn, self.embedder)
+        for engine in [engine for engine in engines if engine is not None]:
             try:
                 await engine.aclose()
             except Exception:  # closing must go on for the others

@@ -32,6 +32,7 @@ from .loader import (
     list_character_presets,
     load_config,
 )
+from .memory import EmbeddingsConfig, MemoryConfig, OpenAIEmbeddingsConfig
 from .safety import GuardConfig, ReplacementLine, SafetyConfig
 from .schema import (
     CharacterConfig,
@@ -55,6 +56,7 @@ __all__ = [
     "CharacterConfig",
     "ConfigError",
     "ConversationConfig",
+    "EmbeddingsConfig",
     "EndOfTurnConfig",
     "EspeakConfig",
     "GuardConfig",
@@ -63,7 +65,9 @@ __all__ = [
     "LaneConfig",
     "LanesConfig",
     "LiveConfig",
+    "MemoryConfig",
     "OpenAIASRConfig",
+    "OpenAIEmbeddingsConfig",
     "OpenAIEndpoint",
     "OpenAILLMConfig",
     "OpenAITTSConfig",

@@ -7,6 +7,68 @@ from typing import Literal
 from .fields import F, Section
 
 Extract = Literal["auto", "off", "counters", "llm"]
+EmbeddingsProvider = Literal["none", "local", "openai"]
+
+
+class OpenAIEmbeddingsConfig(Section):
+    base_url: str = F(
+        "http://127.0.0.1:11434/v1",
+        en="Base URL of an OpenAI-compatible API with /embeddings (Ollama, vLLM, LM Studio, "
+        "OpenAI...).",
+        zh="提供 /embeddings 的 OpenAI 兼容 API 的基础地址（Ollama、vLLM、LM Studio、OpenAI 等）。",
+        max_length=2000,
+    )
+    model: str = F(
+        "bge-m3",
+        en="Embedding model to request; a multilingual one if viewers write Chinese.",
+        zh="请求的向量模型；观众用中文时请选多语言模型。",
+        max_length=200,
+    )
+    api_key: str = F(
+        "",
+        en="API key sent as a bearer token, if the server wants one. Secret: write "
+        "${EMBEDDINGS_API_KEY} and set it in the environment; it is never logged.",
+        zh="服务器需要时作为 Bearer 令牌发送的 API 密钥。这是机密：请写成 ${EMBEDDINGS_API_KEY} "
+        "并在环境变量中设置；它不会写入日志。",
+        max_length=2000,
+    )
+    timeout_ms: int = F(
+        300,
+        en="How long a turn waits for its message's embedding; beyond it the turn recalls by "
+        "words only.",
+        zh="每轮等待消息向量的最长毫秒数；超时则这一轮只按字词回忆。",
+        ge=10,
+        le=30000,
+    )
+
+
+class EmbeddingsConfig(Section):
+    """Recall by meaning: every note gets a vector, and each message is compared to them."""
+
+    provider: EmbeddingsProvider = F(
+        "local",
+        en="none: recall by words only (full-text search). local: also by meaning, with a "
+        "small multilingual model run here (Universal Sentence Encoder, about 1 ms a message, "
+        "about 100 MB of memory). openai: by meaning with any OpenAI-compatible /embeddings.",
+        zh="none：只按字词回忆（全文检索）。local：同时按语义回忆，使用本机运行的小型多语言模型"
+        "（Universal Sentence Encoder，每条消息约 1 毫秒，约占 100 MB 内存）。"
+        "openai：使用任意 OpenAI 兼容的 /embeddings 按语义回忆。",
+    )
+    min_similarity: float = F(
+        0.25,
+        en="Least cosine similarity for a note to be recalled by meaning. The default suits "
+        "the local model; other models score on other scales (raise it if recall brings up "
+        "unrelated notes, lower it if it misses paraphrases).",
+        zh="按语义回忆一条记忆所需的最低余弦相似度。默认值适合本地模型；其他模型的分数尺度不同"
+        "（回忆出无关内容就调高，漏掉换个说法的内容就调低）。",
+        ge=-1,
+        le=1,
+    )
+    openai: OpenAIEmbeddingsConfig = F(
+        default_factory=OpenAIEmbeddingsConfig,
+        en="Settings of the OpenAI-compatible provider.",
+        zh="OpenAI 兼容提供方的设置。",
+    )
 
 
 class MemoryConfig(Section):
@@ -67,6 +129,12 @@ class MemoryConfig(Section):
         en="Share one memory among all characters. Off: each character (conf_uid) has its own "
         "and never sees another's.",
         zh="所有角色共用一份记忆。关闭时每个角色（conf_uid）各有各的记忆，互不可见。",
+    )
+    embeddings: EmbeddingsConfig = F(
+        default_factory=EmbeddingsConfig,
+        en="Recall by meaning as well as by words (an embedding index beside the full-text "
+        "index, rebuilt from the database when missing).",
+        zh="除按字词外也按语义回忆（全文索引旁的向量索引，缺失时从数据库重建）。",
     )
     forget_command: str = F(
         "!forget me",

@@ -57,6 +57,9 @@ class TurnInput:
     # Said before the reply, while the LLM starts (`stage.read_question_aloud`: the viewer's
     # question read out); spoken and shown like the reply, never remembered as its words.
     preface: str = ""
+    # What long-term memory searches on, when `text` frames it: the viewers' own words
+    # ("Alice on bilibili says: …" would find every note that names Alice).
+    search: str = ""
 
     def prompt_text(self, text: str | None = None) -> str:
         """The input as the LLM reads it (`text`: the transcript of spoken input), without
@@ -104,7 +107,8 @@ class Answer:
         long_term = self._scene.long_term
         if long_term is None or self._request.proactive:
             return ""
-        return await long_term.recall(self._config, self._request.speakers, text)
+        search = self._request.search or text
+        return await long_term.recall(self._config, self._request.speakers, search)
 
     async def _transcribe(self, audio: FloatAudio) -> str:
         asr = self._config.asr

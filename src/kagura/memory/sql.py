@@ -18,16 +18,11 @@ from typing import Any
 from kagura.dbthread import connect_wal
 
 from . import erase
-from .records import Kind, Note, Profile, Recall, Sighting, ViewerKey
-from .search import score, terms
+from .records import Kind, Note, Profile, Sighting, ViewerKey
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the vectors table
 MAX_NAMES = 8  # names seen per viewer: the newest are kept
 PROFILE_FACTS = 5  # facts shown with a profile in the prompt
-VIEWER_CANDIDATES = 50  # a speaker's further facts ranked against the message
-# Notes about nobody in particular that match the message, newest first, ranked here: an
-# FTS5 bm25 ranking over every match would take tens of milliseconds on a common word.
-SEARCH_CANDIDATES = 100
 
 _SCHEMA = (
     """
@@ -71,9 +66,20 @@ _SCHEMA = (
     " WHEN old.viewer_id IS NULL BEGIN"
     " INSERT INTO notes_fts (notes_fts, rowid, text) VALUES ('delete', old.id, old.text);"
     " INSERT INTO notes_fts (rowid, text) VALUES (new.id, new.text); END",
+    # Each note's embedding (`vectors`), made from its text: derived, so an edit drops it
+    # (the indexer makes it again) and a deleted note takes it along.
+    """
+    CREATE TABLE IF NOT EXISTS vectors (
+        note_id INTEGER PRIMARY KEY REFERENCES notes(id) ON DELETE CASCADE,
+        model   TEXT NOT NULL,
+        data    BLOB NOT NULL
+    )
+    """,
+    "CREATE TRIGGER IF NOT EXISTS notes_vector_stale AFTER UPDATE OF text ON notes"
+    " BEGIN DELETE FROM vectors WHERE note_id = new.id; END",
 )
 
-_NOTE = "id, kind, text, created, viewer_id, source"
+NOTE_COLUMNS = "id, kind, text, created, viewer_id, source"
 _VIEWER = "id, platform, uid, name, names, first_seen, last_seen, messages, paid"
 
 
@@ -189,44 +195,10 @@ def _viewer_id(conn: sqlite3.Connection, scope: str, key: ViewerKey) -> int | No
     return None if row is None else int(row[0])
 
 
-# -- recall -------------------------------------------------------------------------------
+# -- reading ------------------------------------------------------------------------------
 
 
-def recall(
-    conn: sqlite3.Connection, scope: str, keys: Sequence[ViewerKey], text: str, limit: int
-) -> Recall:
-    """The profiles of `keys` with their newest facts, and the `limit` notes that best match
-    `text` among the speakers' other facts and the notes about nobody in particular."""
-    profiles = [p for p in (_profile(conn, scope, key) for key in keys) if p is not None]
-    words = terms(text) if limit > 0 else []
-    if not words:
-        return Recall(tuple(profiles))
-    shown = {fact.id for profile in profiles for fact in profile.facts}
-    candidates = [
-        _note(row)
-        for profile in profiles
-        for row in conn.execute(
-            f"SELECT {_NOTE} FROM notes WHERE viewer_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-            (profile.id, VIEWER_CANDIDATES, PROFILE_FACTS),
-        )
-    ]
-    query = " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
-    candidates += map(
-        _note,
-        conn.execute(
-            "SELECT n.id, n.kind, n.text, n.created, n.viewer_id, n.source"
-            " FROM notes_fts JOIN notes AS n ON n.id = notes_fts.rowid"
-            " WHERE notes_fts MATCH ? AND n.scope = ? ORDER BY notes_fts.rowid DESC LIMIT ?",
-            (query, scope, SEARCH_CANDIDATES),
-        ),
-    )
-    scored = [(score(note.text, words), note) for note in candidates if note.id not in shown]
-    scored = [(points, note) for points, note in scored if points > 0]
-    scored.sort(key=lambda pair: (pair[0], pair[1].id), reverse=True)
-    return Recall(tuple(profiles), tuple(note for _, note in scored[:limit]))
-
-
-def _profile(conn: sqlite3.Connection, scope: str, key: ViewerKey) -> Profile | None:
+def profile(conn: sqlite3.Connection, scope: str, key: ViewerKey) -> Profile | None:
     row = conn.execute(
         f"SELECT {_VIEWER} FROM viewers WHERE scope = ? AND platform = ? AND uid = ?",
         (scope, key.platform, key.uid),
@@ -234,10 +206,10 @@ def _profile(conn: sqlite3.Connection, scope: str, key: ViewerKey) -> Profile | 
     if row is None:
         return None
     facts = conn.execute(
-        f"SELECT {_NOTE} FROM notes WHERE viewer_id = ? ORDER BY id DESC LIMIT ?",
+        f"SELECT {NOTE_COLUMNS} FROM notes WHERE viewer_id = ? ORDER BY id DESC LIMIT ?",
         (row[0], PROFILE_FACTS),
     ).fetchall()
-    return _to_profile(row, tuple(_note(fact) for fact in facts))
+    return _to_profile(row, tuple(note(fact) for fact in facts))
 
 
 def _to_profile(row: Sequence[Any], facts: tuple[Note, ...] = ()) -> Profile:
@@ -256,7 +228,7 @@ def _to_profile(row: Sequence[Any], facts: tuple[Note, ...] = ()) -> Profile:
     )
 
 
-def _note(row: Sequence[Any]) -> Note:
+def note(row: Sequence[Any]) -> Note:
     note_id, kind, text, created, viewer_id, source = row
     return Note(note_id, kind, text, created, viewer_id, source)
 
@@ -313,11 +285,12 @@ def list_notes(
 ) -> list[Note]:
     """Notes newest first, those containing `search` (any length, any script) if given."""
     rows = conn.execute(
-        f"SELECT {_NOTE} FROM notes WHERE scope = ? AND (? = '' OR instr(lower(text), ?) > 0)"
+        f"SELECT {NOTE_COLUMNS} FROM notes"
+        " WHERE scope = ? AND (? = '' OR instr(lower(text), ?) > 0)"
         " AND (? IS NULL OR viewer_id = ?) ORDER BY id DESC LIMIT ? OFFSET ?",
         (scope, search, search.casefold(), viewer_id, viewer_id, limit, offset),
     ).fetchall()
-    return [_note(row) for row in rows]
+    return [note(row) for row in rows]
 
 
 def edit_note(conn: sqlite3.Connection, scope: str, note_id: int, text: str) -> bool:

@@ -2,20 +2,26 @@
 
 Every call names its `scope`: the character (conf_uid) whose memory it is, or `SHARED` when
 the streamer lets all characters share one. Nothing reads across scopes.
+
+The embedding index (`vectors`) lives beside the connection and is used only on the worker
+thread; it is built from the database by `load_vectors` and kept in step by every call that
+adds, edits or deletes notes.
 """
 
 from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from kagura.dbthread import DatabaseStore
 
-from . import retention, sql
+from . import indexing, recall, retention, sql
+from .recall import Meaning
 from .records import Kind, Note, Profile, Recall, Sighting, ViewerKey
 from .retention import Pruned
+from .vectors import Vector, VectorIndex
 
 __all__ = ["SHARED", "MemoryStore"]
 
@@ -29,6 +35,10 @@ class MemoryStore(DatabaseStore):
 
     def __init__(self, db_path: Path) -> None:
         super().__init__(db_path, sql.connect, "memory")
+        self._index: VectorIndex | None = None
+        self._model = ""  # whose vectors the index holds ("": none loaded)
+        # Told when notes were added or edited (the indexer has vectors to make).
+        self.on_change: builtins.list[Callable[[], None]] = []
 
     async def seen(self, scope: str, sightings: Sequence[Sighting]) -> None:
         """Update the profile counters of the viewers behind `sightings` (one transaction)."""
@@ -40,12 +50,61 @@ class MemoryStore(DatabaseStore):
     ) -> int:
         """Store notes as (kind, text, about whom or None, source message); returns how many
         were kept (one about a viewer without a profile is not)."""
-        return await self._db.run(sql.add_notes, scope, builtins.list(notes), time.time())
+        kept = await self._db.run(sql.add_notes, scope, builtins.list(notes), time.time())
+        if kept:
+            self._changed()
+        return kept
 
     async def recall(
-        self, scope: str, viewers: Sequence[ViewerKey], text: str, limit: int
+        self,
+        scope: str,
+        viewers: Sequence[ViewerKey],
+        text: str,
+        limit: int,
+        meaning: Meaning | None = None,
     ) -> Recall:
-        return await self._db.run(sql.recall, scope, viewers, text, limit)
+        """Profiles and notes for a turn (`recall`); by meaning too when `meaning` is given
+        and the index has vectors."""
+        index = self._index if meaning is not None else None
+        return await self._db.run(recall.recall, scope, viewers, text, limit, index, meaning)
+
+    # -- the embedding index ------------------------------------------------------------
+
+    async def load_vectors(self, model: str) -> int:
+        """Build the index from the vectors `model` made (kept in the database); returns
+        how many it holds. Notes without one are found by `unembedded`."""
+        self._index = await self._db.run(indexing.build, model)
+        self._model = model
+        return len(self._index) if self._index is not None else 0
+
+    async def unembedded(self, limit: int) -> builtins.list[tuple[int, str]]:
+        """Up to `limit` notes without a vector of the loaded model, as (id, text)."""
+        if not self._model:
+            return []
+        return await self._db.run(indexing.unembedded, self._model, limit)
+
+    async def put_vectors(self, made: Sequence[tuple[int, str, Vector]]) -> None:
+        """Keep vectors made for (note id, the text they were made from)."""
+        if self._model:
+            self._index = await self._db.run(indexing.store, self._index, self._model, made)
+
+    def index_stats(self) -> dict[str, int | str]:
+        index = self._index
+        return {
+            "model": self._model,
+            "vectors": len(index) if index is not None else 0,
+            "index_bytes": index.nbytes if index is not None else 0,
+        }
+
+    async def _deleted(self) -> None:
+        """Notes went or changed (by any path, cascades included): the index keeps only the
+        vectors the database still has."""
+        if self._index is not None:
+            await self._db.run(indexing.prune, self._index, self._model)
+
+    def _changed(self) -> None:
+        for listener in builtins.list(self.on_change):
+            listener()
 
     async def prune(
         self,
@@ -59,13 +118,19 @@ class MemoryStore(DatabaseStore):
         """Apply the retention limits (`retention`); viewers with facts or payments seen
         since `protect_since` (epoch seconds: this stream's start) are not evicted."""
         before = time.time() - max_age_days * DAY_S if max_age_days > 0 else None
-        return await self._db.run(
+        pruned = await self._db.run(
             retention.prune, scope, max_notes, max_viewers, before, protect_since
         )
+        if pruned.removed:
+            await self._deleted()
+        return pruned
 
     async def forget(self, scope: str, viewer: ViewerKey) -> int:
         """Delete everything kept about `viewer`; returns how many rows went."""
-        return await self._db.run(sql.forget, scope, viewer)
+        gone = await self._db.run(sql.forget, scope, viewer)
+        await self._deleted()  # the notes that named them were rewritten, too
+        self._changed()
+        return gone
 
     # -- the console --------------------------------------------------------------------
 
@@ -87,13 +152,22 @@ class MemoryStore(DatabaseStore):
         )
 
     async def edit_note(self, scope: str, note_id: int, text: str) -> bool:
-        return await self._db.run(sql.edit_note, scope, note_id, text)
+        edited = await self._db.run(sql.edit_note, scope, note_id, text)
+        if edited:
+            await self._deleted()  # its vector was of the old text
+            self._changed()
+        return edited
 
     async def delete_note(self, scope: str, note_id: int) -> bool:
-        return await self._db.run(sql.delete_note, scope, note_id)
+        deleted = await self._db.run(sql.delete_note, scope, note_id)
+        if deleted:
+            await self._deleted()
+        return deleted
 
     async def delete_viewer(self, scope: str, viewer_id: int) -> int:
-        return await self._db.run(sql.delete_viewer, scope, viewer_id)
+        gone = await self._db.run(sql.delete_viewer, scope, viewer_id)
+        await self._deleted()
+        return gone
 
     async def count(self, scope: str) -> dict[str, int]:
         return await self._db.run(sql.count, scope)

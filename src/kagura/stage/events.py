@@ -232,11 +232,13 @@ def turn_input(
         return TurnInput(text=text, speakers=who[:GREETING_NAMES], owners=(everyone,))
     lines = [viewer_line(viewer_event(event), names) for event in events]
     owners = tuple(_owner(event) for event in events)
+    said = "\n".join(event.text for event in events if event.text)
     if len(lines) == 1:
         speaker = first.user_name or None
-        return TurnInput(text=lines[0], speaker=speaker, speakers=who, owners=owners)
+        return TurnInput(lines[0], speaker, speakers=who, owners=owners, search=said)
     header = "Several viewers wrote in chat. Answer them together in one reply, by name:"
-    return TurnInput(text="\n".join([header, *lines]), speakers=who, owners=(frozenset(), *owners))
+    text = "\n".join([header, *lines])
+    return TurnInput(text, speakers=who, owners=(frozenset(), *owners), search=said)
 
 
 def _owner(event: ChatEvent) -> frozenset[ViewerKey]:

@@ -35,16 +35,25 @@ from .openai_wire import (
     chat_json,
     echo_last_user,
     error_response,
+    hashed_embedding,
     parse_multipart,
     shutting_down,
     split_tokens,
     tone_pcm,
     wav_bytes,
 )
-from .scripts import ASRScript, LLMFailure, LLMScript, RecordedRequest, TTSScript
+from .scripts import (
+    ASRScript,
+    EmbeddingsScript,
+    LLMFailure,
+    LLMScript,
+    RecordedRequest,
+    TTSScript,
+)
 
 __all__ = [
     "ASRScript",
+    "EmbeddingsScript",
     "FakeOpenAI",
     "LLMScript",
     "RecordedRequest",
@@ -57,6 +66,7 @@ PCM_SAMPLE_RATE = 24000  # OpenAI's `response_format="pcm"`: 16-bit LE mono at 2
 CHAT_PATH = "/v1/chat/completions"
 SPEECH_PATH = "/v1/audio/speech"
 TRANSCRIPTION_PATH = "/v1/audio/transcriptions"
+EMBEDDINGS_PATH = "/v1/embeddings"
 
 
 class _StreamCut(Exception):
@@ -108,6 +118,7 @@ class FakeOpenAI:
     ) -> None:
         self.tts_script = tts_script or TTSScript()
         self.asr_script = asr_script or ASRScript()
+        self.embeddings_script = EmbeddingsScript()
         self._script = script or LLMScript()
         self._port = port
         self._startup_timeout_s = startup_timeout_s
@@ -152,6 +163,9 @@ class FakeOpenAI:
 
     def transcription_requests(self) -> list[dict[str, Any]]:
         return [r.body for r in self.requests if r.path == TRANSCRIPTION_PATH]
+
+    def embeddings_requests(self) -> list[dict[str, Any]]:
+        return [r.body for r in self.requests if r.path == EMBEDDINGS_PATH]
 
     @property
     def streams_abandoned(self) -> int:
@@ -236,6 +250,7 @@ class FakeOpenAI:
                 Route(CHAT_PATH, self._chat, methods=["POST"]),
                 Route(SPEECH_PATH, self._speech, methods=["POST"]),
                 Route(TRANSCRIPTION_PATH, self._transcribe, methods=["POST"]),
+                Route(EMBEDDINGS_PATH, self._embeddings, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
             ]
         )
@@ -367,3 +382,25 @@ class FakeOpenAI:
         if fields.get("response_format") == "text":
             return PlainTextResponse(script.text)
         return JSONResponse({"text": script.text})
+
+    async def _embeddings(self, request: Request) -> Response:
+        start = asyncio.get_running_loop().time()
+        body: dict[str, Any] = await request.json()
+        self._record(request, EMBEDDINGS_PATH, body)
+        script = self.embeddings_script
+        if not await self._sleep_until(start + script.latency_s):
+            return shutting_down()
+        if script.failure == "status_500":
+            return error_response(500, "The fake server was scripted to fail these embeddings.")
+        if script.failure == "garbage":
+            return JSONResponse({"data": [{"embedding": "not a vector"}]})
+        texts = body.get("input", [])
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        data = [
+            {"object": "embedding", "index": i, "embedding": hashed_embedding(str(t), script.dim)}
+            for i, t in enumerate(texts)
+        ]
+        usage = {"prompt_tokens": 0, "total_tokens": 0}
+        return JSONResponse(
+            {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
+        )

@@ -6,8 +6,10 @@ Pure functions, kept apart from the server so its timing and failure logic reads
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import json
+import math
 import re
 import time
 import uuid
@@ -145,3 +147,15 @@ def usage(body: dict[str, Any], tokens: list[str]) -> dict[str, int]:
     prompt = sum(len(split_tokens(c)) for c in contents if isinstance(c, str))
     total = prompt + len(tokens)
     return {"prompt_tokens": prompt, "completion_tokens": len(tokens), "total_tokens": total}
+
+
+def hashed_embedding(text: str, dim: int) -> list[float]:
+    """A deterministic unit vector of `text`'s words (and of its CJK characters), each word
+    hashed into one of `dim` buckets."""
+    vector = [0.0] * dim
+    words = re.findall(r"[^\W_]+", text.casefold())
+    for word in words + [c for c in text if "\u4e00" <= c <= "\u9fff"]:
+        digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+        vector[int.from_bytes(digest[:4], "little") % dim] += 1.0 if digest[4] & 1 else -1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]

@@ -56,6 +56,16 @@ class ASRScript:
     failure: Literal["status_500"] | None = None
 
 
+@dataclass
+class EmbeddingsScript:
+    """How the fake answers `/v1/embeddings`: each text's words hashed into `dim` buckets
+    (texts sharing words are close; no meaning beyond that)."""
+
+    dim: int = 64
+    latency_s: float = 0.0
+    failure: Literal["status_500", "garbage"] | None = None
+
+
 class RecordedRequest(NamedTuple):
     """A request as the fake saw it: the JSON body, or form fields plus file_name and file_size."""
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from kagura.config import KaguraConfig
 from kagura.engines.llm import ChatMessage
-from kagura.memory import SHARED, Kind, Sighting, Speaker, ViewerKey
+from kagura.memory import SHARED, Kind, Meaning, Sighting, Speaker, ViewerKey
 
 from ..memory import Memory, without
 from .extraction import Facts, Summary, facts_request, parse, summary_request
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECALL_TIMEOUT_S = 0.25  # a slow disk must not hold up a turn: recall is then skipped
+# The embedded model takes about a millisecond a message; this much means a busy machine.
+LOCAL_EMBED_TIMEOUT_S = 0.1
 MAX_PENDING_SIGHTINGS = 2_000  # counters waiting for the worker; a flood beyond is not counted
 MAX_ANSWER_CHARS = 8_000  # an extraction answer longer than this is cut (and will not parse)
 CLOSE_TIMEOUT_S = 5.0
@@ -80,23 +82,42 @@ class LongTermMemory:
         if not settings.enabled or settings.recall_budget_tokens == 0:
             return ""
         keys = [speaker.key for speaker in speakers]
+        meaning = await self._meaning(config, text)
         try:
             async with asyncio.timeout(RECALL_TIMEOUT_S):
                 found = await self._runtime.memory.recall(
-                    scope_of(config), keys, text, settings.recall_facts
+                    scope_of(config), keys, text, settings.recall_facts, meaning
                 )
         except Exception as exc:
             log.warning("memory: recall skipped for this turn (%s)", exc or type(exc).__name__)
             return ""
         return recall_text(found, settings.recall_budget_tokens)
 
-    def stats(self) -> dict[str, int]:
-        """What memory's writer dropped or evicted since the start (the stage's stats)."""
+    async def _meaning(self, config: KaguraConfig, text: str) -> Meaning | None:
+        """The message's embedding, when recall by meaning is on and answers in time."""
+        indexer = self._runtime.indexer
+        settings = config.memory.embeddings
+        if indexer is None or settings.provider == "none" or config.memory.recall_facts == 0:
+            return None
+        timeout_s = (
+            settings.openai.timeout_ms / 1000
+            if settings.provider == "openai"
+            else (LOCAL_EMBED_TIMEOUT_S)
+        )
+        vector = await indexer.meaning_of(text, timeout_s)
+        return None if vector is None else Meaning(vector, settings.min_similarity)
+
+    def stats(self) -> dict[str, int | str]:
+        """What memory's writer dropped or evicted since the start (the stage's stats), and
+        the state of recall by meaning."""
+        indexer = self._runtime.indexer
         return {
             "dropped_sightings": self.dropped_sightings,
             "dropped_jobs": self.dropped_jobs,
             "evicted_viewers": self.evicted_viewers,
             "evicted_strangers": self.evicted_strangers,
+            "embeddings": indexer.status if indexer is not None else "off",
+            "vectors": int(self._runtime.memory.index_stats()["vectors"]),
         }
 
     # -- writing ------------------------------------------------------------------------

@@ -1,0 +1,81 @@
+"""The `vectors` table and the in-memory index built from it; runs on the worker thread.
+
+Vectors are made off this thread (by the embedding engine) and handed in with the text they
+were made from: a note edited or deleted meanwhile keeps no vector of its old text.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from .sql import transaction
+from .vectors import Packed, Vector, VectorIndex, pack
+
+READ_BATCH = 10_000  # rows read at a time when the index is built
+
+
+def build(conn: sqlite3.Connection, model: str) -> VectorIndex | None:
+    """The index of every vector made by `model` (None when there is none yet)."""
+    index: VectorIndex | None = None
+    cursor = conn.execute(
+        "SELECT v.note_id, n.scope, n.viewer_id, v.data"
+        " FROM vectors AS v JOIN notes AS n ON n.id = v.note_id WHERE v.model = ?",
+        (model,),
+    )
+    while rows := cursor.fetchmany(READ_BATCH):
+        for note_id, scope, owner, data in rows:
+            packed = Packed.from_bytes(data)
+            if index is None:
+                index = VectorIndex(len(packed.values))
+            if len(packed.values) == index.dim:
+                index.add(note_id, scope, owner, packed)
+    return index
+
+
+def unembedded(conn: sqlite3.Connection, model: str, limit: int) -> list[tuple[int, str]]:
+    """Up to `limit` notes with no vector by `model`, newest first, as (id, text)."""
+    return [
+        (int(note_id), text)
+        for note_id, text in conn.execute(
+            "SELECT n.id, n.text FROM notes AS n"
+            " LEFT JOIN vectors AS v ON v.note_id = n.id AND v.model = ?"
+            " WHERE v.note_id IS NULL ORDER BY n.id DESC LIMIT ?",
+            (model, limit),
+        )
+    ]
+
+
+def store(
+    conn: sqlite3.Connection,
+    index: VectorIndex | None,
+    model: str,
+    made: Sequence[tuple[int, str, Vector]],
+) -> VectorIndex | None:
+    """Keep the vectors made for (note id, its text then); returns the index (a new one
+    for the first vectors, or for vectors of a new length: the model has changed)."""
+    if not made:
+        return index
+    if index is None or index.dim != len(made[0][2]):
+        index = VectorIndex(len(made[0][2]))
+    with transaction(conn):
+        for note_id, text, vector in made:
+            row = conn.execute(
+                "SELECT scope, viewer_id FROM notes WHERE id = ? AND text = ?", (note_id, text)
+            ).fetchone()
+            if row is None:  # deleted or edited meanwhile
+                continue
+            packed = pack(vector)
+            conn.execute(
+                "INSERT OR REPLACE INTO vectors (note_id, model, data) VALUES (?, ?, ?)",
+                (note_id, model, packed.to_bytes()),
+            )
+            index.add(note_id, row[0], row[1], packed)
+    return index
+
+
+def prune(conn: sqlite3.Connection, index: VectorIndex, model: str) -> int:
+    """Take out of the index the vectors the database no longer has (their note deleted
+    or edited); returns how many."""
+    kept = conn.execute("SELECT note_id FROM vectors WHERE model = ?", (model,))
+    return index.retain({int(note_id) for (note_id,) in kept})
