@@ -19,6 +19,18 @@ FACTS: dict[str, tuple[int | None, str]] = {
     "piano": (1, "This viewer plays the piano."),
 }
 MALFORMED = "broken-json-please"
+# Recall by meaning: the cat, then newer facts of Alice's. The profile shows a viewer's five
+# newest facts, so the cat is found only by search, and no word of "how is my kitty?" is in it.
+MOCHI = "Alice's cat is called Mochi."
+MOCHI_ZH = "爱丽丝的猫叫麻薯"
+ALICE_LATER = [
+    "Alice works at a bakery on weekends.",
+    "Alice is learning to drive.",
+    "Alice supports a football team from Lisbon.",
+    "Alice watched every season of a detective show.",
+    "Alice moved to a flat near the river.",
+    "Alice's favourite colour is green.",
+]
 SUMMARY = "The stream talked about the volcano trip and its lava tubes."
 
 

@@ -18,20 +18,10 @@ from tests.support.stage import StageClient, Watcher
 from tests.support.wait import until
 
 from .conftest import fake_engines
-from .memory_helpers import reply_prompts
+from .memory_helpers import ALICE_LATER, MOCHI, MOCHI_ZH, reply_prompts
 
-MOCHI = "Alice's cat is called Mochi."
-MOCHI_ZH = "爱丽丝的猫叫麻薯"
 NOTES: dict[str, list[str]] = {  # oldest first: the cats are not among the five newest
-    "Alice": [
-        MOCHI,
-        "Alice works at a bakery on weekends.",
-        "Alice is learning to drive.",
-        "Alice supports a football team from Lisbon.",
-        "Alice watched every season of a detective show.",
-        "Alice moved to a flat near the river.",
-        "Alice's favourite colour is green.",
-    ],
+    "Alice": [MOCHI, *ALICE_LATER],
     "爱丽丝": [
         MOCHI_ZH,
         "爱丽丝周末在面包店打工。",

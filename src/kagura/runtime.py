@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from threadpoolctl import threadpool_limits
+
 from kagura.config import KaguraConfig
 from kagura.engines import asr, embed, endpointing, llm, tts
 from kagura.engines.errors import EngineError
@@ -40,6 +42,14 @@ def return_freed_memory() -> None:
     """
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).malloc_trim(0)
+
+
+def single_threaded_blas() -> None:
+    """numpy's BLAS keeps to one thread in this process. Its work here is small (the
+    embedding model, memory's index): a second thread gains nothing, and its spinning
+    workers, called from several threads at once, cost a recall tens of milliseconds and
+    take the core the LLM and TTS need."""
+    threadpool_limits(1, user_api="blas")
 
 
 class Activity:
@@ -125,6 +135,7 @@ class Runtime:
 
     async def start(self) -> None:
         """Open history and memory, start loading the LLM and TTS; returns without waiting."""
+        single_threaded_blas()
         await self.history.open()
         self.audit.load()  # the last entries again, for the admin page
         if self.config.memory.enabled:

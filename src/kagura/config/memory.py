@@ -55,11 +55,14 @@ class EmbeddingsConfig(Section):
         "openai：使用任意 OpenAI 兼容的 /embeddings 按语义回忆。",
     )
     min_similarity: float = F(
-        0.25,
-        en="Least cosine similarity for a note to be recalled by meaning. The default suits "
-        "the local model; other models score on other scales (raise it if recall brings up "
-        "unrelated notes, lower it if it misses paraphrases).",
-        zh="按语义回忆一条记忆所需的最低余弦相似度。默认值适合本地模型；其他模型的分数尺度不同"
+        0.2,
+        en="Least cosine similarity for a speaker's own fact to be recalled by meaning; a "
+        "note about nobody in particular (a stream's summary) needs 0.15 more, as there are "
+        "many more of them. The default suits the local model; other models score on other "
+        "scales (raise it if recall brings up unrelated notes, lower it if it misses "
+        "paraphrases).",
+        zh="按语义回忆发言观众自己的一条事实所需的最低余弦相似度；不针对特定观众的记忆"
+        "（如直播摘要）数量多得多，需再高 0.15。默认值适合本地模型；其他模型的分数尺度不同"
         "（回忆出无关内容就调高，漏掉换个说法的内容就调低）。",
         ge=-1,
         le=1,

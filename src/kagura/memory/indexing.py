@@ -2,6 +2,11 @@
 
 Vectors are made off this thread (by the embedding engine) and handed in with the text they
 were made from: a note edited or deleted meanwhile keeps no vector of its old text.
+
+Notes leave by many paths (the console, `!forget me`, retention, cascades from a deleted
+viewer, an edit that drops the vector). Rather than each path telling the index, a trigger
+of this connection's own (TEMP: nothing on disk) writes down every vector row deleted, and
+`sync` takes those out of the index: the cost is the rows deleted, not the table's size.
 """
 
 from __future__ import annotations
@@ -15,8 +20,19 @@ from .vectors import Packed, Vector, VectorIndex, pack
 READ_BATCH = 10_000  # rows read at a time when the index is built
 
 
+_TRACK_DELETIONS = (
+    "CREATE TEMP TABLE IF NOT EXISTS vectors_gone (note_id INTEGER NOT NULL)",
+    "CREATE TEMP TRIGGER IF NOT EXISTS vectors_deleted AFTER DELETE ON main.vectors"
+    " BEGIN INSERT INTO vectors_gone (note_id) VALUES (old.note_id); END",
+)
+
+
 def build(conn: sqlite3.Connection, model: str) -> VectorIndex | None:
-    """The index of every vector made by `model` (None when there is none yet)."""
+    """The index of every vector made by `model` (None when there is none yet); from now
+    on, deleted vectors are written down for `sync`."""
+    for statement in _TRACK_DELETIONS:
+        conn.execute(statement)
+    conn.execute("DELETE FROM temp.vectors_gone")
     index: VectorIndex | None = None
     cursor = conn.execute(
         "SELECT v.note_id, n.scope, n.viewer_id, v.data"
@@ -71,11 +87,18 @@ def store(
                 (note_id, model, packed.to_bytes()),
             )
             index.add(note_id, row[0], row[1], packed)
+        # A vector replaced is not a vector gone (were the trigger to see the replacement).
+        ids = [note_id for note_id, _, _ in made]
+        conn.execute(
+            f"DELETE FROM temp.vectors_gone WHERE note_id IN ({','.join('?' * len(ids))})", ids
+        )
     return index
 
 
-def prune(conn: sqlite3.Connection, index: VectorIndex, model: str) -> int:
-    """Take out of the index the vectors the database no longer has (their note deleted
-    or edited); returns how many."""
-    kept = conn.execute("SELECT note_id FROM vectors WHERE model = ?", (model,))
-    return index.retain({int(note_id) for (note_id,) in kept})
+def sync(conn: sqlite3.Connection, index: VectorIndex) -> int:
+    """Take out of the index the vectors deleted since the last call; returns how many."""
+    gone = [int(note_id) for (note_id,) in conn.execute("SELECT note_id FROM temp.vectors_gone")]
+    if gone:
+        conn.execute("DELETE FROM temp.vectors_gone")
+        index.remove(gone)
+    return len(gone)

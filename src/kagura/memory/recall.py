@@ -29,6 +29,9 @@ VIEWER_VECTOR_CANDIDATES = 500  # … and by meaning (a dot product each: cheap)
 SEARCH_CANDIDATES = 100
 MEANING_CANDIDATES = 30  # notes about nobody in particular taken from the index
 RRF_K = 60  # the usual constant of reciprocal rank fusion: damps the top ranks' lead
+# Notes about nobody in particular must be this much closer than a speaker's own facts: a
+# channel gathers thousands, and a low bar lets a few unrelated ones into every turn.
+SHARED_NOTE_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -113,9 +116,10 @@ def _by_meaning(
             (owner, VIEWER_VECTOR_CANDIDATES),
         )
     ]
-    found = index.similarity(meaning.vector, own)
-    found.update(index.search(meaning.vector, scope, MEANING_CANDIDATES))
-    close = [(s, note_id) for note_id, s in found.items() if s >= meaning.min_similarity]
+    least = meaning.min_similarity
+    close = [(s, i) for i, s in index.similarity(meaning.vector, own).items() if s >= least]
+    shared = index.search(meaning.vector, scope, MEANING_CANDIDATES)
+    close += [(s, i) for i, s in shared if s >= least + SHARED_NOTE_MARGIN]
     close.sort(reverse=True)
     return [note_id for _, note_id in close]
 

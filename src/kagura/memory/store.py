@@ -100,7 +100,7 @@ class MemoryStore(DatabaseStore):
         """Notes went or changed (by any path, cascades included): the index keeps only the
         vectors the database still has."""
         if self._index is not None:
-            await self._db.run(indexing.prune, self._index, self._model)
+            await self._db.run(indexing.sync, self._index)
 
     def _changed(self) -> None:
         for listener in builtins.list(self.on_change):

@@ -103,13 +103,6 @@ class VectorIndex:
         if self._count > GROW and len(self._rows) < self._count // 2:
             self._compact()
 
-    def retain(self, live: set[int]) -> int:
-        """Drop every note not in `live` (deleted from the database by any path); returns
-        how many went."""
-        gone = [note_id for note_id in self._rows if note_id not in live]
-        self.remove(gone)
-        return len(gone)
-
     def similarity(self, query: Vector, note_ids: Sequence[int]) -> dict[int, float]:
         """Cosine similarity of `query` to the notes named (those indexed)."""
         rows = [self._rows[note_id] for note_id in note_ids if note_id in self._rows]
