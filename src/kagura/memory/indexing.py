@@ -30,8 +30,7 @@ _TRACK_DELETIONS = (
 def build(conn: sqlite3.Connection, model: str) -> VectorIndex | None:
     """The index of every vector made by `model` (None when there is none yet); from now
     on, deleted vectors are written down for `sync`."""
-    for statement in _TRACK_DELETIONS:
-        conn.execute(statement)
+    _track_deletions(conn)
     conn.execute("DELETE FROM temp.vectors_gone")
     index: VectorIndex | None = None
     cursor = conn.execute(
@@ -47,6 +46,11 @@ def build(conn: sqlite3.Connection, model: str) -> VectorIndex | None:
             if len(packed.values) == index.dim:
                 index.add(note_id, scope, owner, packed)
     return index
+
+
+def _track_deletions(conn: sqlite3.Connection) -> None:
+    for statement in _TRACK_DELETIONS:
+        conn.execute(statement)
 
 
 def unembedded(conn: sqlite3.Connection, model: str, limit: int) -> list[tuple[int, str]]:
@@ -74,6 +78,7 @@ def store(
         return index
     if index is None or index.dim != len(made[0][2]):
         index = VectorIndex(len(made[0][2]))
+    _track_deletions(conn)
     with transaction(conn):
         for note_id, text, vector in made:
             row = conn.execute(
