@@ -138,7 +138,13 @@ def embed_all(db_path: Path, model_id: str) -> float:
     started = time.perf_counter()
     conn = memory_sql.connect(db_path)
     index = None
-    while batch := indexing.unembedded(conn, model_id, EMBED_BATCH):
+    backlog = indexing.Backlog()
+    while True:
+        batch, more = indexing.unembedded(conn, model_id, EMBED_BATCH, backlog)
+        if not batch:
+            if more:
+                continue
+            break
         vectors = np.asarray(model.encode([text for _, text in batch]), dtype=np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         made = [(note_id, text, vectors[i]) for i, (note_id, text) in enumerate(batch)]

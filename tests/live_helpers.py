@@ -54,6 +54,7 @@ def bilibili_client(
     """`kagura live bilibili` pointed at the fake and at `stage`."""
     args = ["bilibili", *[f"--room={room}" for room in rooms or (ROOM,)]]
     args += ["--web-api", bili.api_url, "--live-api", bili.api_url, "--ca-file", str(bili.ca_file)]
+    args += ["--home-url", f"{bili.api_url}/"]
     # The secret comes from the environment, as the config file's comments advise.
     section = {"bilibili": {"heartbeat_s": 0.5, "sessdata": "${BILIBILI_SESSDATA}"}}
     env = {"BILIBILI_SESSDATA": SESSDATA}

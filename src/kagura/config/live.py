@@ -69,6 +69,13 @@ class BilibiliConfig(Section):
         "overrides it.",
         zh="B 站直播 API 的基础地址（房间信息、弹幕服务器）。`--live-api` 会覆盖此项。",
     )
+    home_url: str = F(
+        "https://www.bilibili.com/",
+        en="Bilibili's home page: its buvid3 cookie is used when the buvid endpoint "
+        "(finger/spi) refuses. `--home-url` overrides it.",
+        zh="B 站首页：buvid 接口（finger/spi）拒绝时，使用首页下发的 buvid3 Cookie。"
+        "`--home-url` 会覆盖此项。",
+    )
     fallback_url: str = F(
         "wss://broadcastlv.chat.bilibili.com:443/sub",
         en="Danmaku server used when getDanmuInfo fails (anonymous: names masked).",

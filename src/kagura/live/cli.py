@@ -176,6 +176,9 @@ def bilibili(
     live_api: Annotated[
         str | None, typer.Option("--live-api", help="Live API base URL (live.bilibili.live_api).")
     ] = None,
+    home_url: Annotated[
+        str | None, typer.Option("--home-url", help="Home page URL (live.bilibili.home_url).")
+    ] = None,
     ca_file: CaFileOption = None,
     proxy_url: ProxyUrlOption = None,
     token: TokenOption = None,
@@ -192,6 +195,7 @@ def bilibili(
         room_ids=room or None,
         web_api=web_api,
         live_api=live_api,
+        home_url=home_url,
         ca_file=ca_file,
     )
     if not section.room_ids:

@@ -30,6 +30,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from .events import Id, Item, Withdrawal, withdrawals
+from .problems import ProblemLog
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +117,9 @@ class CommandTable(Generic[Context, Payload]):
     """Per-event handlers of one platform: command name → function(context, payload).
 
     A handler reads the fields it needs and yields events; a message it cannot read (a
-    missing field, a wrong type) is skipped with one log line and counted, and never stops
-    the session. Unknown command names are logged once each, at debug level: platforms add
-    commands all the time.
+    missing field, a wrong type) is skipped and counted, never stopping the session, and
+    logged at a bounded rate (`ProblemLog`). Unknown command names are logged once each, at
+    debug level: platforms add commands all the time.
 
         commands: CommandTable[RoomState, dict[str, Any]] = CommandTable("bilibili")
 
@@ -130,7 +131,11 @@ class CommandTable(Generic[Context, Payload]):
         self.platform = platform
         self._handlers: dict[str, Handler[Context, Payload]] = {}
         self._unknown: set[str] = set()
-        self.unreadable = 0
+        self._unreadable = ProblemLog(log, f"{platform}: unreadable messages skipped")
+
+    @property
+    def unreadable(self) -> int:
+        return self._unreadable.count
 
     def on(self, *names: str) -> Callable[[Handler[Context, Payload]], Handler[Context, Payload]]:
         def register(handler: Handler[Context, Payload]) -> Handler[Context, Payload]:
@@ -158,14 +163,7 @@ class CommandTable(Generic[Context, Payload]):
         try:
             return list(handler(context, payload))
         except Exception as exc:  # one message, however odd, never ends the session
-            self.unreadable += 1
-            log.warning(
-                "%s: could not read a %s message (%s: %s); skipped",
-                self.platform,
-                name,
-                type(exc).__name__,
-                str(exc)[:120],
-            )
+            self._unreadable(f"a {name[:64]} message ({type(exc).__name__}: {str(exc)[:120]})")
             return []
 
 

@@ -25,11 +25,11 @@ from kagura.link import CLOSE_TIMEOUT_S, LIVE, Refusal, connect, keep_connected
 
 from .events import Item
 from .outbox import Outbox
+from .problems import ProblemLog
 from .settings import RunnerSettings, safe_url, with_role
 
 log = logging.getLogger(__name__)
 
-MAX_ERRORS_LOGGED = 20
 MAX_ERROR_CHARS = 200
 
 
@@ -45,8 +45,8 @@ class ProxyLink:
         self.connected = False
         self.reconnects = 0
         self.sent = 0
-        self.invalid = 0
-        self.rejected = 0
+        self._invalid = ProblemLog(log, "skipped events the stage would refuse")
+        self._rejected = ProblemLog(log, "the stage answered")
         self._ws: ClientConnection | None = None
 
     async def run(self) -> None:
@@ -110,8 +110,7 @@ class ProxyLink:
         try:
             return json.dumps(item.message(), ensure_ascii=False)
         except ValidationError as exc:  # a platform module's bug: skip the event, say so
-            self.invalid += 1
-            log.warning("skipped an event the stage would refuse: %s", exc.errors()[:1])
+            self._invalid(str(exc.errors()[:1]))
             return None
 
     async def _read_all(self, ws: ClientConnection) -> None:
@@ -126,10 +125,15 @@ class ProxyLink:
         except ValueError:
             return
         if isinstance(message, dict) and message.get("type") == "error":
-            self.rejected += 1
-            if self.rejected <= MAX_ERRORS_LOGGED:
-                text = str(message.get("message"))[:MAX_ERROR_CHARS]
-                log.warning("the stage answered: %s", text)
+            self._rejected(str(message.get("message"))[:MAX_ERROR_CHARS])
+
+    @property
+    def invalid(self) -> int:
+        return self._invalid.count
+
+    @property
+    def rejected(self) -> int:
+        return self._rejected.count
 
     async def flush(self, timeout_s: float) -> None:
         """At shutdown: give the outbox up to `timeout_s` to drain, then close."""

@@ -105,16 +105,18 @@ class Indexer:
         self.status = "ok"
         log.info("memory: embedding index loaded (%d notes)", count)
         while True:
-            batch = await self._store.unembedded(BATCH)
+            await self._idle()  # between turns: the worker thread and the CPU are theirs
+            batch, more = await self._store.unembedded(BATCH)
             if not batch:
-                await self._wake.wait()
-                self._wake.clear()
+                if not more:
+                    await self._wake.wait()
+                    self._wake.clear()
                 continue
-            await self._idle()
             try:
                 async with asyncio.timeout(BATCH_TIMEOUT_S):
                     vectors = await self._embedder.embed([text for _, text in batch])
             except Exception as exc:
+                self._store.rescan()  # this batch is looked for again
                 await asyncio.sleep(self._failed(exc))
                 continue
             self._recovered()

@@ -53,15 +53,60 @@ def _track_deletions(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-def unembedded(conn: sqlite3.Connection, model: str, limit: int) -> list[tuple[int, str]]:
-    """Up to `limit` notes with no vector by `model`, newest first, as (id, text)."""
+SCAN_STEP = 4_096  # note ids looked at per call of a pass: a few ms of the worker thread
+
+
+class Backlog:
+    """Where the notes without a vector may be, so that finding them never scans the whole
+    table while a turn waits for the worker thread: notes newer than `checked_upto` (the
+    usual case: a note just written), and a pass down all the ids in windows of
+    `SCAN_STEP` (at the start; again after an edit or a forget rewrote old notes)."""
+
+    def __init__(self) -> None:
+        self.checked_upto = 0  # every note up to this id has a vector (or is being made one)
+        self.cursor: int | None = None  # the pass looks below this id next; None: no pass
+        self.rescan()
+
+    def rescan(self) -> None:
+        self.cursor = -1  # a pass starts at the next call
+
+
+def unembedded(
+    conn: sqlite3.Connection, model: str, limit: int, backlog: Backlog
+) -> tuple[list[tuple[int, str]], bool]:
+    """Up to `limit` notes with no vector by `model`, as (id, text), and whether a pass is
+    still under way (more may be found by calling again)."""
+    if backlog.cursor == -1:
+        top = int(conn.execute("SELECT coalesce(max(id), 0) FROM notes").fetchone()[0])
+        backlog.cursor, backlog.checked_upto = top + 1, top
+    newest = _missing(conn, model, backlog.checked_upto, None, limit)
+    if newest:
+        return newest, True
+    backlog.checked_upto = int(
+        conn.execute("SELECT coalesce(max(id), 0) FROM notes").fetchone()[0]
+    )
+    if backlog.cursor is None:
+        return [], False
+    floor = max(0, backlog.cursor - SCAN_STEP)
+    found = _missing(conn, model, floor, backlog.cursor, limit)
+    if len(found) == limit:
+        backlog.cursor = found[-1][0]
+    else:
+        backlog.cursor = floor if floor > 0 else None
+    return found, backlog.cursor is not None
+
+
+def _missing(
+    conn: sqlite3.Connection, model: str, above: int, below: int | None, limit: int
+) -> list[tuple[int, str]]:
+    """Notes with ids in (above, below) and no vector by `model`, newest first."""
     return [
         (int(note_id), text)
         for note_id, text in conn.execute(
             "SELECT n.id, n.text FROM notes AS n"
             " LEFT JOIN vectors AS v ON v.note_id = n.id AND v.model = ?"
-            " WHERE v.note_id IS NULL ORDER BY n.id DESC LIMIT ?",
-            (model, limit),
+            " WHERE n.id > ? AND n.id < ? AND v.note_id IS NULL ORDER BY n.id DESC LIMIT ?",
+            (model, above, below if below is not None else 2**62, limit),
         )
     ]
 

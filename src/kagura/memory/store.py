@@ -37,6 +37,7 @@ class MemoryStore(DatabaseStore):
         super().__init__(db_path, sql.connect, "memory")
         self._index: VectorIndex | None = None
         self._model = ""  # whose vectors the index holds ("": none loaded)
+        self._backlog = indexing.Backlog()  # where notes without a vector may be
         # Told when notes were added or edited (the indexer has vectors to make).
         self.on_change: builtins.list[Callable[[], None]] = []
 
@@ -75,13 +76,19 @@ class MemoryStore(DatabaseStore):
         how many it holds. Notes without one are found by `unembedded`."""
         self._index = await self._db.run(indexing.build, model)
         self._model = model
+        self._backlog.rescan()
         return len(self._index) if self._index is not None else 0
 
-    async def unembedded(self, limit: int) -> builtins.list[tuple[int, str]]:
-        """Up to `limit` notes without a vector of the loaded model, as (id, text)."""
+    async def unembedded(self, limit: int) -> tuple[builtins.list[tuple[int, str]], bool]:
+        """Up to `limit` notes without a vector of the loaded model, as (id, text), and
+        whether to ask again (a search through older notes is under way)."""
         if not self._model:
-            return []
-        return await self._db.run(indexing.unembedded, self._model, limit)
+            return [], False
+        return await self._db.run(indexing.unembedded, self._model, limit, self._backlog)
+
+    def rescan(self) -> None:
+        """Look through every note for missing vectors again (some were not made)."""
+        self._backlog.rescan()
 
     async def put_vectors(self, made: Sequence[tuple[int, str, Vector]]) -> None:
         """Keep vectors made for (note id, the text they were made from)."""
@@ -129,6 +136,7 @@ class MemoryStore(DatabaseStore):
         """Delete everything kept about `viewer`; returns how many rows went."""
         gone = await self._db.run(sql.forget, scope, viewer)
         await self._deleted()  # the notes that named them were rewritten, too
+        self._backlog.rescan()
         self._changed()
         return gone
 
@@ -155,6 +163,7 @@ class MemoryStore(DatabaseStore):
         edited = await self._db.run(sql.edit_note, scope, note_id, text)
         if edited:
             await self._deleted()  # its vector was of the old text
+            self._backlog.rescan()
             self._changed()
         return edited
 

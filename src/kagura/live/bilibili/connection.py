@@ -4,7 +4,7 @@ Auth packet first; the server's auth reply must come within `AUTH_TIMEOUT_S` and
 0 (-101 means the token is stale: the next session bootstraps again). Then heartbeats
 every `heartbeat_s`, and every frame read: packets split, batches opened, commands handed
 to the platform's handlers, events to the runner. Anything unreadable is skipped with a
-log line (the first few, then every hundredth) and the session carries on.
+log line (`ProblemLog`: the first few, then a count) and the session carries on.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from websockets.asyncio.client import ClientConnection
 
 from kagura.live.events import Item
 from kagura.live.platform import Link, stop
+from kagura.live.problems import ProblemLog
 
 from .packets import HEARTBEAT_BODY, FrameError, Op, Packet, Ver, encode, unpack
 
@@ -32,8 +33,6 @@ AUTH_TIMEOUT_S = 10.0
 OPEN_TIMEOUT_S = 10.0
 CLOSE_TIMEOUT_S = 2.0
 MAX_FRAME_BYTES = 4 * 2**20
-PROBLEMS_LOGGED = 10  # then one line per LOG_EVERY
-LOG_EVERY = 100
 
 Handle = Callable[[Any], list[Item]]
 
@@ -59,7 +58,7 @@ class DanmakuConnection:
         self.heartbeat_s = heartbeat_s
         self.user_agent = user_agent
         self.ssl_context = ssl_context if urlsplit(url).scheme == "wss" else None
-        self.problems = 0
+        self._problems = ProblemLog(log, f"{label}: skipped")
 
     async def serve(self, link: Link, handle: Handle) -> None:
         """Connect and report until the connection ends (returns) or fails (raises)."""
@@ -130,7 +129,9 @@ class DanmakuConnection:
             return []
         return handle(command)
 
+    @property
+    def problems(self) -> int:
+        return self._problems.count
+
     def _problem(self, problem: FrameError) -> None:
-        self.problems += 1
-        if self.problems <= PROBLEMS_LOGGED or self.problems % LOG_EVERY == 0:
-            log.warning("%s: skipped: %s (%d so far)", self.label, problem, self.problems)
+        self._problems(str(problem))

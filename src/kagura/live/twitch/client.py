@@ -25,6 +25,7 @@ from websockets.asyncio.client import ClientConnection
 
 from kagura.config import TwitchConfig
 from kagura.live.platform import Fatal, Link, LivePlatform, stop
+from kagura.live.problems import ProblemLog
 from kagura.live.settings import safe_url, ssl_context
 
 from .commands import PLATFORM, Chat, commands
@@ -36,8 +37,6 @@ OPEN_TIMEOUT_S = 10.0
 CLOSE_TIMEOUT_S = 2.0
 LOGIN_TIMEOUT_S = 15.0  # for the welcome (001) after the login lines
 MAX_FRAME_BYTES = 2**20
-PROBLEMS_LOGGED = 10  # then one line per LOG_EVERY
-LOG_EVERY = 100
 TOKEN_SETTING = "live.twitch.token (or the TWITCH_TOKEN environment variable)"
 
 
@@ -56,7 +55,8 @@ class TwitchChat(LivePlatform):
         secure = urlsplit(config.irc_url).scheme == "wss"
         self._ssl = ssl_context(config.ca_file) if secure else None
         self.chat = Chat(shared_chat=config.shared_chat)
-        self.problems = 0
+        self._problems = ProblemLog(log, f"{self.label}: skipped")
+        self.notices = ProblemLog(log, f"{self.label}: server notices", logging.INFO)
 
     async def run(self, link: Link) -> None:
         nick = self.config.login.lower() if self.token else f"justinfan{secrets.randbelow(10**6)}"
@@ -79,10 +79,12 @@ class TwitchChat(LivePlatform):
                 return
             log.info("%s: Twitch asked for a reconnect (RECONNECT)", self.label)
 
+    @property
+    def problems(self) -> int:
+        return self._problems.count
+
     def problem(self, what: str) -> None:
-        self.problems += 1
-        if self.problems <= PROBLEMS_LOGGED or self.problems % LOG_EVERY == 0:
-            log.warning("%s: skipped: %s (%d so far)", self.label, what, self.problems)
+        self._problems(what)
 
 
 class _Session:
@@ -162,7 +164,7 @@ class _Session:
         if kind in ("msg_channel_suspended", "msg_banned", "msg_requires_verified_phone_number"):
             log.warning("%s: %s says: %s (%s)", self.platform.label, where, line.text, kind)
         else:
-            log.info("%s: %s says: %s", self.platform.label, where, line.text[:200])
+            self.platform.notices(f"{where} says: {line.text[:200]}")
 
     async def _ping(self) -> None:
         with contextlib.suppress(websockets.ConnectionClosed):

@@ -1,14 +1,19 @@
 """The fake Bilibili HTTP API a web danmaku client bootstraps from.
 
-`nav` (login state by `SESSDATA`, WBI keys either way), `finger/spi` (buvid cookies),
+`nav` (login state by `SESSDATA`, WBI keys either way), `finger/spi` (buvid cookies), the
+home page (which sets a `buvid3` cookie, as www.bilibili.com does for browsers),
 `Room/get_info` (short → real room id) and `getDanmuInfo`, which checks the WBI signature
 and the `buvid3` cookie like the real one: a wrong or missing signature, stale keys or no
 buvid get code -352. The signature check uses the client's mixin function, whose result
 the unit tests pin to Bilibili's published example.
+
+Any endpoint can be made to refuse as Bilibili's risk control does (`WebApiState.refuse`):
+HTTP 412 with a -412 body, code -352, an answer that never comes, or garbage.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -18,12 +23,21 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from kagura.live.bilibili.wbi import mixin_key
 
 WTS_TOLERANCE_S = 300
+HOME = "/"
+NAV = "/x/web-interface/nav"
+FINGER = "/x/frontend/finger/spi"
+ROOM_INFO = "/room/v1/Room/get_info"
+DANMU_INFO = "/xlive/web-room/v1/index/getDanmuInfo"
+HANG_S = 30.0  # a "timeout" refusal: longer than any client waits
+# How an endpoint refuses: Bilibili's risk control (HTTP 412, -412 in the body), a refused
+# signature or buvid (-352), silence, or a body that is not JSON.
+REFUSALS = ("412", "-352", "timeout", "garbage")
 
 
 @dataclass
@@ -35,6 +49,8 @@ class WebApiState:
     tokens: set[str] = field(default_factory=set)  # danmaku tokens handed out
     buvids: set[str] = field(default_factory=set)
     danmu_info_fails: bool = False  # answer getDanmuInfo with an error (fallback test)
+    refuse: dict[str, str] = field(default_factory=dict)  # endpoint path → one of REFUSALS
+    unsigned_danmu_info: bool = False  # getDanmuInfo also answers without a WBI signature
     calls: dict[str, int] = field(default_factory=dict)
     refused_signatures: int = 0
     user_agents: set[str] = field(default_factory=set)
@@ -48,10 +64,36 @@ def _answer(data: Any = None, code: int = 0, message: str = "0") -> JSONResponse
     return JSONResponse({"code": code, "message": message, "ttl": 1, "data": data})
 
 
+async def _refusal(request: Request, how: str) -> Response:
+    if how == "412":
+        return JSONResponse({"code": -412, "message": "请求被拦截", "ttl": 1}, status_code=412)
+    if how == "-352":
+        return _answer(None, -352, "-352")
+    if how == "timeout":  # until the client gives up (the fake's stop is not held up)
+        deadline = time.monotonic() + HANG_S
+        while time.monotonic() < deadline and not await request.is_disconnected():
+            await asyncio.sleep(0.05)
+        return _answer(None, -500, "too late")
+    return PlainTextResponse("<html>risk control</html>", media_type="text/html")
+
+
 def routes(state: WebApiState, danmaku_port: Callable[[], int]) -> list[Route]:
     def count(request: Request) -> None:
         state.calls[request.url.path] = state.calls.get(request.url.path, 0) + 1
         state.user_agents.add(request.headers.get("user-agent", ""))
+
+    def refused(endpoint: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        """The endpoint, unless the test made it refuse."""
+
+        async def answer(request: Request) -> Response:
+            how = state.refuse.get(request.url.path)
+            if how is not None:
+                count(request)
+                return await _refusal(request, how)
+            response: Response = await endpoint(request)
+            return response
+
+        return answer
 
     async def nav(request: Request) -> JSONResponse:
         count(request)
@@ -70,6 +112,14 @@ def routes(state: WebApiState, danmaku_port: Callable[[], int]) -> list[Route]:
         state.buvids.add(buvid3)
         return _answer({"b_3": buvid3, "b_4": f"{secrets.token_hex(16).upper()}-buvid4"})
 
+    async def home(request: Request) -> Response:
+        count(request)
+        buvid3 = f"{secrets.token_hex(16).upper()}infoc"
+        state.buvids.add(buvid3)
+        response = PlainTextResponse("<html>bilibili</html>", media_type="text/html")
+        response.set_cookie("buvid3", buvid3, max_age=86400 * 365, path="/")
+        return response
+
     async def room_info(request: Request) -> JSONResponse:
         count(request)
         real = state.rooms.get(int(request.query_params.get("room_id", "0") or 0))
@@ -80,7 +130,9 @@ def routes(state: WebApiState, danmaku_port: Callable[[], int]) -> list[Route]:
     async def danmu_info(request: Request) -> JSONResponse:
         count(request)
         params = dict(request.query_params)
-        if not _signed(params, mixin_key(f"/{state.img_key}.png", f"/{state.sub_key}.png")):
+        unsigned = state.unsigned_danmu_info and "w_rid" not in params
+        key = mixin_key(f"/{state.img_key}.png", f"/{state.sub_key}.png")
+        if not unsigned and not _signed(params, key):
             state.refused_signatures += 1
             return _answer(None, -352, "-352")
         if request.cookies.get("buvid3") not in state.buvids:
@@ -95,10 +147,11 @@ def routes(state: WebApiState, danmaku_port: Callable[[], int]) -> list[Route]:
                         "token": token, "host_list": hosts})  # fmt: skip
 
     return [
-        Route("/x/web-interface/nav", nav),
-        Route("/x/frontend/finger/spi", finger),
-        Route("/room/v1/Room/get_info", room_info),
-        Route("/xlive/web-room/v1/index/getDanmuInfo", danmu_info),
+        Route(HOME, refused(home)),
+        Route(NAV, refused(nav)),
+        Route(FINGER, refused(finger)),
+        Route(ROOM_INFO, refused(room_info)),
+        Route(DANMU_INFO, refused(danmu_info)),
     ]
 
 
