@@ -223,7 +223,7 @@ async def test_bad_input_is_skipped_with_memory_bounded(
             "claims",
             "bad zlib batch",
             "not JSON",
-            "could not read a DANMU_MSG",
+            "a DANMU_MSG message",
             "inside a compressed batch",
             "expands beyond",
         ):

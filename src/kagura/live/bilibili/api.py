@@ -195,11 +195,16 @@ class BilibiliApi:
         endpoint = f"{self.web}{NAV}"
         try:
             response = await self.http.get(endpoint)
+        except httpx.HTTPError as exc:
+            raise ApiError(endpoint, f"cannot reach it ({_describe(exc)})") from None
+        if response.status_code != 200:
+            raise ApiError(endpoint, f"HTTP {response.status_code}{_code_in(response)}")
+        try:
             answer = response.json()
             data = answer.get("data") or {}
             images = data["wbi_img"]
             self._wbi_key = wbi.mixin_key(images["img_url"], images["sub_url"])
-        except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ApiError(endpoint, f"no WBI keys in the answer ({_describe(exc)})") from None
         self._wbi_at = time.monotonic()
         logged_in = answer.get("code") == 0 and bool(data.get("isLogin"))
