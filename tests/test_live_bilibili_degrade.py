@@ -140,4 +140,4 @@ async def test_a_flood_of_unreadable_messages_is_counted_not_logged_line_by_line
         await until(lambda: "2000 so far" in client.log(), 10, "the count in the log")
         assert client.stop() == 0
     lines = [line for line in client.log().splitlines() if "unreadable" in line]
-    assert len(lines) <= 8, lines
+    assert len(lines) <= 4, lines  # the first in full, then a count per thousand
