@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from kagura.memory import SHARED, MemoryStore, Sighting, ViewerKey
-from kagura.testing.fake_openai import FakeOpenAI
+from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from tests.support.server import KaguraProcess
 from tests.support.stage import StageClient, Watcher
 from tests.support.wait import until
@@ -52,12 +52,12 @@ async def seed(data_dir: Path) -> None:
         await store.close()
 
 
-def server(fake: FakeOpenAI, workdir: Path, provider: str) -> KaguraProcess:
+def server(fake: FakeOpenAI, workdir: Path, provider: str, **embeddings: Any) -> KaguraProcess:
     memory = {
         "enabled": True,
         "extract": "counters",  # nothing new is written: the prompts show recall only
         "shared_across_characters": True,
-        "embeddings": {"provider": provider},
+        "embeddings": {"provider": provider, **embeddings},
     }
     config = fake_engines(fake, memory=memory, stage={"user_rate_per_min": 0})
     config["system"] = {**config["system"], "data_dir": str(workdir / "data")}
@@ -119,3 +119,33 @@ async def test_by_words_alone_the_question_finds_nothing(fake: FakeOpenAI, tmp_p
         prompt = await ask(kagura, fake, "how is my kitty?", "Alice")
     assert "Alice is learning to drive." in prompt  # among her profile's five newest facts
     assert "Mochi" not in prompt, prompt
+
+
+async def test_a_waiting_message_is_embedded_while_it_waits(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """With an embeddings server (`provider: openai`): the message queued behind a turn has
+    its embedding asked for at once, not when its own turn starts, and only once."""
+    await seed(tmp_path / "data")
+    fake.script = LLMScript(reply="Let me think about that one.", ttft_s=1.0)
+    with server(fake, tmp_path, "openai", openai={"base_url": fake.base_url}) as kagura:
+        await until(lambda: _indexed(kagura), 60, "the vectors of the notes")
+        fake.clear_requests()
+        async with StageClient(kagura) as admin, Watcher(admin) as seen:
+            await admin.chat("first one", user="Bob")
+            await seen.wait_for(lambda m: m.get("text") == "conversation-chain-start")
+            await admin.chat("how is my kitty?", user="Alice")  # waits for the first turn
+            await seen.wait_turns(2, timeout=30)
+    [embedded] = [
+        r.at
+        for r in fake.requests
+        if r.path.endswith("/embeddings") and r.body["input"] == ["how is my kitty?"]
+    ]
+    asked = [
+        r.at
+        for r in fake.requests
+        if r.path.endswith("/chat/completions") and "how is my kitty?" in str(r.body)
+    ]
+    # Asked while the first turn still waited a second for its first token, not at the
+    # start of its own turn.
+    assert asked and asked[0] - embedded > 0.5, (embedded, asked)

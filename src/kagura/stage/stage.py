@@ -119,6 +119,8 @@ class Stage:
         verdict = self.policy.offer(event)
         if verdict == ACCEPTED:
             self.host.accepted(event)  # its allowance used, and a greeting if the host will
+            if event.lane in (Lane.DANMAKU, Lane.SUPERCHAT):  # recalled by meaning: embed now
+                self.conversation.long_term.prepare(self.conversation.config, event.text)
             self._last_activity = self.clock()
             self._wake.set()
         else:

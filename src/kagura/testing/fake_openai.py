@@ -258,7 +258,7 @@ class FakeOpenAI:
     def _record(self, request: Request, path: str, body: dict[str, Any]) -> None:
         auth = request.headers.get("authorization", "")
         with self._lock:
-            self._requests.append(RecordedRequest(path, body, auth))
+            self._requests.append(RecordedRequest(path, body, auth, time.monotonic()))
 
     async def _sleep_until(self, deadline: float) -> bool:
         """Sleep until `deadline` (loop clock); False if the server began stopping first."""

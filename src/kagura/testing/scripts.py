@@ -72,3 +72,4 @@ class RecordedRequest(NamedTuple):
     path: str
     body: dict[str, Any]
     authorization: str = ""
+    at: float = 0.0  # when it arrived (`time.monotonic()`)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from kagura.config import KaguraConfig
 from kagura.engines.llm import ChatMessage
 from kagura.memory import SHARED, Kind, Meaning, Sighting, Speaker, ViewerKey
+from kagura.memory.vectors import Vector
 
 from ..memory import Memory, without
 from .extraction import Facts, Summary, facts_request, parse, summary_request
@@ -33,11 +34,24 @@ log = logging.getLogger(__name__)
 RECALL_TIMEOUT_S = 0.25  # a slow disk must not hold up a turn: recall is then skipped
 # The embedded model takes about a millisecond a message; this much means a busy machine.
 LOCAL_EMBED_TIMEOUT_S = 0.1
+MAX_PREPARED = 64  # messages waiting with their embedding made ahead (the oldest go first)
 MAX_PENDING_SIGHTINGS = 2_000  # counters waiting for the worker; a flood beyond is not counted
 MAX_ANSWER_CHARS = 8_000  # an extraction answer longer than this is cut (and will not parse)
 CLOSE_TIMEOUT_S = 5.0
 # The stream's summary, asked for as the server stops: longer waits hold up the exit.
 CLOSE_SUMMARY_TIMEOUT_S = 30.0
+
+
+def _by_meaning(config: KaguraConfig) -> bool:
+    memory = config.memory
+    return memory.enabled and memory.embeddings.provider != "none" and memory.recall_facts > 0
+
+
+def _embed_timeout_s(config: KaguraConfig) -> float:
+    settings = config.memory.embeddings
+    if settings.provider == "openai":
+        return settings.openai.timeout_ms / 1000
+    return LOCAL_EMBED_TIMEOUT_S
 
 
 def scope_of(config: KaguraConfig) -> str:
@@ -73,6 +87,8 @@ class LongTermMemory:
         # Viewers with facts or payments seen since then are not evicted for newcomers.
         self.started = time.time()
         runtime.activity.on_turn.append(self._turn_started)
+        # Embeddings of messages waiting in the queue, made while they wait (`prepare`).
+        self._prepared: dict[str, asyncio.Task[Vector | None]] = {}
 
     # -- recall -------------------------------------------------------------------------
 
@@ -93,18 +109,36 @@ class LongTermMemory:
             return ""
         return recall_text(found, settings.recall_budget_tokens)
 
+    def prepare(self, config: KaguraConfig, text: str) -> None:
+        """A message is waiting to be answered: its embedding is made meanwhile, so the turn
+        that answers it does not wait for it (on a busy stream, most turns)."""
+        indexer = self._runtime.indexer
+        if indexer is None or not _by_meaning(config) or not text.strip():
+            return
+        if text in self._prepared:
+            return
+        if len(self._prepared) >= MAX_PREPARED:
+            self._prepared.pop(next(iter(self._prepared))).cancel()
+        self._prepared[text] = asyncio.create_task(
+            indexer.meaning_of(text, _embed_timeout_s(config))
+        )
+
     async def _meaning(self, config: KaguraConfig, text: str) -> Meaning | None:
         """The message's embedding, when recall by meaning is on and answers in time."""
         indexer = self._runtime.indexer
-        settings = config.memory.embeddings
-        if indexer is None or settings.provider == "none" or config.memory.recall_facts == 0:
+        prepared = self._prepared.pop(text, None)
+        if indexer is None or not _by_meaning(config):
             return None
-        timeout_s = (
-            settings.openai.timeout_ms / 1000
-            if settings.provider == "openai"
-            else (LOCAL_EMBED_TIMEOUT_S)
-        )
-        vector = await indexer.meaning_of(text, timeout_s)
+        if prepared is None:
+            vector = await indexer.meaning_of(text, _embed_timeout_s(config))
+        else:
+            try:
+                vector = await prepared
+            except asyncio.CancelledError:
+                if _cancelling():
+                    raise
+                vector = None
+        settings = config.memory.embeddings
         return None if vector is None else Meaning(vector, settings.min_similarity)
 
     def stats(self) -> dict[str, int | str]:
