@@ -15,7 +15,10 @@ import time
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
-SECRET_PARAMETERS = frozenset({"token", "access_token", "api_key", "apikey", "key", "sessdata"})
+SECRET_PARAMETERS = frozenset(
+    {"token", "access_token", "api_key", "apikey", "key"}
+    | {"sessdata", "bili_jct", "csrf", "csrf_token"}  # Bilibili's login cookies and forms
+)
 REDACTED = "***"
 # One `name=value` pair of a query string (or a form body) as it appears in a log line.
 _PAIR = re.compile(r"(?P<sep>[?&;])(?P<name>[^=&;\s\"'?#]+)=(?P<value>[^&;\s\"'#]*)")

@@ -187,6 +187,7 @@ def bilibili(
     """Read Bilibili rooms over the web danmaku protocol."""
     from .bilibili.api import BilibiliApi
     from .bilibili.client import BilibiliRoom
+    from .bilibili.send import chat_replies
 
     settings = load(config)
     section: BilibiliConfig = override(
@@ -201,11 +202,14 @@ def bilibili(
     if not section.room_ids:
         raise fail("no room to read: pass --room ID or set live.bilibili.room_ids")
 
-    rooms = sharing(
-        lambda: BilibiliApi(section),
-        lambda api: [BilibiliRoom(room_id, api, section) for room_id in section.room_ids],
-    )
-    run_platforms(settings, proxy_url, token, rooms)
+    def sessions(api: BilibiliApi) -> list[LivePlatform]:
+        rooms: list[LivePlatform] = [BilibiliRoom(room, api, section) for room in section.room_ids]
+        if section.reply_in_chat:
+            stage = RunnerSettings.load(settings, proxy_url=proxy_url, token=token)
+            rooms.append(chat_replies(api, section, stage.proxy_url, stage.token))
+        return rooms
+
+    run_platforms(settings, proxy_url, token, sharing(lambda: BilibiliApi(section), sessions))
 
 
 @live_app.command("bilibili-open")

@@ -114,7 +114,9 @@ class BilibiliApi:
         self.config = config
         self.web = config.web_api.rstrip("/")
         self.live = config.live_api.rstrip("/")
-        cookies = {"SESSDATA": config.sessdata} if config.sessdata else None
+        cookies = {"SESSDATA": config.sessdata} if config.sessdata else {}
+        if config.bili_jct:  # the CSRF token of that login: needed to post replies in chat
+            cookies["bili_jct"] = config.bili_jct
         self.http = httpx.AsyncClient(
             verify=ssl_context(config.ca_file),
             timeout=config.http_timeout_s,
@@ -137,7 +139,7 @@ class BilibiliApi:
     async def bootstrap(self, room_id: int) -> Bootstrap:
         async with self._lock:  # several rooms starting at once make one nav / buvid call
             await self._ensure_session()
-        real_id = await self._real_id(room_id)
+        real_id = await self.real_id(room_id)
         token, urls = await self._danmaku_servers(real_id)
         return Bootstrap(self._uid or 0, self._buvid, real_id, token, urls)
 
@@ -254,7 +256,8 @@ class BilibiliApi:
                 return value
         return ""
 
-    async def _real_id(self, room_id: int) -> int:
+    async def real_id(self, room_id: int) -> int:
+        """The room's real id (a short id resolved once; the id as given if the lookup fails)."""
         if room_id not in self._real_ids:
             try:
                 data = await self._get(self.live, ROOM_INFO, {"room_id": room_id})

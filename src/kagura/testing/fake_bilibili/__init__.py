@@ -32,6 +32,7 @@ from .web_api import routes as web_routes
 __all__ = ["FakeBilibili", "messages", "wire"]
 
 SESSDATA = "fake-sessdata-cookie"
+BILI_JCT = "fake-bili-jct-csrf"
 UID = 4242
 OPEN_KEY_ID = "fake-access-key-id"
 OPEN_SECRET = "fake-access-key-secret"
@@ -51,7 +52,11 @@ class FakeBilibili(TlsFake):
     ) -> None:
         super().__init__(workdir)
         self.workdir = workdir
-        self.web = WebApiState(rooms=rooms or {21452505: 21452505}, sessdata_uids={SESSDATA: UID})
+        self.web = WebApiState(
+            rooms=rooms or {21452505: 21452505},
+            sessdata_uids={SESSDATA: UID},
+            bili_jcts={SESSDATA: BILI_JCT},
+        )
         self.open = OpenApiState(OPEN_KEY_ID, OPEN_SECRET, OPEN_APP_ID, IDENTITY_CODE, open_room)
         self.danmaku = DanmakuServer(self._check_auth, self.certificates.server_context())
         self._http: HttpsServer | None = None

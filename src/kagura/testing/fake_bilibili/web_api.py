@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -34,6 +34,8 @@ NAV = "/x/web-interface/nav"
 FINGER = "/x/frontend/finger/spi"
 ROOM_INFO = "/room/v1/Room/get_info"
 DANMU_INFO = "/xlive/web-room/v1/index/getDanmuInfo"
+SEND = "/msg/send"
+MAX_DANMAKU_CHARS = 20  # an ordinary account's limit
 HANG_S = 30.0  # a "timeout" refusal: longer than any client waits
 # How an endpoint refuses: Bilibili's risk control (HTTP 412, -412 in the body), a refused
 # signature or buvid (-352), silence, or a body that is not JSON.
@@ -50,6 +52,11 @@ class WebApiState:
     buvids: set[str] = field(default_factory=set)
     danmu_info_fails: bool = False  # answer getDanmuInfo with an error (fallback test)
     refuse: dict[str, str] = field(default_factory=dict)  # endpoint path → one of REFUSALS
+    bili_jcts: dict[str, str] = field(default_factory=dict)  # SESSDATA → its CSRF cookie
+    sent: list[tuple[int, str]] = field(default_factory=list)  # danmaku posted: (room, text)
+    send_interval_s: float = 1.0  # a second line sooner than this gets 10030
+    too_fast: int = 0  # answer the next this many lines with 10030 whatever their pace
+    last_sent_at: float = 0.0
     unsigned_danmu_info: bool = False  # getDanmuInfo also answers without a WBI signature
     calls: dict[str, int] = field(default_factory=dict)
     refused_signatures: int = 0
@@ -120,6 +127,29 @@ def routes(state: WebApiState, danmaku_port: Callable[[], int]) -> list[Route]:
         response.set_cookie("buvid3", buvid3, max_age=86400 * 365, path="/")
         return response
 
+    async def send(request: Request) -> JSONResponse:
+        """`msg/send`: a logged-in account's danmaku, checked as Bilibili checks it."""
+        count(request)
+        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
+        sessdata = request.cookies.get("SESSDATA", "")
+        if sessdata not in state.sessdata_uids:
+            return _answer(None, -101, "账号未登录")
+        csrf = str(form.get("csrf", ""))
+        if csrf != state.bili_jcts.get(sessdata) or csrf != request.cookies.get("bili_jct"):
+            return _answer(None, -111, "csrf 校验失败")
+        text, room = str(form.get("msg", "")), int(str(form.get("roomid", "0")) or 0)
+        if room not in state.rooms.values():
+            return _answer(None, -400, "room not found")
+        if not text or len(text) > MAX_DANMAKU_CHARS:
+            return _answer(None, 1003212, "超出限制长度")
+        now = time.monotonic()
+        if state.too_fast > 0 or now - state.last_sent_at < state.send_interval_s:
+            state.too_fast = max(0, state.too_fast - 1)
+            return _answer(None, 10030, "您发送弹幕的频率过快")
+        state.last_sent_at = now
+        state.sent.append((room, text))
+        return JSONResponse({"code": 0, "data": [], "message": "", "msg": ""})
+
     async def room_info(request: Request) -> JSONResponse:
         count(request)
         real = state.rooms.get(int(request.query_params.get("room_id", "0") or 0))
@@ -152,6 +182,7 @@ def routes(state: WebApiState, danmaku_port: Callable[[], int]) -> list[Route]:
         Route(FINGER, refused(finger)),
         Route(ROOM_INFO, refused(room_info)),
         Route(DANMU_INFO, refused(danmu_info)),
+        Route(SEND, refused(send), methods=["POST"]),
     ]
 
 
