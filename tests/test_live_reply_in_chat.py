@@ -15,12 +15,22 @@ from kagura.testing.fake_bilibili import BILI_JCT, FakeBilibili
 from kagura.testing.fake_bilibili import messages as m
 from kagura.testing.fake_bilibili.web_api import MAX_DANMAKU_CHARS
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
+from kagura.testing.fake_twitch import FakeTwitch, privmsg
 from tests.support.server import KaguraProcess
 from tests.support.stage import stage_url, watched_page
 from tests.support.wait import until
 
 from .conftest import server_fixture
-from .live_helpers import REAL, bilibili_client, connected
+from .live_helpers import (
+    REAL,
+    TWITCH_BOT,
+    TWITCH_CHANNELS,
+    TWITCH_OAUTH,
+    bilibili_client,
+    connected,
+    joined,
+    twitch_client,
+)
 
 pytestmark = pytest.mark.live
 
@@ -78,3 +88,36 @@ async def test_without_a_csrf_cookie_posting_stops_with_one_clear_line(
     assert posted(bili) == []
     lines = [line for line in client.log().splitlines() if "no longer posted" in line]
     assert len(lines) == 1 and "bili_jct" in lines[0]
+
+
+async def test_a_reply_is_posted_in_twitch_chat_and_a_refused_line_is_counted(
+    tmp_path: Path, twitch: FakeTwitch, stage_server: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    fake.script = LLMScript(reply="Hi Sam! Welcome to the stream.")
+    channel = TWITCH_CHANNELS[0]
+    live = {
+        "twitch": {
+            "login": TWITCH_BOT,
+            "token": "${TWITCH_TOKEN}",
+            "reply_in_chat": True,
+            "reply_max_chars": 30,
+            "reply_interval_s": 0.5,  # faster than the fake takes: lines are refused
+        }
+    }
+    env = {"TWITCH_TOKEN": TWITCH_OAUTH}
+    async with watched_page(stage_server) as seen:
+        url = stage_url(stage_server)
+        with twitch_client(tmp_path, twitch, url, token=None, live=live, env=env) as client:
+            await joined(twitch, channel)
+            await until(lambda: "listening for replies" in client.log(), 15, "the reply feed")
+            twitch.send(channel, privmsg(channel, "sam", "hello!", user_id="901"))
+            await seen.wait_turns(1, timeout=20)
+            await until(lambda: twitch.read(lambda: list(twitch.said)), 15, "a line posted")
+            fake.script = LLMScript(reply="One, two, three. Four, five, six. Seven, eight, nine.")
+            twitch.send(channel, privmsg(channel, "ann", "count please", user_id="902"))
+            await seen.wait_turns(2, timeout=20)
+            await until(lambda: "Twitch refused a line" in client.log(), 15, "the refusal")
+            assert client.stop() == 0
+    said = twitch.read(lambda: list(twitch.said))
+    assert said[0] == (TWITCH_BOT, channel, "Hi Sam! Welcome to the stream.")
+    assert TWITCH_OAUTH not in client.log()

@@ -19,7 +19,14 @@ from pydantic import Field, model_validator
 from .fields import F, Section
 from .live_twitch import TwitchConfig
 from .live_youtube import YouTubeConfig
-from .shared import CaFile, HttpTimeout
+from .shared import (
+    CaFile,
+    HttpTimeout,
+    ReplyInChat,
+    ReplyInterval,
+    ReplyMaxChars,
+    ReplyMaxPending,
+)
 
 DEFAULT_PROXY_URL = "ws://127.0.0.1:12393/proxy-ws"
 # Bilibili signs the danmaku token for the User-Agent of the HTTP calls, so the WebSocket
@@ -64,37 +71,10 @@ class BilibiliConfig(Section):
         zh="与 sessdata 同一登录的 bili_jct Cookie：只有在弹幕中发送角色回复（reply_in_chat）时"
         "需要。这是机密：请写成 ${BILIBILI_BILI_JCT}。",
     )
-    reply_in_chat: bool = F(
-        False,
-        en="Also post the character's finished replies (after the safety guard and the stream "
-        "delay) as danmaku from the logged-in account, in the first room of room_ids, for "
-        "viewers without sound. Needs sessdata and bili_jct.",
-        zh="同时用已登录账号把角色说完的回复（经过安全检查与直播延迟之后）作为弹幕发到 room_ids "
-        "的第一个房间，方便没开声音的观众。需要 sessdata 与 bili_jct。",
-    )
-    reply_max_chars: int = F(
-        20,
-        en="Longest danmaku the account may send (20 for most accounts; more with a higher "
-        "user level): replies are cut into lines this long, at sentence ends where possible.",
-        zh="该账号可发送的最长弹幕（大多数账号为 20 字，用户等级高的更长）：回复按此长度分行，"
-        "尽量在句末断开。",
-        ge=5,
-        le=200,
-    )
-    reply_interval_s: float = F(
-        2.0,
-        en="Least time between two danmaku the client sends (Bilibili refuses faster ones).",
-        zh="客户端发送两条弹幕之间的最短间隔（更快会被 B 站拒绝）。",
-        ge=0.5,
-        le=60,
-    )
-    reply_max_pending: int = F(
-        20,
-        en="Most reply lines waiting to be sent; beyond it the oldest are dropped (counted).",
-        zh="等待发送的回复行上限；超出时丢弃最旧的（并计数）。",
-        ge=1,
-        le=500,
-    )
+    reply_in_chat: ReplyInChat = False  # into the first room of room_ids
+    reply_max_chars: ReplyMaxChars = 20  # most accounts; more with a higher user level
+    reply_interval_s: ReplyInterval = 2.0
+    reply_max_pending: ReplyMaxPending = 20
     web_api: str = F(
         "https://api.bilibili.com",
         en="Base URL of Bilibili's main API (login check, WBI keys, buvid). `--web-api` "

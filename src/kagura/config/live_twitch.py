@@ -7,7 +7,7 @@ import re
 from pydantic import field_validator, model_validator
 
 from .fields import F, Section
-from .shared import CaFile
+from .shared import CaFile, ReplyInChat, ReplyInterval, ReplyMaxChars, ReplyMaxPending
 
 TWITCH_LOGIN = re.compile(r"^[a-z0-9_]{1,25}$")
 
@@ -47,6 +47,10 @@ class TwitchConfig(Section):
         gt=0,
         le=300,
     )
+    reply_in_chat: ReplyInChat = False  # into the first channel; the token needs chat:edit
+    reply_max_chars: ReplyMaxChars = 500
+    reply_interval_s: ReplyInterval = 1.6  # Twitch takes 20 lines in 30 s from a non-moderator
+    reply_max_pending: ReplyMaxPending = 20
     shared_chat: bool = F(
         False,
         en="Also pass on messages from the other channels of a Shared Chat session (not this "

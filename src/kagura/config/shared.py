@@ -33,6 +33,49 @@ HttpTimeout = Annotated[
     ),
 ]
 
+ReplyInChat = Annotated[
+    bool,
+    F(
+        en="Also post the character's finished replies (after the safety guard and the "
+        "stream delay) in the platform's chat, from the logged-in account, for viewers "
+        "without sound.",
+        zh="同时用已登录账号把角色说完的回复（经过安全检查与直播延迟之后）发到平台聊天里，"
+        "方便没开声音的观众。",
+    ),
+]
+
+ReplyMaxChars = Annotated[
+    int,
+    F(
+        en="Longest chat line the account may send: replies are cut into lines this long, at "
+        "sentence ends where possible.",
+        zh="该账号可发送的最长聊天消息：回复按此长度分行，尽量在句末断开。",
+        ge=5,
+        le=500,
+    ),
+]
+
+ReplyInterval = Annotated[
+    float,
+    F(
+        en="Least time between two chat lines the client sends (the platform refuses faster "
+        "ones).",
+        zh="客户端发送两条聊天消息之间的最短间隔（更快会被平台拒绝）。",
+        ge=0.5,
+        le=60,
+    ),
+]
+
+ReplyMaxPending = Annotated[
+    int,
+    F(
+        en="Most reply lines waiting to be sent; beyond it the oldest are dropped (counted).",
+        zh="等待发送的回复行上限；超出时丢弃最旧的（并计数）。",
+        ge=1,
+        le=500,
+    ),
+]
+
 # --- the server's push channels (`stage`, `widget`) -----------------------------------
 
 ClientQueue = Annotated[

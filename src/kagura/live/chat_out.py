@@ -95,8 +95,10 @@ class ChatOut:
         max_chars: int,
         interval_s: float,
         max_pending: int,
+        closing: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._post = post
+        self._closing = closing  # what the poster holds open (a connection)
         self.label = label
         self.max_chars = max_chars
         self.interval_s = interval_s
@@ -129,6 +131,8 @@ class ChatOut:
         if worker is not None:
             worker.cancel()
             await asyncio.gather(worker, return_exceptions=True)
+        if self._closing is not None:
+            await self._closing()
 
     async def _run(self) -> None:
         while True:

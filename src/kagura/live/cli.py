@@ -257,6 +257,7 @@ def twitch(
 ) -> None:
     """Read Twitch channels' chat (IRC over WebSocket), anonymously or with a token."""
     from .twitch.client import TwitchChat
+    from .twitch.send import chat_replies
 
     settings = load(config)
     section: TwitchConfig = override(
@@ -271,7 +272,15 @@ def twitch(
     oauth = secret(section.token, "TWITCH_TOKEN")
     if oauth and not section.login:
         raise fail("live.twitch.login: set it to the login of the account whose token is used")
-    run_platforms(settings, proxy_url, token, fixed(lambda: [TwitchChat(section, oauth)]))
+
+    def sessions() -> list[LivePlatform]:
+        chats: list[LivePlatform] = [TwitchChat(section, oauth)]
+        if section.reply_in_chat:
+            stage = RunnerSettings.load(settings, proxy_url=proxy_url, token=token)
+            chats.append(chat_replies(section, oauth, stage.proxy_url, stage.token))
+        return chats
+
+    run_platforms(settings, proxy_url, token, fixed(sessions))
 
 
 @live_app.command("youtube")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 import zlib
 from dataclasses import dataclass, field
@@ -126,6 +127,7 @@ class _Client:
     nick: str = ""
     password: str = ""
     channels: set[str] = field(default_factory=set)
+    last_said: float = 0.0
 
 
 class FakeTwitch(TlsFake):
@@ -143,6 +145,8 @@ class FakeTwitch(TlsFake):
         self.client_pings = 0
         self.pongs: list[str] = []
         self.answer_pings = True
+        self.said: list[tuple[str, str, str]] = []  # PRIVMSG from clients: (nick, channel, text)
+        self.say_interval_s = 1.0  # a second line sooner gets NOTICE msg_ratelimit
         self._clients: set[_Client] = set()
         self._server = WebSocketServer(
             self._serve, ssl=self.certificates.server_context(), ping_interval=None
@@ -235,6 +239,8 @@ class FakeTwitch(TlsFake):
                     await ws.send(f":tmi.twitch.tv PONG tmi.twitch.tv {rest}\r\n")
             case "PONG":
                 self.pongs.append(rest)
+            case "PRIVMSG":
+                await self._said(client, rest)
 
     async def _login(self, client: _Client, nick: str) -> None:
         self.logins.append((nick, bool(client.password)))
@@ -262,6 +268,23 @@ class FakeTwitch(TlsFake):
             f":tmi.twitch.tv 376 {nick} :>",
         ]
         await client.ws.send("\r\n".join(welcome) + "\r\n")
+
+    async def _said(self, client: _Client, rest: str) -> None:
+        """A client's chat line: kept from a logged-in account at an allowed pace; Twitch
+        ignores anonymous senders and refuses fast ones with a NOTICE."""
+        target, _, text = rest.partition(" :")
+        channel = target.strip().lstrip("#").lower()
+        if not client.nick or ANONYMOUS.match(client.nick):
+            return
+        now = time.monotonic()
+        if now - client.last_said < self.say_interval_s:
+            notice = "Your message was not sent because you are sending messages too quickly."
+            await client.ws.send(
+                f"@msg-id=msg_ratelimit :tmi.twitch.tv NOTICE #{channel} :{notice}\r\n"
+            )
+            return
+        client.last_said = now
+        self.said.append((client.nick, channel, text))
 
     async def _join(self, client: _Client, rest: str) -> None:
         nick = client.nick

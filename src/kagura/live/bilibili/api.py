@@ -75,7 +75,7 @@ def answer_data(response: httpx.Response, endpoint: str, whose: str) -> Any:
 
 
 def _code_in(response: httpx.Response) -> str:
-    """" (code -412: 请求被拦截)" when an error answer still carries Bilibili's code."""
+    """ " (code -412: 请求被拦截)" when an error answer still carries Bilibili's code."""
     try:
         answer = response.json()
         return f" (code {int(answer['code'])}: {str(answer.get('message', ''))[:60]})"
@@ -289,8 +289,7 @@ class BilibiliApi:
         self._failed(
             "getDanmuInfo",
             "; ".join(problems),
-            f"using the anonymous fallback server {self.config.fallback_url} (viewer names "
-            "masked)",
+            f"using the anonymous fallback server {self.config.fallback_url} (viewer names masked)",
         )
         return "", (self.config.fallback_url,)
 
