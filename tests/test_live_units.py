@@ -312,3 +312,17 @@ def test_open_platform_signature_is_what_the_platform_checks() -> None:
     assert state.refusal(wrong, body) == (4002, "bad signature")  # type: ignore[arg-type]
     tampered = Request(signed_headers(body, "key-id", "secret"))
     assert state.refusal(tampered, body + b" ")[0] == 4012  # type: ignore[arg-type,index]
+
+
+def test_replies_become_chat_lines_at_sentence_ends_within_the_limit() -> None:
+    from kagura.live.chat_out import chat_lines
+
+    assert chat_lines("Hi! Ok.", 20) == ["Hi! Ok."]  # short sentences share a line
+    english = chat_lines("Definitely the one with the cats. It is so cozy!", 20)
+    assert english == ["Definitely the one", "with the cats.", "It is so cozy!"]
+    chinese = chat_lines("我最喜欢的是那个有猫的游戏。真的好温馨！你也喜欢这种温馨的游戏吗？", 20)
+    assert chinese == ["我最喜欢的是那个有猫的游戏。真的好温馨！", "你也喜欢这种温馨的游戏吗？"]
+    unbroken = chat_lines("一" * 45, 20)  # no punctuation, no spaces: cut anywhere
+    assert [len(line) for line in unbroken] == [20, 20, 5]
+    assert all(len(line) <= 7 for line in chat_lines("a, b; c: dddddddddd e", 7))
+    assert chat_lines("   ", 20) == []
