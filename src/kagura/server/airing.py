@@ -26,7 +26,8 @@ from typing import Any
 
 from kagura.conversation.events import TurnEnded, TurnStarted
 from kagura.stage.events import Cut, StageEvent
-from kagura.stage.stage import Stage, Subscriber
+from kagura.stage.listeners import Subscriber
+from kagura.stage.stage import Stage
 
 log = logging.getLogger(__name__)
 

@@ -43,6 +43,7 @@ from .events import (
 from .forget import forget_request, forget_viewer
 from .hold import StreamerHold
 from .host import Host, ShowState
+from .listeners import Audience, Subscriber, Subscribers
 from .monitor import LagMonitor
 from .pace import Pace
 from .policy import ACCEPTED, Clock, FloodPolicy
@@ -57,7 +58,6 @@ MAX_NOTICES = 8
 # heard and transcribed (`asr.max_seconds` + `asr.timeout_s`) with no news from their voice.
 HOLD_MARGIN_S = 5.0
 
-Subscriber = Callable[[StageEvent], None]
 
 
 class Stage:
@@ -65,10 +65,8 @@ class Stage:
         self.runtime = runtime
         self.config = runtime.config.stage
         self.clock = clock
-        self._subscribers: list[Subscriber] = []
-        # Who is listening, by where they listen (stage pages, widgets): counts, not
-        # connections, set by whoever holds those connections.
-        self._audience: dict[str, int] = {}
+        self._subscribers = Subscribers()
+        self._audience = Audience()
         self.conversation = Conversation(
             runtime,
             self._on_event,
@@ -169,34 +167,21 @@ class Stage:
     # -- who listens, and what they hear --------------------------------------------------
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Hear every event of the stage, in order, until the returned function is called.
-
-        Subscribers are called synchronously on the event loop: they must not block (queue
-        the work), and a subscriber's error is logged, never raised into the turn."""
-        self._subscribers.append(subscriber)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._subscribers.remove(subscriber)
-
-        return unsubscribe
+        """Hear every event of the stage, in order, until the returned function is called
+        (`Subscribers`: synchronous, on the event loop, never blocking)."""
+        return self._subscribers.subscribe(subscriber)
 
     def set_audience(self, where: str, count: int) -> None:
         """`count` listeners are now connected at `where` (stage pages, widgets). Idle talk
         counts from when someone is there to hear it, so the first listener never walks into
         an instant monologue."""
-        before = self.audience
-        if count > 0:
-            self._audience[where] = count
-        else:
-            self._audience.pop(where, None)
-        if before == 0 and self.audience > 0:
+        if self._audience.set(where, count):
             self._last_activity = self.clock()
             self._wake.set()
 
     @property
     def audience(self) -> int:
-        return sum(self._audience.values())
+        return self._audience.total
 
     def streamer_speaking(self, who: str, speaking: bool) -> None:
         """An admin's voice input (`who`) started talking, or has nothing pending any more.
@@ -288,7 +273,7 @@ class Stage:
             "paused": self.paused,
             "streamer_speaking": self.hold.active,
             "idle_s": round(self.clock() - self._last_activity, 3),
-            "audience": dict(self._audience),
+            "audience": self._audience.by_place(),
             "show": self.host.stats(),
             "memory": self.conversation.long_term.stats(),
             "forged": {**self.host.amounts.stats(), "wrong_platform": self.wrong_platform},
@@ -406,11 +391,7 @@ class Stage:
                 self._publish(Announced(chat))
 
     def _publish(self, event: StageEvent) -> None:
-        for subscriber in list(self._subscribers):
-            try:
-                subscriber(event)
-            except Exception:  # a subscriber's bug must not break the turn
-                log.exception("stage subscriber failed on %s", type(event).__name__)
+        self._subscribers.publish(event)
 
     def _chat_waiting(self) -> bool:
         self.policy.expire()
