@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,7 +19,6 @@ from kagura.config import (
     KaguraConfig,
     config_path,
     load_config,
-    render_default_yaml,
 )
 from kagura.live.cli import live_app
 from kagura.logs import RedactSecrets
@@ -91,6 +91,14 @@ def serve(
     err.print(f"Kagura on [bold]{base}[/] (stage page {base}/stage, overlay {base}/overlay)")
     if settings.system.frontend_dir:
         err.print(f"Frontend from {settings.resolve_path(settings.system.frontend_dir)} at /")
+    if settings.llm.provider == "smollm2":
+        err.print(
+            "The embedded LLM is a tiny English-only demo model: it proves the pipeline "
+            "offline, but a stream needs a real model (7B class). See the line below, or "
+            "`kagura config init --llm ollama`.",
+            highlight=False,
+        )
+        threading.Thread(target=_point_out_model_servers, daemon=True).start()
     http_protocol, ws_protocol = protocols(limits(settings))
     uvicorn.run(
         server_app,
@@ -119,6 +127,20 @@ def limits(settings: KaguraConfig) -> Limits:
         stalled_send_timeout_s=system.stalled_send_timeout_s,
         max_per_address=system.max_connections_per_address,
     )
+
+
+def _point_out_model_servers() -> None:
+    """A model server running on this machine, pointed out once (never switched to)."""
+    from kagura.engines.llm.servers import running_locally
+
+    for server, models in running_locally():
+        shown = f" with {len(models)} model(s), e.g. {models[0]}" if models else ""
+        err.print(
+            f"{server.label} is running at {server.base_url}{shown}: to answer with it, stop "
+            f"Kagura and run `kagura config init --llm {server.name} --force`",
+            highlight=False,
+        )
+        return
 
 
 def _configure_logging(level: str) -> None:
@@ -165,16 +187,69 @@ def config_init(
     path: Annotated[Path, typer.Argument(help="Where to write it.")] = DEFAULT_CONFIG,
     lang: Annotated[str, typer.Option(help="Comment language: en or zh.")] = "en",
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    llm: Annotated[
+        str | None,
+        typer.Option(
+            help="Use a model server you run: ollama, lmstudio, llamacpp, vllm or openai "
+            "(checked: it must answer and have the model)."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="The model to ask for (default: the server's first).")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="The server's API address, if not its usual one.")
+    ] = None,
 ) -> None:
-    """Write a commented config with every setting at its default."""
+    """Write a commented config with every setting at its default (and your model server)."""
+    from kagura.config.render import default_config, render_yaml
+    from kagura.engines.llm.servers import KNOWN
+
     if lang not in ("en", "zh"):
         err.print("--lang must be 'en' or 'zh'")
+        raise typer.Exit(2)
+    if llm is not None and llm not in KNOWN:
+        err.print(f"--llm must be one of: {', '.join(KNOWN)}")
         raise typer.Exit(2)
     if path.exists() and not force:
         err.print(f"{path} exists; pass --force to overwrite it")
         raise typer.Exit(1)
-    path.write_text(render_default_yaml("zh" if lang == "zh" else "en"), encoding="utf-8")
+    settings = default_config("zh" if lang == "zh" else "en")
+    problem = ""
+    if llm is not None:
+        settings, problem = _with_model_server(settings, llm, model, base_url)
+    path.write_text(render_yaml(settings, "zh" if lang == "zh" else "en"), encoding="utf-8")
     err.print(f"wrote {path}")
+    if problem:
+        err.print(f"[bold yellow]Not ready yet[/]: {problem}", highlight=False)
+        raise typer.Exit(1)
+
+
+def _with_model_server(
+    settings: KaguraConfig, name: str, model: str | None, base_url: str | None
+) -> tuple[KaguraConfig, str]:
+    """`settings` using the model server `name` (checked), and what is wrong with it ("")."""
+    from kagura.engines.llm.servers import KNOWN, ServerProblem, list_models
+
+    server = KNOWN[name]
+    url = base_url or server.base_url
+    problem = ""
+    try:
+        models = list_models(url, settings.llm.openai.api_key if server.needs_key else "")
+    except ServerProblem as exc:
+        models, problem = [], f"{exc}: {server.how_to_start}; then `kagura config check`"
+    chosen = model or (models[0] if models else settings.llm.openai.model)
+    if models and chosen not in models:
+        problem = (
+            f"{server.label} at {url} has no model {chosen!r}; it has: {', '.join(models[:20])} "
+            "(pass one with --model)"
+        )
+    elif models:
+        err.print(f"{server.label} at {url} answers; using {chosen!r}", highlight=False)
+    data = settings.model_dump()
+    data["llm"]["provider"] = "openai"
+    data["llm"]["openai"].update(base_url=url, model=chosen)
+    return KaguraConfig.model_validate(data), problem
 
 
 @config_app.command("check")

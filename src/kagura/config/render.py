@@ -20,7 +20,7 @@ from .fields import Lang, describe, section_model
 from .loader import deep_merge
 from .schema import KaguraConfig
 
-__all__ = ["default_config_path", "render_default_yaml"]
+__all__ = ["default_config", "default_config_path", "render_default_yaml", "render_yaml"]
 
 _HERE = Path(__file__).resolve().parent
 _FILES: dict[Lang, str] = {"en": "conf.default.yaml", "zh": "conf.zh.default.yaml"}
@@ -131,9 +131,14 @@ def _render_model(model: BaseModel, lang: Lang, indent: str) -> list[str]:
 
 def render_default_yaml(lang: Lang) -> str:
     """The complete default config for ``lang`` as commented YAML."""
+    return render_yaml(default_config(lang), lang)
+
+
+def render_yaml(config: KaguraConfig, lang: Lang) -> str:
+    """`config` as commented YAML, every setting with its description."""
     lines = _comment("\n".join(_HEADER[lang]), "")
     lines.append("")
-    lines.extend(_render_model(default_config(lang), lang, ""))
+    lines.extend(_render_model(config, lang, ""))
     return "\n".join(lines) + "\n"
 
 
