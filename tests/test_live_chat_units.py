@@ -136,7 +136,14 @@ def test_a_ban_withdraws_only_that_channels_messages_of_that_user() -> None:
     assert withdrawal.ids == ("tw:a",)
     resub = irc.parse(usernotice("a", "fan", "resub", sub_plan="2000", cumulative_months=3))
     [event] = commands.dispatch(chat, "USERNOTICE", resub)
-    assert (event.kind, event.text, event.user_name) == ("membership", "Tier 2, 3 months", "Fan")
+    assert (event.kind, event.label, event.text) == ("membership", "Tier 2, 3 months", "")
+    assert event.user_name == "Fan"
+    # A resub's own message is the viewer's words: banning them withdraws it like chat.
+    said = usernotice("a", "fan", "resub", text="hi again", msg_id="r1", sub_plan="1000")
+    [event] = commands.dispatch(chat, "USERNOTICE", irc.parse(said))
+    assert (event.label, event.text) == ("Tier 1", "hi again")
+    [withdrawal] = commands.dispatch(chat, "CLEARCHAT", irc.parse(clearchat("a", "fan", 60)))
+    assert withdrawal.ids == ("tw:r1",)
 
 
 # -- the quota budget ---------------------------------------------------------------------

@@ -141,22 +141,27 @@ async def test_twitch_chat_answered_by_name_cheers_and_raids_first_deleted_never
                 usernotice(channel, "dee", "raid", viewerCount=12),
                 usernotice(channel, "eve", "subgift", sub_plan="1000",
                            recipient_display_name="Fay"),
+                usernotice(channel, "gil", "resub", text="still here after 3 months",
+                           sub_plan="1000", cumulative_months=3),
             )  # fmt: skip
             twitch.send(channel, clearmsg(channel, "bob", "t2", "something the mods remove"))
-            lanes = {"superchat": 1, "membership": 1, "gift": 1, "danmaku": 1}
-            await queued(stage_server, before, 5, 1, lanes)
+            lanes = {"superchat": 1, "membership": 2, "gift": 1, "danmaku": 1}
+            await queued(stage_server, before, 6, 1, lanes)
             await pause(stage_server, False)
-            await seen.wait_turns(4, timeout=60)
+            await seen.wait_turns(5, timeout=60)
             assert client.stop() == 0
     lines = transcriptions(seen)
-    assert [line["name"] for line in lines] == ["Carol", "Dee", "Eve", "Alice"]
+    assert [line["name"] for line in lines] == ["Carol", "Dee", "Gil", "Eve", "Alice"]
     assert {line["platform"] for line in lines} == {"twitch"}
     assert lines[0]["text"] == "Carol [Super Chat 500 bits]: sing us a song"
     asked = user_messages(fake.chat_requests())
-    assert len(asked) == 3  # the gift sub got the template thank-you, not the LLM
+    assert len(asked) == 4  # the gift sub got the template thank-you, not the LLM
     assert "Carol on twitch sends a Super Chat (500 bits)" in asked[0]
     assert "Dee on twitch raids the channel with «12 viewers»" in asked[1]
-    assert "Alice" in asked[2] and "hi Kagura, how are you?" in asked[2]
+    # The subscriber's own words, quoted as theirs, beside what they bought in Kagura's words.
+    resub = "Gil on twitch becomes a member «Tier 1, 3 months»: «still here after 3 months»"
+    assert resub in asked[2]
+    assert "Alice" in asked[3] and "hi Kagura, how are you?" in asked[3]
     assert not any("something the mods remove" in text for text in asked)
     assert any(
         msg["type"] == "audio" and "Thank you Eve" in msg["display_text"]["text"]

@@ -57,8 +57,8 @@ async def test_anonymous_login_and_every_kind_of_message(
         twitch.send(
             CHANNEL,
             usernotice(CHANNEL, "erin", "sub", msg_id="n1", sub_plan="1000", cumulative_months=1),
-            usernotice(CHANNEL, "fay", "resub", text="Love it", sub_plan="Prime",
-                       cumulative_months=12),
+            usernotice(CHANNEL, "fay", "resub", text="still here after 12 months",
+                       sub_plan="Prime", cumulative_months=12),
             usernotice(CHANNEL, "gus", "submysterygift", sub_plan="1000", mass_gift_count=3),
             *(usernotice(CHANNEL, "gus", "subgift", sub_plan="1000",
                          recipient_display_name=f"Lucky {n}") for n in range(3)),
@@ -75,12 +75,20 @@ async def test_anonymous_login_and_every_kind_of_message(
         ("danmaku", "waves", "Bob;The Builder", None, False),
         ("superchat", "great stream", "Carol", 150.0, False),
         ("danmaku", "a name with spaces", "ダン", None, False),
-        ("membership", "Tier 1", "Erin", None, False),
-        ("membership", "Prime, 12 months", "Fay", None, False),
-        ("gift", "3 Tier 1 gift subs", "Gus", None, False),  # its three parts are not repeated
-        ("gift", "Tier 2 gift sub for Ivy Twin", "Hal", None, False),
-        ("raid", "42 viewers", "Jo", None, False),
+        ("membership", "", "Erin", None, False),  # a sub without a message of its own
+        ("membership", "still here after 12 months", "Fay", None, False),
+        ("gift", "", "Gus", None, False),  # its three parts are not repeated
+        ("gift", "", "Hal", None, False),
+        ("raid", "", "Jo", None, False),
         ("danmaku", "in the other channel", "Lee", None, False),
+    ]
+    # What was bought, in the platform's words, beside (never inside) what the viewer wrote.
+    assert [message["source"].get("label") for message in messages[4:9]] == [
+        "Tier 1",
+        "Prime, 12 months",
+        "3 Tier 1 gift subs",
+        "Tier 2 gift sub for Ivy Twin",
+        "42 viewers",
     ]
     alice, cheer = messages[0]["source"], messages[2]["source"]
     assert (alice["id"], alice["room"]) == ("tw:m1", CHANNEL)
@@ -199,9 +207,9 @@ async def test_lines_that_are_not_irc_are_skipped_and_reading_goes_on(
             "x" * 20_000,
         )
         messages = await received(recorder, 2)
-        assert [(m["type"], m["text"]) for m in messages] == [
-            ("text-input", "Tier 1"),  # an unreadable month count is just left out
-            ("text-input", "no tags at all"),
+        assert [(m["text"], m["source"].get("label")) for m in messages] == [
+            ("", "Tier 1"),  # an unreadable month count is just left out
+            ("no tags at all", None),
         ]
         log = live.log()
         assert "no command" in log and "a line of 20000 characters" in log

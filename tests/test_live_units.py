@@ -240,9 +240,12 @@ def test_events_always_make_messages_the_stage_accepts() -> None:
         currency="CNY",
         id="i" * 500,
         room=1007,
+        label="L" * 500,
     )
     message = parse(json.dumps(long.message()))
     assert message.type == "text-input"
+    assert message.source is not None and message.source.label == "L" * 199 + "…"
+    assert "label" not in LiveEvent("p", "danmaku", text="hi").message()["source"]
     assert all(parse(json.dumps(w.message())) for w in withdrawals("b", list(range(250))))
     assert [len(w.ids) for w in withdrawals("b", list(range(250)))] == [100, 100, 50]
 

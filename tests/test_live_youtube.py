@@ -84,15 +84,17 @@ async def test_a_videos_chat_page_by_page_every_kind_never_polled_too_soon(
         ("danmaku", "hello from YouTube", "Alice", None, False),
         ("superchat", "Sing for us!", "Bob", 5.0, False),
         ("superchat", "(sticker: A cat waving)", "Carol", 500.0, False),
-        ("membership", "Member", "Dee", None, False),
-        ("membership", "Member, 12 months", "Eve", None, False),
-        ("gift", "5 gifted memberships (Member)", "Fay", None, False),
+        ("membership", "", "Dee", None, False),
+        ("membership", "a year already", "Eve", None, False),  # the member's own comment
+        ("gift", "", "Fay", None, False),
         ("danmaku", "something rude", "Gus", None, False),
         ("withdraw", "yt:m7"),
         ("danmaku", "buy followers", "Spammer", None, False),
         ("danmaku", "cheap followers", "Spammer", None, False),
         ("withdraw", "yt:s1", "yt:s2"),
     ]
+    labels = [message["source"].get("label") for message in messages[4:7]]
+    assert labels == ["Member", "Member, 12 months", "5 gifted memberships (Member)"]
     bob, carol = messages[2]["source"], messages[3]["source"]
     assert (bob["currency"], bob["id"], bob["room"]) == ("USD", "yt:m2", YT_VIDEO)
     assert carol["currency"] == "JPY" and messages[1]["source"]["user"]["id"] == ALICE["channelId"]

@@ -173,6 +173,50 @@ async def test_small_gifts_are_thanked_without_the_llm(
     assert said.endswith("Thank you Liv, Max and Ned for the Heart, Flower and follow!")
 
 
+async def test_a_supporters_own_words_are_read_quoted_beside_what_they_bought(
+    stage: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    async with held(stage, fake, turns=4) as (_, platform, seen):
+        await platform.chat(
+            "still here after 3 months", user="Ada", kind="membership", label="Tier 1, 3 months"
+        )
+        await platform.chat("", user="Bo", kind="membership", label="Tier 1")
+        await platform.chat("Captain", user="Meg", kind="guard", amount=198)  # an older client
+        # A small gift, but with words: the LLM reads them rather than the template thanking.
+        await platform.chat("love the stream", user="Cal", kind="gift", amount=1, label="Heart")
+    assert user_messages(fake.chat_requests()) == [
+        "Ada on bilibili becomes a member «Tier 1, 3 months»: «still here after 3 months»",
+        "Bo on bilibili becomes a member «Tier 1».",
+        "Meg on bilibili becomes a member «Captain» (198).",
+        "Cal on bilibili sends a gift «Heart» (1): «love the stream»",
+    ]
+    lines = [m["text"] for m in seen.messages if m["type"] == "user-input-transcription"]
+    assert lines == [
+        "Ada: Tier 1, 3 months — still here after 3 months",
+        "Bo: Tier 1",
+        "Meg [Guard 198]: Captain",
+        "Cal [Gift 1]: Heart — love the stream",
+    ]
+
+
+async def test_a_supporters_words_are_screened_like_chat(
+    stage: KaguraProcess, fake: FakeOpenAI
+) -> None:
+    before = await stage_stats(stage)
+    async with held(stage, fake, turns=3) as (_, platform, _):
+        await platform.chat("say the FORBIDDEN word", user="Eve", kind="membership", label="Tier 1")
+        await platform.chat("first", user="Zoe")
+        await platform.chat("second", user="Zoe")  # Zoe's burst of 2 is spent
+        # Over the rate limit, her words go unread; what she bought is still thanked.
+        await platform.chat("read me too", user="Zoe", kind="membership", label="Tier 2")
+    assert user_messages(fake.chat_requests()) == [
+        "Zoe on bilibili becomes a member «Tier 2».",
+        "Zoe on bilibili says: «first»",
+        "Zoe on bilibili says: «second»",
+    ]
+    assert delta(before, await stage_stats(stage)) == {"blocked_word": 1}
+
+
 async def test_bad_events_get_a_clear_error_and_lose_nothing(
     stage: KaguraProcess, fake: FakeOpenAI
 ) -> None:
@@ -183,6 +227,7 @@ async def test_bad_events_get_a_clear_error_and_lose_nothing(
             {"type": "text-input", "text": "hi", "source": {"kind": "nonsense"}},
             {"type": "text-input", "text": "hi", "source": {"user": {"name": "n" * 500}}},
             {"type": "text-input", "text": "y" * 51, "source": {"user": {"name": "Zed"}}},
+            {"type": "text-input", "text": "", "source": {"kind": "gift", "label": "g" * 201}},
             {"type": "text-input"},
             "[1, 2, 3]",
             "{broken",

@@ -47,7 +47,8 @@ def streamer(text: str) -> ChatEvent:
 def texts(flood: FloodPolicy) -> list[list[str]]:
     order = []
     while (batch := flood.take()) is not None:
-        order.append([event.text for event in batch.events])
+        # What was said or, for a paid event without words, what was bought.
+        order.append([event.text or event.label for event in batch.events])
     return order
 
 
@@ -146,7 +147,7 @@ def test_small_gifts_get_a_template_big_ones_the_llm() -> None:
     assert small is not None and small.template
     assert [e.user_name for e in small.events] == ["a", "c", "d"]
     big = flood.take()
-    assert big is not None and not big.template and big.events[0].text == "Yacht"
+    assert big is not None and not big.template and big.events[0].label == "Yacht"
     text = thanks_text("Thank you {names} for the {gifts}!", small.events)
     assert text == "Thank you a, c and d for the Heart, Flower and follow!"
     assert "everyone" in thanks_text("{names}", [chat("", user="", kind="follow")])
@@ -159,7 +160,28 @@ def test_free_gifts_get_the_template_even_when_every_gift_goes_to_the_llm() -> N
     first, second = flood.take(), flood.take()
     assert first is not None and not first.template
     assert second is not None and second.template
-    assert [event.text for event in second.events] == ["Silver heart"]
+    assert [event.label for event in second.events] == ["Silver heart"]
+
+
+def test_a_gift_with_the_viewers_words_is_read_by_the_llm_and_they_are_screened() -> None:
+    flood, _ = policy(gift_llm_min_amount=10, blocked_words=["forbidden"], user_burst=1)
+    flood.offer(chat("nice", user="a", kind="gift", amount=1, label="Heart"))
+    flood.offer(chat("", user="b", kind="gift", amount=1, label="Flower"))
+    assert flood.offer(chat("the FORBIDDEN word", user="c", kind="gift", label="Heart")) == (
+        "blocked_word"
+    )
+    assert flood.offer(chat("", user="c", kind="gift", label="forbidden gift")) == "blocked_word"
+    flood.offer(chat("hi", user="d"))  # d's burst of one, spent
+    flood.offer(chat("read me", user="d", kind="membership", label="Tier 1"))
+    member = flood.take()
+    assert member is not None  # over d's limit: thanked for what they gave, words unread
+    assert [(e.label, e.text) for e in member.events] == [("Tier 1", "")]
+    words = flood.take()
+    assert words is not None and not words.template
+    assert [(e.label, e.text) for e in words.events] == [("Heart", "nice")]
+    template = flood.take()
+    assert template is not None and template.template
+    assert [e.label for e in template.events] == ["Flower"]
 
 
 def test_withdrawn_events_are_never_answered() -> None:

@@ -1,5 +1,6 @@
 """The admin panel's queue in a real browser: a waiting viewer message is listed in the
-streamer's words, its Skip button drops it (checked on the server), and the panel says why;
+streamer's words (a membership with what it bought beside what the viewer wrote), its Skip
+button drops it (checked on the server), and the panel says why;
 the pace is shown and changed from the page; the sound prompt leaves the character free."""
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ async def viewer_asks(server: KaguraProcess) -> None:
     async with StageClient(server, "platform") as platform:
         await platform.connect_sequence()
         await platform.chat("Kagura, what's your favourite game?", user="Quinn")
+        await platform.chat(
+            "still here after 3 months", user="Rin", kind="membership", label="Tier 1, 3 months"
+        )
         await platform.send({"type": "heartbeat"})  # answered once the chat is queued
         await platform.recv_until("heartbeat-ack", timeout=10)
 
@@ -46,10 +50,12 @@ def test_the_admin_panel_lists_a_waiting_message_and_skips_it(
         item.wait_for(timeout=10_000)
         shown = item.inner_text()
         assert "Quinn" in shown and "[chat]" in shown and "asks the character" in shown
-        assert "Waiting 1" in page.locator("#admin-summary").inner_text()
+        assert "Waiting 2" in page.locator("#admin-summary").inner_text()
+        member = page.locator("#admin-queue li", has_text="Rin").inner_text()
+        assert "«Tier 1, 3 months» still here after 3 months" in member
 
         item.locator("button.skip").click()
-        wait_until(lambda: queue(kagura)["waiting"] == [], 10, "the message skipped")
+        wait_until(lambda: len(queue(kagura)["waiting"]) == 1, 10, "the message skipped")
         dropped = page.locator("#admin-dropped li", has_text="favourite game")
         dropped.wait_for(timeout=10_000)
         assert "skipped by you" in dropped.inner_text()

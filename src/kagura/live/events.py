@@ -13,6 +13,7 @@ from typing import Any
 
 from kagura.clipping import clip
 from kagura.protocol.client import (
+    MAX_LABEL_CHARS,
     MAX_TEXT_CHARS,
     MAX_WITHDRAW_IDS,
     ChatKind,
@@ -41,6 +42,9 @@ class LiveEvent:
     `id` is the platform's message id: the stage drops a second event with the same id (a
     gift that arrives in two forms, a resend after a reconnect) and withdraws by it. `amount`
     is what the viewer paid, in `currency` (CNY on Bilibili); `free` marks a free gift.
+    `label` is the platform's wording of what was bought or given ("Tier 1, 3 months"), and
+    `text` only what the viewer wrote with it ("" when nothing): the stage quotes the one as
+    a name and answers the other as chat.
     """
 
     platform: str
@@ -54,6 +58,7 @@ class LiveEvent:
     ts: float | None = None
     room: Id | None = None
     free: bool = False
+    label: str = ""
 
     def message(self) -> dict[str, Any]:
         """The `text-input` message for the stage."""
@@ -71,6 +76,7 @@ class LiveEvent:
             ts=self.ts,
             room=_clip_id(self.room),
             free=self.free,
+            label=clip(self.label, MAX_LABEL_CHARS) or None,
         )
         text = TextInput(type="text-input", text=clip(self.text, MAX_TEXT_CHARS), source=source)
         return text.model_dump(mode="json", exclude_none=True)

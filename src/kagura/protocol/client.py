@@ -21,6 +21,7 @@ from .frames import Dialect, ProtocolError
 __all__ = ["KNOWN_TYPES", "ClientMessage", "Incoming", "PcmAudio", "ProtocolError", "parse"]
 
 MAX_TEXT_CHARS = 4000
+MAX_LABEL_CHARS = 200  # a gift's or a membership's name as the platform words it
 MAX_HEARD_CHARS = 32000
 MAX_IMAGES = 4
 # 16 kHz audio: the original frontend sends 4096-sample chunks; allow a few seconds per frame.
@@ -75,7 +76,13 @@ class ChatUser(_Message):
 
 
 class ChatSource(_Message):
-    """Stage extension of `text-input`: who said it, where, and what kind of event it is."""
+    """Stage extension of `text-input`: who said it, where, and what kind of event it is.
+
+    `label` is the platform's wording of what was bought or given ("Tier 1, 3 months", a
+    gift's name); the `text` beside it is only what the viewer wrote, and may be empty. A
+    gift, guard, membership or raid without `label` is read the older way: its `text` is
+    the label and the viewer wrote nothing.
+    """
 
     platform: str = Field(default="", max_length=32)
     kind: ChatKind = "danmaku"
@@ -88,6 +95,7 @@ class ChatSource(_Message):
     ts: float | None = None
     room: _Id | None = None  # the live room it came from, when a client listens to several
     free: bool = False  # a free (e.g. Bilibili silver) gift: thanked, never answered as paid
+    label: str | None = Field(default=None, max_length=MAX_LABEL_CHARS)
 
 
 class TextInput(_Message):

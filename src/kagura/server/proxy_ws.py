@@ -23,7 +23,7 @@ from kagura.permissions import Endpoint
 from kagura.protocol import client as m
 from kagura.protocol import outgoing as out
 from kagura.stage.addressing import Addressing, normal
-from kagura.stage.events import KIND_LANES, ChatEvent, Lane, StageEvent
+from kagura.stage.events import KIND_LANES, ChatEvent, Lane, StageEvent, label_and_text
 from kagura.stage.host import SHOW_KINDS
 from kagura.stage.policy import BAD_INPUT
 from kagura.voice import Interruption, Speaking, Utterance, VoiceEvent, VoiceFailed, VoiceInput
@@ -201,11 +201,15 @@ def chat_event(
 
 
 def sourced_event(text: str, source: m.ChatSource, lane: Lane, origin: str) -> ChatEvent:
-    """A viewer's event from a platform client, its names and text cleaned."""
+    """A viewer's event from a platform client, its names and text cleaned; the label of
+    what they bought apart from their words (`label_and_text`: older clients send it as the
+    text)."""
     user = source.user
+    label, said = label_and_text(source.kind, text, source.label)
     return ChatEvent(
         lane=lane,
-        text=clean(text),
+        text=clean(said),
+        label=clean(label),
         kind=source.kind,
         user_name=clean_name(user.name) if user else "",
         user_id=str(user.id) if user and user.id is not None else "",

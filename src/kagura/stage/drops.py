@@ -52,6 +52,7 @@ class DropLog:
             "viewer": drop.event.user_name,
             "platform": drop.event.platform,
             "text": "" if withheld else clip(drop.event.text, MAX_SHOWN_CHARS),
+            "label": "" if withheld else clip(drop.event.label, MAX_SHOWN_CHARS),
             "lane": drop.event.lane.key,
             "kind": drop.event.kind,
             "reason": drop.reason,

@@ -61,11 +61,26 @@ KIND_LANES: dict[str, Lane | None] = {
     "live_start": None,
     "live_end": None,
 }
+# Kinds whose event names what was bought or given (`ChatEvent.label`). A client that sends
+# no `label` for them puts that name in the text: it is read as the label, as it was before
+# the two were split, and the viewer wrote nothing.
+LABELLED = frozenset({"gift", "guard", "membership", "raid"})
+
+
+def label_and_text(kind: str, text: str, label: str | None) -> tuple[str, str]:
+    """An event's (label, viewer's words), whether its client split them or not."""
+    if label is None and kind in LABELLED:
+        return text, ""
+    return label or "", text
 
 
 @dataclass(frozen=True, slots=True)
 class ChatEvent:
-    """One input waiting for the stage: who sent it, what, and over which connection."""
+    """One input waiting for the stage: who sent it, what, and over which connection.
+
+    `text` is only what the sender wrote (screened like any chat); `label` is the platform's
+    name for what a paid or membership event bought ("Tier 1, 3 months"), never their words.
+    """
 
     lane: Lane
     text: str
@@ -78,6 +93,7 @@ class ChatEvent:
     event_id: str = ""
     origin: str = ""  # client_uid of the connection that sent it
     free: bool = False  # a free gift: thanked with the template, never answered as paid
+    label: str = ""
     # The viewer's name may not be said (`safety`): shown as "a viewer", and their id, which
     # may spell the name (`name:<name>`, a login), is not shown on pages either.
     name_withheld: bool = False
@@ -156,33 +172,31 @@ def display_line(event: ChatEvent) -> str:
     )
     if tag and event.worth:
         tag = f"{tag} {event.worth}"
-    label = f"{event.user_name} [{tag}]" if tag else event.user_name
-    return f"{label}: {event.text}" if event.text else label
+    who = f"{event.user_name} [{tag}]" if tag else event.user_name
+    said = " — ".join(part for part in (event.label, event.text) if part)
+    return f"{who}: {said}" if said else who
 
 
 def viewer_event(event: ChatEvent) -> ViewerEvent:
-    """The event in the prompt's terms: what the viewer wrote, and Kagura's own wording of
-    what they did and paid."""
+    """The event in the prompt's terms: what the viewer wrote (quoted as their words), and
+    Kagura's own wording of what they did and paid, the platform's label quoted inside it:
+    "Alice becomes a member «Tier 1, 3 months»: «still here after 3 months»"."""
     worth = f" ({event.worth})" if event.worth else ""
+    label = f" {quoted_label(event.label)}" if event.label else ""
     match event.kind:
         case "superchat":
             action = f"sends a Super Chat{worth}"
-            return ViewerEvent(event.user_name, event.platform, event.text, action)
         case "gift":
-            label = f" {quoted_label(event.text)}" if event.text else ""
             action = f"sends a gift{label}{worth}"
-            return ViewerEvent(event.user_name, event.platform, action=action)
         case "guard" | "membership":
-            label = f" {quoted_label(event.text)}" if event.text else ""
             action = f"becomes a member{label}{worth}"
-            return ViewerEvent(event.user_name, event.platform, action=action)
         case "raid":
-            label = f" with {quoted_label(event.text)}" if event.text else ""
-            return ViewerEvent(event.user_name, event.platform, action=f"raids the channel{label}")
+            action = f"raids the channel{' with' if label else ''}{label}"
         case "follow":
             return ViewerEvent(event.user_name, event.platform, action="follows the channel")
         case _:
-            return ViewerEvent(event.user_name, event.platform, event.text)
+            action = ""
+    return ViewerEvent(event.user_name, event.platform, event.text, action)
 
 
 MAX_READ_CHARS = 120  # a question read out before the answer: a line, not a speech
@@ -274,14 +288,15 @@ def thanks_text(
     template: str, events: Sequence[ChatEvent], blocked: BlockedWords | None = None
 ) -> str:
     """The template thank-you for small gifts and follows (no LLM involved): it says only
-    cleaned names and gift names, and none that carries a blocked word."""
+    cleaned names and gift names (labels), and none that carries a blocked word. An event
+    that carries the viewer's own words never comes here (`FloodPolicy`): they are read."""
 
     def sayable(text: str, limit: int) -> str:
         text = clean(text, limit)
         return "" if blocked is not None and blocked.found_in(text) else text
 
     names = join_names([sayable(event.user_name, 32) for event in events])
-    gifts = [sayable(event.text, MAX_GIFT_CHARS) for event in events if event.kind == "gift"]
+    gifts = [sayable(event.label, MAX_GIFT_CHARS) for event in events if event.kind == "gift"]
     gifts = [gift for gift in gifts if gift]
     if any(event.kind == "follow" for event in events):
         gifts.append("follow")

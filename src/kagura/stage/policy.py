@@ -7,7 +7,9 @@ and rate-limit memory by a fixed number of entries (the oldest are forgotten fir
 Rules, in the order they apply to an offered event: a banned viewer (`bans`), empty or too
 long text, the ignore prefix, blocked users and words, the safety lists, a platform message
 id seen before, the same text from the same user within the de-duplication window, the
-per-user rate limit (plain chat only), and finally the lane's capacity (a full lane drops
+per-user rate limit (plain chat only; the words a viewer sends with a membership or a gift
+count against it too, and over it they go unread while the event is still thanked), and
+finally the lane's capacity (a full lane drops
 its oldest event). An event that waits longer than its lane's time-to-live is dropped rather
 than answered late. Chat dropped for its words, and names not said, are told to `audit`.
 
@@ -59,6 +61,10 @@ GREETING_BURST = 2  # greetings waiting before they are answered together
 # Lanes whose events are messages a viewer wrote: there, who is addressed matters.
 ADDRESSABLE = frozenset({Lane.SUPERCHAT, Lane.DANMAKU})
 BLOCKED_WORD_RULE = "stage.blocked_words"  # the streamer's own filter of chat, in the audit
+# Paid lanes whose events may carry a viewer's words beside what they bought (a resub's
+# message): those words are rate-limited like chat (a Super Chat's message is what was paid
+# for, and is not).
+WORDS_BESIDE = frozenset({Lane.MEMBERSHIP, Lane.GIFT})
 
 
 class FloodPolicy:
@@ -117,6 +123,8 @@ class FloodPolicy:
             # A name is not a message: its viewer is still answered, but never by that name.
             self._audit("name_replaced", event, event.user_name, unsayable)
             event = replace(event, user_name=anonymous(event.text), name_withheld=True)
+        if event.lane in WORDS_BESIDE and event.text and not self._words_allowed(event, now):
+            event = replace(event, text="")  # thanked for what they gave; their words unread
         address = self._address(event)
         if address is Address.ORDINARY and event.lane is Lane.DANMAKU and not self._share():
             self._drop(event, "skipped_by_pace", now)
@@ -156,13 +164,14 @@ class FloodPolicy:
             return "ignored"
         if self._is_blocked_user(event):
             return "blocked_user"
-        if self.blocked_words.found_in(text):
-            self._audit("dropped", event, text, BLOCKED_WORD_RULE, verdict="blocked_word")
+        said = f"{event.label}\n{text}" if event.label else text  # the label is read out too
+        if self.blocked_words.found_in(said):
+            self._audit("dropped", event, said, BLOCKED_WORD_RULE, verdict="blocked_word")
             return "blocked_word"
-        match = self.lists.check(text) if self.lists is not None else None
+        match = self.lists.check(said) if self.lists is not None else None
         if match is not None:
             # The character would read it out: what it may never say.
-            self._audit("dropped", event, text, match.rule, verdict="unsafe")
+            self._audit("dropped", event, said, match.rule, verdict="unsafe")
             return "unsafe"
         if event.event_id and fingerprint("id", event.event_id) in self._ids:
             return "duplicate"
@@ -173,6 +182,10 @@ class FloodPolicy:
             if event.user_key and not self._rate.take(event.user_key, now):
                 return "rate_limited"
         return None
+
+    def _words_allowed(self, event: ChatEvent, now: float) -> bool:
+        """Whether a paid event's words are within their sender's chat rate limit."""
+        return not event.user_key or self._rate.take(event.user_key, now)
 
     def _address(self, event: ChatEvent) -> Address:
         if event.lane not in ADDRESSABLE:
@@ -271,7 +284,11 @@ class FloodPolicy:
         return 1
 
     def _is_small(self, event: ChatEvent) -> bool:
-        if event.kind == "follow" or event.free:
+        if event.kind == "follow":
+            return True
+        if event.text:  # the viewer wrote something: the character reads and answers it
+            return False
+        if event.free:
             return True
         threshold = self.config.gift_llm_min_amount
         return threshold > 0 and (event.amount is None or event.amount < threshold)

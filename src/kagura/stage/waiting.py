@@ -47,6 +47,7 @@ def view(item: Waiting, now: float, *, pinned: bool = False) -> dict[str, Any]:
         "viewer": event.user_name,
         "platform": event.platform,
         "text": event.text,
+        "label": event.label,
         "lane": event.lane.key,
         "kind": event.kind,
         "age_s": round(now - item.at, 1),

@@ -3,7 +3,8 @@
 - `PRIVMSG`: a chat message; with a `bits` tag it is a cheer, passed on as a paid event
   with the amount in bits (currency "bits") and the cheermotes (`Cheer100`) taken out of
   the text when they add up to the bits.
-- `USERNOTICE`: `sub`/`resub` → membership ("Tier 1, 12 months"), `subgift` → gift,
+- `USERNOTICE`: `sub`/`resub` → membership labelled "Tier 1, 12 months", with the
+  subscriber's own message (the line's trailing text) as its text; `subgift` → gift,
   `submysterygift` → one gift for the whole batch (the `subgift` notices that follow it
   are its parts and are not passed on again), `raid` → raid.
 - `CLEARMSG` (a message deleted by a moderator) and `CLEARCHAT` (a user banned or timed
@@ -171,7 +172,11 @@ def _gifter(line: Line) -> tuple[str, str]:
 def _sub(chat: Chat, line: Line) -> Iterator[Item]:
     months = _int(line.tags.get("msg-param-cumulative-months"))
     label = _plan(line) + (f", {months} months" if months > 1 else "")
-    yield _event(line, "membership", text=label)
+    event_id = Chat.message_id(line)
+    login = line.tags.get("login", "").lower()  # a notice's prefix is Twitch's, not theirs
+    if event_id and login and line.text.strip():  # their words: withdrawn if they are banned
+        chat.authors.add(event_id, line.channel, login)
+    yield _event(line, "membership", label=label, text=line.text)
 
 
 @notices.on("subgift", "anonsubgift")
@@ -183,7 +188,7 @@ def _gift_sub(chat: Chat, line: Line) -> Iterator[Item]:
         "msg-param-recipient-user-name", ""
     )
     label = f"{_plan(line)} gift sub" + (f" for {recipient}" if recipient else "")
-    yield _event(line, "gift", text=label)
+    yield _event(line, "gift", label=label)
 
 
 @notices.on("submysterygift", "anonsubmysterygift")
@@ -191,13 +196,13 @@ def _gift_batch(chat: Chat, line: Line) -> Iterator[Item]:
     count = max(1, _int(line.tags.get("msg-param-mass-gift-count")))
     chat.batches.expect(_gifter(line), count)
     label = f"{count} {_plan(line)} gift subs" if count > 1 else f"{_plan(line)} gift sub"
-    yield _event(line, "gift", text=label)
+    yield _event(line, "gift", label=label)
 
 
 @notices.on("raid")
 def _raid(chat: Chat, line: Line) -> Iterator[Item]:
     viewers = _int(line.tags.get("msg-param-viewerCount"))  # the raider sends the notice
-    yield _event(line, "raid", text=f"{viewers} viewer" + ("s" if viewers != 1 else ""))
+    yield _event(line, "raid", label=f"{viewers} viewer" + ("s" if viewers != 1 else ""))
 
 
 @commands.on("CLEARMSG")

@@ -3,7 +3,8 @@
 Amounts are `amountMicros` / 10⁶ in the currency YouTube gives (`USD`, `JPY`, …), kept as
 given. Super Stickers are paid like Super Chats and answered in the same lane, their text
 being the sticker's description. Memberships carry their level as their label ("Member",
-"Member, 12 months"); gifted memberships are a gift. A message deleted by a moderator, or
+"Member, 12 months"), and a milestone the member's own comment as its text; gifted
+memberships are a gift. A message deleted by a moderator, or
 every waiting message of a viewer who was banned, is withdrawn. Event ids are YouTube's
 message ids (`yt:<id>`).
 """
@@ -109,7 +110,7 @@ def _new_member(stream: Stream, item: Chat) -> Iterator[Item]:
     details = item["snippet"].get("newSponsorDetails") or {}
     level = str(details.get("memberLevelName") or "Member")
     label = f"upgraded to {level}" if details.get("isUpgrade") else level
-    yield _event(stream, item, "membership", text=label)
+    yield _event(stream, item, "membership", label=label)
 
 
 @items.on("memberMilestoneChatEvent")
@@ -118,7 +119,8 @@ def _milestone(stream: Stream, item: Chat) -> Iterator[Item]:
     level = str(details.get("memberLevelName") or "Member")
     months = int(details.get("memberMonth") or 0)
     label = f"{level}, {months} months" if months > 1 else level
-    yield _event(stream, item, "membership", text=label)
+    comment = str(details.get("userComment") or "")
+    yield _said(stream, _event(stream, item, "membership", label=label, text=comment))
 
 
 @items.on("membershipGiftingEvent")
@@ -127,7 +129,7 @@ def _gifted(stream: Stream, item: Chat) -> Iterator[Item]:
     count = max(1, int(details.get("giftMembershipsCount") or 1))
     level = details.get("giftMembershipsLevelName")
     label = f"{count} gifted memberships" if count > 1 else "a gifted membership"
-    yield _event(stream, item, "gift", text=f"{label} ({level})" if level else label)
+    yield _event(stream, item, "gift", label=f"{label} ({level})" if level else label)
 
 
 @items.on("messageDeletedEvent")

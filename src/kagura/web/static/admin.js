@@ -49,12 +49,14 @@ function el(tag, className, text) {
   return node;
 }
 
-/** One message as a line: [lane] viewer: text */
+/** One message as a line: [lane] viewer: «label» text (the label: what a gift or
+ * membership bought, beside the viewer's own words) */
 function messageLine(item) {
   const line = el("span", "message");
   line.append(el("span", "lane", `[${laneText(item.lane)}]`), " ");
   if (item.viewer) line.append(el("span", "who", item.viewer), ": ");
-  line.append(el("span", "text", item.text || t("admin.no_text")));
+  if (item.label) line.append(el("span", "label", `«${item.label}»`), item.text ? " " : "");
+  if (item.text || !item.label) line.append(el("span", "text", item.text || t("admin.no_text")));
   return line;
 }
 
