@@ -79,3 +79,17 @@ def test_tokens_prints_a_platform_bound_token_on_request(tmp_path: Path) -> None
     assert lines[-1] == ["platform", platform_token("abc", "bilibili")]
     bad = kagura("tokens", "--platform", "bili bili", cwd=tmp_path)
     assert bad.returncode == 2 and "platform name" in bad.stderr
+
+
+def test_a_quote_left_open_is_reported_where_it_starts(tmp_path: Path) -> None:
+    lines = ["system:", "  port: 12393", "llm:", "  provider: openai", "  openai:"]
+    lines += ["    base_url: http://127.0.0.1:11434/v1", "", "", ""]
+    lines += ['    model: "qwen2.5:7b', "    api_key: x", "character:", "  name: Kagura"]
+    lines += ["  persona: a fox", "", "stage:", "  batch_max: 2", "", "  batch_min: 2"]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("\n".join(lines) + "\n", "utf-8")
+    result = kagura("config", "check", str(broken), cwd=tmp_path)
+    assert result.returncode == 2
+    said = " ".join(result.stderr.split())  # as the terminal wrapped it
+    assert "line 10, column" in said, said  # not the end of the file
+    assert 'model: "qwen2.5:7b' in said

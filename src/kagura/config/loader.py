@@ -127,10 +127,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError([f"{source}: {where}YAML syntax error: {problem}"]) from None
+        raise ConfigError([f"{source}: {_yaml_problem(exc, text)}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"{source}: YAML syntax error: {exc}"]) from None
 
@@ -343,3 +340,22 @@ def apply_character_preset(cfg: KaguraConfig, filename: str) -> KaguraConfig:
     character = _load_preset(cfg, path)
     # model_copy keeps the private base dir; deep so the new config shares no state.
     return cfg.model_copy(update={"character": character}, deep=True)
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> str:
+    """Where a YAML error starts, and that line. PyYAML marks where it gave up (for a quote
+    left open: the end of the file) and, as the context, where the construct it was reading
+    began: that is the line to fix."""
+    start, found = exc.context_mark, exc.problem_mark
+    mark = start or found
+    problem = exc.problem or "invalid YAML"
+    if start is not None and exc.context:
+        problem = f"{exc.context} that starts here: {problem}"
+        if found is not None and found.line != start.line:
+            problem += f" (at line {found.line + 1})"
+    if mark is None:
+        return f"YAML syntax error: {problem}"
+    lines = text.splitlines()
+    shown = lines[mark.line].strip() if mark.line < len(lines) else ""
+    line = f"\n    {shown[:120]}" if shown else ""
+    return f"line {mark.line + 1}, column {mark.column + 1}: YAML syntax error: {problem}{line}"
