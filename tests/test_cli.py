@@ -93,3 +93,9 @@ def test_a_quote_left_open_is_reported_where_it_starts(tmp_path: Path) -> None:
     said = " ".join(result.stderr.split())  # as the terminal wrapped it
     assert "line 10, column" in said, said  # not the end of the file
     assert 'model: "qwen2.5:7b' in said
+
+
+def test_tokens_on_a_loopback_server_answer_on_stdout(tmp_path: Path) -> None:
+    result = kagura("tokens", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "No token: this server listens on loopback" in result.stdout

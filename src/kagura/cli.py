@@ -166,8 +166,8 @@ def tokens(
     from kagura.auth import AuthSettings, Role, platform_token, role_token
 
     auth = AuthSettings.load(_load(config))
-    if not auth.token:
-        err.print(
+    if not auth.token:  # the command's answer, so on stdout like the tokens
+        print(
             "No token: this server listens on loopback and trusts local clients. Set "
             "system.auth_token (or KAGURA_AUTH_TOKEN) to require one."
         )
