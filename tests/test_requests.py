@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from tests.support.client import ProtocolClient
 from tests.support.server import KaguraProcess
@@ -43,7 +45,11 @@ async def test_backgrounds_groups_heartbeat_init(kagura: KaguraProcess) -> None:
     async with ProtocolClient(kagura.ws_url) as client:
         await client.connect_sequence()
         backgrounds = (await ask(client, {"type": "fetch-backgrounds"}, "background-files"))[-1]
-        assert backgrounds["files"] == []
+        # The default background the frontend asks for first, shipped in the package.
+        assert backgrounds["files"] == ["ceiling-window-room-night.jpeg"]
+        async with httpx.AsyncClient(base_url=kagura.http_url) as http:
+            image = await http.get("/bg/ceiling-window-room-night.jpeg")
+        assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"  # a JPEG
         result = (
             await ask(
                 client,

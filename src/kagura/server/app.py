@@ -24,7 +24,7 @@ from .safety_api import router as safety_router
 from .show_api import router as show_router
 from .stage_api import router as stage_router
 from .stage_api import stage_lifespan
-from .static import OptionalStaticFiles
+from .static import BACKGROUNDS, OptionalStaticFiles
 from .widget_ws import router as widget_router
 from .widget_ws import widget_lifespan
 
@@ -79,14 +79,19 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
     system = config.system
     # Before /live2d-models: the sample models' paths come first.
     install_pages(app, config.resolve_path(system.models_dir))
-    for route, folder in (
-        ("/live2d-models", system.models_dir),
-        ("/bg", system.backgrounds_dir),
-        ("/avatars", system.avatars_dir),
+    nothing_packaged: list[str | tuple[str, str]] = []
+    backgrounds: list[str | tuple[str, str]] = [BACKGROUNDS]
+    for route, folder, packaged in (
+        ("/live2d-models", system.models_dir, nothing_packaged),
+        # The background the Open-LLM-VTuber frontend asks for first, shipped in the
+        # package: a user's own file of the same name comes first.
+        ("/bg", system.backgrounds_dir, backgrounds),
+        ("/avatars", system.avatars_dir, nothing_packaged),
     ):
-        app.mount(
-            route, OptionalStaticFiles(directory=config.resolve_path(folder), check_dir=False)
+        files = OptionalStaticFiles(
+            directory=config.resolve_path(folder), packages=packaged, check_dir=False
         )
+        app.mount(route, files)
     install_root(app, frontend)  # last: a frontend at / answers every path left
     app.add_middleware(PublicFilesCORS, origins=[*system.allowed_origins, *system.cors_origins])
     enforce(app)

@@ -15,6 +15,8 @@ from kagura.conversation.conversation import Conversation
 from kagura.protocol import client as m
 from kagura.protocol import outgoing as out
 
+from .static import packaged_backgrounds
+
 log = logging.getLogger(__name__)
 
 Reply = Callable[[out.Message], Any]
@@ -102,9 +104,9 @@ class Requests:
     def _backgrounds(self) -> list[str]:
         config = self.conversation.runtime.config
         folder = config.resolve_path(config.system.backgrounds_dir)
-        if not folder.is_dir():
-            return []
-        return sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        own = list(folder.iterdir()) if folder.is_dir() else []
+        found = [*own, *packaged_backgrounds()]
+        return sorted({p.name for p in found if p.suffix.lower() in IMAGE_SUFFIXES})
 
     async def _history_list(self) -> None:
         conf_uid = self.conversation.config.character.conf_uid
