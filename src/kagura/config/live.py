@@ -36,6 +36,13 @@ BROWSER_USER_AGENT = (
     "Chrome/147.0.0.0 Safari/537.36"
 )
 
+# Bilibili's published public key for the cookie refresh (the DER body of its PEM).
+BILIBILI_REFRESH_KEY = (
+    "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDLgd2OAkcGVtoE3ThUREbio0EgUc/prcajMKXvkCKFCWhJYJcL"
+    "kcM2DKKcSeFpD/j6Boy538YXnR6VhcuUJOhH2x71nzPjfdTcqMz7djHum0qSZA0AyCBDABUqCrfNgCiJ00Ra7GmR"
+    "j+YCK1NJEuewlb40JNrRuoEUXpabUzGB8QIDAQAB"
+)
+
 # Both Bilibili clients keep their danmaku WebSocket alive the same way.
 Heartbeat = Annotated[
     float,
@@ -75,6 +82,42 @@ class BilibiliConfig(Section):
     reply_max_chars: ReplyMaxChars = 20  # most accounts; more with a higher user level
     reply_interval_s: ReplyInterval = 2.0
     reply_max_pending: ReplyMaxPending = 20
+    login_file: str = F(
+        "",
+        en="Where `kagura live bilibili login` keeps the account's cookies and refresh "
+        "token (readable only by you); used when sessdata is empty. Empty: "
+        "data_dir/bilibili-login.json. Delete the file to log out.",
+        zh="`kagura live bilibili login` 保存账号 Cookie 与 refresh_token 的文件（仅本人可读）；"
+        "sessdata 为空时使用。留空表示 data_dir/bilibili-login.json。删除该文件即退出登录。",
+    )
+    passport_api: str = F(
+        "https://passport.bilibili.com",
+        en="Base URL of Bilibili's passport (QR-code login, cookie refresh). "
+        "`--passport-api` overrides it.",
+        zh="B 站通行证接口的基础地址（扫码登录、Cookie 刷新）。`--passport-api` 会覆盖此项。",
+    )
+    refresh_key: str = F(
+        BILIBILI_REFRESH_KEY,
+        en="Bilibili's RSA public key (base64 DER) that encrypts the cookie refresh's "
+        "correspond path; change it only for a stand-in service.",
+        zh="B 站用于加密 Cookie 刷新 correspond 路径的 RSA 公钥（base64 DER）；"
+        "仅在使用替身服务时修改。",
+    )
+    refresh_every_h: float = F(
+        4.0,
+        en="Hours between checks whether the logged-in cookies need refreshing (also "
+        "checked at start).",
+        zh="检查登录 Cookie 是否需要刷新的间隔（小时；启动时也会检查）。",
+        gt=0,
+        le=72,
+    )
+    login_poll_s: float = F(
+        1.0,
+        en="Seconds between asks whether the login QR code was scanned.",
+        zh="询问登录二维码是否已扫描的间隔（秒）。",
+        ge=0.05,
+        le=10,
+    )
     web_api: str = F(
         "https://api.bilibili.com",
         en="Base URL of Bilibili's main API (login check, WBI keys, buvid). `--web-api` "

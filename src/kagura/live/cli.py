@@ -162,31 +162,59 @@ def sharing(client: Callable[[], C], platforms: Callable[[C], list[LivePlatform]
     return build
 
 
-@live_app.command("bilibili")
+bilibili_app = typer.Typer(
+    help="Read Bilibili rooms over the web danmaku protocol; `login` logs in by QR code.",
+    no_args_is_help=False,
+)
+live_app.add_typer(bilibili_app, name="bilibili")
+
+PassportOption = Annotated[
+    str | None,
+    typer.Option("--passport-api", help="Passport base URL (live.bilibili.passport_api)."),
+]
+WebApiOption = Annotated[
+    str | None, typer.Option("--web-api", help="Main API base URL (live.bilibili.web_api).")
+]
+
+
+def bilibili_login_file(settings: KaguraConfig, section: BilibiliConfig) -> Path:
+    """live.bilibili.login_file, else data_dir/bilibili-login.json, resolved."""
+    from .bilibili.login_file import DEFAULT_NAME
+
+    if section.login_file:
+        return settings.resolve_path(section.login_file)
+    return settings.resolve_path(settings.system.data_dir) / DEFAULT_NAME
+
+
+@bilibili_app.callback(invoke_without_command=True)
 def bilibili(
+    ctx: typer.Context,
     room: Annotated[
         list[int] | None,
         typer.Option(
             "--room", help="A room id; repeat for several rooms (live.bilibili.room_ids)."
         ),
     ] = None,
-    web_api: Annotated[
-        str | None, typer.Option("--web-api", help="Main API base URL (live.bilibili.web_api).")
-    ] = None,
+    web_api: WebApiOption = None,
     live_api: Annotated[
         str | None, typer.Option("--live-api", help="Live API base URL (live.bilibili.live_api).")
     ] = None,
     home_url: Annotated[
         str | None, typer.Option("--home-url", help="Home page URL (live.bilibili.home_url).")
     ] = None,
+    passport_api: PassportOption = None,
     ca_file: CaFileOption = None,
     proxy_url: ProxyUrlOption = None,
     token: TokenOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Read Bilibili rooms over the web danmaku protocol."""
+    """Read Bilibili rooms over the web danmaku protocol (logged in with
+    live.bilibili.sessdata, else the login file of `kagura live bilibili login`)."""
+    if ctx.invoked_subcommand is not None:
+        return  # `login`: its own options
     from .bilibili.api import BilibiliApi
     from .bilibili.client import BilibiliRoom
+    from .bilibili.cookie_refresh import refreshing
     from .bilibili.send import chat_replies
 
     settings = load(config)
@@ -197,19 +225,68 @@ def bilibili(
         web_api=web_api,
         live_api=live_api,
         home_url=home_url,
+        passport_api=passport_api,
         ca_file=ca_file,
     )
     if not section.room_ids:
         raise fail("no room to read: pass --room ID or set live.bilibili.room_ids")
+    section = section.model_copy(
+        update={"login_file": str(bilibili_login_file(settings, section))}
+    )
 
-    def sessions(api: BilibiliApi) -> list[LivePlatform]:
-        rooms: list[LivePlatform] = [BilibiliRoom(room, api, section) for room in section.room_ids]
-        if section.reply_in_chat:
-            stage = RunnerSettings.load(settings, proxy_url=proxy_url, token=token)
-            rooms.append(chat_replies(api, section, stage.proxy_url, stage.token))
-        return rooms
+    @asynccontextmanager
+    async def sessions() -> AsyncIterator[list[LivePlatform]]:
+        api = BilibiliApi(section)
+        try:
+            async with refreshing(section, api.http):  # the login file's cookies kept fresh
+                rooms: list[LivePlatform] = [
+                    BilibiliRoom(room, api, section) for room in section.room_ids
+                ]
+                if section.reply_in_chat:
+                    stage = RunnerSettings.load(settings, proxy_url=proxy_url, token=token)
+                    rooms.append(chat_replies(api, section, stage.proxy_url, stage.token))
+                yield rooms
+        finally:
+            await api.aclose()
 
-    run_platforms(settings, proxy_url, token, sharing(lambda: BilibiliApi(section), sessions))
+    run_platforms(settings, proxy_url, token, sessions)
+
+
+@bilibili_app.command("login")
+def bilibili_login(
+    passport_api: PassportOption = None,
+    web_api: WebApiOption = None,
+    ca_file: CaFileOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Log in by scanning a QR code with the Bilibili app; the cookies are saved (readable
+    only by you) for `kagura live bilibili` to show viewers' names."""
+    from .bilibili.qr_login import LoginFailed, log_in
+
+    settings = load(config)
+    section: BilibiliConfig = override(
+        settings.live.bilibili,
+        "live.bilibili",
+        passport_api=passport_api,
+        web_api=web_api,
+        ca_file=ca_file,
+    )
+    path = bilibili_login_file(settings, section)
+    try:
+        who = asyncio.run(log_in(section, path, typer.echo))
+    except LoginFailed as exc:
+        raise fail(f"{exc} (nothing saved)") from None
+    except OSError as exc:
+        raise fail(f"cannot save the login to {path}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        raise fail("interrupted (nothing saved)") from None
+    typer.echo(f"Logged in to Bilibili as {who}.")
+    typer.echo(f"Saved to {path} (readable only by you); delete that file to log out.")
+    if section.sessdata:
+        typer.echo(
+            "Note: live.bilibili.sessdata is set and is used instead of this login; empty it "
+            "to use the login."
+        )
 
 
 @live_app.command("bilibili-open")

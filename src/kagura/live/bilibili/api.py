@@ -33,7 +33,7 @@ from kagura.config import BilibiliConfig
 from kagura.live.platform import Fatal
 from kagura.live.settings import ssl_context
 
-from . import wbi
+from . import login_file, wbi
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +114,7 @@ class BilibiliApi:
         self.config = config
         self.web = config.web_api.rstrip("/")
         self.live = config.live_api.rstrip("/")
-        cookies = {"SESSDATA": config.sessdata} if config.sessdata else {}
-        if config.bili_jct:  # the CSRF token of that login: needed to post replies in chat
-            cookies["bili_jct"] = config.bili_jct
+        cookies = login_file.cookies_for(config)  # config's SESSDATA, else the login file's
         self.http = httpx.AsyncClient(
             verify=ssl_context(config.ca_file),
             timeout=config.http_timeout_s,

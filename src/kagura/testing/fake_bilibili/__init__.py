@@ -1,5 +1,5 @@
-"""A local stand-in for Bilibili: the HTTP APIs (web, live, open platform) and the
-danmaku WebSocket server, over TLS with a test certificate.
+"""A local stand-in for Bilibili: the HTTP APIs (web, live, open platform, passport) and
+the danmaku WebSocket server, over TLS with a test certificate.
 
     with FakeBilibili(tmp_path, rooms={7: 21452505}) as fake:
         # kagura live bilibili --room 7 --web-api {fake.api_url} --live-api {fake.api_url}
@@ -26,6 +26,8 @@ from . import messages, wire
 from .danmaku import DanmakuServer
 from .open_api import OpenApiState
 from .open_api import routes as open_routes
+from .passport import PassportState
+from .passport import routes as passport_routes
 from .web_api import WebApiState
 from .web_api import routes as web_routes
 
@@ -57,6 +59,7 @@ class FakeBilibili(TlsFake):
             sessdata_uids={SESSDATA: UID},
             bili_jcts={SESSDATA: BILI_JCT},
         )
+        self.passport = PassportState(self.web, UID)
         self.open = OpenApiState(OPEN_KEY_ID, OPEN_SECRET, OPEN_APP_ID, IDENTITY_CODE, open_room)
         self.danmaku = DanmakuServer(self._check_auth, self.certificates.server_context())
         self._http: HttpsServer | None = None
@@ -75,7 +78,11 @@ class FakeBilibili(TlsFake):
         await self.danmaku.start()
         self.open.danmaku_url = self.danmaku.url
         app = Starlette(
-            routes=[*web_routes(self.web, lambda: self.danmaku.port), *open_routes(self.open)]
+            routes=[
+                *web_routes(self.web, lambda: self.danmaku.port),
+                *open_routes(self.open),
+                *passport_routes(self.passport),
+            ]
         )
         self._http = HttpsServer(app, self.certificates)
         await self._http.start()
