@@ -17,7 +17,7 @@ from urllib.parse import unquote_plus
 
 SECRET_PARAMETERS = frozenset(
     {"token", "access_token", "api_key", "apikey", "key"}
-    | {"sessdata", "bili_jct", "csrf", "csrf_token"}  # Bilibili's login cookies and forms
+    | {"sessdata", "bili_jct", "csrf", "csrf_token", "refresh_token", "refresh_csrf"}  # Bilibili
 )
 REDACTED = "***"
 # One `name=value` pair of a query string (or a form body) as it appears in a log line.

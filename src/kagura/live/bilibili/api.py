@@ -212,10 +212,11 @@ class BilibiliApi:
         if self._uid is None:
             if logged_in:
                 log.info("logged in to Bilibili as uid %d", uid)
-            elif self.config.sessdata:
+            elif self.http.cookies.get("SESSDATA"):
                 log.warning(
-                    "live.bilibili.sessdata is set but Bilibili says it is not logged in "
-                    "(expired? copy a fresh SESSDATA cookie); viewer names will be masked"
+                    "a SESSDATA cookie is set (live.bilibili.sessdata or the login file) but "
+                    "Bilibili says it is not logged in: expired? Log in again with `kagura live "
+                    "bilibili login`; viewer names will be masked"
                 )
         self._uid = uid
 

@@ -248,8 +248,9 @@ def _masked(room: Room, command: Command) -> Iterator[Item]:
         room.masked_warned = True
         log.warning(
             "room %d: Bilibili hides viewer names on this connection (LOG_IN_NOTICE: it is "
-            "not logged in). Set live.bilibili.sessdata (e.g. ${BILIBILI_SESSDATA}) to the "
-            "SESSDATA cookie of any Bilibili account to see names. Carrying on.",
+            "not logged in). Log in with `kagura live bilibili login` (a QR code), or set "
+            "live.bilibili.sessdata to the SESSDATA cookie of any Bilibili account, to see "
+            "names. Carrying on.",
             room.room_id,
         )
     return iter(())

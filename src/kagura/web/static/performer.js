@@ -248,6 +248,13 @@ export class Performer extends EventTarget {
       get modelLoaded() {
         return performer.view.state === "loaded";
       },
+      /** As ready as the page will get (for screenshots and tests): the model drawn at least
+       * once, or known not to load. */
+      get ready() {
+        const state = performer.view.state;
+        if (state === "loaded") return performer.view.frameStats().frames > 0;
+        return state === "error" || state === "unavailable";
+      },
       get modelReason() {
         return performer.view.reason;
       },
