@@ -39,6 +39,8 @@ def open_counted(pages: PageRecorder, url: str) -> Page:
     count_drawn_frames(pages.context)
     page, _ = pages.open(url)
     page.wait_for_function("window.kagura && window.kagura.modelLoaded", timeout=MODEL_TIMEOUT_MS)
+    # Ready once drawn: what a screenshot script waits for.
+    page.wait_for_function("kagura.ready && kagura.frames.frames > 0", timeout=MODEL_TIMEOUT_MS)
     return page
 
 
