@@ -18,6 +18,7 @@ from tests.support.wait import until
 
 from .conftest import REPO
 from .test_client_ws import types
+from .web_browser import PageRecorder
 
 pytestmark = pytest.mark.embedded
 
@@ -152,3 +153,13 @@ async def test_embedded_model_ignores_images_it_cannot_see(embedded: KaguraProce
         seen = await client.collect_turn(timeout=120)
     assert not [m for m in seen if m["type"] == "error"]
     assert any(m["type"] == "audio" and m["audio"] for m in seen)
+
+
+def test_the_stage_page_says_the_embedded_llm_is_a_demo(
+    embedded: KaguraProcess, pages: PageRecorder
+) -> None:
+    """A new user learns what the default model is from the page, not from a bad reply."""
+    page, _ = pages.open(f"{embedded.http_url}/stage")
+    page.wait_for_selector("#llm-notice:not([hidden])", timeout=15_000)
+    notice = page.locator("#llm-notice").inner_text()
+    assert "demo model" in notice and "kagura config init --llm ollama" in notice

@@ -61,6 +61,7 @@ def test_reply_plays_with_lip_sync_subtitles_motion_and_ack(
     fake.script = LLMScript(reply=REPLY)
     page, frames = open_stage(pages, kagura)
     page.wait_for_function("window.kagura.modelLoaded", timeout=MODEL_TIMEOUT_MS)
+    assert page.locator("#llm-notice").is_hidden()  # a real model server: nothing to say
     send_text(page, "How is the weather?")
     page.wait_for_function("window.kagura.playing", timeout=20_000)
     during = sample(page, "[kagura.mouthValue(), kagura.subtitle()]", seconds=1.2)

@@ -54,7 +54,10 @@ def _said(texts: list[str]) -> str:
 async def stage_stats(request: Request) -> JSONResponse:
     audience: Audience = request.app.state.audience
     stats = _stage(request).stats()
-    safety = {"guard": request.app.state.runtime.guard_status}
+    runtime = request.app.state.runtime
+    safety = {"guard": runtime.guard_status}
+    # The embedded demo model answers: the stage page tells the streamer what it is.
+    llm = {"demo": runtime.config.llm.provider == "smollm2"}
     return JSONResponse(
         {
             **stats,
@@ -62,6 +65,7 @@ async def stage_stats(request: Request) -> JSONResponse:
             "clients": audience.roles(),
             "encoded": audience.encoder.counts,
             "safety": safety,
+            "llm": llm,
         }
     )
 

@@ -4,6 +4,7 @@
 // Every piece of text from the server or from viewers goes in through textContent.
 
 import { startAdmin } from "./admin.js";
+import { startLlmNotice } from "./llm-notice.js";
 import { startMemory } from "./memory.js";
 import { startOnAir } from "./on-air.js";
 import { startShow } from "./show.js";
@@ -13,6 +14,8 @@ import { isAudioRefusal, startMicPanel } from "./mic-panel.js";
 import { Performer } from "./performer.js";
 import { banViewer, startSafetyPanel } from "./safety-panel.js";
 import { joinText, stripTags } from "./text.js";
+
+startLlmNotice(document.getElementById("llm-notice"));
 
 const MAX_LOG_LINES = 300; // the log is bounded; old lines scroll away for good
 const $ = (id) => document.getElementById(id);
