@@ -81,7 +81,10 @@ def summary(message: dict[str, Any]) -> tuple[Any, ...]:
         return ("withdraw", *message["ids"])
     source = message["source"]
     name = source.get("user", {}).get("name")
-    return (source["kind"], message["text"], name, source.get("amount"), source["free"])
+    # What the event says: a gift's or a membership's label (Kagura's wording goes round it
+    # on the stage), else the viewer's own words.
+    said = source.get("label") or message["text"]
+    return (source["kind"], said, name, source.get("amount"), source["free"])
 
 
 # -- Twitch -------------------------------------------------------------------------------

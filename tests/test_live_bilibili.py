@@ -137,6 +137,8 @@ async def test_every_command_in_json_and_protobuf_forms(
         ("withdraw", "sc:901"),
     ]
     assert messages[0]["source"]["id"] == "dm:abc" and messages[4]["source"]["id"] == "sc:901"
+    # A gift's name and a guard's rank are labels: no viewer words come with them.
+    assert (messages[2]["text"], messages[5]["text"]) == ("", "")
     assert recorder.invalid == []
 
 

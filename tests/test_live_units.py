@@ -169,9 +169,9 @@ def test_a_gift_in_both_forms_is_one_event() -> None:
         m.gift_v2(42, "Alice", [{"name": "Rocket", "num": 1, "price": 1000, "tid": "t-2"}]),
         m.gift(42, "Alice", "Rocket", 1, price=1000, tid="t-2"),
     )
-    assert [(e.text, e.amount, e.id) for e in found] == [
-        ("Rocket x2", 2.0, "gift:t-1"),
-        ("Rocket", 1.0, "gift:t-2"),
+    assert [(e.label, e.text, e.amount, e.id) for e in found] == [
+        ("Rocket x2", "", 2.0, "gift:t-1"),  # the gift's name is a label, not viewer words
+        ("Rocket", "", 1.0, "gift:t-2"),
     ]
 
 
@@ -193,7 +193,12 @@ def test_event_shapes() -> None:
         m.watched_change(100),
     )
     summary = [
-        (type(e).__name__, getattr(e, "kind", ""), getattr(e, "text", ""), getattr(e, "free", ""))
+        (
+            type(e).__name__,
+            getattr(e, "kind", ""),
+            getattr(e, "label", "") or getattr(e, "text", ""),
+            getattr(e, "free", ""),
+        )
         for e in found
     ]
     assert summary == [
