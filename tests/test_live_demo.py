@@ -5,12 +5,19 @@ SIGTERM or SIGINT to the demo stops it and its client: no process is left behind
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import json
+import os
+import random
 import signal
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from kagura.demo.viewers import LINES_EN, LINES_ZH, NAMES_EN, NAMES_ZH
+from kagura.demo.viewers import LINES_EN, LINES_ZH, NAMES_EN, NAMES_ZH, RHYTHM, crowd
 from kagura.testing.fake_openai import FakeOpenAI
 from tests.support.live import LiveClient
 from tests.support.server import KaguraProcess
@@ -52,6 +59,17 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
+@contextlib.contextmanager
+def no_orphan(pid: int) -> Iterator[None]:
+    """Kill the demo's client if the test failed to see it stopped, so that a failure does
+    not leave it running."""
+    try:
+        yield
+    finally:
+        if running(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def asked_in(fake: FakeOpenAI, lines: tuple[str, ...]) -> bool:
     return any(line in asked for asked in user_messages(fake.chat_requests()) for line in lines)
 
@@ -67,17 +85,31 @@ def thanked(seen: Watcher) -> bool:
     )
 
 
+def test_the_demo_room_deals_every_line_and_every_kind_of_event_with_fresh_ids() -> None:
+    events = list(itertools.islice(crowd(random.Random(7)), 3 * len(RHYTHM)))
+    kinds = Counter(event["cmd"].partition(":")[0] for event in events)
+    assert kinds.keys() == {"DANMU_MSG", "SEND_GIFT", "SUPER_CHAT_MESSAGE", "GUARD_BUY"}
+    chat = [event["info"] for event in events if event["cmd"].startswith("DANMU_MSG")]
+    said = [info[1] for info in chat]
+    assert set(said) == {*LINES_EN, *LINES_ZH}  # every line before any comes again
+    assert all(a != b for a, b in itertools.pairwise(said))
+    ids = [json.loads(info[0][15]["extra"])["id_str"] for info in chat]
+    ids += [event["data"]["tid"] for event in events if event["cmd"] == "SEND_GIFT"]
+    assert len(set(ids)) == len(ids)
+
+
 async def test_the_stage_answers_the_demo_viewers_and_sigterm_stops_demo_and_client(
     tmp_path: Path, demo_stage: KaguraProcess, fake: FakeOpenAI
 ) -> None:
     async with watched_page(demo_stage) as seen:
         with demo(tmp_path, demo_stage) as process:
             [client] = await until(lambda: children(process.pid), 15, "the demo's client")
-            await until(lambda: asked_in(fake, LINES_EN), 20, "an English line answered")
-            await until(lambda: asked_in(fake, LINES_ZH), 10, "a Chinese line answered")
-            await until(lambda: thanked(seen), 10, "a gift thanked on the stage")
-            assert process.stop(signal.SIGTERM) == 0
-            assert not running(client), process.log()[-3000:]
+            with no_orphan(client):
+                await until(lambda: asked_in(fake, LINES_EN), 20, "an English line answered")
+                await until(lambda: asked_in(fake, LINES_ZH), 10, "a Chinese line answered")
+                await until(lambda: thanked(seen), 10, "a gift thanked on the stage")
+                assert process.stop(signal.SIGTERM) == 0
+                assert not running(client), process.log()[-3000:]
     log = process.log()
     assert f"watch the replies on http://127.0.0.1:{demo_stage.port}/stage" in log
     assert "stopping" in log  # the client's own clean shutdown, not a kill
@@ -93,6 +125,7 @@ async def test_sigint_to_the_demo_alone_stops_its_client_too(
         async def fed() -> bool:
             return bool((await stage_stats(demo_stage))["accepted"] > before)
 
-        await until(fed, 20, "the client feeding the stage")
-        assert process.stop(signal.SIGINT) == 0  # to the demo only, not its process group
-        assert not running(client), process.log()[-3000:]
+        with no_orphan(client):
+            await until(fed, 20, "the client feeding the stage")
+            assert process.stop(signal.SIGINT) == 0  # to the demo alone, not its process group
+            assert not running(client), process.log()[-3000:]

@@ -26,8 +26,10 @@ def demo(
         ),
     ] = DEFAULT_PACE_S,
 ) -> None:
-    """Try a platform client without an account: a local fake Bilibili room with scripted
-    viewers, read by a real `kagura live bilibili` that feeds the stage of `kagura serve`."""
+    """Try a platform client without an account: a fake room with scripted viewers.
+
+    A local fake Bilibili room, read by a real `kagura live bilibili` that feeds the stage of
+    `kagura serve`: start the server first, then watch its stage page."""
     settings = load(config)
     try:
         runner = RunnerSettings.load(settings, proxy_url=proxy_url, token=token)

@@ -78,11 +78,13 @@ def _banner(settings: RunnerSettings) -> str:
 
 
 def stage_page(proxy_url: str) -> str:
-    """The stage page of the server whose `/proxy-ws` is `proxy_url`."""
+    """The stage page of the server whose `/proxy-ws` is `proxy_url` (under the same prefix,
+    behind a reverse proxy), without the URL's user, password or query."""
     parts = urlsplit(proxy_url)
     scheme = "https" if parts.scheme == "wss" else "http"
-    netloc = parts.netloc.rpartition("@")[2]  # never a user:password
-    return urlunsplit((scheme, netloc, "/stage", "", ""))
+    netloc = parts.netloc.rpartition("@")[2]
+    path = parts.path.rstrip("/").removesuffix("/proxy-ws") + "/stage"
+    return urlunsplit((scheme, netloc, path, "", ""))
 
 
 def _perform(room: FakeBilibili, stop: threading.Event, pace_s: float) -> None:
