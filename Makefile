@@ -1,11 +1,15 @@
 # The two commands of the quick start are `make serve` and `make test`; both set up first.
-.PHONY: setup serve test lint bench
+.PHONY: setup serve demo test lint bench
 
 setup:
 	@scripts/setup.sh
 
 serve: setup
 	uv run kagura serve
+
+# A fake Bilibili room with scripted viewers, read by a real client: run `make serve` first.
+demo: setup
+	uv run kagura live demo
 
 test: setup
 	uv run pytest

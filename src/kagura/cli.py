@@ -20,6 +20,7 @@ from kagura.config import (
     config_path,
     load_config,
 )
+from kagura.demo.command import demo
 from kagura.live.cli import live_app
 from kagura.logs import RedactSecrets
 
@@ -32,6 +33,7 @@ app.add_typer(config_app, name="config")
 widget_app = typer.Typer(help="The widget channel: replies pushed to Live2D widget pages.")
 app.add_typer(widget_app, name="widget", no_args_is_help=True)
 app.add_typer(live_app, name="live")
+live_app.command("demo")(demo)  # not in kagura.live: it runs a fake platform (kagura.testing)
 app.command()(chat)
 
 err = Console(stderr=True)

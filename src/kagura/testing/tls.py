@@ -10,15 +10,9 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-from kagura.testing.background import BackgroundFake
+import trustme  # a dependency of Kagura's own: `kagura live demo` runs the Bilibili fake
 
-try:
-    import trustme
-except ImportError:  # a test dependency, not one of Kagura's
-    raise ImportError(
-        "kagura.testing's TLS fakes (Bilibili, Twitch, YouTube) need the trustme package: "
-        "`pip install trustme`, or `uv sync` with the dev group in a checkout"
-    ) from None
+from kagura.testing.background import BackgroundFake
 
 
 class Certificates:
