@@ -81,10 +81,12 @@ def summary(message: dict[str, Any]) -> tuple[Any, ...]:
         return ("withdraw", *message["ids"])
     source = message["source"]
     name = source.get("user", {}).get("name")
-    # What the event says: a gift's or a membership's label (Kagura's wording goes round it
-    # on the stage), else the viewer's own words.
-    said = source.get("label") or message["text"]
-    return (source["kind"], said, name, source.get("amount"), source["free"])
+    return (source["kind"], message["text"], name, source.get("amount"), source["free"])
+
+
+def labels(messages: list[dict[str, Any]]) -> list[str]:
+    """The labels (a gift's name, a rank) of the events that carry one, in order."""
+    return [m["source"]["label"] for m in messages if m.get("source", {}).get("label")]
 
 
 # -- Twitch -------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from .live_helpers import (
     WATCHDOG_S,
     bilibili_client,
     connected,
+    labels,
     received,
     summary,
 )
@@ -126,19 +127,18 @@ async def test_every_command_in_json_and_protobuf_forms(
     assert [summary(message) for message in messages] == [
         ("danmaku", "hello", "Alice", None, False),
         ("danmaku", "(emoticon: [dog])", "Bob", None, False),
-        ("gift", "Rocket x2", "Carol", 2.0, False),
-        ("gift", "Heart x10", "Dan", None, True),
+        ("gift", "", "Carol", 2.0, False),  # no viewer words: the gift is a label
+        ("gift", "", "Dan", None, True),
         ("superchat", "Sing for us!", "Erin", 30.0, False),
-        ("guard", "舰长", "Frank", 198.0, False),
+        ("guard", "", "Frank", 198.0, False),
         ("follow", "", "Gina", None, False),
         ("enter", "", "Hal", None, False),  # for the stage's greetings
-        ("gift", "Yacht", "Jo", 100.0, False),
+        ("gift", "", "Jo", 100.0, False),
         ("danmaku", "plain frame", "Kim", None, False),
         ("withdraw", "sc:901"),
     ]
     assert messages[0]["source"]["id"] == "dm:abc" and messages[4]["source"]["id"] == "sc:901"
-    # A gift's name and a guard's rank are labels: no viewer words come with them.
-    assert (messages[2]["text"], messages[5]["text"]) == ("", "")
+    assert labels(messages) == ["Rocket x2", "Heart x10", "舰长", "Yacht"]
     assert recorder.invalid == []
 
 

@@ -23,7 +23,7 @@ from kagura.testing.proxy_recorder import ProxyRecorder
 from tests.support.live import LiveClient
 from tests.support.wait import until
 
-from .live_helpers import TOKEN, connected, live_client, received, summary
+from .live_helpers import TOKEN, connected, labels, live_client, received, summary
 
 pytestmark = pytest.mark.live
 
@@ -76,13 +76,14 @@ async def test_an_open_platform_session_from_start_to_end(
         messages = await received(recorder, 7)
         assert [summary(message) for message in messages] == [
             ("danmaku", "hello", "Alice", None, False),
-            ("gift", "Rocket x2", "Bob", 100.0, False),
-            ("gift", "小心心", "Cat", None, True),
+            ("gift", "", "Bob", 100.0, False),
+            ("gift", "", "Cat", None, True),
             ("superchat", "Read me!", "Dee", 50.0, False),
-            ("guard", "舰长", "Eve", 198.0, False),
+            ("guard", "", "Eve", 198.0, False),
             ("enter", "", "Gus", None, False),  # entries are forwarded: the host greets
             ("withdraw", "sc:77"),
         ]
+        assert labels(messages) == ["Rocket x2", "小心心", "舰长"]
         assert messages[0]["source"]["user"]["id"] == "open-a"
 
         # Bilibili ends the interaction: the client starts a new app session.
