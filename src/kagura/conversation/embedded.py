@@ -2,9 +2,10 @@
 
 The shipped model is tiny and English-only. With the character's persona alone it wanders:
 asked for a game it names none, it invents handles and stream schedules, talks on for nine
-clauses, and answers Chinese as if nothing was asked. Measured (`bench/embedded_replies.py`),
-three things help it most, and they are all here, used only when `llm.provider` is smollm2
-and `llm.smollm2.demo_tuning` is on (an OpenAI-compatible model gets the character's prompt
+clauses, and answers Chinese as if nothing was asked. Tried by hand on a dozen questions,
+three things helped it most; they are all here (`bench/embedded_replies.py` measures them
+together against the persona alone), used only when `llm.provider` is smollm2 and
+`llm.smollm2.demo_tuning` is on (an OpenAI-compatible model gets the character's prompt
 unchanged):
 
 - a few short rules after the persona, and, far more than rules, a few example turns right
