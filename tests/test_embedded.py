@@ -7,6 +7,7 @@ import io
 import re
 import wave
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -30,9 +31,22 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess
         "conversation": {"playback_margin_s": 1.0},
         # A ~1k-token prompt takes SmolLM2 a few seconds to read here (5 s seen on an idle
         # 2-core machine); sharing those cores can make that several times longer.
-        "llm": {"first_token_timeout_s": 60},
+        "llm": {"first_token_timeout_s": 60, "smollm2": {"temperature": 0}},
     }
+    # Temperature 0: SmolLM2 picks the likeliest token, so a question gets the same reply.
     with KaguraProcess(tmp_path_factory.mktemp("embedded"), overrides) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def multilingual(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaguraProcess]:
+    """The embedded engine without its demo tuning, as for a multilingual GGUF in
+    `llm.smollm2.model_path`: Chinese reaches the model instead of the English-only line."""
+    overrides = {
+        "tts": {"provider": "espeak"},
+        "llm": {"first_token_timeout_s": 60, "smollm2": {"demo_tuning": False}},
+    }
+    with KaguraProcess(tmp_path_factory.mktemp("multilingual"), overrides) as server:
         yield server
 
 
@@ -129,11 +143,11 @@ async def test_embedded_speech_during_a_reply_interrupts(embedded: KaguraProcess
 
 @pytest.mark.timeout(6 * 120 + 60)  # six turns, each allowed its own 120 s
 async def test_embedded_long_chinese_conversation_fits_the_context(
-    embedded: KaguraProcess,
+    multilingual: KaguraProcess,
 ) -> None:
     """CJK text takes about twice the estimated tokens; the prompt must still fit n_ctx."""
     line = "今天我们聊一聊天气、食物、音乐和旅行，你最喜欢哪一个？" * 8  # ~230 characters
-    async with ProtocolClient(embedded.ws_url) as client:
+    async with ProtocolClient(multilingual.ws_url) as client:
         await client.connect_sequence()
         for _ in range(6):
             seen = await client.turn(line, timeout=120)
@@ -141,6 +155,36 @@ async def test_embedded_long_chinese_conversation_fits_the_context(
                 m["message"] for m in seen if m["type"] == "error" and "LLM" in m["message"]
             ]
             assert not llm_errors, llm_errors
+
+
+def reply_text(seen: list[dict[str, Any]]) -> str:
+    """The reply as a page shows it: the text of its audio messages."""
+    return "".join(m["display_text"]["text"] for m in seen if m["type"] == "audio").strip()
+
+
+async def test_embedded_reply_is_short_with_no_links_or_handles(embedded: KaguraProcess) -> None:
+    """The demo tuning: a viewer's question gets one to three sentences and nothing made up
+    to click or follow; at temperature 0, the same reply in a fresh session."""
+    replies = []
+    for _ in range(2):
+        async with ProtocolClient(embedded.ws_url) as client:
+            await client.connect_sequence()
+            seen = await client.turn("What game should we play on stream?", timeout=120)
+        replies.append(reply_text(seen))
+    reply = replies[0]
+    assert reply, "SmolLM2 should have answered"
+    assert not re.search(r"https?://|www\.|\.(com|tv)\b|(?<!\w)[@#]\w", reply), reply
+    assert 1 <= len([s for s in re.split(r"[.!?]+", reply) if s.strip()]) <= 3, reply
+    assert replies[1] == reply
+
+
+async def test_embedded_model_answers_chinese_in_english(embedded: KaguraProcess) -> None:
+    """SmolLM2 speaks only English: it says so, and names what was asked."""
+    async with ProtocolClient(embedded.ws_url) as client:
+        await client.connect_sequence()
+        seen = await client.turn("我们今天玩什么游戏？", timeout=120)
+    reply = reply_text(seen)
+    assert "only speak English" in reply and "games" in reply, reply
 
 
 async def test_embedded_model_ignores_images_it_cannot_see(embedded: KaguraProcess) -> None:

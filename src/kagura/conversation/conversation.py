@@ -18,6 +18,7 @@ from kagura.history import StoredMessage
 from kagura.memory import ViewerKey
 from kagura.runtime import Runtime
 
+from . import embedded
 from .events import CharacterChanged, Publish
 from .guard import SegmentGuard
 from .long_term import LongTermMemory
@@ -83,7 +84,7 @@ class Conversation:
                 self.memory,
                 await self.ensure_history(),
                 self.long_term,
-                self.max_sentences,
+                embedded.max_sentences(self.config, self.max_sentences),
                 self.viewers,
             )
             return await self._run(Answer(scene, request))
@@ -105,7 +106,7 @@ class Conversation:
             ),
             publish=self.publish,
             playback=self.playback,
-            max_sentences=self.max_sentences,
+            max_sentences=embedded.max_sentences(self.config, self.max_sentences),
         )
         self._turn = turn
         try:

@@ -20,6 +20,7 @@ from kagura.engines.llm import ChatMessage
 from kagura.history import StoredMessage
 from kagura.memory import Speaker
 
+from . import embedded
 from .framing import strip_template_tokens
 from .long_term import LongTermMemory
 from .memory import ConversationMemory, LineOwners, Memory
@@ -95,6 +96,8 @@ class Answer:
         self.proactive = request.proactive
         self._text = request.text
         self._human_write: asyncio.Task[None] | None = None
+        # Decided before the LLM (`embedded.canned_reply`): the demo model's English-only line.
+        self._canned: str | None = None
 
     async def hear(self) -> Heard:
         request = self._request
@@ -123,6 +126,8 @@ class Answer:
             # Written while the LLM starts: the disk is not on the path to first audio.
             self._human_write = asyncio.create_task(self._remember_human(text))
         self._memory.add("user", request.prompt_text(text), request.owners)
+        if not request.proactive:
+            self._canned = embedded.canned_reply(self._config, request.prompt_text(text))
         messages = self._messages(self._memory.messages(), request.images)
         if recalled:
             # The input only: memory (and the next prompt's prefix) keeps the input as is.
@@ -134,7 +139,7 @@ class Answer:
     def _messages(self, memory: list[Memory], images: tuple[str, ...] = ()) -> list[ChatMessage]:
         scene = self._scene
         emotions = self._runtime.model_for(self._config).emotionMap
-        return build_messages(
+        messages = build_messages(
             self._config.character,
             emotions,
             memory,
@@ -142,9 +147,13 @@ class Answer:
             scene.max_sentences,
             viewers=scene.viewers,
         )
+        return embedded.tune(self._config, messages, emotions, viewers=scene.viewers)
 
     def reply(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
-        stream = self._runtime.llm.stream(messages)
+        if self._canned is not None:
+            stream = _line(self._canned)
+        else:
+            stream = self._runtime.llm.stream(messages)
         preface = self._request.preface
         return _prefaced(preface, stream) if preface else stream
 
@@ -232,6 +241,11 @@ def remembered(report: TurnReport) -> str:
     if text and report.interrupted:
         text += "..."
     return f"{text} {WITHHELD_NOTE}".strip() if report.withheld else text
+
+
+async def _line(text: str) -> AsyncIterator[str]:
+    """A reply decided without the LLM, streamed like one."""
+    yield text
 
 
 async def _prefaced(preface: str, stream: AsyncIterator[str]) -> AsyncIterator[str]:

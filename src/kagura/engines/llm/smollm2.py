@@ -102,14 +102,17 @@ class SmolLM2(LocalModel[Any]):
         model = await self._loaded()
 
         def generate(stop: threading.Event) -> Iterator[str]:
+            settings = self._config.smollm2
             try:
                 prompt = chatml_tokens(model, self._fit(model, [as_text(m) for m in messages]))
                 chunks = model.create_completion(
                     prompt=prompt,
                     stream=True,
                     max_tokens=self._config.max_reply_tokens,
-                    temperature=self._config.temperature,
-                    repeat_penalty=self._config.smollm2.repeat_penalty,
+                    temperature=settings.temperature,
+                    top_k=settings.top_k,
+                    min_p=settings.min_p,
+                    repeat_penalty=settings.repeat_penalty,
                     stop=[IM_END.decode()],
                 )
                 yield from self._texts(chunks, stop)
