@@ -190,7 +190,9 @@ def routes(state: PassportState) -> list[Route]:
         page = f'<html><body><div id="1-name">{session.refresh_csrf}</div></body></html>'
         return HTMLResponse(page)
 
-    async def cookie_refresh(request: Request) -> Response:
+    async def logged_in(request: Request) -> tuple[Session, dict[str, str]] | Response:
+        """The session and form of a POST that must come from a login with its CSRF token;
+        else the refusal Bilibili answers."""
         session, refused = begin(request)
         if refused is not None:
             return refused
@@ -199,6 +201,13 @@ def routes(state: PassportState) -> list[Route]:
             return _answer(None, -101, "账号未登录")
         if form.get("csrf") != session.bili_jct:
             return _answer(None, -111, "csrf 校验失败")
+        return session, form
+
+    async def cookie_refresh(request: Request) -> Response:
+        checked = await logged_in(request)
+        if isinstance(checked, Response):
+            return checked
+        session, form = checked
         if (
             not session.refresh_csrf
             or form.get("refresh_csrf") != session.refresh_csrf
@@ -214,14 +223,10 @@ def routes(state: PassportState) -> list[Route]:
         return _with_cookies(_answer(data), fresh)
 
     async def confirm_refresh(request: Request) -> Response:
-        session, refused = begin(request)
-        if refused is not None:
-            return refused
-        form = await _form(request)
-        if session is None:
-            return _answer(None, -101, "账号未登录")
-        if form.get("csrf") != session.bili_jct:
-            return _answer(None, -111, "csrf 校验失败")
+        checked = await logged_in(request)
+        if isinstance(checked, Response):
+            return checked
+        session, form = checked
         old = session.replaces
         if old is None or form.get("refresh_token") != old.refresh_token:
             return _answer(None, -400, "请求错误")
