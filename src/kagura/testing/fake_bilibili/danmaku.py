@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -26,15 +27,18 @@ from . import wire
 AUTH_WAIT_S = 5.0
 
 CheckAuth = Callable[[Any], int]
+KEPT = 1_000  # of each record a test reads
 
 
 class DanmakuServer:
     def __init__(self, check_auth: CheckAuth, ssl_context: ssl.SSLContext) -> None:
         self.check_auth = check_auth
-        self.auths: list[Any] = []  # every auth body received (JSON decoded when it is JSON)
+        # The latest auth bodies and heartbeats received (JSON decoded when it is JSON):
+        # bounded, as a demo room runs for days (`kagura live demo`).
+        self.auths: deque[Any] = deque(maxlen=KEPT)
         self.connects = 0
         self.heartbeats = 0
-        self.heartbeat_bodies: list[bytes] = []
+        self.heartbeat_bodies: deque[bytes] = deque(maxlen=KEPT)
         self.answer_heartbeats = True
         self.popularity = 12345
         self.user_agents: set[str] = set()
