@@ -34,8 +34,8 @@ from .openai_wire import (
     chat_frames,
     chat_json,
     echo_last_user,
+    embeddings_response,
     error_response,
-    hashed_embedding,
     parse_multipart,
     shutting_down,
     split_tokens,
@@ -390,17 +390,4 @@ class FakeOpenAI:
         script = self.embeddings_script
         if not await self._sleep_until(start + script.latency_s):
             return shutting_down()
-        if script.failure == "status_500":
-            return error_response(500, "The fake server was scripted to fail these embeddings.")
-        if script.failure == "garbage":
-            return JSONResponse({"data": [{"embedding": "not a vector"}]})
-        texts = body.get("input", [])
-        texts = [texts] if isinstance(texts, str) else list(texts)
-        data = [
-            {"object": "embedding", "index": i, "embedding": hashed_embedding(str(t), script.dim)}
-            for i, t in enumerate(texts)
-        ]
-        usage = {"prompt_tokens": 0, "total_tokens": 0}
-        return JSONResponse(
-            {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
-        )
+        return embeddings_response(body, script.dim, script.failure)

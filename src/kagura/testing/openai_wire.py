@@ -159,3 +159,20 @@ def hashed_embedding(text: str, dim: int) -> list[float]:
         vector[int.from_bytes(digest[:4], "little") % dim] += 1.0 if digest[4] & 1 else -1.0
     norm = math.sqrt(sum(x * x for x in vector)) or 1.0
     return [x / norm for x in vector]
+
+
+def embeddings_response(body: dict[str, Any], dim: int, failure: str | None) -> JSONResponse:
+    """An `/embeddings` answer: each input's `hashed_embedding`, or the scripted failure."""
+    if failure == "status_500":
+        return error_response(500, "The fake server was scripted to fail these embeddings.")
+    if failure == "garbage":
+        return JSONResponse({"data": [{"embedding": "not a vector"}]})
+    texts = body.get("input", [])
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    data = [
+        {"object": "embedding", "index": i, "embedding": hashed_embedding(str(t), dim)}
+        for i, t in enumerate(texts)
+    ]
+    usage = {"prompt_tokens": 0, "total_tokens": 0}
+    answer = {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
+    return JSONResponse(answer)
