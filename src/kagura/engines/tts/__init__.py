@@ -7,9 +7,9 @@ from collections.abc import Callable
 from kagura.config import TTSConfig
 from kagura.engines.registry import Registry
 
-from .base import TTSEngine
+from .base import StreamingTTS, TTSEngine
 
-__all__ = ["PROVIDERS", "TTSEngine", "create"]
+__all__ = ["PROVIDERS", "StreamingTTS", "TTSEngine", "create"]
 
 PROVIDERS: Registry[Callable[[TTSConfig], TTSEngine]] = Registry(
     "tts",

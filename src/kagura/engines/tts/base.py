@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import AsyncIterator
+from typing import Protocol, runtime_checkable
 
 from kagura.audio import Speech
 
@@ -22,3 +23,17 @@ class TTSEngine(Protocol):
 
     async def aclose(self) -> None:
         """Release the voice or the HTTP client."""
+
+
+@runtime_checkable
+class StreamingTTS(Protocol):
+    """An engine whose server sends audio while it is still synthesising.
+
+    The turn plays the first piece of a segment as soon as it arrives instead of waiting for
+    the whole sentence; pieces are in order and gapless (`kagura.engines.tts.pcm` makes them
+    from whatever the server sends). `synthesize` of such an engine is `collect(stream(...))`.
+    """
+
+    def stream(self, text: str) -> AsyncIterator[Speech]:
+        """Speak `text` piece by piece; raise `EngineError` (before or between pieces)."""
+        ...
