@@ -16,7 +16,7 @@ import pytest
 from kagura.audio import Speech, decode_wav, encode_wav, rms_volumes
 from kagura.conversation.expressions import find_tags, strip_tags
 from kagura.conversation.memory import ConversationMemory
-from kagura.conversation.speech import speak_in_order
+from kagura.conversation.speech import speak_in_order, whole
 from kagura.engines.errors import EngineError
 
 
@@ -102,7 +102,7 @@ async def test_speak_in_order_delivers_in_order_with_bounded_concurrency() -> No
     out = [
         s.text
         async for s in speak_in_order(
-            _texts(["one", "two", "three", "four"]), speak, concurrency=2, timeout_s=1
+            _texts(["one", "two", "three", "four"]), whole(speak), concurrency=2, timeout_s=1
         )
     ]
     assert out == ["one", "two", "three", "four"]
@@ -118,7 +118,8 @@ async def test_speak_in_order_first_segment_has_priority() -> None:
         await asyncio.sleep(0.01)
         return Speech(np.ones(10, np.int16), 16000)
 
-    async for _ in speak_in_order(_texts(["a", "b", "c"]), speak, concurrency=1, timeout_s=1):
+    stream = speak_in_order(_texts(["a", "b", "c"]), whole(speak), concurrency=1, timeout_s=1)
+    async for _ in stream:
         pass
     assert order == ["a", "b", "c"]
 
@@ -142,7 +143,7 @@ async def test_speak_in_order_first_alone_reads_nothing_while_the_first_is_synth
             return Speech(np.ones(10, np.int16), 16000)
 
         stream = speak_in_order(
-            texts(), speak, concurrency=2, timeout_s=1, first_alone=first_alone
+            texts(), whole(speak), concurrency=2, timeout_s=1, first_alone=first_alone
         )
         assert [s.text async for s in stream] == ["a", "b"]
         return events
@@ -171,7 +172,7 @@ async def test_speak_in_order_first_alone_still_stops_at_once() -> None:
         await asyncio.sleep(30)
         return Speech(np.ones(10, np.int16), 16000)
 
-    stream = speak_in_order(texts(), speak, concurrency=1, timeout_s=60, first_alone=True)
+    stream = speak_in_order(texts(), whole(speak), concurrency=1, timeout_s=60, first_alone=True)
     first = asyncio.ensure_future(anext(stream))
     await asyncio.wait_for(started.wait(), 5)
     first.cancel()
@@ -193,7 +194,7 @@ async def test_speak_in_order_reports_tts_errors_and_timeouts() -> None:
     out = [
         s
         async for s in speak_in_order(
-            _texts(["ok", "bad", "slow", "ok"]), speak, concurrency=1, timeout_s=0.2
+            _texts(["ok", "bad", "slow", "ok"]), whole(speak), concurrency=1, timeout_s=0.2
         )
     ]
     assert time.monotonic() - started < 2
@@ -215,7 +216,7 @@ async def test_speak_in_order_raises_llm_error_after_delivering() -> None:
 
     delivered = []
     with pytest.raises(EngineError, match="stream broke"):
-        async for spoken in speak_in_order(texts(), speak, concurrency=1, timeout_s=1):
+        async for spoken in speak_in_order(texts(), whole(speak), concurrency=1, timeout_s=1):
             delivered.append(spoken.text)
     assert delivered == ["first"]
 
@@ -257,3 +258,57 @@ def test_clip_keeps_every_limit_with_the_ellipsis() -> None:
     assert all(len(clip("x" * n, 7)) <= 7 for n in range(20))
     assert one_line("two\n  lines\tand  tabs", 100) == "two lines and tabs"
     assert one_line("spread   over\nmany lines", 10) == "spread ov…"
+
+
+async def test_speak_in_order_streams_the_playing_segment_and_holds_later_ones() -> None:
+    """A streaming voice's pieces of the segment that plays next are delivered as they
+    come, before the segment is finished; a later segment's pieces wait their turn."""
+    release = asyncio.Event()
+
+    async def speak(index: int, text: str) -> AsyncIterator[Speech]:
+        for part in range(3):
+            if index == 0 and part == 2:
+                await release.wait()  # the rest of the first segment is still being made
+            yield Speech(np.full(10, 10 * index + part, np.int16), 16000)
+
+    stream = speak_in_order(_texts(["a", "b"]), speak, concurrency=2, timeout_s=5)
+    first = await anext(stream)
+    second = await anext(stream)
+    assert (first.index, first.part, second.index, second.part) == (0, 0, 0, 1)
+    release.set()
+    rest = [s async for s in stream]
+    assert [(s.index, s.part, int(s.speech.samples[0])) for s in rest if s.speech] == [
+        (0, 2, 2),
+        (1, 0, 10),
+        (1, 1, 11),
+        (1, 2, 12),
+    ]
+
+
+async def test_speak_in_order_reports_an_error_after_the_pieces_that_arrived() -> None:
+    async def speak(index: int, text: str) -> AsyncIterator[Speech]:
+        yield Speech(np.ones(10, np.int16), 16000)
+        raise EngineError("connection reset mid-sentence")
+
+    out = [s async for s in speak_in_order(_texts(["a"]), speak, concurrency=1, timeout_s=1)]
+    assert [(s.part, s.speech is not None, s.error) for s in out] == [
+        (0, True, None),
+        (1, False, "connection reset mid-sentence"),
+    ]
+
+
+async def test_speak_in_order_closed_mid_segment_stops_the_voice() -> None:
+    stopped = asyncio.Event()
+
+    async def speak(index: int, text: str) -> AsyncIterator[Speech]:
+        try:
+            yield Speech(np.ones(10, np.int16), 16000)
+            await asyncio.sleep(30)
+            yield Speech(np.ones(10, np.int16), 16000)
+        finally:
+            stopped.set()
+
+    stream = speak_in_order(_texts(["a"]), speak, concurrency=1, timeout_s=60)
+    await anext(stream)
+    await asyncio.wait_for(stream.aclose(), 5)
+    await asyncio.wait_for(stopped.wait(), 5)

@@ -42,7 +42,9 @@ class Segment:
 
     `text` is as the LLM wrote it (`[emotion]` tags included, for clients that want them);
     `shown` is the same without tags; `separator` goes before it when it is appended to the
-    segments before it (a space between English sentences, none in Chinese)."""
+    segments before it (a space between English sentences, none in Chinese). A voice that
+    streams sends a segment's audio in parts: `part` 0 carries the segment, later parts
+    (`continued`) only more of its audio, with nothing new to show or perform."""
 
     index: int
     text: str
@@ -53,6 +55,11 @@ class Segment:
     motions: tuple[dict[str, Any], ...]
     speaker: str  # the character's name
     avatar: str
+    part: int = 0
+
+    @property
+    def continued(self) -> bool:
+        return self.part > 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from kagura.audio import Speech
@@ -29,13 +29,12 @@ from kagura.config import SafetyConfig
 from kagura.engines.llm import ChatMessage, text_of
 from kagura.safety import UNAVAILABLE, GuardModel, ListGuard, Match
 
-from .speech import Spoken, aclose, speak_in_order
+from .speech import Speak, Spoken, aclose, speak_in_order
 from .text import CJK, TAG, has_speech, join_pieces, separator, strip_tags
 
 log = logging.getLogger(__name__)
 
 Withhold = Callable[[str, Match], None]
-Speak = Callable[[int, str], Awaitable[Speech]]
 # The reply so far, as the guard model reads it: enough for context, never unbounded.
 MAX_CONTEXT_CHARS = 4000
 # What the lists read before each segment: a word split over several short segments by
@@ -164,8 +163,13 @@ class Screening:
     async def _judged(
         self, spoken: AsyncIterator[Spoken], withhold: Withhold, speak: Speak, timeout_s: float
     ) -> AsyncIterator[Spoken]:
+        dropped = -1  # a withheld segment, whose later parts are dropped as they come
         try:
             async for item in spoken:
+                if item.part > 0:  # judged with its first part
+                    if item.index != dropped:
+                        yield item
+                    continue
                 rule = await self._verdict(item.index)
                 if rule is None:
                     self._said[item.index] = strip_tags(item.text)
@@ -174,8 +178,10 @@ class Screening:
                 withhold(item.text, Match(rule, item.text))
                 if self._guard.config.on_block == "cut":
                     return
+                dropped = item.index
                 self._replaced.add(item.index)
-                yield await self._replace(item, speak, timeout_s)
+                async for replaced in self._replace(item, speak, timeout_s):
+                    yield replaced
         finally:
             await aclose(spoken)
             for pending in self._pending.values():
@@ -195,21 +201,22 @@ class Screening:
         assert model is not None
         return await model.check(self._user, _joined(said))
 
-    async def _replace(self, item: Spoken, speak: Speak, timeout_s: float) -> Spoken:
+    async def _replace(
+        self, item: Spoken, speak: Speak, timeout_s: float
+    ) -> AsyncIterator[Spoken]:
         """The replacement line for `item`, synthesised as any segment is (same errors)."""
         line = self._guard.replacement(item.text)
         self._said[item.index] = line
 
-        async def say(_: int, text: str) -> Speech:
-            return await speak(item.index, text)
+        def say(_: int, text: str) -> AsyncIterator[Speech]:
+            return speak(item.index, text)
 
         spoken = speak_in_order(_one(line), say, concurrency=1, timeout_s=timeout_s)
         try:
             async for replaced in spoken:
-                return dataclasses.replace(replaced, index=item.index)
+                yield dataclasses.replace(replaced, index=item.index)
         finally:
             await aclose(spoken)
-        return Spoken(item.index, line, None)
 
 
 async def _outcome(task: asyncio.Task[str | None]) -> str | None:

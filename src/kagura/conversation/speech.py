@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 # Segments waiting for their turn to be delivered: synthesis may run this far ahead.
 MAX_AHEAD = 16
+# Pieces of one segment waiting to be delivered; the readers of streamed audio make pieces
+# of at least 0.1 s and at most 120 s a segment, so a well-behaved engine never fills it.
+MAX_PIECES = 1280
 
 
 class Playhead:
@@ -48,12 +51,29 @@ class Playhead:
 
 @dataclass(frozen=True)
 class Spoken:
-    """A segment as it will be delivered: its text, its audio (or None) and any TTS error."""
+    """A segment's audio as it will be delivered, with its text and any TTS error.
+
+    An engine that streams delivers a segment in several pieces: `part` 0 carries the
+    segment (its text is shown and performed with it), later parts only more of its audio."""
 
     index: int
     text: str
     speech: Speech | None
     error: str | None = None
+    part: int = 0
+
+
+# Speaks one segment (its index, its text) piece by piece, in order.
+Speak = Callable[[int, str], AsyncIterator[Speech]]
+
+
+def whole(speak: Callable[[int, str], Awaitable[Speech]]) -> Speak:
+    """A `Speak` for a function that returns the segment's speech in one piece."""
+
+    async def pieces(index: int, text: str) -> AsyncIterator[Speech]:
+        yield await speak(index, text)
+
+    return pieces
 
 
 async def with_deadlines(
@@ -100,7 +120,7 @@ async def segments(chunks: AsyncIterator[str], segmenter: Segmenter) -> AsyncIte
 
 async def speak_in_order(
     texts: AsyncIterator[str],
-    speak: Callable[[int, str], Awaitable[Speech]],
+    speak: Speak,
     *,
     concurrency: int,
     timeout_s: float,
@@ -110,8 +130,9 @@ async def speak_in_order(
 
     The semaphore wakes waiters first-come first-served and segments arrive in order, so the
     segment that plays next always gets the next free slot: later segments get ready early
-    without ever delaying the first. An error from `texts` (the LLM) is raised only after
-    every segment received before it has been delivered.
+    without ever delaying the first. A streaming engine's pieces of the segment that plays
+    next are yielded as they come; a later segment's wait in its own queue. An error from
+    `texts` (the LLM) is raised only after every segment received before it was delivered.
 
     With `first_alone`, nothing more is read from `texts` while the first segment is being
     synthesised: a synthesis on this machine's cores runs without the stream's parsing and
@@ -121,31 +142,43 @@ async def speak_in_order(
     slots = asyncio.Semaphore(concurrency)
     # Bounds the segments in flight; closing it always works, even from a producer that is
     # being cancelled, so the consumer can never wait for an end that is not coming.
-    pending: BoundedQueue[asyncio.Task[Spoken]] = BoundedQueue(MAX_AHEAD)
+    pending: BoundedQueue[tuple[asyncio.Task[None], BoundedQueue[Spoken]]] = BoundedQueue(
+        MAX_AHEAD
+    )
 
-    async def synthesise(index: int, text: str) -> Spoken:
-        if not has_speech(text):
-            return Spoken(index, text, None)  # only tags: performed, not spoken
-        async with slots:
-            try:
-                async with asyncio.timeout(timeout_s):
-                    return Spoken(index, text, await speak(index, text))
-            except TimeoutError:
-                error = f"TTS took over {timeout_s:g} s (tts.segment_timeout_s)"
-                return Spoken(index, text, None, error)
-            except EngineError as exc:
-                return Spoken(index, text, None, str(exc))
-            except Exception as exc:  # a bug or a library error: this segment, not the turn
-                log.error("TTS failed unexpectedly for %r", text, exc_info=exc)
-                return Spoken(index, text, None, f"{type(exc).__name__}: {exc}")
+    async def synthesise(index: int, text: str, out: BoundedQueue[Spoken]) -> None:
+        part = 0
+        error: str | None = None
+        try:
+            if not has_speech(text):
+                await out.put(Spoken(index, text, None))  # only tags: performed, not spoken
+                return
+            async with slots:
+                try:
+                    async with asyncio.timeout(timeout_s):
+                        async for speech in speak(index, text):
+                            await out.put(Spoken(index, text, speech, part=part))
+                            part += 1
+                except TimeoutError:
+                    error = f"TTS took over {timeout_s:g} s (tts.segment_timeout_s)"
+                except EngineError as exc:
+                    error = str(exc)
+                except Exception as exc:  # a bug or a library error: this segment, not the turn
+                    log.error("TTS failed unexpectedly for %r", text, exc_info=exc)
+                    error = f"{type(exc).__name__}: {exc}"
+            if error is not None or part == 0:
+                await out.put(Spoken(index, text, None, error, part=part))
+        finally:
+            out.close()
 
     async def produce() -> None:
         try:
             index = 0
             async for text in texts:
-                task = asyncio.create_task(synthesise(index, text))
+                out: BoundedQueue[Spoken] = BoundedQueue(MAX_PIECES)
+                task = asyncio.create_task(synthesise(index, text, out))
                 try:
-                    await pending.put(task)
+                    await pending.put((task, out))
                 except BaseException:
                     task.cancel()
                     raise
@@ -156,13 +189,18 @@ async def speak_in_order(
             pending.close()
 
     producer = asyncio.create_task(produce())
+    current: asyncio.Task[None] | None = None
     try:
-        async for task in pending:
-            yield await task
+        async for current, pieces in pending:
+            async for spoken in pieces:
+                yield spoken
+            await current
         await producer  # re-raises the LLM's error, after the segments before it
     finally:
         producer.cancel()
-        for leftover in pending.clear():
+        if current is not None:
+            current.cancel()  # a segment still streaming when the listener stopped
+        for leftover, _ in pending.clear():
             leftover.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await producer

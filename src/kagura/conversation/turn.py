@@ -11,6 +11,7 @@ decided and encoded at the edge.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -22,7 +23,7 @@ from kagura.config import KaguraConfig
 from kagura.engines.cpu import cpu
 from kagura.engines.errors import EngineError
 from kagura.engines.llm import ChatMessage
-from kagura.engines.tts import TTSEngine
+from kagura.engines.tts import TTSEngine, speak
 from kagura.live2d import ModelInfo
 from kagura.safety import Match
 
@@ -301,6 +302,23 @@ class Turn:
         if spoken.error:
             self._tell(Failure(f"TTS failed: {spoken.error}"))
         character = self._config.character
+        if spoken.part > 0:  # more audio of the segment before: nothing to show or perform
+            if spoken.speech is not None:
+                self._tell(
+                    Segment(
+                        index=spoken.index,
+                        text="",
+                        shown="",
+                        separator="",
+                        speech=spoken.speech,
+                        expressions=(),
+                        motions=(),
+                        speaker=character.name,
+                        avatar=character.avatar,
+                        part=spoken.part,
+                    )
+                )
+            return
         tags = find_tags(spoken.text, self._model.emotionMap)
         shown = strip_tags(spoken.text)
         # A client that appends each segment's text as it arrives (the Open-LLM-VTuber
@@ -322,23 +340,28 @@ class Turn:
         if shown:
             self._shown.append(shown)
 
-    async def _speak(self, index: int, text: str) -> Speech:
+    async def _speak(self, index: int, text: str) -> AsyncIterator[Speech]:
         """TTS hears the text without tags; the segment still carries them.
 
         The first segment is what everyone is waiting for: a local TTS gets the cores for it
-        (and the timeline notes when its clause was complete and how long it took).
+        (and the timeline notes when its clause was complete and how long its first piece
+        took).
         """
-        if index > 0:
-            return await self._tts.synthesize(strip_tags(text))
-        self._timeline.clause = self._last_chunk
-        started = time.monotonic()
+        pieces = speak(self._tts, strip_tags(text))
         try:
-            if self._tts.runs_locally:
-                with cpu.urgent():
-                    return await self._tts.synthesize(strip_tags(text))
-            return await self._tts.synthesize(strip_tags(text))
+            if index > 0:
+                async for piece in pieces:
+                    yield piece
+                return
+            self._timeline.clause = self._last_chunk
+            started = time.monotonic()
+            with cpu.urgent() if self._tts.runs_locally else contextlib.nullcontext():
+                async for piece in pieces:
+                    if self._timeline.synthesis is None:
+                        self._timeline.synthesis = (started, time.monotonic())
+                    yield piece
         finally:
-            self._timeline.synthesis = (started, time.monotonic())
+            await aclose(pieces)
 
     async def _recorded(self, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
         try:

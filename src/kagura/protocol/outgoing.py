@@ -87,6 +87,14 @@ def audio(
     }
 
 
+def more_audio(speech: Speech | None) -> Message:
+    """More audio of the segment before (a voice that streams): `display_text` and `actions`
+    null, so a client shows and performs nothing new, and plays it right after."""
+    message = audio(speech, text="", name="", avatar="", expressions=())
+    message["display_text"] = None
+    return message
+
+
 def transcription(
     text: str,
     *,

@@ -95,6 +95,8 @@ def messages(event: StageEvent, *, questions: bool = False) -> list[out.Message]
             asked = questions and asks(chat)
             who = {"name": chat.user_name, "platform": chat.platform, "user_id": uid}
             return [out.transcription(line, **who, question=asked)]
+        case Segment(continued=True):
+            return [out.more_audio(event.speech)]
         case Segment():
             return [
                 out.audio(

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from kagura.config import TTSConfig
 from kagura.engines.registry import Registry
 
-from .base import StreamingTTS, TTSEngine
+from .base import StreamingTTS, TTSEngine, speak
 
-__all__ = ["PROVIDERS", "StreamingTTS", "TTSEngine", "create"]
+__all__ = ["PROVIDERS", "StreamingTTS", "TTSEngine", "create", "speak"]
 
 PROVIDERS: Registry[Callable[[TTSConfig], TTSEngine]] = Registry(
     "tts",

@@ -37,3 +37,12 @@ class StreamingTTS(Protocol):
     def stream(self, text: str) -> AsyncIterator[Speech]:
         """Speak `text` piece by piece; raise `EngineError` (before or between pieces)."""
         ...
+
+
+async def speak(engine: TTSEngine, text: str) -> AsyncIterator[Speech]:
+    """`text` spoken piece by piece: as the engine streams it, or in one piece."""
+    if isinstance(engine, StreamingTTS):
+        async for piece in engine.stream(text):
+            yield piece
+    else:
+        yield await engine.synthesize(text)

@@ -9,7 +9,9 @@
 // "what was heard" never mixes in the previous reply.
 //
 // Events: "segmentstart" detail {text, actions, index} when a segment's audio begins (for
-// display-only segments: when their turn in the queue comes).
+// display-only segments: when their turn in the queue comes). A payload whose `display_text`
+// is null is more audio of the segment before (a voice that streams): it plays right after,
+// shows and performs nothing, and counts as that segment's text for `heardText()`.
 
 import { joinText } from "./text.js";
 
@@ -87,6 +89,8 @@ export class AudioQueue extends EventTarget {
     const now = this.ctx.currentTime;
     const start = Math.max(now + LEAD_S, this.endAt);
     const text = payload.display_text?.text ?? "";
+    const last = this.segments[this.segments.length - 1];
+    const continues = payload.display_text == null && last !== undefined && last.turn === turn;
     const duration = buffer ? buffer.duration : textOnlySeconds(text);
     const segment = {
       turn,
@@ -95,6 +99,7 @@ export class AudioQueue extends EventTarget {
       volumes: Array.isArray(payload.volumes) ? payload.volumes : [],
       sliceS: (payload.slice_length || 20) / 1000,
       text,
+      head: continues ? (last.head ?? last) : null, // the segment this one continues
       source: null,
       timer: 0,
     };
@@ -107,6 +112,10 @@ export class AudioQueue extends EventTarget {
     }
     this.endAt = segment.end;
     this.segments.push(segment);
+    if (segment.head) {
+      segment.head.groupEnd = segment.end;
+      return;
+    }
     const detail = { text: segment.text, actions: payload.actions || null, index };
     segment.timer = setTimeout(
       () => this.dispatchEvent(new CustomEvent("segmentstart", { detail })),
@@ -157,12 +166,13 @@ export class AudioQueue extends EventTarget {
     const now = this.ctx.currentTime;
     const parts = [];
     for (const seg of this.segments) {
-      if (seg.turn !== this.turn) continue;
+      if (seg.turn !== this.turn || seg.head) continue;
       if (seg.start > now) break;
-      if (now >= seg.end) {
+      const end = seg.groupEnd ?? seg.end; // a streamed segment spans all its parts
+      if (now >= end) {
         parts.push(seg.text);
       } else {
-        const share = (now - seg.start) / (seg.end - seg.start);
+        const share = (now - seg.start) / (end - seg.start);
         parts.push(seg.text.slice(0, Math.floor(seg.text.length * share)));
       }
     }
