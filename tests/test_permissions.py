@@ -178,6 +178,9 @@ PROTECTED: dict[tuple[str, str], Role] = {
     ("POST", "/stage/ban"): Role.ADMIN,
     ("DELETE", "/stage/ban"): Role.ADMIN,
     ("GET", "/stage/safety-log"): Role.ADMIN,
+    ("GET", "/stage/bilibili-login"): Role.ADMIN,
+    ("POST", "/stage/bilibili-login"): Role.ADMIN,
+    ("DELETE", "/stage/bilibili-login"): Role.ADMIN,
 }
 BODIES: dict[str, Any] = {
     "/stage/pause": {"paused": False},

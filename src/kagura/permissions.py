@@ -93,6 +93,10 @@ HTTP: dict[tuple[str, str], Role | None] = {
     ("POST", "/stage/ban"): ADMIN,
     ("DELETE", "/stage/ban"): ADMIN,
     ("GET", "/stage/safety-log"): ADMIN,
+    # Logging in to Bilibili from the stage page: the account is the streamer's.
+    ("GET", "/stage/bilibili-login"): ADMIN,
+    ("POST", "/stage/bilibili-login"): ADMIN,
+    ("DELETE", "/stage/bilibili-login"): ADMIN,
     # Long-term memory is about viewers: only the streamer reads or changes it.
     ("GET", "/memory/viewers"): ADMIN,
     ("GET", "/memory/notes"): ADMIN,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,7 +18,6 @@ import typer
 from kagura.config import (
     BilibiliConfig,
     BilibiliOpenConfig,
-    KaguraConfig,
     TwitchConfig,
     YouTubeConfig,
 )
@@ -62,15 +60,6 @@ WebApiOption = Annotated[
 ]
 
 
-def bilibili_login_file(settings: KaguraConfig, section: BilibiliConfig) -> Path:
-    """live.bilibili.login_file, else data_dir/bilibili-login.json, resolved."""
-    from .bilibili.login_file import DEFAULT_NAME
-
-    if section.login_file:
-        return settings.resolve_path(section.login_file)
-    return settings.resolve_path(settings.system.data_dir) / DEFAULT_NAME
-
-
 @bilibili_app.callback(invoke_without_command=True)
 def bilibili(
     ctx: typer.Context,
@@ -97,6 +86,7 @@ def bilibili(
     live.bilibili.sessdata, else the login file of `kagura live bilibili login`)."""
     if ctx.invoked_subcommand is not None:
         return  # `login`: its own options
+    from .bilibili import login_file
     from .bilibili.api import BilibiliApi
     from .bilibili.client import BilibiliRoom
     from .bilibili.cookie_refresh import refreshing
@@ -116,7 +106,7 @@ def bilibili(
     if not section.room_ids:
         raise fail("no room to read: pass --room ID or set live.bilibili.room_ids")
     section = section.model_copy(
-        update={"login_file": str(bilibili_login_file(settings, section))}
+        update={"login_file": str(login_file.where(settings, section))}
     )
 
     @asynccontextmanager
@@ -146,7 +136,8 @@ def bilibili_login(
 ) -> None:
     """Log in by scanning a QR code with the Bilibili app; the cookies are saved (readable
     only by you) for `kagura live bilibili` to show viewers' names."""
-    from .bilibili.qr_login import LoginFailed, log_in
+    from .bilibili import login_file
+    from .bilibili.qr_login import LoginFailed, TerminalWatcher, log_in
 
     settings = load(config)
     section: BilibiliConfig = override(
@@ -156,9 +147,9 @@ def bilibili_login(
         web_api=web_api,
         ca_file=ca_file,
     )
-    path = bilibili_login_file(settings, section)
+    path = login_file.where(settings, section)
     try:
-        who = asyncio.run(log_in(section, path, typer.echo))
+        who = asyncio.run(log_in(section, path, TerminalWatcher(typer.echo)))
     except LoginFailed as exc:
         raise fail(f"{exc} (nothing saved)") from None
     except OSError as exc:

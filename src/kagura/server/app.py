@@ -13,6 +13,7 @@ from kagura.config import KaguraConfig
 from kagura.runtime import Runtime
 
 from .authorization import authorize, enforce
+from .bilibili_login import router as bilibili_login_router
 from .client_ws import client_ws
 from .cors import PublicFilesCORS
 from .encoder import Encoder
@@ -43,6 +44,9 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
             async with stage_lifespan(app), widget_lifespan(app):
                 yield
         finally:
+            login = getattr(app.state, "bilibili_login", None)
+            if login is not None:
+                await login.aclose()
             await runtime.close()
 
     app = FastAPI(
@@ -63,6 +67,7 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(show_router)  # /stage/show: the show's beginning and end
     app.include_router(widget_router)  # /widget, /widget/settings and /widget-ws
     app.include_router(memory_router)  # /memory/...: the console's memory panel
+    app.include_router(bilibili_login_router)  # /stage/bilibili-login: the QR code login
 
     @app.get("/live2d-models/info")
     async def models_info() -> dict[str, Any]:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kagura.config import BilibiliConfig
+from kagura.config import BilibiliConfig, KaguraConfig
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,15 @@ def write(path: Path, login: Login) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def where(settings: KaguraConfig, section: BilibiliConfig) -> Path:
+    """Where the login is kept: live.bilibili.login_file, else data_dir/bilibili-login.json,
+    resolved as the config file's other paths (the login command, the reader and the stage
+    page's login all agree)."""
+    if section.login_file:
+        return settings.resolve_path(section.login_file)
+    return settings.resolve_path(settings.system.data_dir) / DEFAULT_NAME
 
 
 def login_path(config: BilibiliConfig) -> Path | None:

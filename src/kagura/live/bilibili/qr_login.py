@@ -1,11 +1,12 @@
-"""`kagura live bilibili login`: log in by scanning a QR code with the Bilibili app.
+"""Log in to Bilibili by scanning a QR code with the Bilibili app.
 
-The QR code is drawn in the terminal (Unicode half blocks); the passport is then asked
-every `login_poll_s` how far the phone got, and each new state is said once: not scanned
-yet, scanned (confirm on the phone), expired (run the command again). On success the
-cookies and the refresh token go to the login file (mode 0600, see `login_file`) and the
-account is named. Nothing secret is printed: the QR code's URL carries only a one-time
-key, which is useless once the login is done or expired.
+The passport gives a QR code, then is asked every `login_poll_s` how far the phone got;
+whoever watches (`Watcher`: the terminal of `kagura live bilibili login`, or the stage
+page's admin panel through the server) is told the QR code and each new state once: not
+scanned yet, scanned (confirm on the phone); an expired code is a `LoginFailed`. On success
+the cookies and the refresh token go to the login file (mode 0600, see `login_file`) and the
+account is named. Nothing secret is shown: the QR code's URL carries only a one-time key,
+which is useless once the login is done or expired.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import io
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import segno
 
@@ -36,6 +38,30 @@ SAID = {
 Say = Callable[[str], None]
 
 
+class Watcher(Protocol):
+    """Who is shown the QR code and told how far the phone got."""
+
+    def qr(self, url: str) -> None:
+        """The QR code to scan encodes `url`."""
+
+    def state(self, code: int) -> None:
+        """The passport's new state: QR_WAITING, QR_SCANNED or QR_SUCCESS."""
+
+
+class TerminalWatcher:
+    """The QR code drawn with `say` (a terminal), each state in words."""
+
+    def __init__(self, say: Say) -> None:
+        self._say = say
+
+    def qr(self, url: str) -> None:
+        self._say(qr_text(url))
+        self._say("Scan this QR code with the Bilibili app (it expires in three minutes).")
+
+    def state(self, code: int) -> None:
+        self._say(SAID.get(code, "Confirmed."))
+
+
 class LoginFailed(Exception):
     """The login did not happen; the text says why and what to do."""
 
@@ -47,7 +73,7 @@ def qr_text(url: str) -> str:
     return out.getvalue()
 
 
-async def log_in(config: BilibiliConfig, path: Path, say: Say) -> str:
+async def log_in(config: BilibiliConfig, path: Path, watcher: Watcher) -> str:
     """Log in by QR code and save the login at `path`; returns who is logged in."""
     passport = Passport(config)
     try:
@@ -55,9 +81,8 @@ async def log_in(config: BilibiliConfig, path: Path, say: Say) -> str:
             url, key = await passport.qr_generate()
         except ApiError as exc:
             raise LoginFailed(f"cannot get a QR code from the passport: {exc}") from None
-        say(qr_text(url))
-        say("Scan this QR code with the Bilibili app (it expires in three minutes).")
-        login = await _wait_for_phone(passport, key, config.login_poll_s, say)
+        watcher.qr(url)
+        login = await _wait_for_phone(passport, key, config.login_poll_s, watcher)
         login_file.write(path, login)
         who = await passport.who(login)
     finally:
@@ -66,7 +91,7 @@ async def log_in(config: BilibiliConfig, path: Path, say: Say) -> str:
 
 
 async def _wait_for_phone(
-    passport: Passport, key: str, poll_s: float, say: Say
+    passport: Passport, key: str, poll_s: float, watcher: Watcher
 ) -> login_file.Login:
     deadline = time.monotonic() + QR_LIFETIME_S + WAIT_SLACK_S
     last, failures = None, 0
@@ -81,7 +106,7 @@ async def _wait_for_phone(
             continue
         failures = 0
         if poll.code == QR_SUCCESS and poll.login is not None:
-            say("Confirmed.")
+            watcher.state(QR_SUCCESS)
             return poll.login
         if poll.code == QR_EXPIRED:
             raise LoginFailed(
@@ -91,7 +116,7 @@ async def _wait_for_phone(
         if poll.code not in SAID:
             raise LoginFailed(f"the passport answered code {poll.code} ({poll.message})")
         if poll.code != last:
-            say(SAID[poll.code])
+            watcher.state(poll.code)
             last = poll.code
         await asyncio.sleep(poll_s)
     raise LoginFailed(

@@ -28,6 +28,15 @@ const STRINGS = {
     "settings.url": "WebSocket URL (empty: this server)",
     "settings.save": "Save and reconnect",
     "admin.title": "Admin",
+    "bililogin.title": "Bilibili account",
+    "bililogin.start": "Log in to Bilibili",
+    "bililogin.cancel": "Cancel",
+    "bililogin.qr_alt": "QR code to scan with the Bilibili app",
+    "bililogin.starting": "Asking Bilibili for a QR code…",
+    "bililogin.waiting": "Scan this QR code with the Bilibili app (expires in {s} s).",
+    "bililogin.scanned": "Scanned: now confirm the login on your phone.",
+    "bililogin.confirmed": "Logged in as {account}. Saved to {path}; `kagura live bilibili` uses it when it starts.",
+    "bililogin.failed": "Login failed: {error}",
     "admin.stage_missing": "Stage not available on this server.",
     "admin.pause": "Pause answering",
     "admin.resume": "Resume answering",
@@ -174,6 +183,15 @@ const STRINGS = {
     "settings.url": "WebSocket 地址（留空：本服务器）",
     "settings.save": "保存并重新连接",
     "admin.title": "管理",
+    "bililogin.title": "B 站账号",
+    "bililogin.start": "登录 B 站",
+    "bililogin.cancel": "取消",
+    "bililogin.qr_alt": "用哔哩哔哩 App 扫描的二维码",
+    "bililogin.starting": "正在向 B 站获取二维码…",
+    "bililogin.waiting": "请用哔哩哔哩 App 扫描此二维码（{s} 秒后过期）。",
+    "bililogin.scanned": "已扫描：请在手机上确认登录。",
+    "bililogin.confirmed": "已登录为 {account}。已保存到 {path}；`kagura live bilibili` 启动时会使用它。",
+    "bililogin.failed": "登录失败：{error}",
     "admin.stage_missing": "此服务器没有舞台功能。",
     "admin.pause": "暂停回答",
     "admin.resume": "恢复回答",
@@ -310,8 +328,8 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
 }
 
-/** Fill every `data-i18n` (text), `data-i18n-placeholder` and `data-i18n-title` element
- * under `root`. */
+/** Fill every `data-i18n` (text), `data-i18n-placeholder`, `data-i18n-title` and
+ * `data-i18n-alt` element under `root`. */
 export function applyStrings(root = document) {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
@@ -319,4 +337,5 @@ export function applyStrings(root = document) {
     el.placeholder = t(el.dataset.i18nPlaceholder);
   }
   for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+  for (const el of root.querySelectorAll("[data-i18n-alt]")) el.alt = t(el.dataset.i18nAlt);
 }

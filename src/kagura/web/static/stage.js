@@ -4,6 +4,7 @@
 // Every piece of text from the server or from viewers goes in through textContent.
 
 import { startAdmin } from "./admin.js";
+import { startBiliLogin } from "./bili-login.js";
 import { startLlmNotice } from "./llm-notice.js";
 import { startMemory } from "./memory.js";
 import { startOnAir } from "./on-air.js";
@@ -292,6 +293,13 @@ startAdmin({
   paceSelect: $("admin-pace"),
   queueList: $("admin-queue"),
   droppedList: $("admin-dropped"),
+});
+
+startBiliLogin({
+  start: $("bili-login-start"),
+  cancel: $("bili-login-cancel"),
+  status: $("bili-login-status"),
+  qr: $("bili-login-qr"),
 });
 
 startOnAir({
