@@ -57,6 +57,22 @@ def decode_wav(data: bytes) -> Speech:
     return Speech(samples, rate, wav=data)
 
 
+def concatenate(parts: list[Speech]) -> Speech:
+    """Speech one after another, at the first part's rate (voices differ in rate)."""
+    if not parts:
+        return Speech(np.zeros(0, np.int16), 16000)
+    rate = parts[0].sample_rate
+    samples = [
+        part.samples if part.sample_rate == rate else _resampled(part, rate) for part in parts
+    ]
+    return Speech(np.concatenate(samples).astype(np.int16), rate)
+
+
+def _resampled(speech: Speech, rate: int) -> Int16Array:
+    floats = speech.samples.astype(np.float32) / 32768
+    return float_to_int16(resample(floats, speech.sample_rate, rate))
+
+
 def rms_volumes(speech: Speech, slice_ms: int = 20) -> list[float]:
     """RMS per `slice_ms` slice, normalised so the loudest slice is 1: the lip-sync curve."""
     step = max(1, speech.sample_rate * slice_ms // 1000)

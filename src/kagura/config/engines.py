@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import model_validator
+from pydantic import ValidationError, model_validator
 
 from .fields import F, Section
 
@@ -177,6 +177,9 @@ class LLMConfig(Section):
 
 # --- tts --------------------------------------------------------------------------------
 
+# An ISO 639-1 language code, as the language detector names languages.
+LanguageCode = Annotated[str, F(pattern=r"^[a-z]{2}$", en="", zh="")]
+
 
 class PiperConfig(Section):
     model_path: str = F(
@@ -234,6 +237,22 @@ class TTSConfig(Section):
         gt=0,
         le=600,
     )
+    language: LanguageCode = F(
+        "en",
+        en="The language the voice above speaks (ISO 639-1: en, zh, ja, …). Sentences in "
+        "another language that has a voice in `voices` are spoken by that voice.",
+        zh="上面这个语音所说的语言（ISO 639-1：en、zh、ja……）。其他语言的句子若在 `voices` "
+        "中设有语音，就由那个语音朗读。",
+    )
+    voices: dict[LanguageCode, dict[str, Any]] = F(
+        default_factory=dict,
+        en="A voice per language, each laid over the settings above, e.g. "
+        "{zh: {provider: gpt_sovits}, ja: {provider: edge, edge: {voice: ja-JP-NanamiNeural}}}: "
+        "a reply's sentences go to the voice of their language, in order.",
+        zh="按语言设置语音，每项覆盖上面的设置，例如 {zh: {provider: gpt_sovits}, ja: "
+        "{provider: edge, edge: {voice: ja-JP-NanamiNeural}}}：回复中的句子按语言交给对应的语音，"
+        "顺序不变。",
+    )
     piper: PiperConfig = F(
         default_factory=PiperConfig, en="Settings of the Piper engine.", zh="Piper 引擎的设置。"
     )
@@ -243,6 +262,33 @@ class TTSConfig(Section):
         zh="eSpeak NG 引擎的设置。",
     )
     openai: OpenAITTSConfig = openai_provider(OpenAITTSConfig)
+
+    @model_validator(mode="after")
+    def _voices_are_voices(self) -> TTSConfig:
+        self.voice_configs()  # raises, naming the setting, when one is not a voice
+        return self
+
+    def voice_configs(self) -> dict[str, TTSConfig]:
+        """Each language's voice: its entry in `voices` laid over this section."""
+        from .loader import deep_merge  # the loader builds on these sections
+
+        base = self.model_dump(exclude={"voices"})
+        voices: dict[str, TTSConfig] = {}
+        for language, entry in self.voices.items():
+            if "voices" in entry or "language" in entry:
+                raise ValueError(f"voices.{language}: a voice has no `voices` or `language`")
+            try:
+                voice = TTSConfig.model_validate({**deep_merge(base, entry), "language": language})
+            except ValidationError as exc:
+                where = ", ".join(
+                    f"voices.{language}.{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                    for e in exc.errors()
+                )
+                raise ValueError(where) from None
+            voices[language] = voice
+        if self.language in voices:
+            raise ValueError(f"voices.{self.language}: that is the main voice's `language`")
+        return voices
 
 
 # --- asr --------------------------------------------------------------------------------

@@ -22,5 +22,15 @@ PROVIDERS: Registry[Callable[[TTSConfig], TTSEngine]] = Registry(
 
 
 def create(config: TTSConfig) -> TTSEngine:
-    """Build the engine named by `tts.provider`; only that engine's module is imported."""
-    return PROVIDERS.resolve(config.provider)(config)
+    """Build the engine named by `tts.provider` (only that engine's module is imported), or,
+    with `tts.voices`, one voice per language behind one engine."""
+    main = PROVIDERS.resolve(config.provider)(config)
+    voices = config.voice_configs()
+    if not voices:
+        return main
+    from .by_language import VoicesByLanguage
+
+    by_language = {
+        language: PROVIDERS.resolve(voice.provider)(voice) for language, voice in voices.items()
+    }
+    return VoicesByLanguage(main, config.language, by_language)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Protocol, runtime_checkable
 
 from kagura.audio import Speech
@@ -39,7 +39,7 @@ class StreamingTTS(Protocol):
         ...
 
 
-async def speak(engine: TTSEngine, text: str) -> AsyncIterator[Speech]:
+async def speak(engine: TTSEngine, text: str) -> AsyncGenerator[Speech, None]:
     """`text` spoken piece by piece: as the engine streams it, or in one piece."""
     if isinstance(engine, StreamingTTS):
         async for piece in engine.stream(text):
