@@ -46,6 +46,13 @@ def test_a_streamed_wav_with_placeholder_sizes(step: int) -> None:
     assert np.array_equal(np.concatenate([p.samples for p in pieces]), samples)
 
 
+def test_a_chunk_after_the_samples_is_not_played() -> None:
+    samples = _tone()
+    wav = encode_wav(Speech(samples, 24000)) + b"LIST\x10\x00\x00\x00INFOISFT\x04\x00\x00\x00abcd"
+    pieces = _read(WavStreamReader(), wav, 333)
+    assert np.array_equal(np.concatenate([p.samples for p in pieces]), samples)
+
+
 def test_stereo_keeps_the_first_channel() -> None:
     samples = _tone()
     stereo = np.stack([samples, -samples], axis=1).reshape(-1)

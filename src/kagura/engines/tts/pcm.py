@@ -26,6 +26,7 @@ MIN_PIECE_S = 0.1
 # A WAV header longer than this is not a header (a streamed WAV's data chunk starts early).
 MAX_WAV_HEADER_BYTES = 4096
 _PCM_16 = 1
+_PLACEHOLDER_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)
 _WAVE_FORMAT_EXTENSIBLE = 0xFFFE
 
 
@@ -75,13 +76,15 @@ class PcmReader:
 
 class WavStreamReader:
     """A 16-bit PCM WAV arriving in chunks: the header is read once it is complete, then the
-    data flows through a `PcmReader`. The header's sizes are ignored (streaming servers write
-    placeholders); the data chunk is taken to run to the end of the stream."""
+    data flows through a `PcmReader`. Streaming servers write placeholder sizes (0 or
+    0xFFFFFFFF): then the data runs to the end of the stream; a real size is honoured, so a
+    chunk after the samples (`LIST` metadata) is never played as sound."""
 
     def __init__(self, *, source: str = "TTS server") -> None:
         self._source = source
         self._header = bytearray()
         self._pcm: PcmReader | None = None
+        self._left: int | None = None  # data bytes still to come, when the header says
 
     @property
     def sample_rate(self) -> int | None:
@@ -89,7 +92,7 @@ class WavStreamReader:
 
     def feed(self, data: bytes) -> Speech | None:
         if self._pcm is not None:
-            return self._pcm.feed(data)
+            return self._samples(data)
         self._header += data
         parsed = self._parse_header()
         if parsed is None:
@@ -98,9 +101,17 @@ class WavStreamReader:
             return None
         rate, channels, data_start = parsed
         self._pcm = PcmReader(rate, channels=channels, source=self._source)
+        (size,) = struct.unpack_from("<I", self._header, data_start - 4)
+        self._left = None if size in _PLACEHOLDER_SIZES else size
         rest = bytes(self._header[data_start:])
         self._header.clear()
-        return self._pcm.feed(rest) if rest else None
+        return self._samples(rest) if rest else None
+
+    def _samples(self, data: bytes) -> Speech | None:
+        assert self._pcm is not None
+        if self._left is not None:
+            data, self._left = data[: self._left], max(0, self._left - len(data))
+        return self._pcm.feed(data) if data else None
 
     def flush(self) -> Speech | None:
         if self._pcm is None:
