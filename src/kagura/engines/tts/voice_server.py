@@ -193,14 +193,17 @@ def error_detail(body: bytes) -> str:
 
     GPT-SoVITS: `{"message": ..., "Exception": ...}`; FastAPI's validation (GPT-SoVITS,
     CosyVoice): `{"detail": [{"loc": [...], "msg": ...}]}`; Fish Speech:
-    `{"statusCode": ..., "message": ..., "error": ...}`; Fish Audio: `{"status": ...,
-    "message": ...}` or plain text. Anything else is shown as text.
+    `{"statusCode": ..., "message": ..., "error": ...}`, or kui's validation, a bare list of
+    `{"loc", "msg", "in"}`; Fish Audio: `{"status": ..., "message": ...}` or plain text.
+    Anything else is shown as text.
     """
     text = body.decode("utf-8", "replace")
     try:
         answer: Any = json.loads(text)
     except ValueError:
         return one_line(text, MAX_DETAIL_CHARS)
+    if isinstance(answer, list):
+        return one_line("; ".join(_validation_item(d) for d in answer), MAX_DETAIL_CHARS)
     if isinstance(answer, dict):
         message = answer.get("message")
         if isinstance(message, str) and message:
