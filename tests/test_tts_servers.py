@@ -21,6 +21,9 @@ from kagura.audio import Speech
 from kagura.config import TTSConfig
 from kagura.engines import tts
 from kagura.engines.errors import EngineError
+from kagura.engines.tts.fish_speech import HOSTED_HOST
+from kagura.engines.tts.voice_server import Server
+from kagura.testing.connect_proxy import ConnectProxy
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.fake_voices import (
     COSYVOICE_SFT_PATH,
@@ -32,6 +35,7 @@ from kagura.testing.fake_voices import (
 )
 from kagura.testing.openai_wire import tone_pcm, wav_bytes
 from kagura.testing.ports import free_port
+from kagura.testing.tls import Certificates
 from tests.support.client import ProtocolClient
 from tests.support.server import KaguraProcess
 
@@ -349,3 +353,57 @@ async def test_the_fake_runs_as_a_process() -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+# --- Fish Audio, reached by its real name ---------------------------------------------------
+
+HOSTED_KEY = "fa-hosted-secret-1193"
+
+
+@pytest.fixture
+def fish_audio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeVoices]:
+    """A hosted-Fish-Audio fake behind https://api.fish.audio: the engine's client finds it
+    through HTTPS_PROXY and trusts its certificate through SSL_CERT_FILE."""
+    certificates = Certificates(tmp_path / "tls", hosts=(HOSTED_HOST,))
+    fake = FakeVoices(fish_key=HOSTED_KEY, fish_hosted=True, certificates=certificates)
+    with fake, ConnectProxy({f"{HOSTED_HOST}:443": fake.port}) as proxy:
+        for name in ("https_proxy", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificates.ca_file))
+        monkeypatch.setenv("FISH_API_KEY", HOSTED_KEY)
+        yield fake
+        assert set(proxy.asked) == {f"{HOSTED_HOST}:443"}
+
+
+@pytest.mark.parametrize(("audio_format", "rate"), [("pcm", 16000), ("wav", 24000)])
+async def test_fish_audio_hosted(
+    fish_audio: FakeVoices, audio_format: str, rate: int, clip: Path
+) -> None:
+    section = {"api_key": "", "format": audio_format, "sample_rate": rate, "model": "s1"}
+    voice = engine("fish_speech", "https://api.fish.audio/v1", clip, section)
+    try:
+        speech = await voice.synthesize("Hosted voices too.")
+    finally:
+        await voice.aclose()
+    assert speech.sample_rate == rate
+    assert speech.duration_s == pytest.approx(expected_s("Hosted voices too."), abs=0.01)
+    [request] = fish_audio.requests
+    assert request.headers == {"authorization": f"Bearer {HOSTED_KEY}", "model": "s1"}
+    assert request.body["sample_rate"] == rate and "streaming" not in request.body
+    assert request.body["reference_id"] == "mira-voice"
+
+
+async def test_fish_audio_refusing_the_key_is_said_without_it(
+    fish_audio: FakeVoices, clip: Path
+) -> None:
+    voice = engine("fish_speech", "https://api.fish.audio", clip, {"api_key": "fa-wrong-8812"})
+    message = await failure_of(voice)
+    assert "Fish Audio server at https://api.fish.audio answered HTTP 402" in message
+    assert "insufficient balance (check tts.fish_speech.api_key)" in message
+    assert "fa-wrong-8812" not in message
+
+
+def test_a_password_in_the_url_is_never_shown() -> None:
+    server = Server("CosyVoice", "http://kagura:hunter2@gpu.lan:50000/", "tts.cosyvoice")
+    assert server.source == "CosyVoice server at http://gpu.lan:50000/"

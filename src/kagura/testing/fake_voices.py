@@ -44,6 +44,7 @@ from . import voices_wire as wire
 from .background import BackgroundFake
 from .openai_wire import tone_pcm, wav_bytes
 from .ports import free_port
+from .tls import Certificates
 
 GPT_SOVITS_PATH = "/tts"
 COSYVOICE_SFT_PATH = "/inference_sft"
@@ -108,6 +109,7 @@ class FakeVoices(BackgroundFake):
         fish_rate: int = 44100,
         fish_key: str = "",
         fish_hosted: bool = False,
+        certificates: Certificates | None = None,
     ) -> None:
         super().__init__()
         self.script = script or VoiceScript()
@@ -118,6 +120,7 @@ class FakeVoices(BackgroundFake):
         self.fish_rate = fish_rate
         self.fish_key = fish_key
         self.fish_hosted = fish_hosted
+        self.certificates = certificates  # serve HTTPS with them (a hosted API's stand-in)
         self._requests: list[VoiceRequest] = []
         self._finished = 0
         self._server: uvicorn.Server | None = None
@@ -127,7 +130,8 @@ class FakeVoices(BackgroundFake):
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.certificates is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
     def requests(self) -> list[VoiceRequest]:
@@ -162,7 +166,14 @@ class FakeVoices(BackgroundFake):
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))
-        config = uvicorn.Config(self._app(), lifespan="off", log_config=None, log_level=None)
+        tls = self.certificates
+        config = uvicorn.Config(
+            self._app(),
+            lifespan="off",
+            log_config=None,
+            log_level=None,
+            ssl_certfile=str(tls.cert_file) if tls is not None else None,
+        )
         config.timeout_graceful_shutdown = 1
         self._stopping = asyncio.Event()
         self._server = uvicorn.Server(config)
