@@ -63,7 +63,14 @@ def test_config_provider_names_are_the_registry_names(kind: str) -> None:
 def test_the_registries_list_the_documented_engines() -> None:
     # Guards the test above against both sides losing an engine together.
     assert llm.PROVIDERS.names == ("openai", "smollm2")
-    assert tts.PROVIDERS.names == ("espeak", "openai", "piper")
+    assert tts.PROVIDERS.names == (
+        "cosyvoice",
+        "espeak",
+        "fish_speech",
+        "gpt_sovits",
+        "openai",
+        "piper",
+    )
     assert asr.PROVIDERS.names == ("openai", "pocketsphinx", "whisper")
     assert vad.PROVIDERS.names == ("silero",)
     assert endpointing.PROVIDERS.names == ("silence", "smart_turn")
@@ -87,7 +94,8 @@ def test_every_entry_resolves_to_a_class_of_its_kind(kind: str, name: str) -> No
         ("llm", "unknown llm provider 'foo'; choose one of: openai, smollm2 (llm.provider)"),
         (
             "tts",
-            "unknown tts provider 'foo'; choose one of: espeak, openai, piper (tts.provider)",
+            "unknown tts provider 'foo'; choose one of: cosyvoice, espeak, fish_speech, "
+            "gpt_sovits, openai, piper (tts.provider)",
         ),
         (
             "asr",
@@ -134,7 +142,7 @@ def loaded():
 
 ENGINE_MODULES = {
     "openai_compat", "piper", "espeak", "smollm2", "whisper", "silero", "pocketsphinx",
-    "smart_turn", "silence",
+    "smart_turn", "silence", "gpt_sovits", "cosyvoice", "fish_speech", "voice_server",
 }
 print(loaded())
 tts.create(TTSConfig(provider="espeak"))

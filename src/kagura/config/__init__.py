@@ -41,6 +41,7 @@ from .schema import (
     SystemConfig,
 )
 from .stage import LaneConfig, LanesConfig, StageConfig
+from .tts_servers import CosyVoiceConfig, FishSpeechConfig, GptSovitsConfig
 from .voice import BargeInConfig, EndOfTurnConfig, SmartTurnConfig, VoiceConfig
 from .widget import WidgetConfig
 
@@ -56,9 +57,12 @@ __all__ = [
     "CharacterConfig",
     "ConfigError",
     "ConversationConfig",
+    "CosyVoiceConfig",
     "EmbeddingsConfig",
     "EndOfTurnConfig",
     "EspeakConfig",
+    "FishSpeechConfig",
+    "GptSovitsConfig",
     "GuardConfig",
     "KaguraConfig",
     "LLMConfig",

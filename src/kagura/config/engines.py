@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ValidationError, model_validator
 
 from .fields import F, Section
+from .tts_servers import CosyVoiceConfig, FishSpeechConfig, GptSovitsConfig
 
 # --- the OpenAI-compatible provider of llm, tts and asr ---------------------------------
 
@@ -218,10 +219,12 @@ class OpenAITTSConfig(OpenAIEndpoint):
 
 
 class TTSConfig(Section):
-    provider: Literal["piper", "espeak", "openai"] = F(
+    provider: Literal["piper", "espeak", "openai", "gpt_sovits", "cosyvoice", "fish_speech"] = F(
         "piper",
-        en="Which engine speaks: embedded Piper, eSpeak NG, or an OpenAI-compatible API.",
-        zh="由哪个引擎朗读：内置 Piper、eSpeak NG 或 OpenAI 兼容 API。",
+        en="Which engine speaks: embedded Piper, eSpeak NG, an OpenAI-compatible API, or a "
+        "voice server: GPT-SoVITS, CosyVoice, Fish Speech (or Fish Audio).",
+        zh="由哪个引擎朗读：内置 Piper、eSpeak NG、OpenAI 兼容 API，或语音服务："
+        "GPT-SoVITS、CosyVoice、Fish Speech（或 Fish Audio）。",
     )
     max_concurrency: int = F(
         1,
@@ -262,6 +265,21 @@ class TTSConfig(Section):
         zh="eSpeak NG 引擎的设置。",
     )
     openai: OpenAITTSConfig = openai_provider(OpenAITTSConfig)
+    gpt_sovits: GptSovitsConfig = F(
+        default_factory=GptSovitsConfig,
+        en="Settings of the GPT-SoVITS engine.",
+        zh="GPT-SoVITS 引擎的设置。",
+    )
+    cosyvoice: CosyVoiceConfig = F(
+        default_factory=CosyVoiceConfig,
+        en="Settings of the CosyVoice engine.",
+        zh="CosyVoice 引擎的设置。",
+    )
+    fish_speech: FishSpeechConfig = F(
+        default_factory=FishSpeechConfig,
+        en="Settings of the Fish Speech / Fish Audio engine.",
+        zh="Fish Speech / Fish Audio 引擎的设置。",
+    )
 
     @model_validator(mode="after")
     def _voices_are_voices(self) -> TTSConfig:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .layout import OlvLayout, mapping, text
 from .report import Line
+from .voice_servers import VOICE_SERVERS, import_voice_server
 
 Section = dict[str, Any]
 
@@ -43,17 +44,13 @@ PLACEHOLDER_KEY = re.compile(r"your|api[ _-]?key here|somethingelse|default_api_
 ONLINE_TTS = {
     "edge_tts": "Microsoft Edge's online voices",
     "azure_tts": "Azure Speech",
-    "fish_api_tts": "Fish Audio",
     "minimax_tts": "MiniMax",
     "elevenlabs_tts": "ElevenLabs",
     "cartesia_tts": "Cartesia",
 }
 LOCAL_TTS = {
     "bark_tts",
-    "cosyvoice_tts",
-    "cosyvoice2_tts",
     "coqui_tts",
-    "gpt_sovits_tts",
     "melo_tts",
     "pyttsx3_tts",
     "sherpa_onnx_tts",
@@ -196,6 +193,9 @@ def import_tts(layout: OlvLayout, character: dict[str, Any]) -> tuple[Section, l
         return {"provider": "piper", "piper": piper}, [line]
     if engine in ("openai_tts", "siliconflow_tts"):
         return _openai_tts(engine, entry)
+    if engine in VOICE_SERVERS:
+        _, key_note = api_key(entry, "api_key")
+        return import_voice_server(layout, engine, entry, (fallback, fallback_text), key_note)
     if engine in ONLINE_TTS:
         instead = "use a service with an OpenAI-compatible /audio/speech endpoint"
         if engine == "edge_tts":

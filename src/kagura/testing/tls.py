@@ -16,13 +16,16 @@ from kagura.testing.background import BackgroundFake
 
 
 class Certificates:
-    """A CA and a server certificate for `127.0.0.1` and `localhost`, also written as PEM
-    files in `directory` (`ca_file` for clients, `cert_file` holding key and chain)."""
+    """A CA and a server certificate for `hosts` (`127.0.0.1` and `localhost`, or a real
+    service's name reached through `connect_proxy`), also written as PEM files in `directory`
+    (`ca_file` for clients, `cert_file` holding key and chain)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(
+        self, directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
+    ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.ca = trustme.CA()
-        self.server = self.ca.issue_cert("127.0.0.1", "localhost")
+        self.server = self.ca.issue_cert(*hosts)
         self.ca_file = directory / "test-ca.pem"
         self.cert_file = directory / "test-server.pem"
         self.ca.cert_pem.write_to_path(str(self.ca_file))

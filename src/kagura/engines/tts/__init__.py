@@ -14,7 +14,10 @@ __all__ = ["PROVIDERS", "StreamingTTS", "TTSEngine", "create", "speak"]
 PROVIDERS: Registry[Callable[[TTSConfig], TTSEngine]] = Registry(
     "tts",
     {
+        "cosyvoice": "kagura.engines.tts.cosyvoice:CosyVoiceTTS",
         "espeak": "kagura.engines.tts.espeak:EspeakTTS",
+        "fish_speech": "kagura.engines.tts.fish_speech:FishSpeechTTS",
+        "gpt_sovits": "kagura.engines.tts.gpt_sovits:GptSovitsTTS",
         "openai": "kagura.engines.tts.openai_compat:OpenAICompatibleTTS",
         "piper": "kagura.engines.tts.piper:PiperTTS",
     },
