@@ -129,16 +129,27 @@ async def test_a_turn_speaks_through_the_voice_server(
     assert not errors(seen), errors(seen)
     assert FISH_KEY not in log  # the key reached the fake (checked below), never the log
     audio = [m for m in seen if m["type"] == "audio"]
-    assert [a["display_text"]["text"].strip() for a in audio] == [
+    assert all(a["audio"] and a["volumes"] for a in audio)
+    # A voice that streams: each segment's first piece carries its text, the pieces after it
+    # (display_text null) only more of its audio, played right after.
+    segments: list[list[dict[str, Any]]] = []
+    for message in audio:
+        if message["display_text"] is not None:
+            segments.append([message])
+        else:
+            assert segments and message["actions"] is None
+            segments[-1].append(message)
+    assert [parts[0]["display_text"]["text"].strip() for parts in segments] == [
         "Hello there my friend.",
         "How are you today?",
     ]
-    assert all(a["audio"] and a["volumes"] for a in audio)
+    assert len(audio) > len(segments)  # played as it came, not after the whole sentence
     bodies = voices.bodies(PATHS[provider])
     texts = [b.get("text") or b.get("tts_text") for b in bodies]
     assert [t.strip() for t in texts] == ["Hello there my friend.", "How are you today?"]
-    for message, text in zip(audio, texts, strict=True):
-        assert wav_seconds(message["audio"]) == pytest.approx(expected_s(text), abs=0.01)
+    for parts, text in zip(segments, texts, strict=True):
+        seconds = sum(wav_seconds(part["audio"]) for part in parts)
+        assert seconds == pytest.approx(expected_s(text), abs=0.01)
     body = bodies[0]
     if provider == "gpt_sovits":
         assert body["ref_audio_path"] == "refs/mira.wav" and body["prompt_text"] == "你好呀"
