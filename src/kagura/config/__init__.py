@@ -41,6 +41,7 @@ from .schema import (
     SystemConfig,
 )
 from .stage import LaneConfig, LanesConfig, StageConfig
+from .tts_cloud import AzureConfig, EdgeConfig, ElevenLabsConfig
 from .voice import BargeInConfig, EndOfTurnConfig, SmartTurnConfig, VoiceConfig
 from .widget import WidgetConfig
 
@@ -50,12 +51,15 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CONFIG",
     "ASRConfig",
+    "AzureConfig",
     "BargeInConfig",
     "BilibiliConfig",
     "BilibiliOpenConfig",
     "CharacterConfig",
     "ConfigError",
     "ConversationConfig",
+    "EdgeConfig",
+    "ElevenLabsConfig",
     "EmbeddingsConfig",
     "EndOfTurnConfig",
     "EspeakConfig",

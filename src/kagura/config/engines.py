@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import model_validator
 
 from .fields import F, Section
+from .tts_cloud import AzureConfig, EdgeConfig, ElevenLabsConfig
 
 # --- the OpenAI-compatible provider of llm, tts and asr ---------------------------------
 
@@ -215,10 +216,12 @@ class OpenAITTSConfig(OpenAIEndpoint):
 
 
 class TTSConfig(Section):
-    provider: Literal["piper", "espeak", "openai"] = F(
+    provider: Literal["piper", "espeak", "openai", "edge", "elevenlabs", "azure"] = F(
         "piper",
-        en="Which engine speaks: embedded Piper, eSpeak NG, or an OpenAI-compatible API.",
-        zh="由哪个引擎朗读：内置 Piper、eSpeak NG 或 OpenAI 兼容 API。",
+        en="Which engine speaks: embedded Piper, eSpeak NG, an OpenAI-compatible API, or a "
+        "hosted voice (Microsoft Edge's free online voices, ElevenLabs, Azure Speech).",
+        zh="由哪个引擎朗读：内置 Piper、eSpeak NG、OpenAI 兼容 API，或在线语音"
+        "（微软 Edge 的免费在线语音、ElevenLabs、Azure 语音服务）。",
     )
     max_concurrency: int = F(
         1,
@@ -243,6 +246,21 @@ class TTSConfig(Section):
         zh="eSpeak NG 引擎的设置。",
     )
     openai: OpenAITTSConfig = openai_provider(OpenAITTSConfig)
+    edge: EdgeConfig = F(
+        default_factory=EdgeConfig,
+        en="Settings of Microsoft Edge's online voices (through edge-tts).",
+        zh="微软 Edge 在线语音的设置（通过 edge-tts）。",
+    )
+    elevenlabs: ElevenLabsConfig = F(
+        default_factory=ElevenLabsConfig,
+        en="Settings of the ElevenLabs engine.",
+        zh="ElevenLabs 引擎的设置。",
+    )
+    azure: AzureConfig = F(
+        default_factory=AzureConfig,
+        en="Settings of the Azure Speech engine.",
+        zh="Azure 语音服务引擎的设置。",
+    )
 
 
 # --- asr --------------------------------------------------------------------------------

@@ -14,6 +14,9 @@ __all__ = ["PROVIDERS", "StreamingTTS", "TTSEngine", "create"]
 PROVIDERS: Registry[Callable[[TTSConfig], TTSEngine]] = Registry(
     "tts",
     {
+        "azure": "kagura.engines.tts.azure:AzureTTS",
+        "edge": "kagura.engines.tts.edge:EdgeTTS",
+        "elevenlabs": "kagura.engines.tts.elevenlabs:ElevenLabsTTS",
         "espeak": "kagura.engines.tts.espeak:EspeakTTS",
         "openai": "kagura.engines.tts.openai_compat:OpenAICompatibleTTS",
         "piper": "kagura.engines.tts.piper:PiperTTS",
