@@ -45,19 +45,19 @@ class EdgeConfig(Section):
     rate: str = F(
         "+0%",
         en='Speaking rate relative to normal, e.g. "+10%" or "-20%".',
-        zh="相对正常语速的变化，例如 \"+10%\" 或 \"-20%\"。",
+        zh='相对正常语速的变化，例如 "+10%" 或 "-20%"。',
         pattern=r"^[+-]\d+%$",
     )
     volume: str = F(
         "+0%",
         en='Volume relative to normal, e.g. "-10%".',
-        zh="相对正常音量的变化，例如 \"-10%\"。",
+        zh='相对正常音量的变化，例如 "-10%"。',
         pattern=r"^[+-]\d+%$",
     )
     pitch: str = F(
         "+0Hz",
         en='Pitch relative to normal, e.g. "+5Hz".',
-        zh="相对正常音高的变化，例如 \"+5Hz\"。",
+        zh='相对正常音高的变化，例如 "+5Hz"。',
         pattern=r"^[+-]\d+Hz$",
     )
     wss_url: str = F(

@@ -185,4 +185,3 @@ def _with_token(wss_url: str) -> str:
     if "?" in wss_url:
         return wss_url
     return f"{wss_url}?TrustedClientToken={edge_tts.constants.TRUSTED_CLIENT_TOKEN}"
-

@@ -24,7 +24,7 @@ def xml_text(text: str) -> str:
 
 
 def voice_language(voice: str) -> str:
-    """"zh-CN" of "zh-CN-XiaoxiaoNeural" (the speak element's xml:lang); en-US if none."""
+    """The language of a voice name (zh-CN of zh-CN-XiaoxiaoNeural): the xml:lang of speak."""
     match = _LANG.match(voice)
     return match.group(1) if match else "en-US"
 
