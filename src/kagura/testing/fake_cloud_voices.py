@@ -3,7 +3,7 @@
     with FakeCloudVoices(tmp_path) as voices:
         # tts.elevenlabs.base_url: {voices.elevenlabs_url}, tts.azure.endpoint:
         # {voices.azure_url}, tts.edge.wss_url: {voices.edge_url}; ca_file: {voices.ca_file}
-        voices.script = VoiceScript(mode="unauthorized")
+        voices.reset(VoiceScript(mode="unauthorized", first_chunk_s=0.3))
 
 ElevenLabs (`POST /v1/text-to-speech/{voice_id}/stream?output_format=pcm_<rate>`, key in
 `xi-api-key`, JSON body) and Azure (`POST /cognitiveservices/v1`, key in
@@ -13,7 +13,8 @@ Each request is checked as the service would (key, fields, well-formed SSML nami
 Edge's query and frames) and recorded. `script` sets the latency to the first chunk and the
 failure: a refused key, HTTP 500, a body that is not audio, or a hang; `hold` sends half the
 audio, then waits for `release()`, so a test can see a client play what it has before the
-rest exists. Run it as a process: `python -m kagura.testing.fake_cloud_voices`.
+rest exists; `go_offline()` refuses connections until `come_back()`. Run it as a process:
+`python -m kagura.testing.fake_cloud_voices`.
 """
 
 from __future__ import annotations
@@ -138,6 +139,14 @@ class FakeCloudVoices(TlsFake):
         """Let every held stream send the rest of its audio."""
         self.read(self._released.set)
 
+    def go_offline(self) -> None:
+        """Stop listening (connections are refused) until `come_back()`."""
+        self._loop().run(self._close())
+
+    def come_back(self) -> None:
+        """Listen again, on the same ports."""
+        self._loop().run(self._open())
+
     def recorded(self, service: Service) -> list[VoiceRequest]:
         return list(self.read(lambda: [r for r in self.requests if r.service == service]))
 
@@ -148,16 +157,22 @@ class FakeCloudVoices(TlsFake):
     # -- lifecycle -------------------------------------------------------------------------
 
     async def _start(self) -> None:
+        await self._open()
+
+    async def _stop(self) -> None:
+        await self._close()
+
+    async def _open(self) -> None:
         self._released = asyncio.Event()
         self._stopping = asyncio.Event()
         await self._http.start()
         await self._ws.start()
 
-    async def _stop(self) -> None:
+    async def _close(self) -> None:
         self._stopping.set()
         self._released.set()
         await self._ws.stop()
-        await self._http.stop()
+        await self._http.stop(at_once=True)
 
     # -- what every service shares ---------------------------------------------------------
 

@@ -69,7 +69,10 @@ def connect_reason(exc: BaseException) -> str:
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError):
-            return f"its TLS certificate is not trusted ({seen.verify_message})"
+            # aiohttp's own error is one too, and carries ssl's as `certificate_error`.
+            cause = getattr(seen, "certificate_error", seen)
+            detail = getattr(cause, "verify_message", "") or "verification failed"
+            return f"its TLS certificate is not trusted ({detail})"
         if isinstance(seen, OSError) and seen.errno:
             if seen.errno == errno.ECONNREFUSED:
                 return "connection refused"
