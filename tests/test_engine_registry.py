@@ -63,7 +63,7 @@ def test_config_provider_names_are_the_registry_names(kind: str) -> None:
 def test_the_registries_list_the_documented_engines() -> None:
     # Guards the test above against both sides losing an engine together.
     assert llm.PROVIDERS.names == ("openai", "smollm2")
-    assert tts.PROVIDERS.names == ("espeak", "openai", "piper")
+    assert tts.PROVIDERS.names == ("azure", "edge", "elevenlabs", "espeak", "openai", "piper")
     assert asr.PROVIDERS.names == ("openai", "pocketsphinx", "whisper")
     assert vad.PROVIDERS.names == ("silero",)
     assert endpointing.PROVIDERS.names == ("silence", "smart_turn")
@@ -87,7 +87,8 @@ def test_every_entry_resolves_to_a_class_of_its_kind(kind: str, name: str) -> No
         ("llm", "unknown llm provider 'foo'; choose one of: openai, smollm2 (llm.provider)"),
         (
             "tts",
-            "unknown tts provider 'foo'; choose one of: espeak, openai, piper (tts.provider)",
+            "unknown tts provider 'foo'; choose one of: azure, edge, elevenlabs, espeak, openai, "
+            "piper (tts.provider)",
         ),
         (
             "asr",
