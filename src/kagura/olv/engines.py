@@ -15,6 +15,7 @@ from typing import Any
 
 from .layout import OlvLayout, mapping, text
 from .report import Line
+from .tts_cloud import CLOUD_TTS, import_cloud_tts
 
 Section = dict[str, Any]
 
@@ -196,6 +197,8 @@ def import_tts(layout: OlvLayout, character: dict[str, Any]) -> tuple[Section, l
         return {"provider": "piper", "piper": piper}, [line]
     if engine in ("openai_tts", "siliconflow_tts"):
         return _openai_tts(engine, entry)
+    if engine in CLOUD_TTS:
+        return import_cloud_tts(engine, entry, fallback, fallback_text)
     if engine in ONLINE_TTS:
         instead = "use a service with an OpenAI-compatible /audio/speech endpoint"
         if engine == "edge_tts":
