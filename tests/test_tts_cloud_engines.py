@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import edge_tts.communicate
@@ -125,6 +126,22 @@ async def test_a_certificate_not_trusted_is_said(voices: FakeCloudVoices, provid
     finally:
         await engine.aclose()
     assert voices.recorded(provider) == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_an_unreadable_ca_file_is_said_at_load_not_at_construction(
+    voices: FakeCloudVoices, provider: str, tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "no-such-ca.pem")
+    engine = engine_for(provider, voices, ca_file=missing)  # the server still starts
+    said = f"cannot read the CA file .*tts.{provider}.ca_file"
+    try:
+        with pytest.raises(EngineError, match=said):
+            await engine.load()
+        with pytest.raises(EngineError, match=said):
+            await engine.synthesize("Hello?")
+    finally:
+        await engine.aclose()
 
 
 @pytest.mark.parametrize(

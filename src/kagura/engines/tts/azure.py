@@ -63,6 +63,7 @@ class AzureTTS:
 
     async def load(self) -> None:
         """Nothing to load: the service owns the voice. A missing key is said at start-up."""
+        self._client.check()
         if not self._key:
             raise missing_key(SERVICE, SETTING, self._settings.KEY_ENV)
 

@@ -153,11 +153,17 @@ class _Route:
     def __init__(self, settings: EdgeConfig) -> None:
         self._url = _with_token(settings.wss_url)
         self._context: ssl.SSLContext | None = None
+        self._broken: EngineError | None = None  # said by `apply()`, not by the constructor
         if settings.ca_file:
-            self._context = ssl_context(settings.ca_file, f"{SETTING}.ca_file")
+            try:
+                self._context = ssl_context(settings.ca_file, f"{SETTING}.ca_file")
+            except EngineError as exc:
+                self._broken = exc
         self._shown = shown_url(settings.wss_url)
 
     def apply(self) -> None:
+        if self._broken is not None:
+            raise self._broken
         if self._url == edge_tts.constants.WSS_URL and self._context is None:
             self.restore()
             return

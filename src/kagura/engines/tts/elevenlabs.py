@@ -50,6 +50,7 @@ class ElevenLabsTTS:
 
     async def load(self) -> None:
         """Nothing to load: the service owns the voice. A missing key is said at start-up."""
+        self._client.check()
         if not self._key:
             raise missing_key(SERVICE, SETTING, self._settings.KEY_ENV)
 

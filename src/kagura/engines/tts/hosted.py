@@ -98,12 +98,25 @@ class PcmClient:
         self.setting = setting
         self._key_env = key_env
         self._read_timeout_s = read_timeout_s
+        # An unreadable CA file is said by `check()` and each request, not by the
+        # constructor: building the engines must not fail (the server starts and says why).
+        self._broken: EngineError | None = None
+        verify: ssl.SSLContext | bool = True
+        try:
+            verify = ssl_context(ca_file, f"{setting}.ca_file")
+        except EngineError as exc:
+            self._broken = exc
         self._client = httpx.AsyncClient(
-            verify=ssl_context(ca_file, f"{setting}.ca_file"),
+            verify=verify,
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
             limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
             follow_redirects=False,
         )
+
+    def check(self) -> None:
+        """Raise what would keep every request from being made (an unreadable CA file)."""
+        if self._broken is not None:
+            raise self._broken
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -119,6 +132,7 @@ class PcmClient:
         content: bytes | None = None,
     ) -> AsyncGenerator[Speech, None]:
         """The answer to one POST, piece by piece as it arrives."""
+        self.check()
         shown = shown_url(url)
         source = f"{self.service} at {shown}"
         reader = PcmReader(sample_rate, source=source)
