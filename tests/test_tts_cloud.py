@@ -11,6 +11,7 @@ import base64
 import io
 import wave
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -69,18 +70,31 @@ def _reset_voices(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("voices").reset()
 
 
-@pytest.fixture(scope="module", params=PROVIDERS)
+@pytest.fixture(scope="module")
+def servers(
+    fake: FakeOpenAI, voices: FakeCloudVoices, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, KaguraProcess]]:
+    """One server per hosted voice, its LLM the module's fake; started side by side (most of
+    this module's time is their start-up)."""
+    processes = {
+        provider: KaguraProcess(
+            tmp_path_factory.mktemp(provider), fake_engines(fake, tts=cloud_tts(provider, voices))
+        )
+        for provider in PROVIDERS
+    }
+    with ThreadPoolExecutor(len(processes)) as pool:
+        try:
+            list(pool.map(KaguraProcess.start, processes.values()))
+            yield processes
+        finally:
+            list(pool.map(KaguraProcess.stop, processes.values()))
+
+
+@pytest.fixture(params=PROVIDERS)
 def served(
-    request: pytest.FixtureRequest,
-    fake: FakeOpenAI,
-    voices: FakeCloudVoices,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[str, KaguraProcess]]:
-    """One server per hosted voice, its LLM the module's fake."""
-    provider = request.param
-    config = fake_engines(fake, tts=cloud_tts(provider, voices))
-    with KaguraProcess(tmp_path_factory.mktemp(provider), config) as server:
-        yield provider, server
+    request: pytest.FixtureRequest, servers: dict[str, KaguraProcess]
+) -> tuple[str, KaguraProcess]:
+    return request.param, servers[request.param]
 
 
 def errors(messages: list[dict[str, Any]]) -> list[str]:
