@@ -1,11 +1,12 @@
-"""First audio with the voice servers streamers run (GPT-SoVITS, CosyVoice, Fish Speech),
-streamed and not, beside an honest floor, in one run.
+"""First audio with the voices streamers use (GPT-SoVITS, CosyVoice, Fish Speech, Edge,
+ElevenLabs, Azure), streamed and not, beside an honest floor, in one run.
 
-Each voice is a local fake speaking that server's real wire format with a realistic time to
-the first chunk and generation speed (a GPU server: the first chunk after 150–300 ms, audio
-made at 3–4× real time). A scripted OpenAI-compatible LLM streams each reply of the corpus
-(`replies.CORPUS`, English and Chinese) to a real `kagura serve`; a WebSocket client times the
-first `audio` message from sending `text-input`. The floor of a reply is when its first
+Each voice is a local fake speaking that service's real wire format (TLS for the hosted ones)
+with a realistic time to the first chunk and generation speed (a GPU server: the first chunk
+after 150–300 ms, audio made at 3–4× real time; a hosted voice: its first audio after the
+round trip and queue of a hosted API). A scripted OpenAI-compatible LLM streams each reply of
+the corpus (`replies.CORPUS`, English and Chinese) to a real `kagura serve`; a WebSocket client
+times the first `audio` message from sending `text-input`. The floor of a reply is when its first
 clause is complete for a bare HTTP client of the LLM (measured just before each turn), plus
 the time the voice server takes to send the first audio of that clause to a bare HTTP client
 alone (the first chunk when it streams, the whole answer when it does not; measured before,
@@ -30,6 +31,8 @@ import httpx
 
 from kagura.config import TTSConfig
 from kagura.engines import tts
+from kagura.testing.fake_cloud_voices import AZURE_KEY, ELEVENLABS_KEY, FakeCloudVoices
+from kagura.testing.fake_cloud_voices import VoiceScript as CloudScript
 from kagura.testing.fake_openai import FakeOpenAI
 from kagura.testing.fake_voices import FakeVoices, VoiceScript
 
@@ -51,15 +54,44 @@ class Voice:
     name: str
     provider: str
     section: dict[str, Any]
-    script: VoiceScript
+    script: VoiceScript | CloudScript
     streamed: bool
 
-    def tts(self, base_url: str) -> dict[str, Any]:
+    @property
+    def hosted(self) -> bool:
+        return isinstance(self.script, CloudScript)
+
+    def fake(self, workdir: Path) -> FakeVoices | FakeCloudVoices:
+        if isinstance(self.script, CloudScript):
+            cloud = FakeCloudVoices(workdir / f"{self.provider}-fake")
+            cloud.script = self.script
+            return cloud
+        return FakeVoices(self.script)
+
+    def tts(self, fake: FakeVoices | FakeCloudVoices) -> dict[str, Any]:
+        if isinstance(fake, FakeCloudVoices):
+            where = {
+                "edge": {"wss_url": fake.edge_url},
+                "elevenlabs": {"base_url": fake.elevenlabs_url, "api_key": ELEVENLABS_KEY},
+                "azure": {"endpoint": fake.azure_url, "api_key": AZURE_KEY},
+            }[self.provider]
+            where["ca_file"] = str(fake.ca_file)
+        else:
+            where = {"base_url": fake.base_url}
         return {
             "provider": self.provider,
-            self.provider: {"base_url": base_url, **self.section},
+            self.provider: {**where, **self.section},
             "segment_timeout_s": 30,
         }
+
+    def timing(self) -> str:
+        script = self.script
+        text = f"{script.first_chunk_s * 1000:.0f} ms; "
+        if isinstance(script, CloudScript):
+            return text + f"{script.chunk_s * 1000:.0f} ms of audio a message"
+        return text + (
+            f"{script.chunk_s * 1000:.0f} ms of audio every {script.chunk_gap_s * 1000:.0f} ms"
+        )
 
 
 # Realistic timings of each server on a GPU (the first chunk, then audio at 3–4× real time).
@@ -86,6 +118,28 @@ VOICES = [
         "fish_speech",
         {"reference_id": "mira"},
         VoiceScript(first_chunk_s=0.3, chunk_s=0.2, chunk_gap_s=0.05),
+        True,
+    ),
+    # Hosted: the round trip and queue of the service before its first audio.
+    Voice(
+        "Edge (zh-CN-XiaoxiaoNeural), streamed MP3",
+        "edge",
+        {"voice": "zh-CN-XiaoxiaoNeural"},
+        CloudScript(first_chunk_s=0.35, chunk_s=0.2),
+        True,
+    ),
+    Voice(
+        "ElevenLabs (flash), streamed PCM",
+        "elevenlabs",
+        {"voice_id": "pNInz6obpgDQGcFmaJgB"},
+        CloudScript(first_chunk_s=0.2, chunk_s=0.2),
+        True,
+    ),
+    Voice(
+        "Azure Speech, streamed PCM",
+        "azure",
+        {"voice": "zh-CN-XiaoxiaoNeural"},
+        CloudScript(first_chunk_s=0.25, chunk_s=0.2),
         True,
     ),
 ]
@@ -118,13 +172,13 @@ async def bench_voice(
     voice: Voice, workdir: Path, runs: int, busy: Busy, corpus: list[Reply]
 ) -> list[Measured]:
     replies = [Measured(reply) for reply in corpus]
-    with FakeVoices(voice.script) as voices, FakeOpenAI() as fake:
-        engine = tts.create(TTSConfig.model_validate(voice.tts(voices.base_url)))
+    with voice.fake(workdir) as voices, FakeOpenAI() as fake:
+        engine = tts.create(TTSConfig.model_validate(voice.tts(voices)))
         await engine.load()
         config = {
             "llm": {"provider": "openai", "openai": {"base_url": fake.base_url}},
             "asr": {"provider": "openai", "openai": {"base_url": fake.base_url}},
-            "tts": voice.tts(voices.base_url),
+            "tts": voice.tts(voices),
             "conversation": {"playback_margin_s": 0.5},
             "memory": {"extract": "counters"},
         }
@@ -198,9 +252,7 @@ def render(results: dict[str, dict[str, float]], runs: int, busy: Busy) -> str:
     ]
     for voice in VOICES:
         r = results[voice.name]
-        timing = f"{voice.script.first_chunk_s * 1000:.0f} ms; "
-        timing += f"{voice.script.chunk_s * 1000:.0f} ms of audio every "
-        timing += f"{voice.script.chunk_gap_s * 1000:.0f} ms"
+        timing = voice.timing()
         ok = "✅" if r["over"] <= TARGET_MS else "❌"
         target = f"≤ {TARGET_MS:.0f} ms {ok}" if voice.streamed else "—"
         lines.append(
