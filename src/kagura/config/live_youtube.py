@@ -137,7 +137,7 @@ class YouTubeConfig(Section):
     @classmethod
     def _youtube_length(cls, value: int) -> int:
         if value > YOUTUBE_MAX_CHARS:
-            raise ValueError(f"YouTube takes chat messages of at most {YOUTUBE_MAX_CHARS} characters")
+            raise ValueError(f"YouTube takes chat lines of at most {YOUTUBE_MAX_CHARS} characters")
         return value
 
     @field_validator("video_id")
