@@ -76,7 +76,7 @@ async def log_in(
         say(qr_text(code.verification_url))
         say(f"On a phone or computer, open {code.verification_url} (or scan the QR code),")
         say(f"enter the code  {code.user_code}  and allow access to your YouTube account.")
-        say(f"The code expires in {code.expires_in / 60:.0f} minutes.")
+        say(f"The code is valid for {code.expires_in / 60:.0f} min.")
         tokens = await _wait_for_consent(oauth, code, say)
     finally:
         await oauth.aclose()

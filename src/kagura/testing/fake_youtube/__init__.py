@@ -188,7 +188,9 @@ class FakeYouTube(TlsFake):
         self.read(offline)
 
     def posted(self, video_id: str) -> list[Posted]:
-        return self.read(lambda: list(self.chat(video_id).posted))
+        """The lines inserted in the chat of `video_id`, in order."""
+        chat = self.chat(video_id)
+        return self.read(lambda: list(chat.posted))
 
     def refuse_inserts(self, reason: str, times: int = 1) -> None:
         self.read(lambda: self.insert_refusals.extend([reason] * times))

@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -138,7 +139,7 @@ class GoogleOAuth:
         return JSONResponse(body)
 
     async def _device_code(self, request: Request) -> JSONResponse:
-        form = await request.form()
+        form = await _form(request)
         if str(form.get("client_id", "")) not in self.clients:
             return self._error(401, "invalid_client", "The OAuth client was not found.")
         scope = str(form.get("scope", ""))
@@ -159,7 +160,7 @@ class GoogleOAuth:
         return JSONResponse(body)
 
     async def _token(self, request: Request) -> JSONResponse:
-        form = {key: str(value) for key, value in (await request.form()).items()}
+        form = await _form(request)
         client_id = form.get("client_id", "")
         if self.clients.get(client_id) != form.get("client_secret"):
             return self._error(401, "invalid_client", "Unauthorized")
@@ -200,3 +201,10 @@ class GoogleOAuth:
         refresh = f"1//fake-refresh-{secrets.token_urlsafe(16)}"
         self.refresh_tokens[refresh] = grant.scope
         return self._tokens(grant.scope, refresh)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The posted form (`application/x-www-form-urlencoded`, as Google takes it)."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return {}
+    return dict(parse_qsl((await request.body()).decode()))
