@@ -274,6 +274,19 @@ async def test_quota_exceeded_on_a_post_is_said_once_and_pauses_replies_only(
     assert "replies paused for" in log and "reading goes on" in log
 
 
+async def test_when_the_stream_ends_replies_end_too_and_the_client_exits(
+    tmp_path: Path, youtube: FakeYouTube, stage_server: KaguraProcess
+) -> None:
+    youtube.go_live(YT_VIDEO, YT_CHANNEL)
+    write_login(tmp_path, youtube)
+    with reply_client(tmp_path, youtube, stage_server) as client:
+        await ready(youtube, client)
+        youtube.go_offline(YT_VIDEO)
+        assert client.wait(30) == 0, client.log()
+    log = client.log()
+    assert "the stream is over: no more replies to post" in log and "exiting" in log
+
+
 async def test_without_a_login_replies_say_once_how_to_log_in_and_chat_is_read(
     tmp_path: Path, youtube: FakeYouTube, recorder: ProxyRecorder
 ) -> None:
