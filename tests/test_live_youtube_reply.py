@@ -274,6 +274,44 @@ async def test_quota_exceeded_on_a_post_is_said_once_and_pauses_replies_only(
     assert "replies paused for" in log and "reading goes on" in log
 
 
+@pytest.mark.parametrize(
+    ("reason", "posted", "status", "said"),
+    [
+        ("rateLimitExceeded", ["Hi, rateLimitExceeded!"], "1 posted, 0 dropped", None),
+        ("liveChatEnded", [], "0 posted, 1 dropped", "the live chat is over (liveChatEnded)"),
+        ("forbidden", [], "replies in chat: stopped", "may not post in this chat"),
+    ],
+)
+async def test_youtubes_refusals_of_a_post_are_retried_or_said_once(
+    tmp_path: Path,
+    youtube: FakeYouTube,
+    stage_server: KaguraProcess,
+    fake: FakeOpenAI,
+    reason: str,
+    posted: list[str],
+    status: str,
+    said: str | None,
+) -> None:
+    youtube.go_live(YT_VIDEO, YT_CHANNEL)
+    write_login(tmp_path, youtube)
+    youtube.refuse_inserts(reason)
+    fake.script = LLMScript(reply=f"Hi, {reason}!")
+    async with watched_page(stage_server) as seen:
+        with reply_client(tmp_path, youtube, stage_server) as client:
+            await ready(youtube, client)
+            viewer = author(f"Viewer {reason}")  # a fresh viewer, id and text: nothing repeated
+            youtube.post(YT_VIDEO, text(f"f-{reason}", viewer, f"hello, I am {reason}"))
+            await seen.wait_turns(1, timeout=20)
+            await until(lambda: status in client.log(), 20, "the status line")
+            assert client.stop() == 0
+    assert [line.text for line in youtube.posted(YT_VIDEO)] == posted
+    assert youtube.read(lambda: youtube.calls["insert"]) == 1 + len(posted)
+    log = client.log()
+    if said is not None:
+        assert log.count(said) == 1, log
+    assert "not posted" not in log
+
+
 async def test_when_the_stream_ends_replies_end_too_and_the_client_exits(
     tmp_path: Path, youtube: FakeYouTube, stage_server: KaguraProcess
 ) -> None:
