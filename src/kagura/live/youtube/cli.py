@@ -113,7 +113,7 @@ def _sessions(
     once logging is set up, so that a missing login is said in the log."""
     from .api import YouTubeApi
     from .client import YouTubeChat
-    from .login_file import login_path
+    from .login_file import where
     from .oauth import OAuthClient
     from .own import OwnMessages
     from .quota import QuotaBudget
@@ -122,7 +122,7 @@ def _sessions(
     @asynccontextmanager
     async def sessions() -> AsyncIterator[list[LivePlatform]]:
         client_id, client_secret = oauth_client(section)
-        path = login_path(settings, section)
+        path = where(settings, section)
         replying = section.reply_in_chat
         if replying and (problem := login_problem(client_id, path)):
             log.warning("%s; reading chat only", problem)
@@ -157,7 +157,7 @@ def youtube_login(
     """Log in with a code typed on any phone or computer (Google's device flow); the
     tokens are saved (readable only by you) for replies in chat."""
     from .device_login import LoginFailed, log_in
-    from .login_file import login_path
+    from .login_file import where
 
     settings = load(config)
     section: YouTubeConfig = override(
@@ -171,7 +171,7 @@ def youtube_login(
             'type "TVs and Limited Input devices" (Google Cloud console → Google Auth '
             "platform → Clients → Create client)"
         )
-    path = login_path(settings, section)
+    path = where(settings, section)
     try:
         asyncio.run(log_in(section, client_id, client_secret, path, typer.echo))
     except LoginFailed as exc:

@@ -47,8 +47,9 @@ class YouTubeLogin:
         )
 
 
-def login_path(settings: KaguraConfig, section: YouTubeConfig) -> Path:
-    """live.youtube.login_file, else data_dir/youtube-login.json, resolved."""
+def where(settings: KaguraConfig, section: YouTubeConfig) -> Path:
+    """Where the login is kept: live.youtube.login_file, else data_dir/youtube-login.json,
+    resolved as the config file's other paths (the login command and the reader agree)."""
     if section.login_file:
         return settings.resolve_path(section.login_file)
     return settings.resolve_path(settings.system.data_dir) / DEFAULT_NAME
