@@ -33,6 +33,7 @@ from .loader import (
     load_config,
 )
 from .memory import EmbeddingsConfig, MemoryConfig, OpenAIEmbeddingsConfig
+from .perform import PerformConfig, VTSConfig
 from .safety import GuardConfig, ReplacementLine, SafetyConfig
 from .schema import (
     CharacterConfig,
@@ -75,6 +76,7 @@ __all__ = [
     "OpenAIEndpoint",
     "OpenAILLMConfig",
     "OpenAITTSConfig",
+    "PerformConfig",
     "PiperConfig",
     "PocketsphinxConfig",
     "ReplacementLine",
@@ -86,6 +88,7 @@ __all__ = [
     "TTSConfig",
     "TwitchConfig",
     "VADConfig",
+    "VTSConfig",
     "VoiceConfig",
     "WhisperConfig",
     "WidgetConfig",
