@@ -194,7 +194,8 @@ class FakeVTS(BackgroundFake):
             request_id = message.get("requestID")
             kind = self._check(message)
             self.requests.append(kind)
-            data = message.get("data") if isinstance(message.get("data"), dict) else {}
+            given = message.get("data")
+            data: dict[str, Any] = given if isinstance(given, dict) else {}  # null: ignored
             if kind not in OPEN_REQUESTS:
                 self._authorised(session)
             answer = await self._handle(session, kind, data)
