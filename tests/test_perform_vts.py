@@ -8,6 +8,7 @@ within a moment of its audio was acknowledged by the performer, once it was hear
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 from collections.abc import AsyncIterator, Iterator
@@ -62,7 +63,10 @@ async def test_emotions_fire_hotkeys_and_the_mouth_follows_what_is_heard(
         audio_s = turn.audio_s
         # Acknowledged by the performer once heard, long before the server's margin.
         assert audio_s > 2
-        assert turn.ended_after_audio_s < audio_s + ACKED_WITHIN_S, (turn.ended_after_audio_s, audio_s)
+        assert turn.ended_after_audio_s < audio_s + ACKED_WITHIN_S, (
+            turn.ended_after_audio_s,
+            audio_s,
+        )
         # The closed mouth, after the voice; and the expression switched off after the reply.
         await until(lambda: mouth(vts.snapshot())[-1][1] == 0.0, 5, "the mouth closed")
         await until(
@@ -87,7 +91,7 @@ async def test_emotions_fire_hotkeys_and_the_mouth_follows_what_is_heard(
     assert first_open + 1 < sad_on < last_open  # the second segment's start, not the message's
     # Sent steadily while speaking: VTube Studio keeps a parameter sent within each second.
     times = [t for t, _ in mouth(records) if first_open <= t <= last_open]
-    assert max(b - a for a, b in zip(times, times[1:], strict=False)) < 0.2
+    assert max(b - a for a, b in itertools.pairwise(times)) < 0.2
     assert len(times) > 20 * audio_s  # about 30 a second
     assert all(v == 0.0 for t, v in mouth(records) if t > last_open)
 

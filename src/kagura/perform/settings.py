@@ -65,7 +65,8 @@ def load_settings(
             {**perform.vts.model_dump(), "url": vts_url or perform.vts.url}
         )
     except ValidationError as exc:
-        raise SettingError(f"--vts-url: {exc.errors()[0]['msg']}") from None
+        problem = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise SettingError(f"--vts-url: {problem}") from None
     token_file = config.resolve_path(
         vts.token_file or str(Path(config.system.data_dir) / TOKEN_FILE)
     )

@@ -46,18 +46,19 @@ class FileSink:
     """`path` as a mono 16-bit WAV file at the player's rate, written in real time."""
 
     def __init__(self, path: Path) -> None:
+        """Opens the file at once: a path that cannot be written is a usage error."""
         self.path = path
         self._player: Player | None = None
         self._open = contextlib.ExitStack()  # the file and its WAV writer, closed together
-        self._file: BinaryIO | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file: BinaryIO | None = self._open.enter_context(path.open("wb"))
+        except OSError as exc:
+            raise SoundError(f"--audio-file {path}: cannot write it ({exc})") from None
         self._wav: wave.Wave_write | None = None
 
     def start(self, player: Player) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self._open.enter_context(self.path.open("wb"))
-        except OSError as exc:
-            raise SoundError(f"--audio-file {self.path}: cannot write it ({exc})") from None
+        assert self._file is not None, "closed"
         self._wav = self._open.enter_context(wave.open(self._file, "wb"))  # noqa: SIM115 - the stack closes it
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)
