@@ -97,7 +97,7 @@ async def test_emotions_fire_hotkeys_and_the_mouth_follows_what_is_heard(
 
 
 async def test_the_token_is_kept_reused_and_asked_again_once_revoked(
-    tmp_path: Path, server: KaguraProcess, vts: FakeVTS
+    tmp_path: Path, server: KaguraProcess, fake: FakeOpenAI, vts: FakeVTS, admin: StageClient
 ) -> None:
     first = PerformProcess(tmp_path, server, vts.url)
     with first:
@@ -107,14 +107,17 @@ async def test_the_token_is_kept_reused_and_asked_again_once_revoked(
     assert token not in first.log()  # a secret never reaches the log
     with PerformProcess(tmp_path, server, vts.url) as second:
         second.wait_log("connected")
-    records = vts.snapshot()
-    assert len(records["token_requests"]) == 1  # the streamer approved once
-    assert records["logins"][-1] == (token, True)
-    # The streamer revokes the plugin: the saved token is refused, and the streamer asked again.
-    vts.revoke()
-    with PerformProcess(tmp_path, server, vts.url) as third:
-        third.wait_log("connected")
-        assert "no longer accepts the saved plugin token" in third.log()
+        records = vts.snapshot()
+        assert len(records["token_requests"]) == 1  # the streamer approved once
+        assert records["logins"][-1] == (token, True)
+        # The streamer revokes the plugin mid-stream: its next requests are refused, and the
+        # performer asks again, while the voice plays on.
+        vts.revoke()
+        fake.script = LLMScript(reply="[joy] Did somebody just revoke me?")
+        turn = await stage_turn(admin, "Hi!")
+        assert turn.ended_after_audio_s < turn.audio_s + ACKED_WITHIN_S
+        second.wait_log("connected again")
+        assert "no longer accepts the saved plugin token" in second.log()
     records = vts.snapshot()
     assert len(records["token_requests"]) == 2
     assert [ok for _, ok in records["logins"][-2:]] == [False, True]

@@ -61,7 +61,6 @@ class Player:
         self._segments: list[Segment] = []
         self._pulled = 0  # frames the sink has taken (silence included)
         self._end = 0  # where the last queued segment ends
-        self.played_frames = 0  # audio (not silence) pulled: what the listener heard
 
     # -- the stage's side ------------------------------------------------------------------
 
@@ -127,7 +126,6 @@ class Player:
                 out[lo - start : hi - start] = segment.samples[
                     lo - segment.start : hi - segment.start
                 ]
-                self.played_frames += hi - lo
             self._pulled = stop
             return out
 

@@ -18,7 +18,6 @@ without waiting for answers, many times a second.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -116,8 +115,13 @@ class VTubeStudio:
             return
         parameters = [{"id": name, "value": round(value, 4)} for name, value in values.items()]
         data = {"faceFound": False, "mode": "set", "parameterValues": parameters}
-        with contextlib.suppress(ConnectionClosed, OSError):  # it ends; it reconnects
+        try:
             await conn.send("InjectParameterDataRequest", data)
+        except (ConnectionClosed, OSError):
+            pass  # the session ends, and reconnects
+        except TimeoutError:
+            log.warning("VTube Studio stopped reading; reconnecting")
+            self._close(conn)
 
     def _act(self, action: Action) -> None:
         if not self.ready and action[0] != "rest":
@@ -301,9 +305,13 @@ class VTubeStudio:
         the connection, so that the next one asks again."""
         conn = self._conn
         if error.error_id in NOT_ALLOWED and conn is not None:
-            self._conn = None
-            self._closing = asyncio.ensure_future(conn.ws.close())
+            self._close(conn)
             return
         if error.error_id not in self._said:
             self._said.add(error.error_id)
             log.warning("VTube Studio: %s", explain(error))
+
+    def _close(self, conn: VTSConnection) -> None:
+        """End this session from outside it: the next one starts over (and asks again)."""
+        self._conn = None
+        self._closing = asyncio.ensure_future(conn.ws.close())

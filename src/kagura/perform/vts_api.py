@@ -99,15 +99,17 @@ class VTSConnection:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = (message_type, future)
         try:
-            await self.ws.send(request(message_type, data, request_id))
             async with asyncio.timeout(self.timeout_s if timeout_s is None else timeout_s):
+                await self.ws.send(request(message_type, data, request_id))
                 return await future
         finally:
             self._pending.pop(request_id, None)
 
     async def send(self, message_type: str, data: dict[str, Any]) -> None:
-        """Send a request without waiting for its answer (an error goes to `on_error`)."""
-        await self.ws.send(request(message_type, data, UNWAITED_ID))
+        """Send a request without waiting for its answer (an error goes to `on_error`);
+        `TimeoutError` if VTube Studio does not even read it in time."""
+        async with asyncio.timeout(self.timeout_s):
+            await self.ws.send(request(message_type, data, UNWAITED_ID))
 
     async def run(self) -> None:
         """Read answers until the connection ends; every waiting `call` then fails."""
