@@ -3,20 +3,27 @@ emotion fires, where the settings come from, the token file, and bad input named
 
 from __future__ import annotations
 
+import base64
 import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
+from kagura.audio import Speech, encode_wav
 from kagura.auth import Role, role_token
 from kagura.config import ConfigError, KaguraConfig, load_config
 from kagura.perform.emotions import Expression, Hotkey, resolve
+from kagura.perform.player import Player
 from kagura.perform.settings import PAGE_TOKEN_ENV, SettingError, load_settings, stage_url
+from kagura.perform.stage import StagePage
 from kagura.perform.token_file import TokenFile
+from kagura.perform.vts import VTubeStudio
 
 HOTKEYS = [
     Hotkey("id-next", "Happy model", "ChangeVTSModel", "Happy.vtube.json"),
@@ -143,3 +150,36 @@ def test_the_command_names_what_it_cannot_use(tmp_path: Path) -> None:
     no_device = perform("--device", "No Such Cable", cwd=tmp_path)
     assert no_device.returncode == 2
     assert "No Such Cable" in no_device.stderr and "--audio-file" in no_device.stderr
+
+
+def audio_message(seconds: float, shown: dict[str, str] | None, **extra: object) -> dict[str, Any]:
+    speech = Speech(np.full(int(16000 * seconds), 8000, np.int16), 16000)
+    payload = base64.b64encode(encode_wav(speech)).decode()
+    volumes = [1.0] * int(seconds * 50)
+    return {"type": "audio", "audio": payload, "volumes": volumes, "slice_length": 20,
+            "display_text": shown, **extra}  # fmt: skip
+
+
+def test_a_streamed_segment_plays_on_and_performs_only_its_head(tmp_path: Path) -> None:
+    """The stage's messages, in order, as the page sees them: a segment's later audio
+    (`display_text: null`) plays right after it and performs nothing of its own."""
+    player = Player()
+    vts = VTubeStudio(load_settings(config(tmp_path)).vts)  # never connected: shows nothing
+    page = StagePage(player, vts, shown_url="ws://stage", reset=True)
+    page.handle(
+        {"type": "set-model-and-conf", "model_info": {"emotionMap": {"joy": 1, "anger": 4}}}
+    )
+    page.handle({"type": "control", "text": "conversation-chain-start"})
+    page.handle(audio_message(0.5, {"text": "[joy] Hello", "name": "Kagura", "avatar": ""}))
+    page.handle(audio_message(0.25, None))  # more of it
+    page.handle(audio_message(0.25, {"text": "Grr", "name": "", "avatar": ""},
+                              actions={"expressions": [4]}))  # fmt: skip
+    assert [s.emotion for s in player.started()] == ["joy"]
+    assert len(player.read(player.rate, pad=False)) == player.rate  # all three, back to back
+    assert [s.emotion for s in player.started()] == ["anger"]  # by its expression's index
+    assert not player.busy and player.mouth() == 0.0
+    # An interrupt drops what is queued and what comes after, until the next turn.
+    page.handle(audio_message(0.5, {"text": "More", "name": "", "avatar": ""}))
+    page.handle({"type": "interrupt-signal", "text": ""})
+    page.handle(audio_message(0.5, {"text": "Late", "name": "", "avatar": ""}))
+    assert len(player.read(player.rate, pad=False)) == 0
