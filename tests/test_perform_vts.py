@@ -91,7 +91,7 @@ async def test_emotions_fire_hotkeys_and_the_mouth_follows_what_is_heard(
     assert first_open + 1 < sad_on < last_open  # the second segment's start, not the message's
     # Sent steadily while speaking: VTube Studio keeps a parameter sent within each second.
     times = [t for t, _ in mouth(records) if first_open <= t <= last_open]
-    assert max(b - a for a, b in itertools.pairwise(times)) < 0.2
+    assert max(b - a for a, b in itertools.pairwise(times)) < 0.5  # well within 1 s
     assert len(times) > 20 * audio_s  # about 30 a second
     assert all(v == 0.0 for t, v in mouth(records) if t > last_open)
 
