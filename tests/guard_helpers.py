@@ -12,4 +12,7 @@ SAID_ALL = ["Hello there.", " Let us have a beer.", " Bye now."]
 
 
 def said(messages: list[dict[str, Any]]) -> list[str]:
-    return [m["display_text"]["text"] for m in messages if m["type"] == "audio"]
+    """What each segment showed (more audio of a segment, from a voice that streams, has none)."""
+    return [
+        m["display_text"]["text"] for m in messages if m["type"] == "audio" and m["display_text"]
+    ]

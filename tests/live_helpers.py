@@ -140,7 +140,8 @@ def youtube_client(
     `stage`, with the key from the environment and a budget that YouTube's interval
     outpaces (a quota test sets its own)."""
     command = ["youtube", *(args or ("--video", YT_VIDEO))]
-    command += ["--api", youtube.api_url, "--ca-file", str(youtube.ca_file)]
+    command += ["--api", youtube.api_url, "--oauth-api", youtube.oauth_url]
+    command += ["--ca-file", str(youtube.ca_file)]
     section = {"youtube": {"api_key": "${YOUTUBE_API_KEY}", "budget_hours": 0.01}}
     section["youtube"] |= {"check_interval_s": 0.2, "backlog_s": 60}
     env = {"YOUTUBE_API_KEY": API_KEY, **(env or {})}

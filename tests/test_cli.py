@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,13 +12,16 @@ import yaml
 from kagura.config import load_config
 
 
-def kagura(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def kagura(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kagura", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, **env} if env is not None else None,
     )
 
 

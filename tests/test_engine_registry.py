@@ -64,7 +64,10 @@ def test_the_registries_list_the_documented_engines() -> None:
     # Guards the test above against both sides losing an engine together.
     assert llm.PROVIDERS.names == ("openai", "smollm2")
     assert tts.PROVIDERS.names == (
+        "azure",
         "cosyvoice",
+        "edge",
+        "elevenlabs",
         "espeak",
         "fish_speech",
         "gpt_sovits",
@@ -94,8 +97,8 @@ def test_every_entry_resolves_to_a_class_of_its_kind(kind: str, name: str) -> No
         ("llm", "unknown llm provider 'foo'; choose one of: openai, smollm2 (llm.provider)"),
         (
             "tts",
-            "unknown tts provider 'foo'; choose one of: cosyvoice, espeak, fish_speech, "
-            "gpt_sovits, openai, piper (tts.provider)",
+            "unknown tts provider 'foo'; choose one of: azure, cosyvoice, edge, elevenlabs, "
+            "espeak, fish_speech, gpt_sovits, openai, piper (tts.provider)",
         ),
         (
             "asr",

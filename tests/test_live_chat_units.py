@@ -182,6 +182,28 @@ def test_the_budget_never_runs_out_and_starts_afresh_at_midnight_pacific() -> No
     assert budget.remaining == 100 and budget.blocked_for() == 0
 
 
+def test_replies_spend_their_share_only_and_reading_paces_itself_on_the_rest(
+    tmp_path: Path,
+) -> None:
+    clock = Clock(pacific(12))
+    ledger = tmp_path / "youtube-quota.json"
+    budget = QuotaBudget(10_000, 4, "key", ledger, clock=clock, reply_share=0.25)
+    assert budget.remaining == 7_500 and budget.replies_left == 2_500
+    assert budget.spacing(5) == pytest.approx(5 * 4 * 3600 / 7_500)
+    for _ in range(50):
+        assert budget.can_reply(50)
+        budget.charge_reply(50)
+    assert not budget.can_reply(50) and budget.replies_left == 0  # the share is spent
+    assert budget.remaining == 7_500  # and reading has lost nothing to it
+    budget.charge(7_450)
+    assert budget.remaining == 50 and not budget.can_reply(50)
+    again = QuotaBudget(10_000, 4, "key", ledger, clock=clock, reply_share=0.25)  # a restart
+    assert (again.spent, again.replies_spent) == (9_950, 2_500)
+    clock.now = pacific(0, 1, day=11)
+    assert again.replies_left == 2_500 and again.remaining == 7_500  # a new day
+    assert QuotaBudget(10_000, 4, "key", clock=clock).remaining == 10_000  # no replies: all
+
+
 def test_the_ledger_keeps_the_days_spending_under_a_fingerprint_of_the_key(
     tmp_path: Path,
 ) -> None:

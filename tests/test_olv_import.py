@@ -139,14 +139,15 @@ def test_chinese_layout_imports_with_what_kagura_has(tmp_path: Path) -> None:
     write_olv(olv, "zh")
     out = tmp_path / "kagura"
     table = imported(olv, out / "conf.yaml")
-    assert "edge_tts: zh-CN-XiaoxiaoNeural" in table and "espeak (cmn)" in table
+    assert "edge_tts: zh-CN-XiaoxiaoNeural" in table
+    assert "tts.provider edge: zh-CN-XiaoxiaoNeural" in table
     assert "sherpa_onnx_asr" in table and "OpenAI-compatible transcription server" in table
     text = (out / "conf.yaml").read_text("utf-8")
-    assert "# - TTS (edge_tts: zh-CN-XiaoxiaoNeural): edge_tts is an online service" in text
+    assert "# - TTS" not in text  # the same voice, so nothing to say about it
     config = load_config(out / "conf.yaml")
     assert config.character.persona == "你是米粒，一个开朗的狐仙主播。\n你喜欢喝茶和讲笑话。"
     assert (config.character.name, config.character.human_name) == ("米粒", "主播")
-    assert (config.tts.provider, config.tts.espeak.voice) == ("espeak", "cmn")
+    assert (config.tts.provider, config.tts.edge.voice) == ("edge", "zh-CN-XiaoxiaoNeural")
     assert config.llm.provider == "openai"
     assert config.llm.openai.base_url == "http://localhost:11434/v1"
     assert config.llm.openai.model == "qwen2.5:latest"

@@ -106,3 +106,21 @@ async def test_a_mixed_reply_is_spoken_by_two_voices_in_order(fake: FakeOpenAI, 
     changes = [rate for i, rate in enumerate(rates) if i == 0 or rates[i - 1] != rate]
     assert changes == [22050, FAKE_RATE, 22050]
     assert [r["input"] for r in fake.speech_requests()] == ["Welcome to the stream."]
+
+
+def test_every_example_in_the_voices_guide_is_a_valid_config() -> None:
+    """docs/voices.md's examples are what users copy: each must load as it is written."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    guide = (Path(__file__).parent.parent / "docs" / "voices.md").read_text("utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", guide, re.S)
+    assert len(blocks) >= 7
+    providers = set()
+    for block in blocks:
+        config = KaguraConfig.model_validate(yaml.safe_load(block))
+        providers.add(config.tts.provider)
+        providers.update(voice.provider for voice in config.tts.voice_configs().values())
+    assert providers >= {"gpt_sovits", "cosyvoice", "fish_speech", "edge", "elevenlabs", "azure"}

@@ -24,6 +24,7 @@ from kagura.engines.errors import EngineError
 from kagura.engines.tts.fish_speech import HOSTED_HOST
 from kagura.engines.tts.voice_server import Server
 from kagura.testing.connect_proxy import ConnectProxy
+from kagura.testing.fake_guard import FakeGuard, GuardScript
 from kagura.testing.fake_openai import FakeOpenAI, LLMScript
 from kagura.testing.fake_voices import (
     COSYVOICE_SFT_PATH,
@@ -40,6 +41,7 @@ from tests.support.client import ProtocolClient
 from tests.support.server import KaguraProcess
 
 from .conftest import fake_engines
+from .guard_helpers import QWEN
 
 PROVIDERS = ("gpt_sovits", "cosyvoice", "fish_speech")
 PATHS = {
@@ -418,3 +420,47 @@ async def test_fish_audio_refusing_the_key_is_said_without_it(
 def test_a_password_in_the_url_is_never_shown() -> None:
     server = Server("CosyVoice", "http://kagura:hunter2@gpu.lan:50000/", "tts.cosyvoice")
     assert server.source == "CosyVoice server at http://gpu.lan:50000/"
+
+
+# --- streamed pieces and the output guard ---------------------------------------------------
+
+
+def grouped(audio: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    """Each segment's text and its audio's seconds, its streamed pieces summed."""
+    segments: list[tuple[str, float]] = []
+    for message in audio:
+        seconds = wav_seconds(message["audio"]) if message["audio"] else 0.0
+        if message["display_text"] is not None:
+            segments.append((message["display_text"]["text"].strip(), seconds))
+        else:
+            text, before = segments[-1]
+            segments[-1] = (text, before + seconds)
+    return segments
+
+
+async def test_a_withheld_segment_streams_none_of_its_pieces(
+    voices: FakeVoices, fake: FakeOpenAI, guard: FakeGuard, clip: Path, tmp_path: Path
+) -> None:
+    """The guard judges a segment while its voice streams it: once withheld, none of its
+    pieces reach a page, and the replacement line is said in its place, whole."""
+    guard.script = GuardScript(unsafe={"knife": ("Violent",)}, delay_s=0.3)
+    safety = {
+        "on_block": "replace",
+        "guard": {"provider": "chat_classifier", "base_url": guard.base_url, "model": QWEN},
+    }
+    config = fake_engines(fake, tts=settings("gpt_sovits", voices.base_url, clip), safety=safety)
+    fake.script = LLMScript(reply="Hello there my friend. I will get the knife now. See you soon.")
+    with KaguraProcess(tmp_path, config) as server:
+        async with ProtocolClient(server.ws_url) as client:
+            await client.connect_sequence()
+            seen = await client.turn("What now?", timeout=30)
+    assert not any("knife" in str(m) for m in seen)
+    segments = grouped([m for m in seen if m["type"] == "audio"])
+    assert [text for text, _ in segments][::2] == ["Hello there my friend.", "See you soon."]
+    assert len(segments) == 3
+    sent = [b["text"].strip() for b in voices.bodies(GPT_SOVITS_PATH)]
+    assert "I will get the knife now." in sent  # synthesised while judged, never played
+    replacement = segments[1][0]
+    assert replacement in sent
+    for text, seconds in segments:
+        assert seconds == pytest.approx(expected_s(text), abs=0.01), text

@@ -1,4 +1,5 @@
-"""The `kagura` command: serve, and manage the config file."""
+"""The `kagura` command: serve, tokens, the widget channel; `config` and `live` are
+sub-commands of their own."""
 
 from __future__ import annotations
 
@@ -9,17 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.logging import RichHandler
 
 from kagura.chat.command import chat
-from kagura.config import (
-    DEFAULT_CONFIG,
-    ConfigError,
-    KaguraConfig,
-    config_path,
-    load_config,
-)
+from kagura.config import KaguraConfig
+from kagura.config_command import config_app, err, load_or_exit
 from kagura.demo.command import demo
 from kagura.live.cli import live_app
 from kagura.logs import RedactSecrets
@@ -29,7 +24,6 @@ if TYPE_CHECKING:
     from kagura.server.transport import Limits
 
 app = typer.Typer(help="Kagura: an AI VTuber server.", no_args_is_help=True)
-config_app = typer.Typer(help="Create and check the config file.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 widget_app = typer.Typer(help="The widget channel: replies pushed to Live2D widget pages.")
 app.add_typer(widget_app, name="widget", no_args_is_help=True)
@@ -38,20 +32,10 @@ live_app.command("demo")(demo)  # not in kagura.live: it runs a fake platform (k
 app.command()(chat)
 app.add_typer(perform_app, name="perform")
 
-err = Console(stderr=True)
-
 ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="Config file (default: ./conf.yaml if it exists)."),
 ]
-
-
-def _load(path: Path | None) -> KaguraConfig:
-    try:
-        return load_config(config_path(path))
-    except ConfigError as exc:
-        err.print(f"[bold red]Config error[/]\n{exc}", highlight=False)
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -74,7 +58,7 @@ def serve(
     from kagura.server.frontend import FrontendError
     from kagura.server.transport import protocols
 
-    settings = _load(config)
+    settings = load_or_exit(config)
     overrides = {
         "host": host,
         "port": port,
@@ -169,7 +153,7 @@ def tokens(
     """Print the admin, page and platform tokens (stage page, OBS overlay, chat clients)."""
     from kagura.auth import AuthSettings, Role, platform_token, role_token
 
-    auth = AuthSettings.load(_load(config))
+    auth = AuthSettings.load(load_or_exit(config))
     if not auth.token:  # the command's answer, so on stdout like the tokens
         print(
             "No token: this server listens on loopback and trusts local clients. Set "
@@ -186,134 +170,6 @@ def tokens(
             raise typer.Exit(2) from None
 
 
-@config_app.command("init")
-def config_init(
-    path: Annotated[Path, typer.Argument(help="Where to write it.")] = DEFAULT_CONFIG,
-    lang: Annotated[str, typer.Option(help="Comment language: en or zh.")] = "en",
-    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
-    llm: Annotated[
-        str | None,
-        typer.Option(
-            help="Use a model server you run: ollama, lmstudio, llamacpp, vllm or openai "
-            "(checked: it must answer and have the model)."
-        ),
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="The model to ask for (default: the server's first).")
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="The server's API address, if not its usual one.")
-    ] = None,
-) -> None:
-    """Write a commented config with every setting at its default (and your model server)."""
-    from kagura.config.render import default_config, render_yaml
-    from kagura.engines.llm.servers import KNOWN
-
-    if lang not in ("en", "zh"):
-        err.print("--lang must be 'en' or 'zh'")
-        raise typer.Exit(2)
-    if llm is not None and llm not in KNOWN:
-        err.print(f"--llm must be one of: {', '.join(KNOWN)}")
-        raise typer.Exit(2)
-    if path.exists() and not force:
-        err.print(f"{path} exists; pass --force to overwrite it")
-        raise typer.Exit(1)
-    settings = default_config("zh" if lang == "zh" else "en")
-    problem = ""
-    if llm is not None:
-        settings, problem = _with_model_server(settings, llm, model, base_url)
-    path.write_text(render_yaml(settings, "zh" if lang == "zh" else "en"), encoding="utf-8")
-    err.print(f"wrote {path}")
-    if problem:
-        err.print(f"[bold yellow]Not ready yet[/]: {problem}", highlight=False)
-        raise typer.Exit(1)
-
-
-def _with_model_server(
-    settings: KaguraConfig, name: str, model: str | None, base_url: str | None
-) -> tuple[KaguraConfig, str]:
-    """`settings` using the model server `name` (checked), and what is wrong with it ("")."""
-    from kagura.engines.llm.servers import KNOWN, ServerProblem, list_models
-
-    server = KNOWN[name]
-    url = base_url or server.base_url
-    problem = ""
-    try:
-        models = list_models(url, settings.llm.openai.api_key if server.needs_key else "")
-    except ServerProblem as exc:
-        models, problem = [], f"{exc}: {server.how_to_start}; then `kagura config check`"
-    chosen = model or (models[0] if models else settings.llm.openai.model)
-    if models and chosen not in models:
-        problem = (
-            f"{server.label} at {url} has no model {chosen!r}; it has: {', '.join(models[:20])} "
-            "(pass one with --model)"
-        )
-    elif models:
-        err.print(f"{server.label} at {url} answers; using {chosen!r}", highlight=False)
-    data = settings.model_dump()
-    data["llm"]["provider"] = "openai"
-    data["llm"]["openai"].update(base_url=url, model=chosen)
-    return KaguraConfig.model_validate(data), problem
-
-
-@config_app.command("check")
-def config_check(
-    path: Annotated[Path, typer.Argument(help="The config file.")] = DEFAULT_CONFIG,
-) -> None:
-    """Validate a config file; name every bad field and the file."""
-    from kagura.server.frontend import FrontendError, frontend_folder
-
-    settings = _load(path)
-    try:
-        frontend_folder(settings)
-    except FrontendError as exc:
-        err.print(f"[bold red]Config error[/]\n{path}: {exc}", highlight=False)
-        raise typer.Exit(2) from None
-    err.print(
-        f"{path}: OK (character {settings.character.conf_name!r}, LLM {settings.llm.provider}, "
-        f"TTS {settings.tts.provider}, ASR {settings.asr.provider})"
-    )
-
-
-@config_app.command("import-olv")
-def config_import_olv(
-    source: Annotated[Path, typer.Argument(help="An Open-LLM-VTuber folder, or its conf.yaml.")],
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="The Kagura config to write.")
-    ] = DEFAULT_CONFIG,
-    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
-) -> None:
-    """Import an Open-LLM-VTuber setup: character, presets, models, LLM, TTS, ASR.
-
-    Writes the config and one preset per character file (in characters/ beside it); the
-    models, backgrounds, avatars and built frontend are used where they are."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    from kagura.olv import OlvImportError, plan_import, write_import
-
-    try:
-        plan = plan_import(source, output)
-        written = write_import(plan, force=force)
-    except OlvImportError as exc:
-        err.print(f"[bold red]Cannot import[/]: {exc}", highlight=False)
-        raise typer.Exit(2) from None
-    table = Table(title=f"Imported from {plan.source}", show_lines=True, expand=True)
-    for column, share in (("part", 2), ("Open-LLM-VTuber", 3), ("Kagura", 5)):
-        table.add_column(column, overflow="fold", ratio=share)
-    for line in plan.lines:
-        result = escape(line.result) if line.carried else f"[yellow]{escape(line.result)}[/]"
-        note = f"\n[dim]{escape(line.note)}[/]" if line.note else ""
-        table.add_row(escape(line.part), escape(line.source), result + note)
-    Console(highlight=False).print(table)
-    for path in written:
-        err.print(f"wrote {path}")
-    left = sum(not line.carried for line in plan.lines)
-    if left:
-        err.print(f"{left} part(s) not carried over as they were: see the notes (also in the file)")
-    err.print(f"Next: kagura config check {output} && kagura serve -c {output}")
-
-
 @widget_app.command("serve")
 def widget_serve(
     config: ConfigOption = None,
@@ -328,7 +184,7 @@ def widget_serve(
 
     from kagura.widget.access import WidgetAuthError
 
-    settings = _load(config)
+    settings = load_or_exit(config)
     _configure_logging(settings.system.log_level)
     try:
         with contextlib.suppress(KeyboardInterrupt):

@@ -18,6 +18,7 @@ from urllib.parse import unquote_plus
 SECRET_PARAMETERS = frozenset(
     {"token", "access_token", "api_key", "apikey", "key"}
     | {"sessdata", "bili_jct", "csrf", "csrf_token", "refresh_token", "refresh_csrf"}  # Bilibili
+    | {"client_secret", "device_code"}  # OAuth forms
 )
 REDACTED = "***"
 # One `name=value` pair of a query string (or a form body) as it appears in a log line.

@@ -67,6 +67,7 @@ HTTP: dict[tuple[str, str], Role | None] = {
     ("GET", "/"): None,  # to the stage page
     ("GET", "/stage"): None,
     ("GET", "/overlay"): None,
+    ("GET", "/captions"): None,
     ("GET", "/widget"): None,
     ("GET", "/widget/settings"): None,
     ("GET", "/vendor/{name}"): None,

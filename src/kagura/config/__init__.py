@@ -42,6 +42,7 @@ from .schema import (
     SystemConfig,
 )
 from .stage import LaneConfig, LanesConfig, StageConfig
+from .tts_cloud import AzureConfig, EdgeConfig, ElevenLabsConfig
 from .tts_servers import CosyVoiceConfig, FishSpeechConfig, GptSovitsConfig
 from .voice import BargeInConfig, EndOfTurnConfig, SmartTurnConfig, VoiceConfig
 from .widget import WidgetConfig
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CONFIG",
     "ASRConfig",
+    "AzureConfig",
     "BargeInConfig",
     "BilibiliConfig",
     "BilibiliOpenConfig",
@@ -59,6 +61,8 @@ __all__ = [
     "ConfigError",
     "ConversationConfig",
     "CosyVoiceConfig",
+    "EdgeConfig",
+    "ElevenLabsConfig",
     "EmbeddingsConfig",
     "EndOfTurnConfig",
     "EspeakConfig",

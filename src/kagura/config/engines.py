@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ValidationError, model_validator
 
 from .fields import F, Section
+from .tts_cloud import AzureConfig, EdgeConfig, ElevenLabsConfig
 from .tts_servers import CosyVoiceConfig, FishSpeechConfig, GptSovitsConfig
 
 # --- the OpenAI-compatible provider of llm, tts and asr ---------------------------------
@@ -219,12 +220,24 @@ class OpenAITTSConfig(OpenAIEndpoint):
 
 
 class TTSConfig(Section):
-    provider: Literal["piper", "espeak", "openai", "gpt_sovits", "cosyvoice", "fish_speech"] = F(
+    provider: Literal[
         "piper",
-        en="Which engine speaks: embedded Piper, eSpeak NG, an OpenAI-compatible API, or a "
-        "voice server: GPT-SoVITS, CosyVoice, Fish Speech (or Fish Audio).",
-        zh="由哪个引擎朗读：内置 Piper、eSpeak NG、OpenAI 兼容 API，或语音服务："
-        "GPT-SoVITS、CosyVoice、Fish Speech（或 Fish Audio）。",
+        "espeak",
+        "openai",
+        "gpt_sovits",
+        "cosyvoice",
+        "fish_speech",
+        "edge",
+        "elevenlabs",
+        "azure",
+    ] = F(
+        "piper",
+        en="Which engine speaks: embedded Piper, eSpeak NG, an OpenAI-compatible API, a voice "
+        "server (GPT-SoVITS, CosyVoice, Fish Speech or Fish Audio) or a hosted voice "
+        "(Microsoft Edge's free online voices, ElevenLabs, Azure Speech).",
+        zh="由哪个引擎朗读：内置 Piper、eSpeak NG、OpenAI 兼容 API、语音服务（GPT-SoVITS、"
+        "CosyVoice、Fish Speech 或 Fish Audio），或在线语音（微软 Edge 的免费在线语音、"
+        "ElevenLabs、Azure 语音服务）。",
     )
     max_concurrency: int = F(
         1,
@@ -279,6 +292,22 @@ class TTSConfig(Section):
         default_factory=FishSpeechConfig,
         en="Settings of the Fish Speech / Fish Audio engine.",
         zh="Fish Speech / Fish Audio 引擎的设置。",
+    )
+
+    edge: EdgeConfig = F(
+        default_factory=EdgeConfig,
+        en="Settings of Microsoft Edge's online voices (through edge-tts).",
+        zh="微软 Edge 在线语音的设置（通过 edge-tts）。",
+    )
+    elevenlabs: ElevenLabsConfig = F(
+        default_factory=ElevenLabsConfig,
+        en="Settings of the ElevenLabs engine.",
+        zh="ElevenLabs 引擎的设置。",
+    )
+    azure: AzureConfig = F(
+        default_factory=AzureConfig,
+        en="Settings of the Azure Speech engine.",
+        zh="Azure 语音服务引擎的设置。",
     )
 
     @model_validator(mode="after")

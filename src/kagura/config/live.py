@@ -6,8 +6,8 @@ reconnecting) is set once here; each platform adds one sub-section. Every outsid
 is a setting, so a local fake (tests) or a mirror can stand in for the real service.
 
 Secrets (`token`, `bilibili.sessdata`, `bilibili_open.access_key_secret`, the identity code,
-`twitch.token`, `youtube.api_key`) are best written as `${VAR}` and set in the environment;
-the clients never log them.
+`twitch.token`, `youtube.api_key`, `youtube.oauth_client_secret`) are best written as
+`${VAR}` and set in the environment; the clients never log them.
 """
 
 from __future__ import annotations

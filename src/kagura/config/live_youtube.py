@@ -8,12 +8,13 @@ from typing import Literal
 from pydantic import field_validator
 
 from .fields import F, Section
-from .shared import CaFile, HttpTimeout
+from .shared import CaFile, HttpTimeout, ReplyInChat, ReplyInterval, ReplyMaxChars, ReplyMaxPending
 
 # The 11-character id in youtube.com/watch?v=ID, youtu.be/ID, youtube.com/live/ID.
 YOUTUBE_VIDEO = re.compile(r"(?:[?&]v=|youtu\.be/|/live/|/shorts/)([A-Za-z0-9_-]{11})")
 YOUTUBE_VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 YOUTUBE_CHANNEL_ID = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
+YOUTUBE_MAX_CHARS = 200  # the longest message YouTube's live chat takes
 
 
 class YouTubeConfig(Section):
@@ -88,6 +89,56 @@ class YouTubeConfig(Section):
         ge=0,
     )
     http_timeout_s: HttpTimeout = 10
+    reply_in_chat: ReplyInChat = False  # needs `kagura live youtube login` first
+    reply_max_chars: ReplyMaxChars = YOUTUBE_MAX_CHARS
+    reply_interval_s: ReplyInterval = 2.0
+    reply_max_pending: ReplyMaxPending = 10
+    reply_quota_share: float = F(
+        0.25,
+        en="Share of quota_per_day that posting replies may spend (each line costs 50 units); "
+        "reading chat paces itself on the rest, so replies never starve it. Once the share "
+        "is spent, lines are dropped (counted) until the quota resets.",
+        zh="发送回复最多可用的 quota_per_day 比例（每行消耗 50 单位）；读取聊天按剩余部分"
+        "控制节奏，回复永远不会挤占读取。额度用完后，回复行会被丢弃（并计数），直到配额重置。",
+        gt=0,
+        le=0.9,
+    )
+    oauth_client_id: str = F(
+        "",
+        en="Client id of an OAuth client of type \"TVs and Limited Input devices\" in your "
+        "Google Cloud project, for `kagura live youtube login` (needed only to post replies). "
+        "When empty, the YOUTUBE_OAUTH_CLIENT_ID environment variable is used.",
+        zh="Google Cloud 项目中类型为“电视和输入受限设备”的 OAuth 客户端 ID，用于 "
+        "`kagura live youtube login`（只有发送回复时需要）。留空时使用环境变量 "
+        "YOUTUBE_OAUTH_CLIENT_ID。",
+    )
+    oauth_client_secret: str = F(
+        "",
+        en="That OAuth client's secret. Secret: write ${YOUTUBE_OAUTH_CLIENT_SECRET}; when "
+        "empty, that environment variable is used.",
+        zh="该 OAuth 客户端的密钥。这是机密：请写成 ${YOUTUBE_OAUTH_CLIENT_SECRET}；留空时"
+        "使用该环境变量。",
+    )
+    oauth_api: str = F(
+        "https://oauth2.googleapis.com",
+        en="Base URL of Google's OAuth 2.0 server (device login, token refresh). "
+        "`--oauth-api` overrides it.",
+        zh="Google OAuth 2.0 服务器的基础地址（设备登录、令牌刷新）。`--oauth-api` 会覆盖此项。",
+    )
+    login_file: str = F(
+        "",
+        en="Where `kagura live youtube login` keeps the refresh and access tokens (readable "
+        "only by you). Empty: data_dir/youtube-login.json. Delete the file to log out.",
+        zh="`kagura live youtube login` 保存刷新令牌与访问令牌的文件（仅本人可读）。留空表示 "
+        "data_dir/youtube-login.json。删除该文件即退出登录。",
+    )
+
+    @field_validator("reply_max_chars")
+    @classmethod
+    def _youtube_length(cls, value: int) -> int:
+        if value > YOUTUBE_MAX_CHARS:
+            raise ValueError(f"YouTube takes chat lines of at most {YOUTUBE_MAX_CHARS} characters")
+        return value
 
     @field_validator("video_id")
     @classmethod

@@ -4,8 +4,10 @@ A reply becomes chat lines no longer than the platform allows, cut at sentence e
 at commas, then at spaces, then anywhere). Lines wait in a bounded queue and leave at most
 one per `interval_s`, the pace the platform accepts; when replies come faster than that, the
 oldest waiting lines are dropped and counted rather than queued without bound. A line the
-platform refuses as too frequent is tried once more after a longer pause; a refusal that
-cannot get better (not logged in, no permission) is said once, clearly, and ends posting.
+platform refuses as too frequent is tried once more after a longer pause; a line the
+platform cannot take for now (a budget spent, no live chat) is dropped and counted; a
+refusal that cannot get better (not logged in, no permission) is said once, clearly, and
+ends posting.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ RETRY_PAUSES = 2  # a too-frequent line waits this many intervals before its one
 
 class TooFast(Exception):
     """The platform refused a line as sent too soon (it may be sent again later)."""
+
+
+class LineDropped(Exception):
+    """The platform cannot take this line now (a budget is spent, the chat is not live): it
+    is dropped and counted, not retried; the message says why."""
 
 
 class PostingRefused(Exception):
@@ -162,6 +169,9 @@ class ChatOut:
                 return
             except PostingRefused:
                 raise
+            except LineDropped as exc:
+                self._dropped(str(exc))
+                return
             except Exception as exc:  # the network, an odd answer: this line only
                 self._failed(f"{type(exc).__name__}: {str(exc)[:160]}")
                 return

@@ -19,7 +19,6 @@ from kagura.config import (
     BilibiliConfig,
     BilibiliOpenConfig,
     TwitchConfig,
-    YouTubeConfig,
 )
 
 from .launch import (
@@ -37,6 +36,7 @@ from .launch import (
 )
 from .platform import LivePlatform
 from .settings import RunnerSettings
+from .youtube.cli import youtube_app
 
 __all__ = ["ConfigOption", "ProxyUrlOption", "TokenOption", "fail", "live_app", "load"]
 
@@ -50,6 +50,7 @@ bilibili_app = typer.Typer(
     no_args_is_help=False,
 )
 live_app.add_typer(bilibili_app, name="bilibili")
+live_app.add_typer(youtube_app, name="youtube")
 
 PassportOption = Annotated[
     str | None,
@@ -234,59 +235,3 @@ def twitch(
         return chats
 
     run_platforms(settings, proxy_url, token, fixed(sessions))
-
-
-@live_app.command("youtube")
-def youtube(
-    video: Annotated[
-        str | None,
-        typer.Option("--video", help="The live stream's video id or URL (live.youtube.video_id)."),
-    ] = None,
-    channel_id: Annotated[
-        str | None,
-        typer.Option(
-            "--channel-id", help="Or a channel id (UC…): its live stream (live.youtube.channel_id)."
-        ),
-    ] = None,
-    api: Annotated[
-        str | None, typer.Option("--api", help="Data API base URL (live.youtube.api).")
-    ] = None,
-    ca_file: CaFileOption = None,
-    proxy_url: ProxyUrlOption = None,
-    token: TokenOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Read a YouTube live chat through the Data API v3, within a daily quota."""
-    from .youtube.api import YouTubeApi
-    from .youtube.client import YouTubeChat
-    from .youtube.quota import QuotaBudget
-
-    settings = load(config)
-    if video or channel_id:  # a flag chooses the stream: the other setting no longer applies
-        video, channel_id = video or "", channel_id or ""
-    section: YouTubeConfig = override(
-        settings.live.youtube,
-        "live.youtube",
-        video_id=video,
-        channel_id=channel_id,
-        api=api,
-        ca_file=ca_file,
-    )
-    if bool(section.video_id) == bool(section.channel_id):
-        raise fail(
-            "say which stream to read: --video ID (or live.youtube.video_id) or --channel-id "
-            "UC… (or live.youtube.channel_id), one of them"
-        )
-    key = secret(section.api_key, "YOUTUBE_API_KEY")
-    if not key:
-        raise fail(
-            "no API key: set live.youtube.api_key (e.g. ${YOUTUBE_API_KEY}) or the "
-            "YOUTUBE_API_KEY environment variable to a key of a Google Cloud project with the "
-            "YouTube Data API v3 enabled"
-        )
-    ledger = settings.resolve_path(settings.system.data_dir) / "youtube-quota.json"
-    budget = QuotaBudget(section.quota_per_day, section.budget_hours, key, ledger)
-    chat = sharing(
-        lambda: YouTubeApi(section, key, budget), lambda client: [YouTubeChat(section, client)]
-    )
-    run_platforms(settings, proxy_url, token, chat)

@@ -15,6 +15,7 @@ from typing import Any
 
 from .layout import OlvLayout, mapping, text
 from .report import Line
+from .tts_cloud import CLOUD_TTS, import_cloud_tts
 from .voice_servers import VOICE_SERVERS, import_voice_server
 
 Section = dict[str, Any]
@@ -41,11 +42,9 @@ REMOTE_REPLY_TOKENS = 400
 NO_KEY = "not-needed"
 PLACEHOLDER_KEY = re.compile(r"your|api[ _-]?key here|somethingelse|default_api_key", re.I)
 
+# Online voices Kagura has no engine for (Edge, Azure and ElevenLabs are `tts_cloud`'s).
 ONLINE_TTS = {
-    "edge_tts": "Microsoft Edge's online voices",
-    "azure_tts": "Azure Speech",
     "minimax_tts": "MiniMax",
-    "elevenlabs_tts": "ElevenLabs",
     "cartesia_tts": "Cartesia",
 }
 LOCAL_TTS = {
@@ -196,10 +195,10 @@ def import_tts(layout: OlvLayout, character: dict[str, Any]) -> tuple[Section, l
     if engine in VOICE_SERVERS:
         _, key_note = api_key(entry, "api_key")
         return import_voice_server(layout, engine, entry, (fallback, fallback_text), key_note)
+    if engine in CLOUD_TTS:
+        return import_cloud_tts(engine, entry, fallback, fallback_text)
     if engine in ONLINE_TTS:
         instead = "use a service with an OpenAI-compatible /audio/speech endpoint"
-        if engine == "edge_tts":
-            instead += " (openai-edge-tts serves these same voices that way)"
         note = (
             f"{engine} is an online service ({ONLINE_TTS[engine]}) that Kagura has no engine "
             f"for; to keep a cloud voice, {instead} and set tts.provider: openai"

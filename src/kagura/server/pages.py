@@ -1,4 +1,5 @@
-"""The web pages: the stage page at `/stage`, the OBS overlay at `/overlay`, and their files.
+"""The web pages: the stage page at `/stage`, the OBS overlay at `/overlay`, the captions at
+`/captions`, and their files.
 
 The pages are plain HTML/JS/CSS in `kagura/web/`. The Live2D runtime and the sample models
 come from npm (`kagura/web/node_modules`, installed by `scripts/setup.sh`, never committed:
@@ -86,6 +87,12 @@ async def stage_page() -> FileResponse:
 async def overlay_page() -> FileResponse:
     """The OBS browser source: transparent, character and subtitles only."""
     return page("overlay.html")
+
+
+@router.get("/captions", include_in_schema=False)
+async def captions_page() -> FileResponse:
+    """The captions as an OBS source of their own: transparent, styled from the query."""
+    return page("captions.html")
 
 
 @assets.get("/vendor/{name}", include_in_schema=False)

@@ -223,6 +223,7 @@ class FakeVoices(BackgroundFake):
         if missing and not streaming:
             return wire.gpt_sovits_failed(f"Audio file not found: {body['ref_audio_path']}")
         if not streaming:
+            await self._generate(started, pcm, rate)
             audio = wav_bytes(pcm, rate) if body.get("media_type", "wav") != "raw" else pcm
             return Response(audio, media_type=f"audio/{body.get('media_type', 'wav')}")
         # The pipeline reads the reference inside the stream: a missing one cuts it.
@@ -283,6 +284,7 @@ class FakeVoices(BackgroundFake):
         elif body.get("streaming"):
             header = b""  # the server's header never leaves it (see engines.tts.fish_speech)
         elif audio_format == "wav":
+            await self._generate(started, pcm, rate)
             return Response(wav_bytes(pcm, rate), media_type="audio/wav")
         else:
             return fail_500  # sf.write(format="pcm") raises inside the view
@@ -306,6 +308,14 @@ class FakeVoices(BackgroundFake):
     def _tone(self, text: str, rate: int) -> bytes:
         seconds = min(MAX_SPEECH_S, max(MIN_SPEECH_S, self.script.seconds_per_char * len(text)))
         return tone_pcm(round(seconds * rate), rate)
+
+    async def _generate(self, started: float, pcm: bytes, rate: int) -> None:
+        """A whole answer leaves when its last chunk would have been made: the scripted
+        generation time of the audio, not at once."""
+        chunks = len(self._chunks(pcm, rate))
+        due = started + self.script.first_chunk_s + max(0, chunks - 1) * self.script.chunk_gap_s
+        left = due - asyncio.get_running_loop().time()
+        await self._wait_for(self._stopping.wait(), max(0.0, left))
 
     def _chunks(self, pcm: bytes, rate: int) -> list[bytes]:
         size = max(2, round(self.script.chunk_s * rate) * 2)

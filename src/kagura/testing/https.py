@@ -19,6 +19,8 @@ STOP_TIMEOUT_S = 5.0
 
 
 class HttpsServer:
+    """Started again after `stop()`, it listens on the same port, as a restarted server."""
+
     def __init__(self, app: Any, certificates: Certificates) -> None:
         self.app = app
         self.certificates = certificates
@@ -32,7 +34,8 @@ class HttpsServer:
 
     async def start(self) -> None:
         sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,
@@ -48,8 +51,11 @@ class HttpsServer:
                 self._task.result()
             await asyncio.sleep(0.01)
 
-    async def stop(self) -> None:
+    async def stop(self, *, at_once: bool = False) -> None:
+        """Stop serving; `at_once` drops open connections instead of waiting for them (an
+        idle TLS keep-alive waits for a client that is not reading: seconds)."""
         if self._server is not None and self._task is not None:
             self._server.should_exit = True
+            self._server.force_exit = at_once
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._task, STOP_TIMEOUT_S)

@@ -14,7 +14,10 @@ __all__ = ["PROVIDERS", "StreamingTTS", "TTSEngine", "create", "speak"]
 PROVIDERS: Registry[Callable[[TTSConfig], TTSEngine]] = Registry(
     "tts",
     {
+        "azure": "kagura.engines.tts.azure:AzureTTS",
         "cosyvoice": "kagura.engines.tts.cosyvoice:CosyVoiceTTS",
+        "edge": "kagura.engines.tts.edge:EdgeTTS",
+        "elevenlabs": "kagura.engines.tts.elevenlabs:ElevenLabsTTS",
         "espeak": "kagura.engines.tts.espeak:EspeakTTS",
         "fish_speech": "kagura.engines.tts.fish_speech:FishSpeechTTS",
         "gpt_sovits": "kagura.engines.tts.gpt_sovits:GptSovitsTTS",

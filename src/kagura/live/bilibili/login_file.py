@@ -2,9 +2,8 @@
 
 It holds what a browser would keep after a QR-code login (`SESSDATA`, `bili_jct`,
 `DedeUserID`, ...) plus the `refresh_token` the cookie refresh needs. Whoever reads it can
-act as the account, so it is created with mode 0600 from the first byte (never chmod-ed
-after the fact) and replaced atomically: a crash mid-write leaves the old file, not half
-of a new one. Deleting the file logs out.
+act as the account, so it is private (`kagura.live.private_file`: mode 0600 from the first
+byte, replaced atomically). Deleting the file logs out.
 
 The web client takes its cookies from here when `live.bilibili.sessdata` is empty
 (`cookies_for`), so one login serves every later `kagura live bilibili`.
@@ -14,18 +13,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kagura.config import BilibiliConfig, KaguraConfig
+from kagura.live.private_file import read_private, write_private
 
 log = logging.getLogger(__name__)
 
 DEFAULT_NAME = "bilibili-login.json"
-PRIVATE = 0o600
 # The cookies a QR-code login or a refresh sets that the web client sends back.
 KEPT = ("SESSDATA", "bili_jct", "DedeUserID", "DedeUserID__ckMd5", "sid")
 
@@ -59,14 +56,11 @@ def read(path: Path) -> Login | None:
     """The login saved at `path`; None when there is none. `LoginFileError` when the file is
     there but unreadable or malformed."""
     try:
-        text = path.read_text("utf-8")
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return None
+        text = read_private(path)
     except OSError as exc:
         raise LoginFileError(f"{path}: cannot read it ({exc.strerror})") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning("%s is readable by others: run `chmod 600 %s`", path, path)
+    if text is None:
+        return None
     try:
         data = json.loads(text)
         cookies = {str(k): str(v) for k, v in dict(data["cookies"]).items()}
@@ -82,23 +76,8 @@ def read(path: Path) -> Login | None:
 
 def write(path: Path, login: Login) -> None:
     """Replace the file at `path` with `login`, atomically, readable only by the user."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = json.dumps(
-        {"cookies": login.cookies, "refresh_token": login.refresh_token}, indent=2
-    ).encode()
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)
-    # O_EXCL with mode 0600: the file never exists with wider rights, whatever the umask.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(body)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    body = {"cookies": login.cookies, "refresh_token": login.refresh_token}
+    write_private(path, json.dumps(body, indent=2).encode())
 
 
 def where(settings: KaguraConfig, section: BilibiliConfig) -> Path:

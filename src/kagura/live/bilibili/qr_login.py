@@ -12,15 +12,13 @@ which is useless once the login is done or expired.
 from __future__ import annotations
 
 import asyncio
-import io
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-import segno
-
 from kagura.config import BilibiliConfig
+from kagura.live.qr import qr_text
 
 from . import login_file
 from .api import ApiError
@@ -64,13 +62,6 @@ class TerminalWatcher:
 
 class LoginFailed(Exception):
     """The login did not happen; the text says why and what to do."""
-
-
-def qr_text(url: str) -> str:
-    """The QR code of `url` in Unicode half blocks, dark on light as phones expect."""
-    out = io.StringIO()
-    segno.make(url, error="l").terminal(out=out, compact=True, border=2)
-    return out.getvalue()
 
 
 async def log_in(config: BilibiliConfig, path: Path, watcher: Watcher) -> str:

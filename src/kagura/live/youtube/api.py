@@ -1,10 +1,12 @@
-"""The three Data API v3 calls a live-chat reader needs, each charged to the quota budget.
+"""The Data API v3 calls of a live-chat client, each charged to the quota budget.
 
 - `videos.list` (1 unit): a video's live chat id, or why it has none (not a live stream,
   not started, over);
 - `search.list` with `eventType=live` (100 units): a channel's current live stream;
 - `liveChatMessages.list` (5 units): a page of chat, the next page token, how long to wait
-  before the next poll (`pollingIntervalMillis`), and `offlineAt` once the stream is over.
+  before the next poll (`pollingIntervalMillis`), and `offlineAt` once the stream is over;
+- `liveChatMessages.insert` (50 units, from the replies' share): a line in the chat, as the
+  account of the streamer's OAuth login (`Authorization: Bearer`, never a key).
 
 The API key goes in the `key` query parameter, as Google documents; it is never logged
 (URLs are logged without their query, and the live CLI's log filter redacts `key=`).
@@ -28,6 +30,9 @@ from .quota import QuotaBudget
 
 VIDEOS, SEARCH, MESSAGES = "videos", "search", "liveChat/messages"
 COST = {VIDEOS: 1, SEARCH: 100, MESSAGES: 5}
+# Google's quota calculator says 50; a newer reference page says 20. Counting 50 keeps the
+# ledger on the safe side of whichever YouTube charges.
+INSERT_COST = 50
 MAX_RESULTS = 2000  # the most a page may hold: fewer polls when chat is busy
 DEFAULT_INTERVAL_S = 5.0  # when an answer leaves out pollingIntervalMillis
 USER_AGENT = "kagura-live"
@@ -127,6 +132,26 @@ class YouTubeApi:
             offline_at=str(answer.get("offlineAt") or ""),
         )
 
+    async def insert_message(self, chat_id: str, text: str, bearer: str) -> dict[str, Any]:
+        """Post `text` in the live chat `chat_id` as the login whose access token is
+        `bearer`; returns the new message (its `id`, its `snippet.authorChannelId`)."""
+        url, endpoint = f"{self.base}/{MESSAGES}", safe_url(f"{self.base}/{MESSAGES}")
+        self.budget.charge_reply(INSERT_COST)
+        snippet: dict[str, Any] = {"liveChatId": chat_id, "type": "textMessageEvent"}
+        snippet["textMessageDetails"] = {"messageText": text}
+        headers = {"Authorization": f"Bearer {bearer}"}
+        try:
+            response = await self.http.post(
+                url, params={"part": "snippet"}, json={"snippet": snippet}, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise ApiError(endpoint, 0, "unreachable", str(exc) or type(exc).__name__) from None
+        answer, reasons, message = _answer(response)
+        if answer is not None:
+            return answer
+        primary = reasons[0] if reasons else f"HTTP {response.status_code}"
+        raise ApiError(endpoint, response.status_code, primary, message)
+
     async def _get(self, resource: str, params: dict[str, str]) -> dict[str, Any]:
         endpoint = safe_url(f"{self.base}/{resource}")
         self.budget.charge(COST[resource])
@@ -136,13 +161,9 @@ class YouTubeApi:
             )
         except httpx.HTTPError as exc:
             raise ApiError(endpoint, 0, "unreachable", str(exc) or type(exc).__name__) from None
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        if response.status_code == 200 and isinstance(answer, dict):
+        answer, reasons, message = _answer(response)
+        if answer is not None:
             return answer
-        reasons, message = _problem(answer)
         primary = reasons[0] if reasons else f"HTTP {response.status_code}"
         status = response.status_code
         if BAD_KEY.intersection(reasons) or (status == 400 and "api key" in message.lower()):
@@ -157,6 +178,17 @@ class YouTubeApi:
                 "restrictions (applications, APIs)."
             )
         raise ApiError(endpoint, status, primary, message)
+
+
+def _answer(response: httpx.Response) -> tuple[dict[str, Any] | None, list[str], str]:
+    """A successful answer's JSON; else None, and the reasons and message of the error."""
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if response.status_code == 200 and isinstance(answer, dict):
+        return answer, [], ""
+    return None, *_problem(answer)
 
 
 def _problem(answer: Any) -> tuple[list[str], str]:

@@ -12,11 +12,12 @@ When YouTube says `quotaExceeded`, the client says so and pauses (`quota_error_w
 until the reset). When the stream goes offline (`offlineAt`, a `chatEndedEvent`, or the
 errors `liveChatEnded` / `liveChatNotFound`), it says so, tells the stage (`live_end`: the
 show's goodbye) and either exits cleanly or, for a channel with `on_end: wait`, waits for
-the channel's next stream.
+the channel's next stream. Lines this client posted itself (`own`) are not passed on.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
@@ -27,6 +28,7 @@ from kagura.live.platform import Fatal, Finished, Link, LivePlatform, idle
 
 from .api import COST, MESSAGES, SEARCH, VIDEOS, ApiError, Page, YouTubeApi
 from .items import CHAT_ENDED, PLATFORM, Stream, items, published
+from .own import OwnMessages
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +42,13 @@ ENDED_REMEMBERED = 64  # streams a search may still return just after they ended
 class YouTubeChat(LivePlatform):
     name = PLATFORM
 
-    def __init__(self, config: YouTubeConfig, api: YouTubeApi) -> None:
+    def __init__(
+        self, config: YouTubeConfig, api: YouTubeApi, own: OwnMessages | None = None
+    ) -> None:
         self.config = config
         self.api = api
+        self.own = own
+        self.over = asyncio.Event()  # set when reading is over for good (replies end too)
         self.budget = api.budget
         self.channel_id = config.channel_id
         where = f"channel {self.channel_id}" if self.channel_id else f"video {config.video_id}"
@@ -119,6 +125,7 @@ class YouTubeChat(LivePlatform):
                     continue
                 message = f"the stream of video {self.video_id} ended at {video.ended_at}"
                 if self._read_any:
+                    self.over.set()
                     raise Finished(f"{message}; exiting")
                 raise Fatal(f"{message}: nothing to read. Pass a live or upcoming stream.")
             if not video.chat_id:
@@ -175,6 +182,8 @@ class YouTubeChat(LivePlatform):
         for item in page.items:
             kind = str((item.get("snippet") or {}).get("type", ""))
             ended = ended or kind == CHAT_ENDED
+            if self.own is not None and self.own.ours(item):
+                continue  # the character's own reply, posted by this client
             if cutoff is not None and (published(item) or cutoff) < cutoff:
                 old += 1  # chat from before the client started
                 continue
@@ -199,6 +208,7 @@ class YouTubeChat(LivePlatform):
             return
         hint = "" if not self.channel_id else " (live.youtube.on_end: wait waits for the next one)"
         self._over = "the stream is over"
+        self.over.set()
         raise Finished(f"the stream of video {video} is over: {how}; exiting{hint}")
 
     # -- pacing --------------------------------------------------------------------------

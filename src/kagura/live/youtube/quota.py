@@ -9,8 +9,13 @@ and `H` is `budget_hours` (or the time until the reset, if that is sooner). At t
 the units left would last `H` more hours; as they run low the pace slows, so the budget
 decays but never runs out. YouTube's own `pollingIntervalMillis` is a floor on top.
 
-What was spent today is kept in a small ledger file, under a fingerprint of the key (never
-the key itself), so that a restarted client does not start the day afresh.
+Posting replies (`liveChatMessages.insert`, with the streamer's login) spends from the same
+day, but only from its own share (`reply_share` of the day's units): reading paces itself on
+the rest, so however many replies are posted, reading never runs short. A reply that would
+overspend the share is not posted (`can_reply`).
+
+What was spent today (and on replies) is kept in a small ledger file, under a fingerprint of
+the key (never the key itself), so that a restarted client does not start the day afresh.
 """
 
 from __future__ import annotations
@@ -45,14 +50,16 @@ class QuotaBudget:
         key: str,
         ledger: Path | None = None,
         clock: Callable[[], float] = time.time,
+        reply_share: float = 0.0,
     ) -> None:
         self.per_day = per_day
         self.hours = hours
         self.ledger = ledger
         self.clock = clock
+        self.reply_units = int(per_day * reply_share)  # the most replies may spend a day
         self._fingerprint = hashlib.sha256(key.encode()).hexdigest()[:16]
         self._day = self._today()
-        self.spent = self._load()
+        self.spent, self.replies_spent = self._load()
         self._blocked_until = 0.0
         self._ledger_failed = False
 
@@ -64,7 +71,7 @@ class QuotaBudget:
     def _roll(self) -> None:
         today = self._today()
         if today != self._day:
-            self._day, self.spent, self._blocked_until = today, 0, 0.0
+            self._day, self.spent, self.replies_spent, self._blocked_until = today, 0, 0, 0.0
 
     def until_reset(self) -> float:
         """Seconds until the quota resets (midnight Pacific Time)."""
@@ -76,12 +83,28 @@ class QuotaBudget:
 
     @property
     def remaining(self) -> int:
+        """Units left today for reading: the replies' whole share is kept apart."""
         self._roll()
-        return max(0, self.per_day - self.spent)
+        reading = self.spent - self.replies_spent
+        return max(0, self.per_day - self.reply_units - reading)
+
+    @property
+    def replies_left(self) -> int:
+        self._roll()
+        return max(0, min(self.reply_units - self.replies_spent, self.per_day - self.spent))
 
     def charge(self, cost: int) -> None:
         self._roll()
         self.spent += cost
+        self._save()
+
+    def can_reply(self, cost: int) -> bool:
+        return self.replies_left >= cost
+
+    def charge_reply(self, cost: int) -> None:
+        self._roll()
+        self.spent += cost
+        self.replies_spent += cost
         self._save()
 
     def spacing(self, cost: int) -> float:
@@ -103,18 +126,23 @@ class QuotaBudget:
         return max(0.0, self._blocked_until - self.clock())
 
     def summary(self) -> str:
-        return f"quota {self.spent}/{self.per_day} units today"
+        replies = f" ({self.replies_spent} on replies)" if self.reply_units else ""
+        return f"quota {self.spent}/{self.per_day} units today{replies}"
 
     # -- the ledger --------------------------------------------------------------------
 
-    def _load(self) -> int:
+    def _load(self) -> tuple[int, int]:
+        """What was spent today, in all and on replies (a ledger from before replies has
+        only the first)."""
         if self.ledger is None:
-            return 0
+            return 0, 0
         try:
             entry = json.loads(self.ledger.read_text("utf-8")).get(self._fingerprint, {})
-            return int(entry["spent"]) if entry.get("day") == self._day else 0
+            if entry.get("day") != self._day:
+                return 0, 0
+            return int(entry["spent"]), int(entry.get("replies", 0))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return 0
+            return 0, 0
 
     def _save(self) -> None:
         if self.ledger is None:
@@ -125,7 +153,11 @@ class QuotaBudget:
             book = {}
         if not isinstance(book, dict):
             book = {}
-        book[self._fingerprint] = {"day": self._day, "spent": self.spent}
+        book[self._fingerprint] = {
+            "day": self._day,
+            "spent": self.spent,
+            "replies": self.replies_spent,
+        }
         temporary = self.ledger.with_suffix(f".{os.getpid()}.tmp")
         try:
             self.ledger.parent.mkdir(parents=True, exist_ok=True)

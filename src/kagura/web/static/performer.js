@@ -14,19 +14,46 @@ import { ModelView } from "./model-view.js";
 import { AudioQueue } from "./player.js";
 import { stripTags } from "./text.js";
 
+/** The view of a page that shows no model: every call is answered, nothing is drawn. */
+class NoModel {
+  constructor() {
+    this.state = "none";
+    this.reason = "";
+    this.info = null;
+    this.lastMotion = null;
+    this.onstate = null;
+  }
+
+  load() {}
+  expression() {}
+  motion() {}
+  talk() {}
+  mouthValue() {
+    return 0;
+  }
+  expressionIndex() {
+    return null;
+  }
+  frameStats() {
+    return { frames: 0, fps: 0, idleFps: 0, software: false };
+  }
+}
+
 const SUBTITLE_HOLD_MS = 6000; // the last subtitle stays this long after the reply ends
 const SHOWN_KEPT = 50; // subtitles remembered for `window.kagura.shown` (tests, debugging)
 const MAX_QUESTIONS = 3; // lines of a batch's question caption
 
 export class Performer extends EventTarget {
   /**
-   * @param {{stage: HTMLElement, subtitle: HTMLElement, question?: HTMLElement,
+   * @param {{stage?: HTMLElement, subtitle: HTMLElement, question?: HTMLElement,
    *          status?: HTMLElement, notice?: HTMLElement, showStatusText?: boolean,
-   *          defaultRole?: string}} elements
+   *          defaultRole?: string, queue?: AudioQueue}} elements
+   * Without `stage` nothing is drawn (the captions page); `queue`: one of its own.
    */
   constructor({
-    stage,
+    stage = null,
     subtitle,
+    queue = null,
     question = null,
     status = null,
     notice = null,
@@ -40,12 +67,14 @@ export class Performer extends EventTarget {
     this.status = status;
     this.notice = notice;
     this.showStatusText = showStatusText;
-    this.queue = new AudioQueue();
-    this.view = new ModelView(
-      stage,
-      () => this.queue.mouth(),
-      () => this.queue.busy,
-    );
+    this.queue = queue ?? new AudioQueue();
+    this.view = stage
+      ? new ModelView(
+          stage,
+          () => this.queue.mouth(),
+          () => this.queue.busy,
+        )
+      : new NoModel();
     this.view.onstate = (state, reason) => this.showModelState(state, reason);
     this.defaultRole = defaultRole;
     this.connection = new Connection(this.url());

@@ -35,10 +35,12 @@ function base64ToBuffer(base64) {
 }
 
 export class AudioQueue extends EventTarget {
-  constructor() {
+  /** @param {{clock?: object}} options `clock`: an AudioContext stand-in (`SilentClock`) for a
+   * page that keeps the audio's time without playing it. */
+  constructor({ clock = null } = {}) {
     super();
     const Context = window.AudioContext || window.webkitAudioContext;
-    this.ctx = new Context({ latencyHint: "interactive" });
+    this.ctx = clock ?? new Context({ latencyHint: "interactive" });
     this.generation = 0; // bumped by stop(): decodes still running for older audio are dropped
     this.decoding = Promise.resolve();
     this.pending = 0; // payloads received but not yet scheduled

@@ -9,10 +9,18 @@
 `eventType=live` (a channel's live stream) and `liveChatMessages.list` (pages, page tokens,
 `pollingIntervalMillis`, `offlineAt`) answer as Google's do, errors included: a wrong key
 (400 `API_KEY_INVALID`), the quota used up (403 `quotaExceeded`), an outage (503
-`backendError`), a poll sooner than the
-interval the last answer asked for (403 `rateLimitExceeded`, counted: a client must never
-do that), a chat that is over (403 `liveChatEnded`). Every call is charged its quota cost.
-Items are built here from the API reference, independently of the client's reader.
+`backendError`), a poll sooner than the interval the last answer asked for (403
+`rateLimitExceeded`, counted: a client must never do that), a chat that is over (403
+`liveChatEnded`). Every call is charged its quota cost. Items are built in `items` from the
+API reference, independently of the client's reader.
+
+`liveChatMessages.insert` (`POST …/liveChat/messages?part=snippet`, 50 units) checks the
+Bearer token against the fake OAuth server (`oauth`, at `oauth_url`: 401 `authError`
+otherwise), the JSON shape (`liveChatIdRequired`, `typeRequired`, `messageTextRequired`) and
+the length (over 200 characters: `messageTextInvalid`), records the line in the chat's
+`posted` (with its arrival time) and lists it in the chat like any message, from `OWNER`'s
+channel, as YouTube does. `refuse_inserts` makes the next inserts answer an error instead
+(`quotaExceeded`, `rateLimitExceeded`, `liveChatEnded`, `forbidden`).
 """
 
 from __future__ import annotations
@@ -20,7 +28,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,107 +39,51 @@ from starlette.routing import Route
 from kagura.testing.https import HttpsServer
 from kagura.testing.tls import TlsFake
 
+from .items import (
+    Item,
+    author,
+    banned,
+    chat_ended,
+    deleted,
+    gifting,
+    milestone,
+    new_member,
+    stamp,
+    super_chat,
+    super_sticker,
+    text,
+)
+from .oauth import CLIENT_ID, CLIENT_SECRET, GoogleOAuth
+
+__all__ = [
+    "API_KEY", "CLIENT_ID", "CLIENT_SECRET", "OWNER", "FakeYouTube", "LiveChat", "author",
+    "banned", "chat_ended", "deleted", "gifting", "milestone", "new_member", "stamp",
+    "super_chat", "super_sticker", "text",
+]  # fmt: skip
+
 API_KEY = "fake-youtube-api-key"
-COSTS = {"videos": 1, "search": 100, "messages": 5}
+COSTS = {"videos": 1, "search": 100, "messages": 5, "insert": 50}
 BAD_KEY = "API key not valid. Please pass a valid API key."
 QUOTA = "The request cannot be completed because you have exceeded your quota."
-
-Item = dict[str, Any]
-
-
-def stamp(at: float | None = None) -> str:
-    """RFC 3339 time as the API writes it."""
-    moment = datetime.fromtimestamp(time.time() if at is None else at, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def author(name: str, channel_id: str | None = None, **flags: bool) -> Item:
-    channel = channel_id or f"UC{abs(hash(name)) % 10**22:022d}"
-    return {
-        "channelId": channel,
-        "channelUrl": f"http://www.youtube.com/channel/{channel}",
-        "displayName": name,
-        "profileImageUrl": "https://yt3.ggpht.com/fake.jpg",
-        "isVerified": flags.get("verified", False),
-        "isChatOwner": flags.get("owner", False),
-        "isChatSponsor": flags.get("sponsor", False),
-        "isChatModerator": flags.get("moderator", False),
-    }
+MAX_MESSAGE_CHARS = 200
+OWNER = author("Kagura", "UCkagura0000000000000001", owner=True)  # the logged-in channel
+INVALID_CREDENTIALS = (
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
+    "cookie or other valid authentication credential."
+)
+INSERT_REFUSALS = {  # reason → (status, domain, message)
+    "quotaExceeded": (403, "youtube.quota", QUOTA),
+    "rateLimitExceeded": (403, "youtube.liveChat", "Too many messages in a short time."),
+    "liveChatEnded": (403, "youtube.liveChat", "The live chat is no longer live."),
+    "forbidden": (403, "youtube.liveChat", "You do not have the permissions required."),
+}
 
 
-def _item(
-    message_id: str, who: Item | None, kind: str, display: str, at: float | None, **details: Any
-) -> Item:
-    snippet: Item = {"type": kind, "liveChatId": "", "publishedAt": stamp(at)}
-    snippet |= {"hasDisplayContent": bool(display), "displayMessage": display, **details}
-    item: Item = {"kind": "youtube#liveChatMessage", "etag": f"etag-{message_id}"}
-    item |= {"id": message_id, "snippet": snippet}
-    if who is not None:
-        snippet["authorChannelId"] = who["channelId"]
-        item["authorDetails"] = who
-    return item
-
-
-def text(message_id: str, who: Item, message: str, at: float | None = None) -> Item:
-    details = {"textMessageDetails": {"messageText": message}}
-    return _item(message_id, who, "textMessageEvent", message, at, **details)
-
-
-def _money(micros: int, currency: str) -> Item:
-    # uint64 fields are JSON strings in Google's APIs.
-    shown = f"{micros / 1e6:,.2f} {currency}"
-    return {"amountMicros": str(micros), "currency": currency, "amountDisplayString": shown}
-
-
-def super_chat(message_id: str, who: Item, comment: str, micros: int, currency: str) -> Item:
-    details = {**_money(micros, currency), "userComment": comment, "tier": 2}
-    display = f"{details['amountDisplayString']} from {who['displayName']}: {comment}"
-    return _item(message_id, who, "superChatEvent", display, None, superChatDetails=details)
-
-
-def super_sticker(message_id: str, who: Item, alt: str, micros: int, currency: str) -> Item:
-    sticker = {"stickerId": "sticker-1", "altText": alt, "language": "en"}
-    details = {"superStickerMetadata": sticker, **_money(micros, currency), "tier": 1}
-    display = f"Super Sticker {details['amountDisplayString']} from {who['displayName']}"
-    return _item(message_id, who, "superStickerEvent", display, None, superStickerDetails=details)
-
-
-def new_member(message_id: str, who: Item, level: str = "Member", upgrade: bool = False) -> Item:
-    details = {"memberLevelName": level, "isUpgrade": upgrade}
-    display = f"Welcome to {level}!"
-    return _item(message_id, who, "newSponsorEvent", display, None, newSponsorDetails=details)
-
-
-def milestone(message_id: str, who: Item, months: int, comment: str = "") -> Item:
-    details = {"userComment": comment, "memberMonth": months, "memberLevelName": "Member"}
-    return _item(
-        message_id, who, "memberMilestoneChatEvent", comment, None,
-        memberMilestoneChatDetails=details,
-    )  # fmt: skip
-
-
-def gifting(message_id: str, who: Item, count: int, level: str = "Member") -> Item:
-    details = {"giftMembershipsCount": count, "giftMembershipsLevelName": level}
-    display = f"Gifted {count} {level} memberships"
-    return _item(
-        message_id, who, "membershipGiftingEvent", display, None, membershipGiftingDetails=details
-    )
-
-
-def deleted(message_id: str, target: str) -> Item:
-    details = {"deletedMessageId": target}
-    return _item(message_id, None, "messageDeletedEvent", "", None, messageDeletedDetails=details)
-
-
-def banned(message_id: str, who: Item, seconds: int = 300) -> Item:
-    user = {k: who[k] for k in ("channelId", "channelUrl", "displayName", "profileImageUrl")}
-    details = {"bannedUserDetails": user, "banType": "temporary", "banDurationSeconds": seconds}
-    return _item(message_id, None, "userBannedEvent", "", None, userBannedDetails=details)
-
-
-def chat_ended(message_id: str) -> Item:
-    return _item(message_id, None, "chatEndedEvent", "", None)
-
+@dataclass(frozen=True)
+class Posted:
+    text: str
+    at: float  # monotonic time it arrived
+    token: str  # the access token it came with
 
 @dataclass
 class LiveChat:
@@ -145,6 +96,7 @@ class LiveChat:
     gaps: list[tuple[float, float]] = field(default_factory=list)  # (waited, asked), seconds
     answered_at: float = 0.0  # monotonic time of the last answer
     asked_s: float = 0.0  # the interval that answer asked for
+    posted: list[Posted] = field(default_factory=list)  # lines inserted, in order
 
 
 @dataclass
@@ -171,11 +123,17 @@ class FakeYouTube(TlsFake):
         self.units = 0
         self.refused: Counter[str] = Counter()  # reason → count
         self.keys_seen: set[str] = set()
+        self.oauth = GoogleOAuth()
+        self.insert_refusals: list[str] = []  # reasons the next inserts answer, in order
         self._http = HttpsServer(Starlette(routes=self._routes()), self.certificates)
 
     @property
     def api_url(self) -> str:
         return f"{self._http.url}/youtube/v3"
+
+    @property
+    def oauth_url(self) -> str:
+        return f"{self._http.url}/oauth2"
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -229,6 +187,14 @@ class FakeYouTube(TlsFake):
 
         self.read(offline)
 
+    def posted(self, video_id: str) -> list[Posted]:
+        """The lines inserted in the chat of `video_id`, in order."""
+        chat = self.chat(video_id)
+        return self.read(lambda: list(chat.posted))
+
+    def refuse_inserts(self, reason: str, times: int = 1) -> None:
+        self.read(lambda: self.insert_refusals.extend([reason] * times))
+
     def set(self, **values: Any) -> None:
         """Change settings of the fake (`quota_left`, `page_size`, `interval_ms`, `key`)."""
 
@@ -244,7 +210,9 @@ class FakeYouTube(TlsFake):
         return [
             Route("/youtube/v3/videos", self._videos),
             Route("/youtube/v3/search", self._search),
-            Route("/youtube/v3/liveChat/messages", self._messages),
+            Route("/youtube/v3/liveChat/messages", self._messages, methods=["GET"]),
+            Route("/youtube/v3/liveChat/messages", self._insert, methods=["POST"]),
+            *self.oauth.routes("/oauth2"),
         ]
 
     def _refuse(self, status: int, reason: str, message: str, domain: str) -> JSONResponse:
@@ -264,6 +232,9 @@ class FakeYouTube(TlsFake):
         self.keys_seen.add(key)
         if key != self.key:
             return self._refuse(400, "badRequest", BAD_KEY, "global")
+        return self._spend(endpoint)
+
+    def _spend(self, endpoint: str) -> JSONResponse | None:
         if self.fail_next > 0:
             self.fail_next -= 1
             return self._refuse(503, "backendError", "Backend Error", "global")
@@ -343,3 +314,46 @@ class FakeYouTube(TlsFake):
         if chat.offline_at:
             body["offlineAt"] = chat.offline_at
         return JSONResponse(body)
+
+    async def _insert(self, request: Request) -> JSONResponse:
+        self.calls["insert"] += 1
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if not self.oauth.valid(token):
+            self.refused["authError"] += 1
+            error = {"message": "Invalid Credentials", "domain": "global", "reason": "authError"}
+            error |= {"location": "Authorization", "locationType": "header"}
+            body = {"code": 401, "message": INVALID_CREDENTIALS, "errors": [error]}
+            return JSONResponse({"error": {**body, "status": "UNAUTHENTICATED"}}, 401)
+        if refused := self._spend("insert"):
+            return refused
+        if self.insert_refusals:
+            reason = self.insert_refusals.pop(0)
+            status, domain, message = INSERT_REFUSALS[reason]
+            return self._refuse(status, reason, message, domain)
+        if request.query_params.get("part") != "snippet":
+            return self._refuse(400, "required", "Required parameter: part", "global")
+        snippet = (await request.json()).get("snippet") or {}
+        said = (snippet.get("textMessageDetails") or {}).get("messageText")
+        for given, reason in [
+            (bool(snippet.get("liveChatId")), "liveChatIdRequired"),
+            (snippet.get("type") == "textMessageEvent", "typeRequired"),
+            (bool(said), "messageTextRequired"),
+        ]:
+            if not given:
+                return self._refuse(400, reason, f"{reason}", "youtube.liveChat")
+        chats = {s.chat.chat_id: s.chat for s in self.streams.values() if s.chat is not None}
+        chat = chats.get(snippet["liveChatId"])
+        if chat is None:
+            return self._refuse(404, "liveChatNotFound", "The live chat was not found.",
+                                "youtube.liveChat")  # fmt: skip
+        if chat.over or chat.offline_at:
+            return self._refuse(403, "liveChatEnded", "The live chat is no longer live.",
+                                "youtube.liveChat")  # fmt: skip
+        if not isinstance(said, str) or len(said) > MAX_MESSAGE_CHARS:
+            return self._refuse(400, "messageTextInvalid", "The message text is not valid.",
+                                "youtube.liveChat")  # fmt: skip
+        chat.posted.append(Posted(said, time.monotonic(), token))
+        item = text(f"own-{len(chat.posted)}", OWNER, said)
+        item["snippet"]["liveChatId"] = chat.chat_id
+        chat.items.append(item)  # YouTube lists it like any message
+        return JSONResponse({k: v for k, v in item.items() if k != "authorDetails"})
