@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import ipaddress
 import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from threadpoolctl import threadpool_limits
 
@@ -198,6 +200,22 @@ class Runtime:
     def llm_runs_locally(self) -> bool:
         """Whether the LLM shares this machine's CPU with the replies (the embedded model)."""
         return self.config.llm.provider == "smollm2"
+
+    @property
+    def llm_is_the_streamers(self) -> bool:
+        """Whether the LLM is one the streamer runs: embedded, or a server on this machine or
+        the home network (Ollama, LM Studio, llama.cpp on one GPU). Such a server answers one
+        request at a time, so background work on it would hold up the next reply; a hosted
+        API answers both at once."""
+        if self.llm_runs_locally:
+            return True
+        host = (urlsplit(self.config.llm.openai.base_url).hostname or "").lower()
+        if host == "localhost" or host.endswith((".localhost", ".local", ".lan", ".home.arpa")):
+            return True
+        try:
+            return ipaddress.ip_address(host).is_private  # loopback and the home network
+        except ValueError:
+            return False
 
     def model_for(self, config: KaguraConfig) -> ModelInfo:
         """The character's model; an unknown name falls back to the first registered one."""

@@ -38,6 +38,8 @@ MAX_PREPARED = 64  # messages waiting with their embedding made ahead (the oldes
 MAX_PENDING_SIGHTINGS = 2_000  # counters waiting for the worker; a flood beyond is not counted
 MAX_ANSWER_CHARS = 8_000  # an extraction answer longer than this is cut (and will not parse)
 CLOSE_TIMEOUT_S = 5.0
+# Turns that may interrupt one memory job before it is given up (each retry starts it over).
+MAX_PREEMPTIONS = 8
 # The stream's summary, asked for as the server stops: longer waits hold up the exit.
 CLOSE_SUMMARY_TIMEOUT_S = 30.0
 
@@ -287,13 +289,19 @@ class LongTermMemory:
                     self._job = None
 
     def _retry(self, job: _Job) -> None:
+        """A job a turn interrupted goes first again, when the stage is next idle; one that
+        never gets to finish (a chat too busy to ever pause) is given up after a while."""
         job.tries += 1
-        if job.tries <= 1:
+        if job.tries <= MAX_PREEMPTIONS:
             self._jobs.appendleft(job)
+        else:
+            self.dropped_jobs += 1
+            log.info("memory: a job was interrupted by %d turns; dropped it", MAX_PREEMPTIONS)
 
     def _turn_started(self) -> None:
         job = self._job
-        if job is not None and not job.done() and self._runtime.llm_runs_locally:
+        # A server the streamer runs answers one request at a time: the reply goes first.
+        if job is not None and not job.done() and self._runtime.llm_is_the_streamers:
             job.cancel()
 
     async def _flush(self) -> None:
