@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import time
 
 import numpy as np
 import pytest
@@ -64,7 +65,7 @@ def test_stereo_keeps_the_first_channel() -> None:
     ("data", "message"),
     [
         (b"<html>502 Bad Gateway</html>", "not a WAV"),
-        (b"RIFF", "not a WAV"),
+        (b"RIFF", "bad WAV"),
         (b"", "no audio"),
     ],
 )
@@ -101,3 +102,35 @@ async def test_collect_joins_pieces_and_refuses_a_rate_change() -> None:
         await collect(pieces(16000, 24000))
     with pytest.raises(EngineError, match="no audio"):
         await collect(pieces())
+
+
+async def test_an_openai_compatible_server_that_streams_is_played_as_it_streams() -> None:
+    """Kokoro-FastAPI and the like stream `/audio/speech`: the first piece is handed over
+    while the server is still sending; a server that sends a whole WAV (with its length)
+    gives one piece, the WAV as sent."""
+    from kagura.config import TTSConfig
+    from kagura.engines.tts.openai_compat import OpenAICompatibleTTS
+    from kagura.testing.fake_openai import FakeOpenAI, TTSScript
+
+    with FakeOpenAI() as fake:
+        settings = {"provider": "openai", "openai": {"base_url": fake.base_url}}
+        config = TTSConfig.model_validate(settings)
+        engine = OpenAICompatibleTTS(config)
+        text = "A sentence long enough for several chunks of audio."
+        try:
+            fake.tts_script = TTSScript(stream_chunk_s=0.25, chunk_gap_s=0.3)
+            pieces = engine.stream(text)
+            first = await anext(pieces)
+            handed = time.monotonic()
+            arrived = [first, *[p async for p in pieces]]
+            # Handed over while the server still had seconds of chunks to send.
+            assert time.monotonic() - handed > 1.0
+            assert len(arrived) > 3 and first.duration_s < 0.5
+            total = sum(p.duration_s for p in arrived)
+            assert total == pytest.approx(0.06 * len(text), abs=0.01)
+
+            fake.tts_script = TTSScript()
+            [whole] = [p async for p in engine.stream(text)]
+            assert whole.wav is not None and whole.duration_s == pytest.approx(total, abs=0.01)
+        finally:
+            await engine.aclose()

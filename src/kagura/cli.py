@@ -18,6 +18,7 @@ from kagura.config_command import config_app, err, load_or_exit
 from kagura.demo.command import demo
 from kagura.live.cli import live_app
 from kagura.logs import RedactSecrets
+from kagura.perform.command import perform_app
 
 if TYPE_CHECKING:
     from kagura.server.transport import Limits
@@ -29,6 +30,7 @@ app.add_typer(widget_app, name="widget", no_args_is_help=True)
 app.add_typer(live_app, name="live")
 live_app.command("demo")(demo)  # not in kagura.live: it runs a fake platform (kagura.testing)
 app.command()(chat)
+app.add_typer(perform_app, name="perform")
 
 ConfigOption = Annotated[
     Path | None,

@@ -1,7 +1,8 @@
 """The one way Kagura's own clients connect to Kagura.
 
-Three programs are clients of a Kagura server: `kagura live`'s link to `/proxy-ws` (role
-platform), `kagura chat` (role admin on `/proxy-ws`) and the widget channel's sender client.
+Four programs are clients of a Kagura server: `kagura live`'s link to `/proxy-ws` (role
+platform), `kagura chat` (role admin on `/proxy-ws`), `kagura perform` (role page on
+`/proxy-ws`) and the widget channel's sender client.
 They connect the same way: the token as a Bearer header (it stays out of access logs), one
 set of limits (open and close timeouts, one heartbeat), a user agent that names the client,
 and an incoming frame limit that fits what that client hears (`Client`).
@@ -56,6 +57,8 @@ class Client:
 
 # `kagura chat` hears the show: each reply segment comes as a base64 WAV frame.
 CHAT = Client("kagura-chat", 32 * 2**20)
+# `kagura perform` hears the same show, as a page does.
+PERFORM = Client("kagura-perform", 32 * 2**20)
 # A platform client hears only its greeting, errors and acknowledgements; the largest frame
 # is the connect sequence's `set-model-and-conf`, well under this.
 LIVE = Client("kagura-live", 2**20)

@@ -33,6 +33,7 @@ from .loader import (
     load_config,
 )
 from .memory import EmbeddingsConfig, MemoryConfig, OpenAIEmbeddingsConfig
+from .perform import PerformConfig, VTSConfig
 from .safety import GuardConfig, ReplacementLine, SafetyConfig
 from .schema import (
     CharacterConfig,
@@ -79,6 +80,7 @@ __all__ = [
     "OpenAIEndpoint",
     "OpenAILLMConfig",
     "OpenAITTSConfig",
+    "PerformConfig",
     "PiperConfig",
     "PocketsphinxConfig",
     "ReplacementLine",
@@ -90,6 +92,7 @@ __all__ = [
     "TTSConfig",
     "TwitchConfig",
     "VADConfig",
+    "VTSConfig",
     "VoiceConfig",
     "WhisperConfig",
     "WidgetConfig",

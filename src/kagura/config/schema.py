@@ -18,6 +18,7 @@ from .engines import ASRConfig, LLMConfig, TTSConfig, VADConfig
 from .fields import F, Section
 from .live import LiveConfig
 from .memory import MemoryConfig
+from .perform import PerformConfig
 from .safety import SafetyConfig
 from .stage import StageConfig
 from .voice import VoiceConfig
@@ -338,6 +339,13 @@ class KaguraConfig(Section):
         default_factory=WidgetConfig,
         en="The widget channel: replies and status lines pushed to Live2D widget pages.",
         zh="小部件通道：把回复和状态推送到 Live2D 小部件页面。",
+    )
+    perform: PerformConfig = F(
+        default_factory=PerformConfig,
+        en="The character on the streamer's own avatar app (`kagura perform vts`: VTube "
+        "Studio), its voice on a sound device (see docs/avatars.md).",
+        zh="在主播自己的形象软件上表演角色（`kagura perform vts`：VTube Studio），"
+        "语音从声音设备播放（见 docs/avatars.md）。",
     )
     memory: MemoryConfig = F(
         default_factory=MemoryConfig,

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import struct
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -364,7 +365,25 @@ class FakeOpenAI:
             return Response(pcm, media_type="audio/pcm")
         # Only wav and pcm are encoded; any other format (mp3, opus, ...) gets wav as well.
         pcm = tone_pcm(round(seconds * script.sample_rate), script.sample_rate)
-        return Response(wav_bytes(pcm, script.sample_rate), media_type="audio/wav")
+        wav = wav_bytes(pcm, script.sample_rate)
+        if script.stream_chunk_s is None:
+            return Response(wav, media_type="audio/wav")
+        return StreamingResponse(self._streamed_wav(wav, script), media_type="audio/wav")
+
+    async def _streamed_wav(self, wav: bytes, script: TTSScript) -> AsyncIterator[bytes]:
+        """The WAV as a streaming server sends it: header (sizes unknown), then chunks."""
+        header = bytearray(wav[:44])
+        struct.pack_into("<I", header, 4, 0xFFFFFFFF)
+        struct.pack_into("<I", header, 40, 0xFFFFFFFF)
+        yield bytes(header)
+        assert script.stream_chunk_s is not None
+        size = max(2, round(script.stream_chunk_s * script.sample_rate) * 2)
+        for start in range(44, len(wav), size):
+            if start > 44 and not await self._sleep_until(
+                asyncio.get_running_loop().time() + script.chunk_gap_s
+            ):
+                return
+            yield wav[start : start + size]
 
     async def _transcribe(self, request: Request) -> Response:
         start = asyncio.get_running_loop().time()

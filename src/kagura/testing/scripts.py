@@ -37,12 +37,17 @@ class TTSScript:
 
     The tone's loudness swings a few times a second, so lip-sync code has varying RMS to follow.
     An input containing any of `fail_inputs` gets a 500, so a test can fail a single segment.
+    With `stream_chunk_s` the WAV is streamed in chunks, as streaming servers send it.
     `bad_wav` answers 200 with a WAV cut off inside its header: a server bug, not an error.
     """
 
     latency_s: float = 0.02
     sample_rate: int = 22050
     seconds_per_char: float = 0.06
+    # Streamed like Kokoro-FastAPI: no length, a WAV header with placeholder sizes, then this
+    # much audio a chunk, `chunk_gap_s` apart. None: the whole WAV at once, with its length.
+    stream_chunk_s: float | None = None
+    chunk_gap_s: float = 0.0
     failure: Literal["status_500", "bad_wav"] | None = None
     fail_inputs: set[str] = field(default_factory=set)
 

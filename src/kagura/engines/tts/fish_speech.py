@@ -38,7 +38,7 @@ from kagura.audio import Speech
 from kagura.config import TTSConfig
 from kagura.engines.errors import EngineError
 
-from .pcm import PcmReader, WavStreamReader, collect
+from .pcm import WavOrPcm, collect
 from .voice_server import Server, VoiceClient
 
 PATH = "/v1/tts"
@@ -106,24 +106,3 @@ class FishSpeechTTS:
 
     async def aclose(self) -> None:
         await self._voice.aclose()
-
-
-class WavOrPcm:
-    """A WAV when the body starts with a RIFF header, else bare 16-bit PCM at `sample_rate`."""
-
-    def __init__(self, sample_rate: int, *, source: str) -> None:
-        self._sample_rate = sample_rate
-        self._source = source
-        self._reader: WavStreamReader | PcmReader | None = None
-
-    def feed(self, data: bytes) -> Speech | None:
-        if self._reader is None:
-            # The voice client hands over at least 64 bytes first, or the whole body.
-            if data[:4] == b"RIFF":
-                self._reader = WavStreamReader(source=self._source)
-            else:
-                self._reader = PcmReader(self._sample_rate, source=self._source)
-        return self._reader.feed(data)
-
-    def flush(self) -> Speech | None:
-        return self._reader.flush() if self._reader is not None else None

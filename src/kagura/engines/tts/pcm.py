@@ -116,7 +116,10 @@ class WavStreamReader:
     def flush(self) -> Speech | None:
         if self._pcm is None:
             if self._header:
-                raise EngineError(f"{self._source} sent {len(self._header)} bytes, not a WAV")
+                raise EngineError(
+                    f"{self._source} sent a bad WAV: it ends inside its header "
+                    f"({len(self._header)} bytes)"
+                )
             raise EngineError(f"{self._source} sent no audio")
         return self._pcm.flush()
 
@@ -149,6 +152,41 @@ class WavStreamReader:
                     )
             offset = body + size + (size & 1)
         return None
+
+
+class WavOrPcm:
+    """A WAV when the body starts with a RIFF header, else bare 16-bit PCM at `sample_rate`:
+    servers that say audio/wav and send bare samples when streaming (Fish Speech), or that
+    ignore the format asked for (some OpenAI-compatible ones)."""
+
+    def __init__(self, sample_rate: int, *, source: str = "TTS server") -> None:
+        self._sample_rate = sample_rate
+        self._source = source
+        self._start = b""  # until there are enough bytes to tell
+        self._reader: WavStreamReader | PcmReader | None = None
+
+    def feed(self, data: bytes) -> Speech | None:
+        if self._reader is not None:
+            return self._reader.feed(data)
+        self._start += data
+        if len(self._start) < 4:
+            return None
+        return self._choose().feed(self._start)
+
+    def flush(self) -> Speech | None:
+        if self._reader is None:
+            if not self._start:
+                raise EngineError(f"{self._source} sent no audio")
+            self._choose().feed(self._start)
+        assert self._reader is not None
+        return self._reader.flush()
+
+    def _choose(self) -> WavStreamReader | PcmReader:
+        if self._start[:4] == b"RIFF":
+            self._reader = WavStreamReader(source=self._source)
+        else:
+            self._reader = PcmReader(self._sample_rate, source=self._source)
+        return self._reader
 
 
 async def collect(pieces: AsyncIterator[Speech], *, source: str = "TTS server") -> Speech:
