@@ -32,6 +32,7 @@ from .web_browser import (
     frames_over,
     read_png,
     recorded_pages,
+    require_live2d_runtime,
     sample,
     send_text,
     wait_connected,
@@ -189,3 +190,21 @@ def test_the_widget_shows_the_model_and_its_expressions(
         sender.disconnect()
     names = page.evaluate("kagura.received.filter(m => !m.replay).map(m => m.name)")
     assert names == ["sad", "joy"]
+
+
+def test_a_model_of_the_other_kind_replaces_the_view(
+    pages: PageRecorder, server: KaguraProcess
+) -> None:
+    """A character switched between a Live2D and a VRM model (a preset) gets the other view,
+    and the old one's canvas goes."""
+    require_live2d_runtime()
+    page = open_loaded(pages, f"{server.http_url}/widget")
+    page.evaluate("kagura.widget.view.load({url: '/live2d-models/shizuku/shizuku.model.json'})")
+    page.wait_for_function(
+        "kagura.modelKind === 'live2d' && kagura.modelLoaded", timeout=MODEL_TIMEOUT_MS
+    )
+    assert page.evaluate("document.querySelectorAll('#model canvas').length") == 1
+    page.evaluate(f"kagura.widget.view.load({{url: '/live2d-models/{MODEL}.vrm'}})")
+    page.wait_for_function("kagura.modelKind === 'vrm' && kagura.modelLoaded", timeout=10_000)
+    page.wait_for_function("kagura.frames.frames > 0", timeout=10_000)
+    assert page.evaluate("document.querySelectorAll('#model canvas').length") == 1

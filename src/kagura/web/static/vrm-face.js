@@ -16,7 +16,7 @@ const PRESET_FOR = {
   joy: "happy",
   happy: "happy",
   happiness: "happy",
-  fun: "happy",
+  fun: "relaxed", // three-vrm reads a VRM 0.0 model's "fun" as relaxed too
   smirk: "happy",
   anger: "angry",
   angry: "angry",
@@ -76,10 +76,13 @@ export class Face {
   update(dtS, mouth) {
     const weights = {};
     const step = dtS / EMOTION_FADE_S;
-    if (this.emotion !== null && !this.emotions.has(this.emotion)) this.emotions.set(this.emotion, 0);
+    if (this.emotion !== null && !this.emotions.has(this.emotion)) {
+      this.emotions.set(this.emotion, 0);
+    }
     for (const [name, weight] of this.emotions) {
       const target = name === this.emotion ? 1 : 0;
-      const next = target > weight ? Math.min(target, weight + step) : Math.max(target, weight - step);
+      const next =
+        target > weight ? Math.min(target, weight + step) : Math.max(target, weight - step);
       this.emotions.set(name, next);
       weights[name] = next;
     }

@@ -92,7 +92,8 @@ export class VrmView {
     light.position.set(1, 1, 1).normalize();
     this.scene.add(light, new THREE.AmbientLight(0xffffff, 0.4 * Math.PI));
     this.software = isSoftwareRenderer(this.renderer.getContext());
-    this.pacer = new FramePacer((dt) => this.drawFrame(dt), () => this.speaking(), frameRates(this.software));
+    const rates = frameRates(this.software);
+    this.pacer = new FramePacer((dt) => this.drawFrame(dt), () => this.speaking(), rates);
     this.resizer = new ResizeObserver(() => this.layout());
     this.resizer.observe(this.container);
   }
@@ -172,11 +173,12 @@ export class VrmView {
     const center = this.bounds.getCenter(new THREE.Vector3());
     const k = Number(this.info?.kScale ?? 0.5) * 2;
     const zoom = k > 0 ? k : 1;
-    const visible = Math.max(size.y * (1 + 2 * HEAD_ROOM), (size.y * SHOULDERS) / this.camera.aspect) / zoom;
+    const tall = size.y * (1 + 2 * HEAD_ROOM);
+    const visible = Math.max(tall, (size.y * SHOULDERS) / this.camera.aspect) / zoom;
     const perPixel = visible / height;
     const x = center.x - Number(this.info?.initialXshift || 0) * perPixel;
-    const y =
-      this.bounds.max.y + HEAD_ROOM * visible - visible / 2 + Number(this.info?.initialYshift || 0) * perPixel;
+    const top = this.bounds.max.y + HEAD_ROOM * visible; // the top of the head stays in view
+    const y = top - visible / 2 + Number(this.info?.initialYshift || 0) * perPixel;
     const distance = visible / 2 / Math.tan(THREE.MathUtils.degToRad(FOV_DEG / 2));
     this.camera.position.set(x, y, center.z + distance);
     this.camera.lookAt(x, y, center.z);
@@ -275,6 +277,7 @@ export class VrmView {
     this.pacer?.stop();
     this.resizer?.disconnect();
     if (this.vrm) this.scene.remove(this.vrm.scene);
+    this.renderer?.forceContextLoss(); // now, not at garbage collection: a page has few
     this.renderer?.dispose();
     this.renderer?.domElement.remove();
   }

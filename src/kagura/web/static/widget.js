@@ -87,7 +87,7 @@ class Widget {
     this.connection.addEventListener("state", (e) => {
       this.showLink(e.detail);
       // Motions or expressions that failed while the server was away stay broken in the
-      // library; the Live2D view's load() reloads a failed or damaged model and leaves a healthy one.
+      // library; the view's load() reloads a failed or damaged model and leaves a healthy one.
       if (e.detail.state === "open" && this.settings.model_info) {
         this.view.load(this.settings.model_info);
       }
