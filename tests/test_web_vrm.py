@@ -208,3 +208,14 @@ def test_a_model_of_the_other_kind_replaces_the_view(
     page.wait_for_function("kagura.modelKind === 'vrm' && kagura.modelLoaded", timeout=10_000)
     page.wait_for_function("kagura.frames.frames > 0", timeout=10_000)
     assert page.evaluate("document.querySelectorAll('#model canvas').length") == 1
+
+
+def test_without_three_js_the_page_says_the_model_is_unavailable(
+    pages: PageRecorder, server: KaguraProcess
+) -> None:
+    pages.context.route("**/vendor/three**", lambda route: route.fulfill(status=404, body=""))
+    page, _ = pages.open(f"{server.http_url}/stage")
+    wait_connected(page)
+    page.wait_for_function("kagura.modelState === 'unavailable'", timeout=15_000)
+    assert page.evaluate("kagura.modelKind") == "vrm" and page.evaluate("kagura.ready")
+    assert page.is_visible("#model-notice")
