@@ -21,12 +21,13 @@ import pytest
 from kagura.auth import Role, role_token
 from kagura.backoff import Backoff
 from kagura.config import KaguraConfig
+from kagura.link import safe_url
 from kagura.live.bilibili import commands, packets, proto, wbi
 from kagura.live.bilibili.open_api import signed_headers
 from kagura.live.events import LiveEvent, Withdrawal, withdrawals
 from kagura.live.outbox import Outbox
 from kagura.live.platform import CommandTable
-from kagura.live.settings import PLATFORM_TOKEN_ENV, platform_token, safe_url, with_role
+from kagura.live.settings import PLATFORM_TOKEN_ENV, platform_token, with_role
 from kagura.protocol.client import parse
 from kagura.testing.fake_bilibili import messages as m
 from kagura.testing.fake_bilibili import wire

@@ -32,6 +32,7 @@ from websockets.frames import Close
 
 from kagura.auth import REFUSAL_STATUS, REFUSALS
 from kagura.backoff import Backoff
+from kagura.config import KaguraConfig
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,53 @@ def connect(
         ping_timeout=HEARTBEAT_S,
         **tls,
     )
+
+
+STAGE_PATH = "/proxy-ws"
+ANY_ADDRESS = {"0.0.0.0", "::", ""}
+
+
+class StageUrlError(ValueError):
+    """A stage address a client cannot use; the text says what it must look like."""
+
+
+def safe_url(url: str) -> str:
+    """`url` fit for a log line: no user info, no query, no fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def stage_address(given: str) -> tuple[str, str]:
+    """The stage's ws(s)://host:port/proxy-ws and the server's http(s)://host:port, from
+    either (a user types whichever they have at hand); never with user info or a query."""
+    parts = urlsplit(given)
+    if parts.scheme not in ("ws", "wss", "http", "https") or not parts.hostname:
+        raise StageUrlError(
+            f"--url must be the stage's ws://host:port{STAGE_PATH} or the server's "
+            f"http://host:port, got {safe_url(given)!r}"
+        )
+    secure = parts.scheme in ("wss", "https")
+    netloc = parts.netloc.rpartition("@")[2]
+    path = parts.path.rstrip("/")
+    if not path.endswith(STAGE_PATH):
+        path = f"{path}{STAGE_PATH}"
+    stage = urlunsplit(("wss" if secure else "ws", netloc, path, "", ""))
+    base_path = path.removesuffix(STAGE_PATH)
+    base = urlunsplit(("https" if secure else "http", netloc, base_path, "", ""))
+    return stage, base
+
+
+def served_stage_url(config: KaguraConfig) -> str:
+    """Where `kagura serve` with this config listens (any address: this machine's loopback)."""
+    host = config.system.host
+    host = "127.0.0.1" if host in ANY_ADDRESS else host
+    if ":" in host:
+        host = f"[{host}]"
+    return f"ws://{host}:{config.system.port}{STAGE_PATH}"
 
 
 def with_query(url: str, name: str, value: str) -> str:

@@ -11,14 +11,11 @@ server trusts the chat as it trusts every local client.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from kagura.auth import Role, is_loopback, known_admin_token, role_token
 from kagura.config import KaguraConfig
-from kagura.live.settings import safe_url
-
-STAGE_PATH = "/proxy-ws"
-ANY_ADDRESS = {"0.0.0.0", "::", ""}
+from kagura.link import StageUrlError, safe_url, served_stage_url, stage_address
 
 
 class TargetError(ValueError):
@@ -62,28 +59,8 @@ class Target:
 
     @classmethod
     def resolve(cls, config: KaguraConfig, url: str | None, token: str | None) -> Target:
-        given = url or _configured(config)
-        parts = urlsplit(given)
-        if parts.scheme not in ("ws", "wss", "http", "https") or not parts.hostname:
-            raise TargetError(
-                f"--url must be the stage's ws://host:port{STAGE_PATH} or the server's "
-                f"http://host:port, got {safe_url(given)!r}"
-            )
-        secure = parts.scheme in ("wss", "https")
-        netloc = parts.netloc.rpartition("@")[2]  # never user info
-        path = parts.path.rstrip("/")
-        if parts.scheme.startswith("http") or not path:
-            path = f"{path}{STAGE_PATH}" if not path.endswith(STAGE_PATH) else path
-        base_path = path.removesuffix(STAGE_PATH)
-        stage = urlunsplit(("wss" if secure else "ws", netloc, path, "", ""))
-        base = urlunsplit(("https" if secure else "http", netloc, base_path, "", ""))
+        try:
+            stage, base = stage_address(url or served_stage_url(config))
+        except StageUrlError as exc:
+            raise TargetError(str(exc)) from None
         return cls(stage, base, (token or known_admin_token(config)).strip())
-
-
-def _configured(config: KaguraConfig) -> str:
-    """Where `kagura serve` with this config listens (any address: this machine's loopback)."""
-    host = config.system.host
-    host = "127.0.0.1" if host in ANY_ADDRESS else host
-    if ":" in host:
-        host = f"[{host}]"
-    return f"ws://{host}:{config.system.port}{STAGE_PATH}"

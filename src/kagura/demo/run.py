@@ -33,7 +33,8 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from kagura.config import KaguraConfig
-from kagura.live.settings import PLATFORM_TOKEN_ENV, RunnerSettings, safe_url
+from kagura.link import safe_url
+from kagura.live.settings import PLATFORM_TOKEN_ENV, RunnerSettings
 from kagura.testing.fake_bilibili import SESSDATA, FakeBilibili
 
 from .viewers import crowd

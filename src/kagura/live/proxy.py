@@ -21,12 +21,12 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from kagura.backoff import Backoff
-from kagura.link import CLOSE_TIMEOUT_S, LIVE, Refusal, connect, keep_connected
+from kagura.link import CLOSE_TIMEOUT_S, LIVE, Refusal, connect, keep_connected, safe_url
 
 from .events import Item
 from .outbox import Outbox
 from .problems import ProblemLog
-from .settings import RunnerSettings, safe_url, with_role
+from .settings import RunnerSettings, with_role
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection
 
-from kagura.link import LIVE, Refusal, connect, with_query
+from kagura.link import LIVE, Refusal, connect, safe_url, with_query
 
 from .chat_out import ChatOut
 from .platform import ALIVE_EVERY_S, Fatal, Link, LivePlatform, stop
-from .settings import safe_url
 
 
 def widget_url(proxy_url: str) -> str:

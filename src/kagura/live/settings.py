@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 import ssl
 from dataclasses import dataclass, fields
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from kagura.auth import Role, known_admin_token, role_token
 from kagura.config import KaguraConfig
-from kagura.link import with_query
+from kagura.link import safe_url, with_query
 
 PLATFORM_TOKEN_ENV = "KAGURA_PLATFORM_TOKEN"
 
@@ -60,16 +60,6 @@ def platform_token(config: KaguraConfig, flag: str | None = None) -> str:
             return candidate.strip()
     admin = known_admin_token(config)
     return role_token(admin, Role.PLATFORM) if admin else ""
-
-
-def safe_url(url: str) -> str:
-    """`url` fit for a log line: no user info, no query, no fragment."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def with_role(url: str, role: str = "platform") -> str:

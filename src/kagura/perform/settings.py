@@ -12,19 +12,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
 from kagura.auth import Role, known_admin_token, role_token
 from kagura.config import KaguraConfig, VTSConfig
+from kagura.link import StageUrlError, safe_url, served_stage_url, stage_address
 
 from .vts import VTSSettings
 
 PAGE_TOKEN_ENV = "KAGURA_PAGE_TOKEN"
-STAGE_PATH = "/proxy-ws"
 TOKEN_FILE = "vts-token"
-ANY_ADDRESS = {"0.0.0.0", "::", ""}
 
 
 class SettingError(ValueError):
@@ -46,8 +44,7 @@ class PerformSettings:
     @property
     def shown_url(self) -> str:
         """The stage URL fit for a log line (never a token)."""
-        parts = urlsplit(self.stage_url)
-        return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+        return safe_url(self.stage_url)
 
 
 def load_settings(
@@ -71,7 +68,7 @@ def load_settings(
         vts.token_file or str(Path(config.system.data_dir) / TOKEN_FILE)
     )
     return PerformSettings(
-        stage_url=stage_url(url or perform.stage_url or _served(config)),
+        stage_url=stage_url(url or perform.stage_url or served_stage_url(config)),
         token=page_token(config, token),
         device=perform.device if device is None else device,
         audio_file=audio_file,
@@ -95,18 +92,10 @@ def load_settings(
 
 def stage_url(given: str) -> str:
     """The stage's ws(s)://host:port/proxy-ws from a stage URL or the server's http(s) base."""
-    parts = urlsplit(given)
-    if parts.scheme not in ("ws", "wss", "http", "https") or not parts.hostname:
-        raise SettingError(
-            f"--url must be the stage's ws://host:port{STAGE_PATH} or the server's "
-            f"http://host:port, got {urlunsplit(parts._replace(query='', fragment=''))!r}"
-        )
-    secure = parts.scheme in ("wss", "https")
-    path = parts.path.rstrip("/")
-    if not path.endswith(STAGE_PATH):
-        path = f"{path}{STAGE_PATH}"
-    netloc = parts.netloc.rpartition("@")[2]  # never user info
-    return urlunsplit(("wss" if secure else "ws", netloc, path, "", ""))
+    try:
+        return stage_address(given)[0]
+    except StageUrlError as exc:
+        raise SettingError(str(exc)) from None
 
 
 def page_token(config: KaguraConfig, flag: str | None) -> str:
@@ -115,12 +104,3 @@ def page_token(config: KaguraConfig, flag: str | None) -> str:
             return candidate.strip()
     admin = known_admin_token(config)
     return role_token(admin, Role.PAGE) if admin else ""
-
-
-def _served(config: KaguraConfig) -> str:
-    """Where `kagura serve` with this config listens (any address: this machine's loopback)."""
-    host = config.system.host
-    host = "127.0.0.1" if host in ANY_ADDRESS else host
-    if ":" in host:
-        host = f"[{host}]"
-    return f"ws://{host}:{config.system.port}{STAGE_PATH}"

@@ -12,6 +12,7 @@ from kagura.auth import AuthSettings
 from kagura.config import KaguraConfig
 from kagura.runtime import Runtime
 
+from . import http_errors
 from .authorization import authorize, enforce
 from .bilibili_login import router as bilibili_login_router
 from .client_ws import client_ws
@@ -100,4 +101,5 @@ def create_app(config: KaguraConfig, runtime: Runtime | None = None) -> FastAPI:
     install_root(app, frontend)  # last: a frontend at / answers every path left
     app.add_middleware(PublicFilesCORS, origins=[*system.allowed_origins, *system.cors_origins])
     enforce(app)
+    http_errors.install(app)
     return app

@@ -24,9 +24,10 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from kagura.config import TwitchConfig
+from kagura.link import safe_url
 from kagura.live.platform import Fatal, Link, LivePlatform, stop
 from kagura.live.problems import ProblemLog
-from kagura.live.settings import safe_url, ssl_context
+from kagura.live.settings import ssl_context
 
 from .commands import PLATFORM, Chat, commands
 from .irc import CAPABILITIES, IrcError, Line, lines, oauth, parse

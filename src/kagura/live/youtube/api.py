@@ -23,8 +23,9 @@ from typing import Any
 import httpx
 
 from kagura.config import YouTubeConfig
+from kagura.link import safe_url
 from kagura.live.platform import Fatal
-from kagura.live.settings import safe_url, ssl_context
+from kagura.live.settings import ssl_context
 
 from .quota import QuotaBudget
 

@@ -22,7 +22,8 @@ from typing import Any
 import httpx
 
 from kagura.config import YouTubeConfig
-from kagura.live.settings import safe_url, ssl_context
+from kagura.link import safe_url
+from kagura.live.settings import ssl_context
 
 from .api import USER_AGENT
 
