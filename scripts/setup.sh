@@ -31,10 +31,11 @@ if ! uv sync --locked --check --quiet 2>/dev/null; then
   uv sync --locked
 fi
 
-# The pages' JavaScript libraries, Cubism Core and the sample models, exactly as locked.
+# The pages' JavaScript libraries (Live2D's, three.js and three-vrm for VRM models), Cubism Core
+# and the sample models, exactly as locked.
 # `npm ci` again only when the lock file is newer than the installed tree.
 web=src/kagura/web
 if [ ! -d "$web/node_modules" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
-  echo "setup: installing the web pages' Live2D runtime (npm ci)"
+  echo "setup: installing the web pages' Live2D and VRM runtimes (npm ci)"
   (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -199,18 +199,19 @@ def test_a_reconnect_reloads_a_model_whose_motions_failed_to_load(
     pages.context.route("**/mtn/idle_*.mtn", server_away)  # lost while the server was down
     page = open_widget(pages, channel)
     page.wait_for_function(
-        "kagura.modelLoaded && kagura.widget.view.damaged", timeout=MODEL_TIMEOUT_MS
+        "kagura.modelLoaded && kagura.widget.view.view.damaged", timeout=MODEL_TIMEOUT_MS
     )
     pages.context.unroute("**/mtn/idle_*.mtn", server_away)
 
     drop_link(page)
     page.wait_for_function(
-        "kagura.widget.view.loadSeq === 2 && kagura.modelLoaded && !kagura.widget.view.damaged",
+        "kagura.widget.view.view.loadSeq === 2 && kagura.modelLoaded"
+        " && !kagura.widget.view.view.damaged",
         timeout=MODEL_TIMEOUT_MS,
     )
     drop_link(page)  # a healthy model is left as it is
     page.wait_for_timeout(300)
-    assert page.evaluate("kagura.widget.view.loadSeq") == 2
+    assert page.evaluate("kagura.widget.view.view.loadSeq") == 2
 
 
 def test_reconnects_after_a_restart_then_gives_up_and_offers_a_retry(

@@ -1,10 +1,14 @@
-"""The Live2D model registry: the protocol's `model_info` entries, by name.
+"""The model registry (Live2D and VRM): the protocol's `model_info` entries, by name.
 
 Kagura ships entries for its default models (installed from npm at set-up); a user adds
 their own by dropping a `model_dict.json` (the Open-LLM-VTuber format: a list of entries)
 into the models folder. Open-LLM-VTuber keeps that file beside its `live2d-models` folder
 instead, so a models folder without one uses the file beside it: pointing
 `system.models_dir` at that project's folder is enough.
+
+An entry whose `url` is a `.vrm` file is a VRM (3D) model, drawn by the pages with three.js;
+its `emotionMap` maps Kagura's tags to VRM expression names, and when the entry has none
+the VRM emotion presets are used (docs/vrm.md).
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import logging
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +30,25 @@ class MotionRef(BaseModel):
     index: int = 0
 
 
+# Kagura's emotion tags → VRM 1.0's emotion presets (every VRM model has these names; a
+# VRM 0.0 model's joy, sorrow and fun are read as happy, sad and relaxed by the pages).
+VRM_EMOTION_MAP: dict[str, int | str] = {
+    "neutral": "neutral",
+    "joy": "happy",
+    "anger": "angry",
+    "sadness": "sad",
+    "relaxed": "relaxed",
+    "surprise": "surprised",
+}
+
+
+def is_vrm(url: str) -> bool:
+    """The model file is VRM (glTF binary): known by its name, as the pages know it."""
+    return urlsplit(url).path.lower().endswith(".vrm")
+
+
 class ModelInfo(BaseModel):
-    """One Live2D model, with the field names the frontend expects (camelCase)."""
+    """One Live2D or VRM model, with the field names the frontend expects (camelCase)."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
@@ -41,6 +63,15 @@ class ModelInfo(BaseModel):
     tapMotions: dict[str, dict[str, float]] = Field(default_factory=dict)
     # Kagura's extension: emotions performed as motions, for models without expressions.
     emotionMotions: dict[str, MotionRef] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _vrm_emotions(self) -> ModelInfo:
+        """A VRM entry without an emotionMap gets the VRM presets: the LLM learns its tags
+        from the map, so without one the character could show no feeling. An explicit empty
+        map stays empty."""
+        if "emotionMap" not in self.model_fields_set and is_vrm(self.url):
+            self.emotionMap = dict(VRM_EMOTION_MAP)
+        return self
 
     def wire(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)

@@ -70,7 +70,7 @@ HTTP: dict[tuple[str, str], Role | None] = {
     ("GET", "/captions"): None,
     ("GET", "/widget"): None,
     ("GET", "/widget/settings"): None,
-    ("GET", "/vendor/{name}"): None,
+    ("GET", "/vendor/{name:path}"): None,
     ("GET", "/live2d-models/info"): None,
     ("GET", "/health"): None,
     ("GET", "/openapi.json"): None,

@@ -6,7 +6,9 @@ come from npm (`kagura/web/node_modules`, installed by `scripts/setup.sh`, never
 Live2D's licence) and are served under stable paths, so the pages never name a package
 folder:
 
-- `/vendor/<file>`: the few JavaScript files the pages load (an allow-list, not the folder);
+- `/vendor/<file>`: the few JavaScript files the pages load (an allow-list, not the folder),
+  among them three.js and three-vrm for VRM models: ES modules that the pages' import map
+  names, laid out so their relative imports (`./three.core.js`, `../utils/...`) resolve;
 - `/live2d-models/haru/...`, `/live2d-models/shizuku/...`: the sample models' folders (a
   file they lack is looked up in the user's models folder of the same name, so an
   Open-LLM-VTuber `shizuku` folder still works).
@@ -17,6 +19,9 @@ audio and chat still work) and say why.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException
@@ -32,6 +37,14 @@ VENDOR_FILES = {
     "live2d.min.js": "wl-live2d/dist/packages/live2dcubism2core.min.js",
     "live2dcubismcore.min.js": "wl-live2d/dist/packages/live2dcubism4core.min.js",
     "pixi-live2d-display.min.js": "pixi-live2d-display-lipsyncpatch/dist/index.min.js",
+    # VRM: the import map's "three", "three/addons/" and "@pixiv/three-vrm", and what the
+    # glTF loader imports.
+    "three/three.module.js": "three/build/three.module.js",
+    "three/three.core.js": "three/build/three.core.js",
+    "three/loaders/GLTFLoader.js": "three/examples/jsm/loaders/GLTFLoader.js",
+    "three/utils/BufferGeometryUtils.js": "three/examples/jsm/utils/BufferGeometryUtils.js",
+    "three/utils/SkeletonUtils.js": "three/examples/jsm/utils/SkeletonUtils.js",
+    "three-vrm.module.js": "@pixiv/three-vrm/lib/three-vrm.module.min.js",
 }
 
 # The sample models' runtime folders inside their npm packages, by the registry's names.
@@ -40,12 +53,28 @@ SAMPLE_MODELS = {
     "shizuku": "live2d-widget-model-shizuku/assets",
 }
 
+IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>', re.DOTALL)
+
+
+def import_map_sources() -> list[str]:
+    """CSP sources that allow the pages' import maps, by their hashes. An import map is an
+    inline script, and browsers take none from a separate file; hashing the pages' own
+    lets exactly those through while every other inline script stays refused."""
+    hashes = set()
+    for html in sorted(WEB_DIR.glob("*.html")):
+        for body in IMPORT_MAP.findall(html.read_text("utf-8")):
+            digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
+            hashes.add(f"'sha256-{digest}'")
+    return sorted(hashes)
+
+
 # Viewer text is escaped in the pages; the policy is a second fence: no inline scripts or
-# handlers. `unsafe-eval` is for pixi's shader compiler, `blob:` for its image workers.
+# handlers (but the import maps). `unsafe-eval` is for pixi's shader compiler, `blob:` for
+# its image workers.
 CSP = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self' 'unsafe-eval'",
+        " ".join(["script-src 'self' 'unsafe-eval'", *import_map_sources()]),
         "style-src 'self' 'unsafe-inline'",
         "img-src * data: blob:",
         "media-src 'self' data: blob:",
@@ -95,7 +124,7 @@ async def captions_page() -> FileResponse:
     return page("captions.html")
 
 
-@assets.get("/vendor/{name}", include_in_schema=False)
+@assets.get("/vendor/{name:path}", include_in_schema=False)
 async def vendor_file(name: str) -> FileResponse:
     relative = VENDOR_FILES.get(name)
     path = NODE_MODULES / relative if relative else None

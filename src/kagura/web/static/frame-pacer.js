@@ -47,6 +47,7 @@ export class FramePacer {
     this.lastTime = 0; // model time: when the last frame's step ended
     this.request = 0; // the screen refresh asked for
     this.timer = 0; // the wait for a frame due later
+    this.stopped = false;
   }
 
   /** Something changed: draw at the full rate for at least `ms`, starting at once. */
@@ -67,8 +68,17 @@ export class FramePacer {
     return moving || now < this.awakeUntil ? this.fps : this.idleFps;
   }
 
+  /** No more frames, ever (the view is gone). */
+  stop() {
+    this.stopped = true;
+    cancelAnimationFrame(this.request);
+    clearTimeout(this.timer);
+    this.request = 0;
+    this.timer = 0;
+  }
+
   schedule() {
-    if (this.request || this.timer) return;
+    if (this.stopped || this.request || this.timer) return;
     const fps = this.currentFps();
     if (fps <= 0) return; // paused until the next wake()
     const wait = this.lastDraw + 1000 / fps - performance.now() - REFRESH_MS;

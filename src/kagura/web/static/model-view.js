@@ -16,6 +16,7 @@ export class ModelView {
    * @param {() => boolean} speaking true while audio is queued or playing (lip sync moves)
    */
   constructor(container, mouthSource, speaking = () => false) {
+    this.kind = "live2d";
     this.container = container;
     this.mouthSource = mouthSource;
     this.speaking = speaking;
@@ -232,6 +233,29 @@ export class ModelView {
     const manager = this.model?.internalModel.motionManager.expressionManager;
     if (!manager) return null;
     return manager.expressions.indexOf(manager.currentExpression);
+  }
+
+  /** The model has expressions (else emotions are performed as motions). */
+  get hasExpressions() {
+    return Boolean(this.model?.internalModel.motionManager.expressionManager);
+  }
+
+  /** Live2D expressions are parameter sets, not weights: nothing to report. */
+  expressionWeights() {
+    return {};
+  }
+
+  blinks() {
+    return 0;
+  }
+
+  /** Remove the canvas for good (the character changed to another kind of model). */
+  destroy() {
+    this.loadSeq += 1;
+    this.pacer?.stop();
+    this.app?.destroy(true, { children: true });
+    this.app = null;
+    this.model = null;
   }
 }
 

@@ -8,9 +8,9 @@
 // Events (on the Performer): "speech" detail {text} when a segment starts (tags stripped),
 // "message" detail: every server message, for the page's own panels.
 
+import { AvatarView } from "./avatar-view.js";
 import { Connection, isStageUrl, websocketUrl } from "./connection.js";
 import { t } from "./i18n.js";
-import { ModelView } from "./model-view.js";
 import { AudioQueue } from "./player.js";
 import { stripTags } from "./text.js";
 
@@ -33,6 +33,12 @@ class NoModel {
   }
   expressionIndex() {
     return null;
+  }
+  expressionWeights() {
+    return {};
+  }
+  blinks() {
+    return 0;
   }
   frameStats() {
     return { frames: 0, fps: 0, idleFps: 0, software: false };
@@ -69,7 +75,7 @@ export class Performer extends EventTarget {
     this.showStatusText = showStatusText;
     this.queue = queue ?? new AudioQueue();
     this.view = stage
-      ? new ModelView(
+      ? new AvatarView(
           stage,
           () => this.queue.mouth(),
           () => this.queue.busy,
@@ -287,6 +293,9 @@ export class Performer extends EventTarget {
       get modelReason() {
         return performer.view.reason;
       },
+      get modelKind() {
+        return performer.view.kind ?? null; // "live2d" | "vrm" once a model was asked for
+      },
       get modelUrl() {
         return performer.view.info?.url ?? null;
       },
@@ -311,6 +320,9 @@ export class Performer extends EventTarget {
       mouthValue: () => performer.view.mouthValue(),
       mouthTarget: () => performer.queue.mouth(),
       expressionIndex: () => performer.view.expressionIndex(),
+      // A VRM model's drawn weights by expression name ({} for Live2D), and its blinks.
+      expressionWeights: () => performer.view.expressionWeights(),
+      blinks: () => performer.view.blinks(),
       subtitle: () => (performer.subtitle.hidden ? "" : performer.subtitle.textContent),
       question: () => [...performer.questions],
       heard: () => stripTags(performer.queue.heardText()),

@@ -10,7 +10,7 @@
 // passed on). It reconnects `reconnect_attempts` times with backoff, then offers a retry.
 
 import { Connection } from "./connection.js";
-import { ModelView } from "./model-view.js";
+import { AvatarView } from "./avatar-view.js";
 
 const PRIORITY = { tip: 1, status: 2, reply: 3 };
 const STATUS_MS = 4000;
@@ -74,7 +74,7 @@ class Widget {
     this.settings = settings;
     this.info = settings.model_info || {};
     this.bubble = new Bubble(document.getElementById("bubble"));
-    this.view = new ModelView(document.getElementById("model"), () => 0);
+    this.view = new AvatarView(document.getElementById("model"), () => 0);
     this.linkText = document.getElementById("link-text");
     this.retry = document.getElementById("retry");
     const attempts = Number(settings.reconnect_attempts);
@@ -87,7 +87,7 @@ class Widget {
     this.connection.addEventListener("state", (e) => {
       this.showLink(e.detail);
       // Motions or expressions that failed while the server was away stay broken in the
-      // library; ModelView.load reloads a failed or damaged model and leaves a healthy one.
+      // library; the view's load() reloads a failed or damaged model and leaves a healthy one.
       if (e.detail.state === "open" && this.settings.model_info) {
         this.view.load(this.settings.model_info);
       }
@@ -157,9 +157,11 @@ class Widget {
     const find = (map) => Object.entries(map || {}).find(([key]) => key.toLowerCase() === name);
     const motion = find(this.info.emotionMotions);
     const mapped = find(this.info.emotionMap);
-    const hasExpressions = Boolean(this.view.model?.internalModel.motionManager.expressionManager);
-    if (hasExpressions && mapped) this.view.expression(mapped[1]);
+    if (this.view.hasExpressions && mapped) this.view.expression(mapped[1]);
     else if (motion) this.view.motion(motion[1].group, motion[1].index);
+    // A value of the map (what the stage sends for a named expression, e.g. a VRM model's
+    // "happy") or a name of the model's own.
+    else if (this.view.hasExpressions) this.view.expression(String(msg.name || ""));
   }
 
   tip() {
@@ -216,5 +218,9 @@ window.kagura = {
   },
   lastBubble: () => widget.bubble.last,
   expressionIndex: () => widget.view.expressionIndex(),
+  expressionWeights: () => widget.view.expressionWeights(),
+  get modelKind() {
+    return widget.view.kind;
+  },
 };
 widget.start();
