@@ -114,7 +114,9 @@ def test_the_model_is_drawn_on_a_transparent_overlay(
     page = open_loaded(pages, f"{server.http_url}/overlay")
     page.set_viewport_size({"width": 400, "height": 400})
     page.wait_for_function("kagura.ready", timeout=MODEL_TIMEOUT_MS)
-    # The resize is drawn at once (a wake); a screenshot after the next frame shows it.
+    # The resize is drawn at once (a wake); a screenshot after the next frame shows it. The
+    # page must have seen the resize first: a frame drawn before it is the old size.
+    page.wait_for_function("document.querySelector('canvas')?.clientWidth === 400")
     drawn = page.evaluate("kagura.frames.frames")
     page.wait_for_function(f"kagura.frames.frames > {drawn}", timeout=10_000)
     alpha = read_png(page.screenshot(omit_background=True))[:, :, 3]
