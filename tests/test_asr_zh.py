@@ -14,7 +14,8 @@ import pytest
 from kagura.config import WHISPER_LANGUAGES, ASRConfig, ConfigError, load_config
 from kagura.engines.asr.hints import name_hint
 from kagura.engines.asr.whisper import WhisperASR
-from kagura.engines.asr.whisper_models import BASE_PARTS, base_dir
+from kagura.engines.asr.whisper_models import BASE_PARTS, base_dir, tiny_en_dir
+from kagura.engines.errors import EngineError
 from kagura.engines.local import package_dir
 from kagura.testing.fake_openai import ASRScript, FakeOpenAI, LLMScript
 from tests.support import speech
@@ -84,16 +85,25 @@ def test_an_unknown_language_is_refused(tmp_path: Path) -> None:
     assert "asr.whisper.language: unknown language 'cn'" in text
 
 
-def test_base_may_hear_any_language_and_codes_are_case_blind() -> None:
+def test_base_may_hear_any_language_and_codes_are_read_plainly() -> None:
     config = ASRConfig(whisper={"model": "base", "language": "ZH"})
     assert config.whisper.language == "zh"
     assert ASRConfig(whisper={"model": "tiny.en", "language": "en"}).whisper.language == "en"
+    assert ASRConfig(whisper={"language": ""}).whisper.language == "auto"  # as configs had it
+    # A model of one's own may be multilingual: checked when it loads.
+    assert ASRConfig(whisper={"model_path": "/models/small", "language": "zh"})
 
 
 def test_the_language_list_is_whispers() -> None:
     from faster_whisper.tokenizer import _LANGUAGE_CODES
 
     assert set(_LANGUAGE_CODES) == WHISPER_LANGUAGES
+
+
+@pytest.mark.embedded
+async def test_an_english_model_of_ones_own_asked_for_chinese_fails_to_load_saying_so() -> None:
+    with pytest.raises(EngineError, match=r"hears English only: asr\.whisper\.language zh"):
+        await heard(mandarin(EAT), model_path=str(tiny_en_dir()), language="zh")
 
 
 # --- the model files -----------------------------------------------------------------------

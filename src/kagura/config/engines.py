@@ -300,7 +300,8 @@ class WhisperConfig(Section):
     @field_validator("language")
     @classmethod
     def _known_language(cls, language: str) -> str:
-        code = language.strip().lower()
+        # Empty was how older configs (and Open-LLM-VTuber's) asked for detection.
+        code = language.strip().lower() or AUTO_LANGUAGE
         if code != AUTO_LANGUAGE and code not in WHISPER_LANGUAGES:
             raise ValueError(
                 f"unknown language {language!r}: auto, or a code Whisper knows "
