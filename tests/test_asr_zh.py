@@ -12,6 +12,7 @@ import opencc
 import pytest
 
 from kagura.config import WHISPER_LANGUAGES, ASRConfig, ConfigError, load_config
+from kagura.engines import asr
 from kagura.engines.asr.hints import name_hint
 from kagura.engines.asr.whisper import WhisperASR
 from kagura.engines.asr.whisper_models import BASE_PARTS, base_dir, tiny_en_dir
@@ -228,3 +229,15 @@ async def test_the_names_reach_an_openai_compatible_asr(
     await spoken_turn(named, speech.silence(0.5) + 0.1)
     [upload] = fake.transcription_requests()
     assert upload["prompt"] == "Kagura, 神乐"  # the name and aliases, each once
+
+
+@pytest.mark.parametrize("hinted", [True, False])
+async def test_asr_name_hint_off_sends_no_prompt(fake: FakeOpenAI, hinted: bool) -> None:
+    config = ASRConfig(provider="openai", name_hint=hinted, openai={"base_url": fake.base_url})
+    engine = asr.create(config, NAMES)
+    try:
+        await engine.transcribe(speech.silence(0.5) + 0.1)
+    finally:
+        await engine.aclose()
+    [upload] = fake.transcription_requests()
+    assert upload.get("prompt") == ("Kagura, 神乐" if hinted else None)

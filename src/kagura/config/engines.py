@@ -369,6 +369,17 @@ class ASRConfig(Section):
         gt=0,
         le=600,
     )
+    name_hint: bool = F(
+        True,
+        en="Tell the recogniser the character's names (character.name and "
+        "stage.character_aliases), so that they are heard as themselves: an English sentence "
+        "naming Kagura went from never to nearly always written right. On speech the model "
+        "can hardly read (espeak-ng's Mandarin) the hint made the rest worse; turn it off if "
+        "it does so for you.",
+        zh="把角色的名字（character.name 与 stage.character_aliases）告诉识别器，让名字被正确"
+        "识别：提到 Kagura 的英文句子从几乎从未写对变为几乎总是写对。在模型难以听懂的语音上"
+        "（espeak-ng 的普通话），提示反而让其余文字变差；如遇这种情况可关闭。",
+    )
     whisper: WhisperConfig = F(
         default_factory=WhisperConfig,
         en="Settings of the faster-whisper engine.",

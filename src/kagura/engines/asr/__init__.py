@@ -25,5 +25,5 @@ def create(config: ASRConfig, names: Sequence[str] = ()) -> ASREngine:
     """Build the engine named by `asr.provider`; only that engine's module is imported.
 
     `names` are the character's names (its name and aliases): engines that can be told what
-    words to expect are, so that the name is heard as itself."""
-    return PROVIDERS.resolve(config.provider)(config, names)
+    words to expect are, so that the name is heard as itself (unless `asr.name_hint` is off)."""
+    return PROVIDERS.resolve(config.provider)(config, names if config.name_hint else ())
