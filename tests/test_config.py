@@ -92,7 +92,7 @@ def test_defaults_match_the_brief() -> None:
     assert (cfg.system.host, cfg.system.port) == ("127.0.0.1", 12393)
     assert cfg.llm.provider == "smollm2"
     assert cfg.tts.provider == "piper"
-    assert cfg.asr.whisper.language == "en"
+    assert (cfg.asr.whisper.model, cfg.asr.whisper.language) == ("tiny.en", "auto")  # English
     assert cfg.character.live2d_model == "haru"
     assert cfg.stage.enabled
     assert cfg.live.proxy_url == "ws://127.0.0.1:12393/proxy-ws" and not cfg.live.bilibili.room_ids
@@ -139,6 +139,9 @@ def test_chinese_default_file_differs_only_in_the_overrides() -> None:
     expected["tts"]["espeak"]["voice"] = "cmn"
     assert zh.widget.idle_tips and zh.widget.idle_tips != KaguraConfig().widget.idle_tips
     expected["widget"]["idle_tips"] = zh.widget.idle_tips
+    # Ears for Chinese: the multilingual model, told the language and the Chinese name.
+    expected["asr"]["whisper"].update(model="base", language="zh")
+    expected["stage"]["character_aliases"] = ["神乐"]
     assert zh.model_dump() == expected
 
 

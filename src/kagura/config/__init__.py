@@ -20,6 +20,7 @@ from .engines import (
     VADConfig,
     WhisperConfig,
 )
+from .languages import AUTO_LANGUAGE, CHINESE_LANGUAGES, WHISPER_LANGUAGES
 from .live import BilibiliConfig, BilibiliOpenConfig, LiveConfig
 from .live_twitch import TwitchConfig
 from .live_youtube import YouTubeConfig
@@ -51,7 +52,10 @@ if TYPE_CHECKING:
     from .render import default_config_path, render_default_yaml
 
 __all__ = [
+    "AUTO_LANGUAGE",
+    "CHINESE_LANGUAGES",
     "DEFAULT_CONFIG",
+    "WHISPER_LANGUAGES",
     "ASRConfig",
     "AzureConfig",
     "BargeInConfig",

