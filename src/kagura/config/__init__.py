@@ -7,16 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from .engines import (
     ASRConfig,
-    EspeakConfig,
     LLMConfig,
     OpenAIASRConfig,
     OpenAIEndpoint,
     OpenAILLMConfig,
-    OpenAITTSConfig,
-    PiperConfig,
     PocketsphinxConfig,
     SmolLM2Config,
-    TTSConfig,
     VADConfig,
     WhisperConfig,
 )
@@ -43,6 +39,7 @@ from .schema import (
     SystemConfig,
 )
 from .stage import LaneConfig, LanesConfig, StageConfig
+from .tts import EspeakConfig, OpenAITTSConfig, PiperConfig, TTSConfig
 from .tts_cloud import AzureConfig, EdgeConfig, ElevenLabsConfig
 from .tts_servers import CosyVoiceConfig, FishSpeechConfig, GptSovitsConfig
 from .voice import BargeInConfig, EndOfTurnConfig, SmartTurnConfig, VoiceConfig

@@ -14,13 +14,14 @@ from urllib.parse import urlsplit
 
 from pydantic import PrivateAttr, field_validator
 
-from .engines import ASRConfig, LLMConfig, TTSConfig, VADConfig
+from .engines import ASRConfig, LLMConfig, VADConfig
 from .fields import F, Section
 from .live import LiveConfig
 from .memory import MemoryConfig
 from .perform import PerformConfig
 from .safety import SafetyConfig
 from .stage import StageConfig
+from .tts import TTSConfig
 from .voice import VoiceConfig
 from .widget import WidgetConfig
 
