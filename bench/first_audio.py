@@ -2,7 +2,7 @@
 
 A scripted OpenAI-compatible server streams each reply of `replies.CORPUS` at a realistic time
 to first token and token rate; a real `kagura serve` speaks it with the real engines (piper for
-English, espeak-ng `cmn` for Chinese). For each reply:
+English, espeak-ng `cmn` — Mandarin, `cmn-latn-pinyin` — for Chinese). For each reply:
 
 - the floor: when the token that completes the first clause reaches a bare HTTP client of the
   same server (measured in each round, just before Kagura's turn, Kagura idle), plus the time

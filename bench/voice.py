@@ -17,8 +17,9 @@ open microphone). For each utterance:
   server — what voice to voice would be if the end of speech were known the instant it
   came.
 
-English is the target; Chinese utterances (espeak-ng `cmn`) are timed too, though tiny.en
-cannot transcribe them (a Whisper server for Chinese is `asr.provider: openai`).
+English is the target; Chinese utterances (espeak-ng's Mandarin, `cmn-latn-pinyin`) are
+timed too, though tiny.en cannot transcribe them (Chinese is `asr.whisper.model: base`, or a
+Whisper server: `asr.provider: openai`).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class Turn:
 
 
 def voice(lang: str, sentence: str) -> speech.Audio:
-    audio = speech.piper(sentence, varied=True) if lang == "en" else speech.espeak(sentence, "cmn")
+    audio = speech.piper(sentence, varied=True) if lang == "en" else speech.mandarin(sentence)
     start, end = speech.speech_edges(audio)
     trimmed = audio[int(start * speech.RATE) : int(end * speech.RATE)]
     return speech.padded(trimmed, 0.3, 0.0)
@@ -245,7 +246,7 @@ def render(turns: list[Turn], cut: dict[str, int], runs: int, load: float) -> st
     zh = [t for t in turns if t.lang == "zh"]
     if zh:
         rows.append(
-            f"| voice to voice, median: Chinese (espeak-ng cmn; tiny.en cannot transcribe "
+            f"| voice to voice, median: Chinese (espeak-ng Mandarin; tiny.en cannot transcribe "
             f"it, timing only; {len(zh)} turns) | {_ms([t.total_s for t in zh])} ms | — |"
         )
     stage_rows = []

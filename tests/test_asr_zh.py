@@ -241,3 +241,17 @@ async def test_asr_name_hint_off_sends_no_prompt(fake: FakeOpenAI, hinted: bool)
         await engine.aclose()
     [upload] = fake.transcription_requests()
     assert upload.get("prompt") == ("Kagura, 神乐" if hinted else None)
+
+
+@pytest.mark.embedded
+async def test_the_espeak_voice_called_cmn_speaks_mandarin_not_pinyin_in_english() -> None:
+    """espeak-ng 1.51's `cmn` reads characters as pinyin spelled in English; the engine
+    sends what users call Mandarin to the voice that speaks it, so Whisper hears Chinese."""
+    from kagura.config import TTSConfig
+    from kagura.engines.tts.espeak import EspeakTTS
+
+    engine = EspeakTTS(TTSConfig(provider="espeak", espeak={"voice": "cmn", "speed": 150}))
+    spoken = await engine.synthesize(EAT)
+    audio = speech.padded(speech.resample(spoken.samples / 32768, spoken.sample_rate), 0.3, 0.5)
+    eat = await heard(audio, model="base", language="zh")
+    assert "一起" in eat and "吃饭" in eat, eat

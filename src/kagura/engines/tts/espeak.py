@@ -1,4 +1,10 @@
-"""espeak-ng: robotic, but speaks almost every language (`cmn` for Chinese) in milliseconds."""
+"""espeak-ng: robotic, but speaks almost every language (`cmn` for Chinese) in milliseconds.
+
+espeak-ng 1.51 (Debian's) has a trap for Chinese: its `cmn` voice turns Han characters into
+pinyin with tone digits and reads that as English ("ni three hao three"); `cmn-latn-pinyin`
+reads the same pinyin as Mandarin. The names a user writes for Mandarin are sent as the
+voice that speaks it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,15 @@ import wave
 from kagura.audio import Speech, decode_wav
 from kagura.config import TTSConfig
 from kagura.engines.errors import EngineError
+
+
+# What users (and Open-LLM-VTuber configs) call Mandarin → the voice that speaks it.
+MANDARIN = "cmn-latn-pinyin"
+VOICE_ALIASES = {"cmn": MANDARIN, "zh": MANDARIN, "zh-cmn": MANDARIN, "zh-cn": MANDARIN}
+
+
+def voice_name(voice: str) -> str:
+    return VOICE_ALIASES.get(voice.lower(), voice)
 
 
 class EspeakTTS:
@@ -41,7 +56,8 @@ class EspeakTTS:
 
     def _run(self, binary: str, text: str) -> Speech:
         settings = self._config.espeak
-        command = [binary, "--stdout", "--stdin", "-v", settings.voice, "-s", str(settings.speed)]
+        voice = voice_name(settings.voice)
+        command = [binary, "--stdout", "--stdin", "-v", voice, "-s", str(settings.speed)]
         try:
             done = subprocess.run(
                 command,
