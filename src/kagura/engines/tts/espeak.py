@@ -17,7 +17,6 @@ from kagura.audio import Speech, decode_wav
 from kagura.config import TTSConfig
 from kagura.engines.errors import EngineError
 
-
 # What users (and Open-LLM-VTuber configs) call Mandarin → the voice that speaks it.
 MANDARIN = "cmn-latn-pinyin"
 VOICE_ALIASES = {"cmn": MANDARIN, "zh": MANDARIN, "zh-cmn": MANDARIN, "zh-cn": MANDARIN}
