@@ -25,3 +25,10 @@ bench: setup
 	uv run python bench/voice.py
 	uv run python bench/startup.py
 	uv run python bench/memory_trim.py
+	uv run python bench/voices.py
+	uv run python bench/asr_zh.py
+	uv run python bench/memory_recall.py
+	uv run python bench/stage.py
+	uv run python bench/safety.py
+	uv run python bench/stream.py
+	uv run python bench/embedded_replies.py
