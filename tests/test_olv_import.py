@@ -263,6 +263,15 @@ def test_engines_kagura_has_are_carried_over(tmp_path: Path) -> None:
     parts = {line.part: line for line in plan.lines}
     assert parts["TTS"].carried and parts["ASR"].carried and parts["VAD"].carried
 
+    # A Chinese streamer's model that is not there: the embedded multilingual model hears
+    # Chinese meanwhile, and the line says which folder to set.
+    missing = {"model_path": "large-v3", "language": "zh"}
+    edit(conf, {"asr_config": {"faster_whisper": missing}})
+    plan = plan_import(conf, tmp_path / "conf.yaml")
+    assert plan.config["asr"] == {"whisper": {"model": "base", "language": "zh"}}
+    [line] = [line for line in plan.lines if line.part == "ASR"]
+    assert not line.carried and "asr.whisper.model_path" in line.note
+
     groq = {"asr_model": "groq_whisper_asr", "groq_whisper_asr": {"lang": "ja"}}
     edit(conf, {"asr_config": groq})
     asr = plan_import(conf, tmp_path / "conf.yaml").config["asr"]

@@ -271,9 +271,14 @@ def import_asr(layout: OlvLayout, character: dict[str, Any]) -> tuple[Section, l
         source = f"{engine}: {text(entry, 'model_path')}"
         if folder is None:
             note = (
-                "Kagura does not download models: download that faster-whisper model and set "
-                "asr.whisper.model_path to its folder"
+                "that model's folder was not found (Kagura does not download models): set "
+                "asr.whisper.model_path to it"
             )
+            if language and language not in ("en", "auto"):
+                # Chinese and the rest: the embedded multilingual model hears them meanwhile.
+                base: Section = {"model": "base", "language": language}
+                result = f"asr.provider whisper (embedded multilingual base, {language})"
+                return {"whisper": base}, [Line("ASR", source, result, note, False)]
             return {}, [Line("ASR", source, embedded, note, False)]
         whisper: Section = {"model_path": str(folder), "language": language}
         return {"whisper": whisper}, [Line("ASR", source, f"asr.provider whisper: {folder}")]
@@ -291,7 +296,7 @@ def import_asr(layout: OlvLayout, character: dict[str, Any]) -> tuple[Section, l
         note = (
             f"Kagura has no {engine} engine; for other languages, point asr.provider: openai "
             "at an OpenAI-compatible transcription server (speaches, faster-whisper-server, "
-            "Groq) or set asr.whisper.model_path to a multilingual faster-whisper model"
+            "Groq), or use the embedded multilingual Whisper: asr.whisper.model: base"
         )
         return {}, [Line("ASR", engine, embedded, note, False)]
     note = f"unknown ASR model {engine!r}: not imported" if engine else "no asr_model set"
