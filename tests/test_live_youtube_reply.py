@@ -41,7 +41,8 @@ REPLY = (  # three sentences (the stage's reply_max_sentences), too long for one
     "What about you, which one do you like best, and would you play it with me next time? "
     "我最喜欢有猫的那个游戏。"
 )
-ALICE = author("Alice")
+# Each test speaks as a viewer of its own: the module's stage limits each viewer's rate
+# (stage.user_rate_per_min), and one viewer across every test would soon be over it.
 
 
 def data_dir(tmp_path: Path) -> Path:
@@ -175,7 +176,7 @@ async def test_a_reply_reaches_the_chat_in_paced_lines_and_is_not_read_back(
     async with watched_page(stage_server) as seen:
         with reply_client(tmp_path, youtube, stage_server) as client:
             await ready(youtube, client)
-            youtube.post(YT_VIDEO, text("q1", ALICE, "What is your favourite game?"))
+            youtube.post(YT_VIDEO, text("q1", author("Alice"), "What is your favourite game?"))
             await seen.wait_turns(1, timeout=20)
             await until(lambda: len(youtube.posted(YT_VIDEO)) == len(lines), 20, "the lines")
             polls = youtube.chat(YT_VIDEO).polls
@@ -205,7 +206,7 @@ async def test_a_revoked_access_token_is_refreshed_once_and_the_line_posted(
     async with watched_page(stage_server) as seen:
         with reply_client(tmp_path, youtube, stage_server) as client:
             await ready(youtube, client)
-            youtube.post(YT_VIDEO, text("a1", ALICE, "hi!"))
+            youtube.post(YT_VIDEO, text("a1", author("Ann"), "hi!"))
             await seen.wait_turns(1, timeout=20)
             await until(lambda: len(youtube.posted(YT_VIDEO)) == 1, 20, "the first line")
             youtube.read(youtube.oauth.revoke_access)  # revoked early: YouTube answers 401
@@ -234,12 +235,12 @@ async def test_replies_spend_only_their_share_and_reading_goes_on(
     async with watched_page(stage_server) as seen:
         with reply_client(tmp_path, youtube, stage_server, **budget) as client:
             await ready(youtube, client)
-            youtube.post(YT_VIDEO, text("c1", ALICE, "count for me"))
+            youtube.post(YT_VIDEO, text("c1", author("Cleo"), "count for me"))
             await seen.wait_turns(1, timeout=20)
             await until(lambda: "share of today's quota is spent" in client.log(), 20, "the cap")
             polls = youtube.chat(YT_VIDEO).polls
             await polled(youtube, YT_VIDEO, polls + 3)  # reading goes on
-            youtube.post(YT_VIDEO, text("c2", author("Bob"), "still read?"))
+            youtube.post(YT_VIDEO, text("c2", author("Cid"), "still read?"))
             await seen.wait_turns(2, timeout=20)
             assert client.stop() == 0
     assert [line.text for line in youtube.posted(YT_VIDEO)] == ["One two three.", "Four five six."]
@@ -261,7 +262,7 @@ async def test_quota_exceeded_on_a_post_is_said_once_and_pauses_replies_only(
     async with watched_page(stage_server) as seen:
         with reply_client(tmp_path, youtube, stage_server, reply_max_chars=20) as client:
             await ready(youtube, client)
-            youtube.post(YT_VIDEO, text("d1", ALICE, "talk to me"))
+            youtube.post(YT_VIDEO, text("d1", author("Dora"), "talk to me"))
             await seen.wait_turns(1, timeout=20)
             await until(lambda: "0 posted, 3 dropped" in client.log(), 20, "the lines dropped")
             polls = youtube.chat(YT_VIDEO).polls
@@ -331,7 +332,7 @@ async def test_without_a_login_replies_say_once_how_to_log_in_and_chat_is_read(
     youtube.go_live(YT_VIDEO, YT_CHANNEL)
     with youtube_client(tmp_path, youtube, recorder, live=replying(), env=SECRET_ENV) as client:
         await polled(youtube, YT_VIDEO, 1)
-        youtube.post(YT_VIDEO, text("e1", ALICE, "anyone there?"))
+        youtube.post(YT_VIDEO, text("e1", author("Eve"), "anyone there?"))
         [message] = await received(recorder, 1)
         assert message["text"] == "anyone there?"
         assert client.stop() == 0
